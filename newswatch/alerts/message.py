@@ -1,0 +1,115 @@
+"""Slack messages: Block Kit for one alert, with every page-derived string escaped for mrkdwn.
+
+Slack reads ``<...>`` as links and mentions (``<!channel>``, ``<@U123>``, ``<https://x|y>``) and
+``&`` as the start of an entity; escaping ``&``, ``<`` and ``>`` makes page text inert.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+SECTION_LIMIT = 3000   # characters of text per section block
+HEADER_LIMIT = 150     # characters of a header block
+FALLBACK_LIMIT = 4000  # characters of the notification text
+ELLIPSIS = "…"
+
+TIE_TITLES = {"blacklist": "put on a government list", "delisting": "removed from a government list",
+              "award": "honoured with a telling award"}
+
+
+def escape_mrkdwn(text: str | None) -> str:
+    """Escape ``&``, ``<`` and ``>`` so Slack shows them and parses no mention or link.
+
+    Idempotent: already-escaped entities (``&amp;``, ``&lt;``, ``&gt;``) are left alone.
+    """
+    if not text:
+        return ""
+    text = re.sub(r"&(?!(amp|lt|gt);)", "&amp;", text)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int, suffix: str = "") -> str:
+    """Cut ``text`` so that it plus ``suffix`` fits ``limit`` characters, marking the cut.
+
+    Never cuts inside an ``&amp;``-style entity.
+    """
+    if len(text) + len(suffix) <= limit:
+        return text + suffix
+    room = max(0, limit - len(suffix) - len(ELLIPSIS))
+    cut = text[:room]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + ELLIPSIS + suffix
+
+
+def safe_url(url: str | None) -> str | None:
+    """A URL fit for ``<url|label>``: only http(s), with ``|``, ``<``, ``>`` and spaces encoded."""
+    if not url or not re.match(r"^https?://", url, re.I):
+        return None
+    return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C").replace(" ", "%20")
+
+
+def _bold_terms(escaped: str, terms: list[str]) -> str:
+    """Bold each escaped term where it occurs (case-insensitive), without nesting."""
+    for term in sorted({t for t in terms if t and len(t) > 1}, key=len, reverse=True):
+        esc = escape_mrkdwn(term)
+        escaped = re.sub(r"(?<![*\w])(" + re.escape(esc) + r")(?![*\w])", r"*\1*", escaped, flags=re.I)
+    return escaped
+
+
+def alert_text(entity: str, tie: str, reason: str) -> str:
+    """One-line plain summary of an alert (also the notification fallback)."""
+    return f"{entity} {TIE_TITLES.get(tie, tie)}: {reason}"
+
+
+def build_blocks(alert: dict[str, Any], *, sources: int = 1) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text, blocks) for an alert row joined with its finding and article.
+
+    ``alert`` needs: key, entity, tie, reason, evidence, confidence, severity, url, title,
+    published; optional: via, mention.
+    """
+    entity = escape_mrkdwn(alert["entity"])
+    reason = escape_mrkdwn(alert["reason"])
+    tie = alert["tie"]
+    url = safe_url(alert.get("url"))
+    title = escape_mrkdwn(alert.get("title") or alert.get("url") or "source")
+    link = f"<{url}|{truncate(title, 300)}>" if url else title
+    fallback = truncate(escape_mrkdwn(alert_text(alert["entity"], tie, alert["reason"])), FALLBACK_LIMIT)
+    if alert.get("mention"):
+        # The mention comes from config (rules.yaml), never from a page.
+        fallback = f"<{alert['mention']}> " + fallback
+    header = truncate(f"{alert['entity']} — {TIE_TITLES.get(tie, tie)}", HEADER_LIMIT)
+    facts = [f"*Entity:* {entity}", f"*Tie:* {tie}", f"*Reason:* {reason}",
+             f"*Severity:* {alert.get('severity') or 'medium'}",
+             f"*Confidence:* {float(alert.get('confidence') or 0):.2f}"]
+    if alert.get("via"):
+        facts.append(f"*Via:* {escape_mrkdwn(alert['via'])}")
+    facts_text = truncate("\n".join(facts), SECTION_LIMIT)
+    more = f"\n{link}" if url else ""
+    terms = [alert["entity"], alert.get("as_written") or "", alert.get("via") or "", alert["reason"]]
+    if alert.get("via"):
+        terms += [part for part in str(alert["via"]).split() if len(part) > 2]  # "Lei" of "Lei Jun"
+    evidence = _bold_terms(escape_mrkdwn(alert.get("evidence") or ""), terms)
+    quote = truncate("> " + evidence.replace("\n", "\n> "), SECTION_LIMIT, suffix=more if len(evidence) > 2000 else "")
+    context = [f"Source: {link}"]
+    if alert.get("published"):
+        context.append(f"Published: {escape_mrkdwn(str(alert['published']))}")
+    if sources > 1:
+        context.append(f"Reported by {sources} sources")
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": False}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": facts_text}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": quote}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(c, SECTION_LIMIT)} for c in context]},
+        {"type": "actions", "block_id": f"triage:{alert['key']}", "elements": [
+            {"type": "button", "action_id": "ack", "text": {"type": "plain_text", "text": "Acknowledge"},
+             "style": "primary", "value": alert["key"]},
+            {"type": "button", "action_id": "false_positive", "text": {"type": "plain_text", "text": "False positive"},
+             "value": alert["key"]},
+            {"type": "button", "action_id": "mute_entity", "text": {"type": "plain_text", "text": "Mute entity"},
+             "style": "danger", "value": alert["key"]},
+        ]},
+    ]
+    return fallback, blocks

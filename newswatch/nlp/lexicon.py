@@ -1,0 +1,82 @@
+"""The lexicon: awards, government lists, tie triggers and hedges, loaded from ``lexicon.yaml``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from ..config import Strict, read_yaml, validate
+
+
+class ListDef(Strict):
+    name: str
+    aliases: list[str] = []
+    issuers: list[str] = []
+
+
+class BlacklistTriggers(Strict):
+    standalone: list[str] = []
+    needs_list: list[str] = []
+    adjectives: list[str] = []
+
+
+class DelistingTriggers(Strict):
+    standalone: list[str] = []
+    needs_list: list[str] = []
+
+
+class AwardTriggers(Strict):
+    recipient_subject: list[str] = []
+    recipient_object: list[str] = []
+
+
+class Triggers(Strict):
+    blacklist: BlacklistTriggers = BlacklistTriggers()
+    delisting: DelistingTriggers = DelistingTriggers()
+    award: AwardTriggers = AwardTriggers()
+
+
+class Hedges(Strict):
+    negation: list[str] = []
+    modal: list[str] = []
+    lemmas: list[str] = []
+
+
+class Lexicon(Strict):
+    awards: list[str] = []
+    lists: list[ListDef] = []
+    list_nouns: list[str] = []
+    triggers: Triggers = Triggers()
+    hedges: Hedges = Hedges()
+    company_anaphors: list[str] = []
+    leader_roles: list[str] = Field(default_factory=list)
+
+    def list_for_alias(self, text: str) -> str | None:
+        """Canonical list name for a list alias as written, or None."""
+        low = " ".join(text.casefold().split())
+        for lst in self.lists:
+            if low == lst.name.casefold() or any(low == a.casefold() for a in lst.aliases):
+                return lst.name
+        return None
+
+    def list_for_issuer(self, text: str) -> str | None:
+        """Canonical list of the issuer named ``text`` ("The US Department of Defence" -> DoD list)."""
+        low = " ".join(text.casefold().replace("’", "'").split())
+        for prefix in ("the ", "u.s. ", "us ", "united states "):
+            if low.startswith(prefix):
+                low = low[len(prefix):]
+        for lst in self.lists:
+            for issuer in lst.issuers:
+                iss = issuer.casefold()
+                for prefix in ("u.s. ", "us "):
+                    if iss.startswith(prefix):
+                        iss = iss[len(prefix):]
+                if low == iss:
+                    return lst.name
+        return None
+
+
+def load_lexicon(path: Path) -> Lexicon:
+    """Read and validate the lexicon file."""
+    return validate(Lexicon, read_yaml(path), path)

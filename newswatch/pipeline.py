@@ -1,0 +1,225 @@
+"""The one pipeline every page goes through, whether a spider or ``newswatch ingest`` hands it in.
+
+:meth:`Pipeline.process`: extract -> annotate -> detect ties -> resolve names -> rules -> store
+(article, mentions, findings and pending alerts in one transaction). Delivery is the outbox's
+job (:func:`newswatch.alerts.outbox.deliver_pending`), run by the caller afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .alerts.message import alert_text
+from .alerts.rules import Rules, load_rules
+from .config import Settings, find_config_dir, load_settings, resolve_path
+from .models import AlertDraft, Article, FetchedPage, Finding, Mention, utcnow
+from .nlp.annotate import build_nlp
+from .nlp.extract import extract
+from .nlp.lexicon import Lexicon, load_lexicon
+from .nlp.ties import detect_ties
+from .store import alert_by_key, article_by_canonical, dumps, write_transaction
+from .watchlist import Watchlist, load_watchlist_yaml
+
+log = logging.getLogger(__name__)
+
+SKIP_LABELS = {"DATE", "TIME", "CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY"}
+
+
+@dataclass
+class IngestResult:
+    """What processing one page produced; :meth:`to_json` is the ``ingest --json`` contract."""
+
+    article: Article
+    mentions: list[Mention] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    article_id: int | None = None
+    status: str = "new"  # new | updated | unchanged | error
+    new_alert_keys: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "article": self.article.public(),
+            "entities": [m.public() for m in self.mentions],
+            "findings": [f.public() for f in self.findings],
+            "alerts": [{"key": a["key"], "status": a["status"], "text": a["text"]} for a in self.alerts],
+        }
+
+
+def alert_key(f: Finding) -> str:
+    """One alert per (entity, tie, reason): a stable key from the three."""
+    raw = "|".join([f.entity_key, f.tie, " ".join(f.reason.casefold().split())])
+    return hashlib.sha256(raw.encode()).hexdigest()[:20]
+
+
+def content_hash(article: Article) -> str:
+    """Hash of what was read (title + text): page chrome changing does not count as a change."""
+    return hashlib.sha256(f"{article.title or ''}\n{article.text}".encode()).hexdigest()
+
+
+class Pipeline:
+    """Everything loaded once per process: settings, lexicon, spaCy, watchlist, rules."""
+
+    def __init__(self, config_dir: Path, settings: Settings, lexicon: Lexicon, watchlist: Watchlist,
+                 rules: Rules) -> None:
+        self.config_dir = config_dir
+        self.settings = settings
+        self.lexicon = lexicon
+        self.watchlist = watchlist
+        self.rules = rules
+        self.nlp = build_nlp(settings.nlp.model, lexicon, watchlist.watch_names())
+
+    @classmethod
+    def from_config(cls, config_dir: str | Path | None = None) -> Pipeline:
+        cdir = find_config_dir(config_dir)
+        settings = load_settings(cdir)
+        lexicon = load_lexicon(resolve_path(cdir, settings.nlp.lexicon))
+        entities = []
+        for name in settings.watchlists:
+            entities += load_watchlist_yaml(resolve_path(cdir, name))
+        rules = load_rules(resolve_path(cdir, settings.rules), settings.slack.default_channel)
+        return cls(cdir, settings, lexicon, Watchlist(entities), rules)
+
+    # -- stages -----------------------------------------------------------------------------
+
+    def analyse(self, article: Article) -> tuple[list[Mention], list[Finding]]:
+        """NER, tie detection and name resolution for an extracted article (no I/O)."""
+        if not article.text:
+            return [], []
+        doc = self.nlp(article.text)
+        sent_index = {}
+        for n, s in enumerate(doc.sents):
+            sent_index[s.start] = n
+        mentions = []
+        for ent in doc.ents:
+            if ent.label_ in SKIP_LABELS:
+                continue
+            eid = None
+            if ent.label_ in ("ORG", "PERSON"):
+                watched = self.watchlist.get(ent.ent_id_) or self.watchlist.resolve(ent.text, ent.label_)
+                eid = watched.id if watched else None
+            sent = ent.sent
+            mentions.append(Mention(text=ent.text, label=ent.label_, start=ent.start_char, end=ent.end_char,
+                                    sentence=sent.text.strip(), sentence_index=sent_index.get(sent.start, -1),
+                                    entity_id=eid))
+        findings = []
+        for f in detect_ties(doc, self.lexicon):
+            watched = self.watchlist.get(f.entity_id) or self.watchlist.resolve(f.entity, f.entity_type)
+            f.explain["as_written"] = f.entity
+            if watched:
+                f.entity_id, f.entity = watched.id, watched.name
+            else:
+                f.entity_id = None
+            findings.append(f)
+        return mentions, findings
+
+    def decide(self, findings: list[Finding], source_kind: str) -> list[tuple[Finding, Any]]:
+        return [(f, self.rules.decide(f, watched=f.entity_id is not None, source_kind=source_kind))
+                for f in findings]
+
+    # -- the whole way ----------------------------------------------------------------------
+
+    def process(self, page: FetchedPage, db: sqlite_utils.Database, *, dry_run: bool = False,
+                force: bool = False) -> IngestResult:
+        """Run one fetched page through every stage and store the outcome in one transaction.
+
+        An unchanged page (same canonical URL, same content hash) is not reprocessed: its stored
+        result is returned with status ``unchanged``. ``dry_run`` writes and sends nothing.
+        """
+        article = extract(page)
+        chash = content_hash(article)
+        existing = article_by_canonical(db, article.canonical_url)
+        if existing and existing["content_hash"] == chash and not force and not dry_run:
+            return self.load_result(db, existing["id"], status="unchanged")
+        mentions, findings = self.analyse(article)
+        decided = self.decide(findings, page.source_kind)
+        drafts: list[AlertDraft] = []
+        for f, d in decided:
+            if d.action == "alert":
+                drafts.append(AlertDraft(key=alert_key(f), finding=f, decision=d,
+                                         text=alert_text(f.entity, f.tie, f.reason)))
+        result = IngestResult(article=article, mentions=mentions, findings=findings,
+                              status="updated" if existing else "new")
+        if dry_run:
+            for dr in drafts:
+                prior = alert_by_key(db, dr.key)
+                result.alerts.append({"key": dr.key, "status": f"dry-run ({prior['status']} already)" if prior
+                                      else "dry-run (would be new)", "text": dr.text})
+            return result
+        with write_transaction(db):
+            result.article_id = self._store(db, page, article, chash, mentions, decided, drafts, existing, result)
+        return result
+
+    def _store(self, db: sqlite_utils.Database, page: FetchedPage, article: Article, chash: str,
+               mentions: list[Mention], decided: list[tuple[Finding, Any]], drafts: list[AlertDraft],
+               existing: dict[str, Any] | None, result: IngestResult) -> int:
+        row = {"url": page.url, "canonical_url": article.canonical_url, "source": page.source,
+               "source_kind": page.source_kind, "fetched_at": page.fetched_at, "http_status": page.status,
+               "content_type": page.content_type, "content_hash": chash, "title": article.title,
+               "published": article.published, "author": article.author, "language": article.language,
+               "text": article.text, "error": article.error, "processed_at": utcnow()}
+        if existing:
+            article_id = existing["id"]
+            db["articles"].update(article_id, row)
+            db.execute("delete from mentions where article_id = ?", [article_id])
+            db.execute("delete from findings where article_id = ?", [article_id])
+        else:
+            article_id = db["articles"].insert(row).last_pk
+        if mentions:
+            db["mentions"].insert_all({"article_id": article_id, "text": m.text, "label": m.label, "start": m.start,
+                                       "end": m.end, "entity_id": m.entity_id, "sentence": m.sentence}
+                                      for m in mentions)
+        draft_by_finding = {id(d.finding): d for d in drafts}
+        now = utcnow()
+        for f, d in decided:
+            draft = draft_by_finding.get(id(f))
+            finding_id = db["findings"].insert({
+                "article_id": article_id, "entity": f.entity, "entity_id": f.entity_id,
+                "entity_type": f.entity_type, "tie": f.tie, "reason": f.reason, "evidence": f.evidence,
+                "via": f.via, "confidence": f.confidence, "source": f.source, "explain": dumps(f.explain),
+                "alert_key": draft.key if draft else None, "rule": d.rule, "decision": d.action,
+                "created_at": now}).last_pk
+            if not draft:
+                continue
+            if alert_by_key(db, draft.key):
+                continue  # the same entity + tie + reason was alerted before: never twice
+            payload = {"entity": f.entity, "tie": f.tie, "reason": f.reason, "evidence": f.evidence,
+                       "via": f.via, "confidence": f.confidence, "severity": d.severity, "mention": d.mention,
+                       "url": page.final_url or page.url, "title": article.title, "published": article.published,
+                       "as_written": f.explain.get("as_written"), "rule": d.rule, "why": d.why}
+            db["alerts"].insert({"key": draft.key, "status": "pending", "attempts": 0, "channel": d.channel,
+                                 "severity": d.severity, "entity": f.entity, "tie": f.tie, "reason": f.reason,
+                                 "article_id": article_id, "finding_id": finding_id, "text": draft.text,
+                                 "payload": dumps(payload), "created_at": now, "updated_at": now})
+            result.new_alert_keys.append(draft.key)
+        result.alerts = alerts_for_article(db, article_id)
+        return article_id
+
+    def load_result(self, db: sqlite_utils.Database, article_id: int, status: str) -> IngestResult:
+        """Rebuild an :class:`IngestResult` from what is stored for an article."""
+        a = db["articles"].get(article_id)
+        article = Article(url=a["url"], canonical_url=a["canonical_url"], text=a["text"] or "", title=a["title"],
+                          published=a["published"], author=a["author"], language=a["language"], error=a["error"])
+        mentions = [Mention(text=m["text"], label=m["label"], start=m["start"], end=m["end"], sentence=m["sentence"],
+                            sentence_index=-1, entity_id=m["entity_id"])
+                    for m in db["mentions"].rows_where("article_id = ?", [article_id], order_by="id")]
+        findings = [Finding(entity=f["entity"], entity_type=f["entity_type"], tie=f["tie"], reason=f["reason"],
+                            evidence=f["evidence"], via=f["via"], confidence=f["confidence"],
+                            entity_id=f["entity_id"], source=f["source"], explain=json.loads(f["explain"] or "{}"))
+                    for f in db["findings"].rows_where("article_id = ?", [article_id], order_by="id")]
+        return IngestResult(article=article, mentions=mentions, findings=findings,
+                            alerts=alerts_for_article(db, article_id), article_id=article_id, status=status)
+
+
+def alerts_for_article(db: sqlite_utils.Database, article_id: int) -> list[dict[str, Any]]:
+    """Alerts raised by an article's findings (including ones first raised by another article)."""
+    return [dict(r) for r in db.query(
+        "select distinct a.key, a.status, a.text from findings f join alerts a on a.key = f.alert_key "
+        "where f.article_id = ? order by a.id", [article_id])]

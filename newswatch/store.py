@@ -1,0 +1,133 @@
+"""Storage: one SQLite file through sqlite-utils. Knows tables, not stages.
+
+Schema creation is idempotent (:func:`ensure_schema` runs on every open); WAL mode and a busy
+timeout let a crawl, an on-demand ingest and the outbox share the file. Writers use
+:func:`write_transaction` (``BEGIN IMMEDIATE``) so a transaction never fails half-way on a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .models import utcnow
+
+DEFAULT_DB = "newswatch.db"
+BUSY_TIMEOUT_MS = 60_000
+
+SCHEMA: dict[str, dict[str, Any]] = {
+    "articles": {
+        "columns": {"id": int, "url": str, "canonical_url": str, "source": str, "source_kind": str,
+                    "fetched_at": str, "http_status": int, "content_type": str, "content_hash": str,
+                    "title": str, "published": str, "author": str, "language": str, "text": str,
+                    "error": str, "processed_at": str},
+        "pk": "id",
+        "not_null": {"url", "canonical_url", "fetched_at"},
+        "indexes": [(["canonical_url"], True), (["content_hash"], False)],
+    },
+    "mentions": {
+        "columns": {"id": int, "article_id": int, "text": str, "label": str, "start": int, "end": int,
+                    "entity_id": str, "sentence": str},
+        "pk": "id",
+        "foreign_keys": [("article_id", "articles", "id")],
+        "indexes": [(["article_id"], False), (["entity_id"], False)],
+    },
+    "findings": {
+        "columns": {"id": int, "article_id": int, "entity": str, "entity_id": str, "entity_type": str,
+                    "tie": str, "reason": str, "evidence": str, "via": str, "confidence": float,
+                    "source": str, "explain": str, "alert_key": str, "rule": str, "decision": str,
+                    "created_at": str},
+        "pk": "id",
+        "foreign_keys": [("article_id", "articles", "id")],
+        "indexes": [(["article_id"], False), (["alert_key"], False), (["entity_id"], False)],
+    },
+    "alerts": {
+        "columns": {"id": int, "key": str, "status": str, "attempts": int, "last_error": str,
+                    "channel": str, "slack_ts": str, "severity": str, "entity": str, "tie": str,
+                    "reason": str, "article_id": int, "finding_id": int, "text": str, "payload": str,
+                    "created_at": str, "updated_at": str, "sent_at": str, "next_attempt_at": str,
+                    "claimed_at": float},
+        "pk": "id",
+        "foreign_keys": [("article_id", "articles", "id")],
+        "indexes": [(["key"], True), (["status"], False)],
+    },
+}
+
+
+def db_path(explicit: str | os.PathLike[str] | None = None, default: str = DEFAULT_DB) -> Path:
+    """The database file: ``--db``, else ``NEWSWATCH_DB``, else ``default``."""
+    return Path(explicit or os.environ.get("NEWSWATCH_DB") or default)
+
+
+def open_db(path: str | os.PathLike[str]) -> sqlite_utils.Database:
+    """Open (creating if needed) the database, switch on WAL and create the schema."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.enable_wal()
+    ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create missing tables, columns and indexes; never drops or rewrites existing data."""
+    for name, spec in SCHEMA.items():
+        table = db[name]
+        if not table.exists():
+            table.create(spec["columns"], pk=spec["pk"], not_null=spec.get("not_null"),
+                         foreign_keys=spec.get("foreign_keys"), if_not_exists=True)
+        else:
+            have = set(table.columns_dict)
+            for col, typ in spec["columns"].items():
+                if col not in have:
+                    table.add_column(col, typ)
+        for cols, unique in spec.get("indexes", []):
+            table.create_index(cols, unique=unique, if_not_exists=True)
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``: takes the write lock up front (waiting up to the busy
+    timeout), so either everything inside lands or nothing does."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+def article_by_canonical(db: sqlite_utils.Database, canonical_url: str) -> dict[str, Any] | None:
+    rows = list(db["articles"].rows_where("canonical_url = ?", [canonical_url], limit=1))
+    return rows[0] if rows else None
+
+
+def alert_by_key(db: sqlite_utils.Database, key: str) -> dict[str, Any] | None:
+    rows = list(db["alerts"].rows_where("key = ?", [key], limit=1))
+    return rows[0] if rows else None
+
+
+def update_alert(db: sqlite_utils.Database, alert_id: int, **fields: Any) -> None:
+    """Update an alert row, stamping ``updated_at``."""
+    fields["updated_at"] = utcnow()
+    db["alerts"].update(alert_id, fields)
+
+
+def dumps(obj: Any) -> str:
+    """JSON for a TEXT column (UTF-8 kept readable)."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
