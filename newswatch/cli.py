@@ -68,7 +68,27 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
-@click.group()
+class UserError(click.ClickException):
+    """A :class:`NewswatchError` as click shows it: ``Error: <one line>`` and its exit code."""
+
+    def __init__(self, exc: Exception | str, exit_code: int) -> None:
+        super().__init__(str(exc))
+        self.exit_code = exit_code
+
+
+class Group(click.Group):
+    """Turns user errors raised anywhere in a command into one line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewswatchError as exc:
+            raise UserError(exc, exc.exit_code) from None
+        except sqlite3.OperationalError as exc:
+            raise UserError(f"database: {exc}", 4) from None
+
+
+@click.group(cls=Group)
 @click.option("--db", "db", envvar="NEWSWATCH_DB", help="SQLite file (default from settings: newswatch.db).")
 @click.option("--config", "config", envvar="NEWSWATCH_CONFIG", type=click.Path(file_okay=False),
               help="Config directory (default ./config, else the bundled one).")
@@ -91,7 +111,8 @@ def _report_delivery(report: DeliveryReport) -> None:
 
 @cli.command()
 @click.argument("url", required=False)
-@click.option("--html", "html_file", type=click.Path(dir_okay=False), help="Read the page from FILE instead of fetching.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False),
+              help="Read the page from FILE instead of fetching.")
 @click.option("--url", "page_url", help="The URL the --html page was fetched from.")
 @click.option("--dry-run", is_flag=True, help="Analyse and print; store nothing, send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (article, entities, findings, alerts).")
@@ -145,7 +166,7 @@ def _print_result(result: Any) -> None:
         click.echo(f"  alert {al['key']} {al['status']}: {al['text']}")
 
 
-@cli.group()
+@cli.group(cls=Group)
 def alerts() -> None:
     """Alerts in the outbox."""
 

@@ -31,7 +31,8 @@ def fetch_url(url: str, settings: FetchSettings, *, guard: UrlGuard | None = Non
 
     Raises :class:`FetchError` with a one-line reason for anything that is not a usable page.
     """
-    headers = {"User-Agent": settings.user_agent, "Accept": "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.5"}
+    headers = {"User-Agent": settings.user_agent,
+               "Accept": "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.5"}
     current = url
     with httpx.Client(timeout=settings.timeout_seconds, follow_redirects=False, headers=headers,
                       transport=transport) as client:

@@ -84,7 +84,7 @@ class Pipeline:
         entities = []
         for name in settings.watchlists:
             entities += load_watchlist_yaml(resolve_path(cdir, name))
-        rules = load_rules(resolve_path(cdir, settings.rules), settings.slack.default_channel)
+        rules = load_rules(resolve_path(cdir, settings.rules))
         return cls(cdir, settings, lexicon, Watchlist(entities), rules)
 
     # -- stages -----------------------------------------------------------------------------

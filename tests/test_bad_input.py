@@ -1,0 +1,120 @@
+"""Bad input: one clear line, a non-zero exit, never a traceback; nothing half-stored."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CONFIG, ROOT, SEED_PAGE, SEED_URL
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NEWSWATCH_"))}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "newswatch", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or ROOT, timeout=120)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+def closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    proc = run_cli("--db", str(tmp_path / "x.db"), "ingest", "--html", str(tmp_path / "nope.html"), "--url", SEED_URL)
+    assert_one_line_error(proc, "nope.html", "no such file")
+
+
+def test_not_html(tmp_path: Path) -> None:
+    f = tmp_path / "data.bin"
+    f.write_bytes(bytes(range(256)) * 10)
+    proc = run_cli("--db", str(tmp_path / "x.db"), "ingest", "--html", str(f), "--url", SEED_URL)
+    assert_one_line_error(proc, "data.bin", "does not look like HTML")
+
+
+def test_html_needs_url(tmp_path: Path) -> None:
+    proc = run_cli("--db", str(tmp_path / "x.db"), "ingest", "--html", str(SEED_PAGE))
+    assert_one_line_error(proc, "--url")
+
+
+def test_unreachable_url(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/article"
+    proc = run_cli("--db", str(tmp_path / "x.db"), "ingest", url)
+    assert_one_line_error(proc, url, "unreachable")
+
+
+def test_not_http_url(tmp_path: Path) -> None:
+    proc = run_cli("--db", str(tmp_path / "x.db"), "ingest", "file:///etc/passwd")
+    assert_one_line_error(proc, "only http(s)")
+
+
+@pytest.mark.parametrize("broken, needles", [
+    ("rules: [\n  - name: x\n    then: {action: alert\n", ["rules.yaml", "line", "invalid YAML"]),
+    ("rules:\n  - name: x\n    then: {action: shout}\n", ["rules.yaml", "rules[0] ('x').then.action"]),
+    ("rules:\n  - name: x\n    when: {colour: red}\n    then: {action: alert}\n",
+     ["rules.yaml", "unknown key 'colour'"]),
+    ("rules:\n  - name: x\n    when: {reason: 're:(unclosed'}\n    then: {action: alert}\n",
+     ["rules.yaml", "invalid regular expression"]),
+])
+def test_malformed_config(tmp_path: Path, broken: str, needles: list[str]) -> None:
+    cfg = tmp_path / "config"
+    shutil.copytree(CONFIG, cfg)
+    (cfg / "rules.yaml").write_text(broken)
+    proc = run_cli("--config", str(cfg), "--db", str(tmp_path / "x.db"), "ingest", "--html", str(SEED_PAGE),
+                   "--url", SEED_URL)
+    assert_one_line_error(proc, *needles)
+    assert proc.returncode == 2
+
+
+def test_unknown_setting_and_wrong_type(tmp_path: Path) -> None:
+    cfg = tmp_path / "config"
+    shutil.copytree(CONFIG, cfg)
+    (cfg / "settings.yaml").write_text("nlp:\n  modle: en_core_web_sm\n")
+    proc = run_cli("--config", str(cfg), "--db", str(tmp_path / "x.db"), "init-db")
+    assert_one_line_error(proc, "settings.yaml", "nlp.modle", "unknown key")
+    (cfg / "settings.yaml").write_text("fetch:\n  timeout_seconds: soon\n")
+    proc = run_cli("--config", str(cfg), "--db", str(tmp_path / "x.db"), "init-db")
+    assert_one_line_error(proc, "settings.yaml", "fetch.timeout_seconds")
+
+
+def test_missing_spacy_model_is_a_config_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "config"
+    shutil.copytree(CONFIG, cfg)
+    (cfg / "settings.yaml").write_text("nlp:\n  model: en_core_web_nonexistent\n")
+    proc = run_cli("--config", str(cfg), "--db", str(tmp_path / "x.db"), "ingest", "--html", str(SEED_PAGE),
+                   "--url", SEED_URL)
+    assert_one_line_error(proc, "nlp.model", "en_core_web_nonexistent")
+
+
+def test_page_without_text_is_stored_with_reason(tmp_path: Path) -> None:
+    page = tmp_path / "empty.html"
+    page.write_text("<html><head><title>Gallery</title></head><body><nav><a href='/'>Home</a></nav>"
+                    "<img src='a.jpg'></body></html>")
+    db = tmp_path / "x.db"
+    proc = run_cli("--db", str(db), "ingest", "--html", str(page), "--url", "https://example.org/gallery", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["article"]["text"] == "" and out["findings"] == []
+    row = sqlite3.connect(db).execute("select url, error from articles").fetchone()
+    assert row[0] == "https://example.org/gallery"
+    assert "no extractable main text" in row[1]
