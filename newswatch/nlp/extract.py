@@ -33,21 +33,63 @@ def looks_like_pdf(body: bytes, content_type: str = "") -> bool:
     return body[:1024].lstrip().startswith(b"%PDF") or "application/pdf" in content_type.lower()
 
 
+PERMISSIVE = {"latin-1", "latin_1", "iso-8859-1", "iso8859-1", "l1", "cp1252", "windows-1252", "ascii", "us-ascii"}
+MULTIBYTE_GUESSES = {"gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp932", "shift_jis", "euc_jp", "euc-jp",
+                     "euc_kr", "euc-kr", "cp949", "iso2022_jp", "utf_8", "utf-8"}
+
+
+def _guess(body: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:200_000]).best()
+    return best.encoding if best else None
+
+
 def decode_html(body: bytes, content_type: str = "") -> str:
-    """Decode HTML bytes: charset from the HTTP header, then <meta>, then UTF-8, then cp1252."""
-    candidates: list[str] = []
-    m = re.search(r"charset=([A-Za-z0-9_\-:.]+)", content_type or "", re.I)
+    """Decode HTML bytes whose declared charset may be missing or wrong.
+
+    Order: BOM; the charset declared in the HTTP header, then in ``<meta>`` (strict decode);
+    a declared permissive single-byte charset (latin-1/cp1252, which "decode" anything; read as
+    cp1252 per WHATWG) is overruled when detection finds a multi-byte encoding (GBK, Shift-JIS,
+    UTF-8...); without a usable declaration: UTF-8, then a detected multi-byte encoding
+    (charset_normalizer), then cp1252 with replacement.
+    """
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if body.startswith(bom):
+            return body.decode(enc, errors="replace")
+    declared: list[str] = []
+    m = re.search(r"charset=[\"']?([A-Za-z0-9_\-:.]+)", content_type or "", re.I)
     if m:
-        candidates.append(m.group(1))
+        declared.append(m.group(1))
     m2 = _CHARSET.search(body[:4096])
     if m2:
-        candidates.append(m2.group(1).decode("ascii", "ignore"))
-    candidates += ["utf-8"]
-    for enc in candidates:
+        declared.append(m2.group(1).decode("ascii", "ignore"))
+    for enc in declared:
+        if enc.lower() in PERMISSIVE:
+            enc = "cp1252"  # WHATWG: the latin-1 and ascii labels mean windows-1252
         try:
-            return body.decode(enc)
+            text = body.decode(enc)
         except (LookupError, UnicodeDecodeError):
             continue
+        if enc.lower() in PERMISSIVE and any(b > 0x7F for b in body[:200_000]):
+            guess = _guess(body)
+            if guess and guess.lower() in MULTIBYTE_GUESSES and guess.lower() not in PERMISSIVE:
+                try:
+                    return body.decode(guess)
+                except (LookupError, UnicodeDecodeError):
+                    pass
+        return text
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    guess = _guess(body)
+    if guess and guess.lower() in MULTIBYTE_GUESSES:
+        try:
+            return body.decode(guess)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    # Single-byte guesses between Western codecs are unreliable; windows-1252 is the web's default.
     return body.decode("cp1252", errors="replace")
 
 
@@ -77,10 +119,15 @@ def extract_html(page: FetchedPage, *, whole_body_fallback: bool = False) -> Art
     """Main text without boilerplate, title, date, author and language of an HTML page."""
     url = page.final_url or page.url
     markup = decode_html(page.body, page.content_type)
-    doc = trafilatura.bare_extraction(
-        markup, url=url, with_metadata=True, include_comments=False, include_tables=True,
-        favor_precision=True, deduplicate=False,
-    )
+    try:
+        doc = trafilatura.bare_extraction(
+            markup, url=url, with_metadata=True, include_comments=False, include_tables=True,
+            favor_precision=True, deduplicate=False,
+        )
+    except (RecursionError, MemoryError, ValueError, TypeError, lxml_html.etree.LxmlError) as exc:
+        log.warning("extraction failed on %s: %s", url, exc)
+        return Article(url=page.url, canonical_url=canonicalize(url), text="",
+                       error=f"extraction failed: {type(exc).__name__}: {str(exc)[:200]}")
     text = (doc.text or "").strip() if doc is not None else ""
     title = doc.title if doc is not None else None
     error = None
