@@ -59,6 +59,12 @@ def _bold_terms(escaped: str, terms: list[str]) -> str:
     return escaped
 
 
+def plain_safe(text: str) -> str:
+    """Text for plain_text fields (headers, buttons): control characters of Slack markup
+    replaced by look-alikes, so nothing can be read as a mention or link anywhere."""
+    return text.replace("&", "＆").replace("<", "‹").replace(">", "›")
+
+
 def alert_text(entity: str, tie: str, reason: str) -> str:
     """One-line plain summary of an alert (also the notification fallback)."""
     return f"{entity} {TIE_TITLES.get(tie, tie)}: {reason}"
@@ -80,7 +86,7 @@ def build_blocks(alert: dict[str, Any], *, sources: int = 1) -> tuple[str, list[
     if alert.get("mention"):
         # The mention comes from config (rules.yaml), never from a page.
         fallback = f"<{alert['mention']}> " + fallback
-    header = truncate(f"{alert['entity']} — {TIE_TITLES.get(tie, tie)}", HEADER_LIMIT)
+    header = truncate(plain_safe(f"{alert['entity']} — {TIE_TITLES.get(tie, tie)}"), HEADER_LIMIT)
     facts = [f"*Entity:* {entity}", f"*Tie:* {tie}", f"*Reason:* {reason}",
              f"*Severity:* {alert.get('severity') or 'medium'}",
              f"*Confidence:* {float(alert.get('confidence') or 0):.2f}"]
