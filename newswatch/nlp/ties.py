@@ -34,6 +34,13 @@ GOV_WORDS = {"department", "ministry", "commission", "agency", "bureau", "admini
              "congress", "senate", "court", "pentagon", "treasury", "office", "parliament", "council"}
 AWARD_NOUNS = {"award", "prize", "medal", "honour", "honor", "trophy", "title", "distinction", "accolade"}
 LINK_WORDS = {"'s", "’s", "and", "&", ",", "-", "–", "of", "the", "a", "its", "executive", "officer"}
+# Dependency steps that keep an entity inside the target phrase ("drone maker DJI and BGI",
+# "28 entities, including Hikvision"); any other step (possessor, "chairman of X", a relative
+# clause) makes it a bystander of the target, not the target.
+TARGET_DEPS = {"compound", "conj", "cc", "appos", "nmod", "npadvmod", "nummod", "amod", "punct", "det", "quantmod"}
+MEMBER_PREPS = {"including", "like", "among", "as", "alongside", "with", "plus"}
+RELATIVE_PRONOUNS = {"which", "who", "that", "whom"}
+LAW_WORDS = {"act", "law", "regulation", "regulations", "order", "rule"}
 FACTUAL_INF_HEADS = {"move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin"}
 
 
@@ -100,7 +107,13 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         name, eid = names[ent.start]
         cands.append(Candidate(name, ent.label_, range(ent.start, ent.end), ent.root, eid))
     anaphors = {w.casefold() for w in lex.company_anaphors}
-    orgs = [c for c in cands if c.label == "ORG"]
+    # an ORG entity that is only an anaphor noun ("the Company" in a filing) refers back, it names nothing
+    tagged_anaphors = {c.root.i for c in cands if c.label == "ORG" and c.entity_id is None and all(
+        t.lower_ in anaphors or t.lower_ in ("the", "this", "that") for t in doc[c.tokens.start:c.tokens.stop])}
+    cands = [c for c in cands if c.root.i not in tagged_anaphors]
+    in_ent -= tagged_anaphors
+    orgs = [c for c in cands if c.label == "ORG" and doc[c.tokens.stop - 1].lower_ not in LAW_WORDS]
+    defined = _defined_terms(doc, orgs)
     sent_index = _sentence_index(doc)
     extra: list[Candidate] = []
     for tok in doc:
@@ -111,14 +124,50 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         is_pronoun = tok.lower_ in ("it",) and tok.dep_ in ("nsubjpass", "dobj", "nsubj")
         if not (is_noun_anaphor or is_pronoun):
             continue
-        prior = [c for c in orgs if c.root.i < tok.i and sent_index[tok.i] - sent_index[c.root.i] <= ANAPHOR_WINDOW]
-        if not prior:
-            continue
-        ref = prior[-1]
+        if is_noun_anaphor and tok.lower_ in defined and defined[tok.lower_].root.i < tok.i:
+            ref = defined[tok.lower_]
+        else:
+            prior = [c for c in orgs
+                     if c.root.i < tok.i and sent_index[tok.i] - sent_index[c.root.i] <= ANAPHOR_WINDOW]
+            if not prior:
+                continue
+            ref = _salient(prior, sent_index)
         left = tok.left_edge.i if is_noun_anaphor else tok.i
         extra.append(Candidate(ref.name, "ORG", range(left, tok.i + 1), tok, ref.entity_id,
                                via_anaphor=doc[left:tok.i + 1].text))
     return sorted(cands + extra, key=lambda c: c.tokens.start)
+
+
+def _defined_terms(doc: Doc, orgs: list[Candidate]) -> dict[str, Candidate]:
+    """Filing-style definitions: ``Xiaomi Corporation (the "Company")`` makes every later
+    "the Company" mean Xiaomi Corporation, however far away."""
+    out: dict[str, Candidate] = {}
+    for c in orgs:
+        window = doc[c.tokens.stop:min(c.tokens.stop + 6, len(doc))]
+        if not window or window[0].text != "(":
+            continue
+        words = [t for t in window[1:] if t.is_alpha and t.lower_ != "the"]
+        if words and (words[0].is_title or words[0].is_upper):
+            out.setdefault(words[0].lower_, c)
+    return out
+
+
+def _salient(prior: list[Candidate], sent_index: list[int]) -> Candidate:
+    """The company an anaphor most likely means: the most recent subject among the ORGs before it
+    (a sentence is about its subject, not about an ORG in a modifier), else the most recent ORG."""
+    def subjectish(c: Candidate) -> bool:
+        tok = c.root
+        for _ in range(4):
+            if tok.dep_ in ("nsubj", "nsubjpass"):
+                return True
+            if tok.dep_ not in ("compound", "appos", "conj") or tok.head is tok:
+                return False
+            tok = tok.head
+        return False
+    subjects = [c for c in prior if subjectish(c)]
+    if subjects and sent_index[subjects[-1].root.i] >= sent_index[prior[-1].root.i] - 1:
+        return subjects[-1]
+    return prior[-1]
 
 
 def _sentence_index(doc: Doc) -> list[int]:
@@ -132,9 +181,26 @@ def _sentence_index(doc: Doc) -> list[int]:
 def _list_ref_in(tokens: Iterable[Token], lex: Lexicon) -> bool:
     nouns = {n.casefold() for n in lex.list_nouns}
     for t in tokens:
-        if t.ent_type_ == "LIST" or t.lemma_.casefold() in nouns or t.lower_ in nouns:
+        if t.ent_type_ == "LIST":
+            return True
+        if (t.lemma_.casefold() in nouns or t.lower_ in nouns) and t.ent_type_ != "AWARD" and not any(
+                c.ent_type_ == "AWARD" for c in t.children) and not (t.i > 0 and t.doc[t.i - 1].ent_type_ == "AWARD"):
             return True
     return False
+
+
+def _linear_list_prep(tok: Token, preps: set[str], lex: Lexicon) -> int | None:
+    """Surface fallback when the parse misattaches the list phrase ("added A and B to the Entity
+    List" with "to" hung on B): the first to/on/from ... naming a list to the right of the verb,
+    with no other verb or clause break in between. Returns the preposition's index."""
+    sent = tok.sent
+    for t in tok.doc[tok.i + 1:min(sent.end, tok.i + 30)]:
+        other_verb = t.pos_ in ("VERB", "AUX") and not t.ent_type_ and t.dep_ not in ("amod", "compound")
+        if t.text in (";", ":") or other_verb:
+            return None
+        if t.lower_ in preps and _list_ref_in(tok.doc[t.i + 1:min(sent.end, t.i + 6)], lex):
+            return t.i
+    return None
 
 
 def _prep_list_ref(tok: Token, preps: set[str], lex: Lexicon) -> bool:
@@ -184,6 +250,12 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
                 out.append(Trigger(tok, "blacklist", "list-verb", needs_list=True))
             elif lemma in tr.delisting.needs_list and _prep_list_ref(tok, from_list, lex):
                 out.append(Trigger(tok, "delisting", "list-verb", needs_list=True))
+            elif lemma in tr.blacklist.needs_list and (prep := _linear_list_prep(tok, to_list, lex)) is not None:
+                out.append(Trigger(tok, "blacklist", "list-verb", needs_list=True, explain={"linear_prep": prep}))
+            elif lemma in tr.delisting.needs_list and (prep := _linear_list_prep(tok, from_list, lex)) is not None:
+                out.append(Trigger(tok, "delisting", "list-verb", needs_list=True, explain={"linear_prep": prep}))
+            elif lemma in tr.blacklist.list_subject and _list_subject(tok, lex):
+                out.append(Trigger(tok, "blacklist", "list-includes"))
             elif lemma in tr.award.recipient_subject and _mentions_award(tok):
                 out.append(Trigger(tok, "award", "award-subject"))
             elif lemma in tr.award.recipient_object and _mentions_award(tok):
@@ -193,6 +265,15 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
         elif tok.dep_ == "amod" and low in tr.blacklist.adjectives:
             out.append(Trigger(tok, "blacklist", "adjective"))
     return out
+
+
+def _list_subject(tok: Token, lex: Lexicon) -> bool:
+    """Is the subject of ``tok`` a list ("the list, which already includes Tencent")?"""
+    for c in tok.children:
+        if c.dep_ == "nsubj":
+            subj = tok.head if c.lower_ in RELATIVE_PRONOUNS and tok.dep_ == "relcl" else c
+            return _list_ref_in([subj, *subj.children], lex)
+    return False
 
 
 def hedge(trigger: Token, lex: Lexicon) -> str | None:
@@ -227,43 +308,105 @@ def hedge(trigger: Token, lex: Lexicon) -> str | None:
     return None
 
 
-def _role_tokens(trig: Trigger) -> tuple[set[int], str]:
-    """Token indices of the trigger's patient (the entity the tie is about) and the role's name."""
+@dataclass
+class Role:
+    """Where the trigger's patient is: token indices, the phrase heads they hang from, and a name.
+    ``free`` indices come from the surface fallback and need no dependency path."""
+
+    idx: set[int] = field(default_factory=set)
+    heads: set[int] = field(default_factory=set)
+    names: list[str] = field(default_factory=list)
+    free: set[int] = field(default_factory=set)
+
+    def take(self, tok: Token, role: str, skip: set[int] | None = None) -> None:
+        self.idx.update(x.i for x in tok.subtree if not skip or x.i not in skip)
+        self.heads.add(tok.i)
+        self.names.append(role)
+
+    @property
+    def name(self) -> str:
+        return "+".join(self.names)
+
+
+def _subject_or_antecedent(verb: Token, c: Token) -> Token:
+    """The subject ``c`` of ``verb``, or the noun a relative pronoun subject stands for
+    ("SMIC, which is already on the Entity List" -> SMIC)."""
+    if c.lower_ in RELATIVE_PRONOUNS and verb.dep_ == "relcl":
+        return verb.head
+    return c
+
+
+def _role_tokens(trig: Trigger) -> Role:
+    """The trigger's patient (the entity the tie is about)."""
     t = trig.token
-    idx: set[int] = set()
-    roles: list[str] = []
-
-    def take(tok: Token, role: str) -> None:
-        idx.update(x.i for x in tok.subtree)
-        roles.append(role)
-
+    role = Role()
     if trig.kind == "adjective":
-        head = t.head
-        idx.update(x.i for x in head.subtree if x.i != t.i)
-        return idx, "modified noun"
+        role.take(t.head, "modified noun", skip={t.i})
+        return role
+    if trig.kind == "list-includes":
+        for c in t.children:
+            if c.dep_ in ("dobj", "attr"):
+                role.take(c, "member of the list")
+        return role
     if trig.kind == "state" or trig.kind == "award-subject" and not _is_passive(t):
         for c in t.children:
             if c.dep_ in ("nsubj", "nsubjpass"):
-                take(c, c.dep_)
-        return idx, "+".join(roles)
+                role.take(_subject_or_antecedent(t, c), c.dep_)
+        _companions(t, role)
+        return role
     passive = _is_passive(t)
     for c in t.children:
         if passive and c.dep_ == "nsubjpass":
-            take(c, "passive subject")
+            role.take(_subject_or_antecedent(t, c), "passive subject")
         elif not passive and c.dep_ in ("dobj", "dative"):
-            take(c, "object" if c.dep_ == "dobj" else "recipient")
+            role.take(c, "object" if c.dep_ == "dobj" else "recipient")
         elif c.dep_ in ("prep", "dative") and c.lower_ == "to" and trig.tie == "award":
-            take(c, "recipient (to)")
+            role.take(c, "recipient (to)")
         elif c.dep_ == "nsubj" and trig.kind == "award-subject":
-            take(c, "subject")
+            role.take(c, "subject")
     if passive and t.dep_ in ("acl", "amod") and trig.tie != "award":
         head = t.head
-        trig_sub = {x.i for x in t.subtree}
-        idx.update(x.i for x in head.subtree if x.i not in trig_sub)
-        roles.append("noun the participle modifies")
-    if not idx and t.dep_ == "conj":  # "blacklisted and sanctioned Huawei" / "was added and banned"
+        role.take(head, "noun the participle modifies", skip={x.i for x in t.subtree})
+        if head.dep_ == "pobj" and head.head.lower_ == "among":  # "Among the companies added ... were X and Y"
+            verb = head.head.head
+            for c in verb.children:
+                if c.dep_ in ("nsubj", "attr", "nsubjpass") and c.i != head.head.i:
+                    role.take(c, "member (among ... were)")
+    prep = trig.explain.get("linear_prep")
+    if prep is not None and not passive:
+        role.free.update(range(t.i + 1, prep))
+        role.names.append("between verb and list (surface)")
+    if not role.idx and not role.free and t.dep_ == "conj":  # "blacklisted and sanctioned Huawei"
         return _role_tokens(Trigger(t.head, trig.tie, trig.kind))
-    return idx, "+".join(roles)
+    _companions(t, role)
+    return role
+
+
+def _companions(t: Token, role: Role) -> None:
+    """Entities the text puts beside the target in the same act: "alongside CATL", "along with X"."""
+    for c in list(t.children):
+        if c.dep_ == "prep" and (c.lower_ == "alongside" or (
+                c.lower_ == "with" and c.i > 0 and t.doc[c.i - 1].lower_ in ("along", "together"))):
+            role.take(c, f"companion ({c.text})")
+
+
+def _in_target_phrase(tok: Token, role: Role) -> bool:
+    """Does ``tok`` reach a role head through target-phrase steps only (see TARGET_DEPS)?"""
+    seen = 0
+    while tok.i not in role.heads and seen < 12:
+        if tok.dep_ in TARGET_DEPS:
+            pass
+        elif tok.dep_ == "pobj" and tok.head.lower_ in MEMBER_PREPS:
+            pass
+        elif tok.dep_ == "prep" and tok.lower_ in MEMBER_PREPS:
+            pass
+        else:
+            return False
+        if tok.head is tok:
+            return False
+        tok = tok.head
+        seen += 1
+    return tok.i in role.heads
 
 
 def _agent_tokens(t: Token) -> set[int]:
@@ -381,10 +524,11 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
             reason, reason_src, reason_conf = _reason(trig, sents, si, lex)
             if reason is None:
                 continue
-            role_idx, role = _role_tokens(trig)
+            role_obj = _role_tokens(trig)
+            role = role_obj.name
             agent = _agent_tokens(trig.token)
-            targets = [c for c in sent_cands if c.root.i in role_idx and c.root.i not in agent
-                       and c.root.i != trig.token.i]
+            targets = [c for c in sent_cands if c.root.i not in agent and c.root.i != trig.token.i and (
+                (c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)) or c.root.i in role_obj.free)]
             targets = [c for c in targets if not _nested(c, targets)]
             base = 0.9
             if not targets:
@@ -404,7 +548,7 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
     links = _leader_links(doc, cands, lex)
     propagated: list[Finding] = []
     for f, c in raw:
-        if c.label == "PERSON" and c.key in links:
+        if c.label == "PERSON" and c.key in links and f.tie in lex.propagate_ties:
             org, link_sentence = links[c.key]
             propagated.append(Finding(
                 entity=org.name, entity_type="ORG", tie=f.tie, reason=f.reason, evidence=f.evidence,
