@@ -30,6 +30,7 @@ class DelistingTriggers(Strict):
 class AwardTriggers(Strict):
     recipient_subject: list[str] = []
     recipient_object: list[str] = []
+    recipient_nouns: list[str] = []
 
 
 class Triggers(Strict):

@@ -40,6 +40,12 @@ LINK_WORDS = {"'s", "’s", "and", "&", ",", "-", "–", "of", "the", "a", "its"
 TARGET_DEPS = {"compound", "conj", "cc", "appos", "nmod", "npadvmod", "nummod", "amod", "punct", "det", "quantmod"}
 MEMBER_PREPS = {"including", "like", "among", "as", "alongside", "with", "plus"}
 RELATIVE_PRONOUNS = {"which", "who", "that", "whom"}
+# "the WeChat owner", "Huawei's rival", "a Qualcomm customer": the ORG names someone else.
+RELATIONAL_NOUNS = {"owner", "parent", "rival", "competitor", "customer", "client", "supplier", "partner", "investor",
+                    "shareholder", "subsidiary", "affiliate", "unit", "spin-off", "spinoff", "backer", "buyer",
+                    "seller", "user", "peer", "founder", "ceo", "chairman", "executive", "official", "spokesperson"}
+PRODUCT_NOUNS = {"gear", "equipment", "product", "device", "camera", "drone", "chip", "component", "hardware",
+                 "service", "software", "technology", "system", "module", "router", "handset", "phone"}
 LAW_WORDS = {"act", "law", "regulation", "regulations", "order", "rule"}
 FACTUAL_INF_HEADS = {"move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin"}
 
@@ -79,6 +85,7 @@ def _canonical_names(doc: Doc) -> dict[int, tuple[str, str | None]]:
     the "Lei Jun" introduced earlier in the article."""
     out: dict[int, tuple[str, str | None]] = {}
     full_people: dict[str, Span] = {}
+    short_forms: dict[str, Span] = {}
     for ent in doc.ents:
         if ent.label_ not in ("ORG", "PERSON"):
             continue
@@ -91,6 +98,13 @@ def _canonical_names(doc: Doc) -> dict[int, tuple[str, str | None]]:
             elif ent.text in full_people:
                 src = full_people[ent.text]
                 name, eid = src.text.strip(), eid or (src.ent_id_ or None)
+        elif ent.text in short_forms:
+            src = short_forms[ent.text]
+            name, eid = src.text.strip(), eid or (src.ent_id_ or None)
+        if ent.label_ == "ORG" and len(ent) >= 2:
+            nxt = doc[ent.end:min(ent.end + 3, len(doc))]
+            if len(nxt) == 3 and nxt[0].text == "(" and nxt[2].text == ")" and (nxt[1].is_upper or nxt[1].is_title):
+                short_forms.setdefault(nxt[1].text, ent)  # the abbreviation the text defines
         out[ent.start] = (name, eid)
     return out
 
@@ -162,6 +176,8 @@ def _salient(prior: list[Candidate], sent_index: list[int]) -> Candidate:
                 return True
             if tok.dep_ not in ("compound", "appos", "conj") or tok.head is tok:
                 return False
+            if tok.dep_ == "compound" and tok.head.lemma_.casefold() in RELATIONAL_NOUNS:
+                return False
             tok = tok.head
         return False
     subjects = [c for c in prior if subjectish(c)]
@@ -195,7 +211,7 @@ def _linear_list_prep(tok: Token, preps: set[str], lex: Lexicon) -> int | None:
     with no other verb or clause break in between. Returns the preposition's index."""
     sent = tok.sent
     for t in tok.doc[tok.i + 1:min(sent.end, tok.i + 30)]:
-        other_verb = t.pos_ in ("VERB", "AUX") and not t.ent_type_ and t.dep_ not in ("amod", "compound")
+        other_verb = t.tag_ in ("VBD", "VBZ", "VBP", "MD") and not t.ent_type_ and t.dep_ not in ("amod", "compound")
         if t.text in (";", ":") or other_verb:
             return None
         if t.lower_ in preps and _list_ref_in(tok.doc[t.i + 1:min(sent.end, t.i + 6)], lex):
@@ -238,9 +254,12 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
     to_list = {"to", "on", "onto", "in", "into", "under", "as"}
     from_list = {"from", "off", "out"}
     sent_has_list = _list_ref_in(sent, lex)
+    winners = {w.casefold() for w in tr.award.recipient_nouns}
     for tok in sent:
         lemma = tok.lemma_.casefold()
         low = tok.lower_
+        if low == "including" or (tok.dep_ == "prep" and tok.tag_ == "VBG"):
+            continue  # "..., including X" introduces members; it is not an act of its own
         if tok.pos_ in ("VERB", "AUX") or tok.tag_.startswith("VB"):
             if lemma in tr.blacklist.standalone or low in tr.blacklist.standalone:
                 out.append(Trigger(tok, "blacklist", "blacklist-verb"))
@@ -262,9 +281,23 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
                 out.append(Trigger(tok, "award", "award-object"))
             elif lemma in ("be", "remain", "stay") and sent_has_list and _prep_list_ref(tok, {"on", "in"}, lex):
                 out.append(Trigger(tok, "blacklist", "state"))
+            elif lemma == "be" and any(c.dep_ == "prep" and c.lower_ == "among" and any(
+                    o.lemma_.casefold() in winners or o.lower_ in winners for o in c.children) for c in tok.children):
+                out.append(Trigger(tok, "award", "award-state"))  # "X was among the winners"
+            elif (lemma in tr.blacklist.needs_list and _is_passive(tok) and not sent_has_list
+                  and any(c.lower_ in ("also", "too") for c in tok.children) and _list_ref_in(_previous(sent), lex)):
+                out.append(Trigger(tok, "blacklist", "continued"))  # "... to the list. Megvii was also named."
         elif tok.dep_ == "amod" and low in tr.blacklist.adjectives:
             out.append(Trigger(tok, "blacklist", "adjective"))
     return out
+
+
+def _previous(sent: Span) -> Span:
+    """The sentence before ``sent`` (empty at the start)."""
+    doc = sent.doc
+    if sent.start == 0:
+        return doc[0:0]
+    return doc[sent.start - 1].sent
 
 
 def _list_subject(tok: Token, lex: Lexicon) -> bool:
@@ -348,7 +381,7 @@ def _role_tokens(trig: Trigger) -> Role:
             if c.dep_ in ("dobj", "attr"):
                 role.take(c, "member of the list")
         return role
-    if trig.kind == "state" or trig.kind == "award-subject" and not _is_passive(t):
+    if trig.kind in ("state", "award-state") or trig.kind == "award-subject" and not _is_passive(t):
         for c in t.children:
             if c.dep_ in ("nsubj", "nsubjpass"):
                 role.take(_subject_or_antecedent(t, c), c.dep_)
@@ -361,7 +394,9 @@ def _role_tokens(trig: Trigger) -> Role:
         elif not passive and c.dep_ in ("dobj", "dative"):
             role.take(c, "object" if c.dep_ == "dobj" else "recipient")
         elif c.dep_ in ("prep", "dative") and c.lower_ == "to" and trig.tie == "award":
-            role.take(c, "recipient (to)")
+            for o in c.children:
+                if o.dep_ == "pobj":
+                    role.take(o, "recipient (to)")
         elif c.dep_ == "nsubj" and trig.kind == "award-subject":
             role.take(c, "subject")
     if passive and t.dep_ in ("acl", "amod") and trig.tie != "award":
@@ -373,8 +408,8 @@ def _role_tokens(trig: Trigger) -> Role:
                 if c.dep_ in ("nsubj", "attr", "nsubjpass") and c.i != head.head.i:
                     role.take(c, "member (among ... were)")
     prep = trig.explain.get("linear_prep")
-    if prep is not None and not passive:
-        role.free.update(range(t.i + 1, prep))
+    if prep is not None and not any(c.dep_ in ("nsubjpass", "auxpass") for c in t.children):
+        role.free.update(x.i for x in t.doc[t.i + 1:prep] if x.dep_ != "poss" and x.head.dep_ != "poss")
         role.names.append("between verb and list (surface)")
     if not role.idx and not role.free and t.dep_ == "conj":  # "blacklisted and sanctioned Huawei"
         return _role_tokens(Trigger(t.head, trig.tie, trig.kind))
@@ -394,7 +429,18 @@ def _in_target_phrase(tok: Token, role: Role) -> bool:
     """Does ``tok`` reach a role head through target-phrase steps only (see TARGET_DEPS)?"""
     seen = 0
     while tok.i not in role.heads and seen < 12:
+        if tok.dep_ == "compound" and tok.head.lemma_.casefold() in RELATIONAL_NOUNS and not tok.head.ent_type_:
+            return False
         if tok.dep_ in TARGET_DEPS:
+            pass
+        elif tok.dep_ in ("oprd", "dobj", "attr") and tok.head.lemma_ in ("name", "call") and tok.head.dep_ == "acl":
+            pass  # "a schoolteacher named Lei Jun"
+        elif tok.dep_ == "acl" and tok.lemma_ in ("name", "call"):
+            pass
+        elif (tok.dep_ == "pobj" and tok.head.lower_ in ("from", "by")
+              and tok.head.head.lemma_.casefold() in PRODUCT_NOUNS):
+            pass  # "surveillance gear from Hikvision"
+        elif tok.dep_ == "prep" and tok.lower_ in ("from", "by") and tok.head.lemma_.casefold() in PRODUCT_NOUNS:
             pass
         elif tok.dep_ == "pobj" and tok.head.lower_ in MEMBER_PREPS:
             pass
