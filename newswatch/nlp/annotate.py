@@ -148,8 +148,7 @@ def org_relabel(doc: Doc, org_words: set[str]) -> Doc:
     word ("... Magnetoelectric Technology") or the first word of a company named earlier
     ("Luokung" after "Luokung Technology Corp") is an ORG (keeping the earlier name's id)."""
     first_words: dict[str, Span] = {}
-    changed = False
-    ents = list(doc.ents)
+    ents, changed = _fix_org_spans(doc, list(doc.ents))
     for n, ent in enumerate(ents):
         if ent.label_ == "ORG" and len(ent) >= 2 and ent[0].is_title:
             first_words.setdefault(ent[0].text, ent)
@@ -164,6 +163,88 @@ def org_relabel(doc: Doc, org_words: set[str]) -> Doc:
             changed = True
     if changed:
         doc.ents = ents
+    return _org_consistency(doc)
+
+
+DESCRIPTOR_ENDINGS = ("maker", "producer", "giant", "provider", "operator")
+
+
+def _fix_org_spans(doc: Doc, ents: list[Span]) -> tuple[list[Span], bool]:
+    """Mend company spans the small model cuts badly: "Planemaker Commercial Aircraft Corp of" loses its
+    descriptor and gets its "China" back; "Limited (CATL" becomes "CATL"; "Tencent and CATL" becomes two
+    companies when the parse coordinates them."""
+    out: list[Span] = []
+    changed = False
+    taken = {i for e in ents for i in range(e.start, e.end)}
+    for e in ents:
+        if e.label_ != "ORG":
+            out.append(e)
+            continue
+        start, end = e.start, e.end
+        if end - start >= 2 and doc[start].is_sent_start and doc[start].lower_.endswith(DESCRIPTOR_ENDINGS):
+            start += 1
+        if doc[end - 1].lower_ == "of" and end < len(doc) and doc[end].is_title and end not in taken:
+            end += 1
+        toks = doc[start:end]
+        parens = [t.i for t in toks if t.text == "("]
+        if parens:
+            inner = [t for t in doc[parens[0] + 1:end] if t.text != ")"]
+            if parens[0] - start >= 2:  # "Yangtze Memory Technologies Co. (YMTC": name, then its abbreviation
+                out.append(Span(doc, start, parens[0], label="ORG", kb_id=e.kb_id_))
+                changed = True
+                if not inner:
+                    continue
+            if inner:
+                start, end = inner[0].i, inner[-1].i + 1
+        split = [t.i for t in doc[start:end] if t.lower_ == "and" and start < t.i < end - 1]
+        if split and doc[split[0] + 1].dep_ == "conj" and doc[split[0] + 1].head.i < split[0] \
+                and all(t.is_title or t.is_upper for t in (doc[split[0] - 1], doc[split[0] + 1])):
+            out.append(Span(doc, start, split[0], label="ORG", kb_id=e.kb_id_))
+            out.append(Span(doc, split[0] + 1, end, label="ORG", kb_id=e.kb_id_))
+            changed = True
+            continue
+        if (start, end) != (e.start, e.end):
+            changed = True
+            out.append(Span(doc, start, end, label="ORG", kb_id=e.kb_id_))
+        else:
+            out.append(e)
+    if changed:
+        try:
+            doc.ents = out
+        except ValueError:
+            return list(doc.ents), False
+        return list(doc.ents), True
+    return out, False
+
+
+def _org_consistency(doc: Doc) -> Doc:
+    """One name, one sense per article: a company name the model tagged ORG somewhere is an ORG
+    wherever else it appears untagged ("Tencent has come out swinging." after "Tencent shares ...")."""
+    names = {tuple(t.text for t in e) for e in doc.ents if e.label_ == "ORG" and all(t.is_title or t.is_upper
+                                                                                    or not t.is_alpha for t in e)}
+    if not names:
+        return doc
+    taken = {i for e in doc.ents for i in range(e.start, e.end)}
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for n in names:
+        by_first.setdefault(n[0], []).append(n)
+    new: list[Span] = []
+    i = 0
+    while i < len(doc):
+        hit = None
+        for n in sorted(by_first.get(doc[i].text, []), key=len, reverse=True):
+            j = i + len(n)
+            if j <= len(doc) and tuple(t.text for t in doc[i:j]) == n and not any(k in taken for k in range(i, j)) \
+                    and not (j < len(doc) and doc[j].is_title and doc[j].is_alpha):
+                hit = Span(doc, i, j, label="ORG")
+                break
+        if hit is not None:
+            new.append(hit)
+            i = hit.end
+        else:
+            i += 1
+    if new:
+        doc.ents = list(doc.ents) + new
     return doc
 
 

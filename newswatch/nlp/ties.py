@@ -46,6 +46,9 @@ RELATIONAL_NOUNS = {"owner", "parent", "rival", "competitor", "customer", "clien
                     "seller", "user", "peer", "founder", "ceo", "chairman", "executive", "official", "spokesperson"}
 PRODUCT_NOUNS = {"gear", "equipment", "product", "device", "camera", "drone", "chip", "component", "hardware",
                  "service", "software", "technology", "system", "module", "router", "handset", "phone"}
+QUANTITY_WORDS = {"dozen", "dozens", "hundred", "hundreds", "score", "scores", "number", "some", "several", "many",
+                  "handful", "all", "most", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}
+LEGAL_FORMS = {"co", "ltd", "limited", "inc", "corp", "corporation", "plc", "llc", "ag", "sa", "gmbh", "holdings"}
 LAW_WORDS = {"act", "law", "regulation", "regulations", "order", "rule"}
 FACTUAL_INF_HEADS = {"move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin"}
 
@@ -85,7 +88,7 @@ def _canonical_names(doc: Doc) -> dict[int, tuple[str, str | None]]:
     the "Lei Jun" introduced earlier in the article."""
     out: dict[int, tuple[str, str | None]] = {}
     full_people: dict[str, Span] = {}
-    short_forms: dict[str, Span] = {}
+    short_forms = _short_forms(doc)
     for ent in doc.ents:
         if ent.label_ not in ("ORG", "PERSON"):
             continue
@@ -101,13 +104,24 @@ def _canonical_names(doc: Doc) -> dict[int, tuple[str, str | None]]:
         elif ent.text in short_forms:
             src = short_forms[ent.text]
             name, eid = src.text.strip(), eid or (src.ent_id_ or None)
-        if ent.label_ == "ORG" and len(ent) >= 2:
-            nxt = doc[ent.end:min(ent.end + 3, len(doc))]
-            if len(nxt) == 3 and nxt[0].text == "(" and nxt[2].text == ")" and (nxt[1].is_upper or nxt[1].is_title):
-                short_forms.setdefault(nxt[1].text, ent)  # the abbreviation the text defines
         out[ent.start] = (name, eid)
     return out
 
+
+def _short_forms(doc: Doc) -> dict[str, Span]:
+    """Abbreviations the article defines: "Yangtze Memory Technologies Co. (YMTC)",
+    "Contemporary Amperex Technology Co., Limited (CATL)" -> {"YMTC": <full name>, ...}."""
+    out: dict[str, Span] = {}
+    for ent in doc.ents:
+        if ent.label_ != "ORG" or len(ent) < 2:
+            continue
+        j = ent.end
+        while j < len(doc) and j < ent.end + 3 and (doc[j].text == "," or doc[j].lower_.rstrip(".") in LEGAL_FORMS):
+            j += 1
+        if j + 2 < len(doc) and doc[j].text == "(" and doc[j + 2].text == ")" and (
+                doc[j + 1].is_upper or doc[j + 1].is_title) and doc[j + 1].text not in out:
+            out[doc[j + 1].text] = ent
+    return out
 
 def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
     """Entities and resolved anaphors, in text order."""
@@ -126,7 +140,8 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         t.lower_ in anaphors or t.lower_ in ("the", "this", "that") for t in doc[c.tokens.start:c.tokens.stop])}
     cands = [c for c in cands if c.root.i not in tagged_anaphors]
     in_ent -= tagged_anaphors
-    orgs = [c for c in cands if c.label == "ORG" and doc[c.tokens.stop - 1].lower_ not in LAW_WORDS]
+    orgs = [c for c in cands if c.label == "ORG" and doc[c.tokens.stop - 1].lower_ not in LAW_WORDS
+            and not (c.root.dep_ == "compound" and c.root.head.lemma_.casefold() in RELATIONAL_NOUNS)]
     defined = _defined_terms(doc, orgs)
     sent_index = _sentence_index(doc)
     extra: list[Candidate] = []
@@ -425,6 +440,10 @@ def _companions(t: Token, role: Role) -> None:
             role.take(c, f"companion ({c.text})")
 
 
+def _is_quantity(tok: Token) -> bool:
+    return tok.like_num or tok.ent_type_ == "CARDINAL" or tok.lemma_.casefold() in QUANTITY_WORDS
+
+
 def _in_target_phrase(tok: Token, role: Role) -> bool:
     """Does ``tok`` reach a role head through target-phrase steps only (see TARGET_DEPS)?"""
     seen = 0
@@ -436,6 +455,10 @@ def _in_target_phrase(tok: Token, role: Role) -> bool:
         elif tok.dep_ in ("oprd", "dobj", "attr") and tok.head.lemma_ in ("name", "call") and tok.head.dep_ == "acl":
             pass  # "a schoolteacher named Lei Jun"
         elif tok.dep_ == "acl" and tok.lemma_ in ("name", "call"):
+            pass
+        elif tok.dep_ == "pobj" and tok.head.lower_ == "of" and _is_quantity(tok.head.head):
+            pass  # "dozens of Chinese companies, including SMIC"
+        elif tok.dep_ == "prep" and tok.lower_ == "of" and _is_quantity(tok.head):
             pass
         elif (tok.dep_ == "pobj" and tok.head.lower_ in ("from", "by")
               and tok.head.head.lemma_.casefold() in PRODUCT_NOUNS):
