@@ -230,6 +230,11 @@ def init_db(app: App) -> None:
     click.echo(json.dumps({t: db[t].count for t in db.table_names()}))
 
 
+from .alerts.cli import register as _register_alert_commands  # noqa: E402 - issue 5: silence, rules, digest
+
+_register_alert_commands(cli)
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and a non-zero exit."""
     try:

@@ -23,6 +23,18 @@ def _fold(text: str | None) -> str:
     return " ".join((text or "").casefold().split())
 
 
+def _names(text: str | None) -> set[str]:
+    """Forms a name is compared in: folded, and the watchlist's normalized form ("Xiaomi Corp." -> "xiaomi")."""
+    out = {_fold(text)}
+    try:
+        from ..watchlist import normalize_name
+
+        out.add(normalize_name(text or ""))
+    except ImportError:  # the watchlist module moved: folded names still match
+        pass
+    return out - {""}
+
+
 def add_silence(db: sqlite_utils.Database, *, entity: str, duration: str, why: str, tie: str | None = None,
                 reason: str | None = None, created_by: str = "cli", now: float | None = None) -> dict[str, Any]:
     """Store a silence and return its row. ``entity`` is a name or a watchlist id."""
@@ -69,9 +81,9 @@ def matching_silence(db: sqlite_utils.Database, *, entity: str, entity_id: str |
                      now: float | None = None) -> dict[str, Any] | None:
     """The silence in force that covers this (entity, tie, reason), if any."""
     stamp = iso(time.time() if now is None else now)
-    names = {_fold(entity)} | ({_fold(entity_id)} if entity_id else set())
+    names = _names(entity) | ({_fold(entity_id)} if entity_id else set())
     for s in db.query("select * from silences where removed_at is null and expires_at > ? order by id", [stamp]):
-        if _fold(s["entity"]) not in names:
+        if not (_names(s["entity"]) & names):
             continue
         if s["tie"] and s["tie"] != tie:
             continue
