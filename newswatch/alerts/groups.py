@@ -30,7 +30,8 @@ def record_alert(db: sqlite_utils.Database, *, group: str, finding: Finding, fin
                  article_id: int, article: dict[str, Any], text: str, settings: AlertSettings,
                  now: float | None = None) -> tuple[str, str]:
     """Add this finding to its group's alert. Returns (alert key, what happened): ``new``,
-    ``new-silenced``, ``source-added``, ``known`` (this article already counted)."""
+    ``new-silenced``, ``source-added``, ``source-silenced`` (no reply: a silence covers it), ``known``
+    (this article already counted)."""
     t = time.time() if now is None else now
     stamp = utcnow()
     silence = matching_silence(db, entity=finding.entity, entity_id=finding.entity_id, tie=finding.tie,
@@ -43,12 +44,12 @@ def record_alert(db: sqlite_utils.Database, *, group: str, finding: Finding, fin
         if not stale and not lifted:
             if list(db["alert_sources"].rows_where("alert_key = ? and article_id = ?", [latest["key"], article_id])):
                 return latest["key"], "known"
-            silenced = latest["status"] == "silenced"
+            silenced = latest["status"] == "silenced" or silence is not None
             _add_source(db, latest["key"], finding, finding_id, article_id, article, stamp,
                         "silenced" if silenced else "pending")
             db.execute("update alerts set sources = coalesce(sources, 1) + 1, last_seen_at = ?, updated_at = ? "
                        "where id = ?", [stamp, stamp, latest["id"]])
-            return latest["key"], "source-added"
+            return latest["key"], "source-silenced" if silenced else "source-added"
         n = db.execute("select count(*) from alerts where group_key = ? or key = ?", [group, group]).fetchone()[0]
         key = f"{group}-{n + 1}"
     else:
