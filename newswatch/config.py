@@ -8,11 +8,12 @@ Every problem is raised as :class:`~newswatch.errors.ConfigError` naming file, p
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
 
@@ -63,6 +64,13 @@ class AlertSettings(Strict):
     http_retries: int = Field(default=3, ge=0)        # slack-sdk retry handler counts (429, 5xx, connection)
     false_positive_penalty: float = Field(default=0.25, ge=0, le=1)
     mute_for: str = "30d"                  # how long "Mute entity" silences
+
+    @field_validator("repeat_after", "give_up_after", "retry_backoff", "mute_for")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[smhdw]?\s*", str(v)):
+            raise ValueError("not a duration (use e.g. 90s, 15m, 2h, 30d, 1w)")
+        return v
 
 
 class Settings(Strict):
