@@ -248,3 +248,36 @@ def test_jsonl_sink_writes_each_alert_once(runner: CliRunner, db_file: Path, tmp
     r = invoke(runner, db_file, "alerts", "deliver")
     assert json.loads(r.stdout.strip().splitlines()[-1])["recovered"] == 3
     assert len(out_file.read_text().splitlines()) == len(lines)
+
+
+def test_killed_while_posting_thread_reply_replies_exactly_once(runner: CliRunner, db_file: Path,
+                                                                slack_server: SlackServer, monkeypatch) -> None:
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack_server.base_url,
+           "SLACK_CHANNEL": "#risk-test", "NEWSWATCH_DB": str(db_file)}
+    env.pop("NEWSWATCH_CONFIG", None)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_API_URL", slack_server.base_url)
+    ingest(runner, db_file)  # three alerts sent
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    ingest(runner, db_file, SECOND_PAGE, SECOND_URL)  # no token now: the reply waits in alert_sources
+    assert _rows(db_file, "select count(*) from alert_sources where reply_status = 'pending'")[0][0] == 1
+    slack_server.hang("chat.postMessage")
+    proc = subprocess.Popen([sys.executable, "-m", "newswatch", "alerts", "deliver"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert slack_server.state.hung.wait(60)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _rows(db_file, "select reply_status from alert_sources where reply_status != 'first'") == [("sending",)]
+    done = subprocess.run([sys.executable, "-m", "newswatch", "alerts", "deliver"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["recovered"] == 1
+    assert slack_server.count("conversations.replies") == 1
+    replies = [m for m in slack_server.messages if m.get("thread_ts")]
+    assert len(replies) == 1
+    assert _rows(db_file, "select reply_status, reply_ts from alert_sources where reply_status != 'first'") == [
+        ("sent", replies[0]["ts"])]
