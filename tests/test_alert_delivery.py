@@ -281,3 +281,19 @@ def test_killed_while_posting_thread_reply_replies_exactly_once(runner: CliRunne
     assert len(replies) == 1
     assert _rows(db_file, "select reply_status, reply_ts from alert_sources where reply_status != 'first'") == [
         ("sent", replies[0]["ts"])]
+
+
+def test_history_lookup_pages_through_busy_channel(slack_server: SlackServer) -> None:
+    from newswatch.alerts.sinks import SlackSink
+    from newswatch.config import SlackSettings
+
+    sink = SlackSink.from_env(SlackSettings(), {"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_API_URL": slack_server.base_url})
+    start = time.time()
+    posted = sink.post(channel="#busy", text="t", blocks=[], key="the-key")
+    for i in range(450):  # the channel got busy after the interrupted post
+        ts = slack_server.state.next_ts()
+        slack_server.state.messages.append({"channel": "#busy", "text": f"noise {i}", "ts": ts})
+    found = sink.find_posted(channel="#busy", key="the-key", since=start - 60)
+    assert found is not None and found.ts == posted.ts
+    assert slack_server.count("conversations.history") == 3, "three pages of 200"
+    assert sink.find_posted(channel="#busy", key="never-posted", since=start - 60) is None

@@ -34,6 +34,7 @@ from ..models import utcnow
 log = logging.getLogger(__name__)
 
 METADATA_TYPE = "newswatch_alert"
+MAX_HISTORY_PAGES = 50  # 200 messages a page
 
 
 class DeliveryError(Exception):
@@ -137,19 +138,25 @@ class SlackSink:
                     thread_ts: str | None = None) -> Posted | None:
         """Look in the channel history (or the thread) for a message carrying ``key`` in its metadata."""
         ch = channel or self.default_channel
-        try:
-            if thread_ts:
-                resp = self.client.conversations_replies(channel=ch, ts=thread_ts, include_all_metadata=True,
-                                                         limit=200)
-            else:
-                resp = self.client.conversations_history(channel=ch, oldest=str(since), include_all_metadata=True,
-                                                         limit=200)
-        except Exception as exc:
-            raise DeliveryError(f"cannot check Slack history: {exc}") from None
-        for msg in resp.get("messages", []):
-            if _key_of(msg) == key:
-                return Posted(channel=ch, ts=msg["ts"])
-        return None
+        cursor: str | None = None
+        for _ in range(MAX_HISTORY_PAGES):
+            try:
+                if thread_ts:
+                    resp = self.client.conversations_replies(channel=ch, ts=thread_ts, include_all_metadata=True,
+                                                             limit=200, cursor=cursor)
+                else:
+                    resp = self.client.conversations_history(channel=ch, oldest=str(since), include_all_metadata=True,
+                                                             limit=200, cursor=cursor)
+            except Exception as exc:
+                raise DeliveryError(f"cannot check Slack history: {exc}") from None
+            for msg in resp.get("messages", []):
+                if _key_of(msg) == key:
+                    return Posted(channel=ch, ts=msg["ts"])
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not resp.get("has_more") or not cursor:
+                return None
+        raise DeliveryError(f"cannot check Slack history: more than {MAX_HISTORY_PAGES * 200} messages since the "
+                            "interrupted post; left for the next run")
 
     def update(self, *, channel: str | None, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         try:

@@ -118,7 +118,13 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
                             and float(m["ts"]) >= oldest and not m.get("thread_ts")]
                 if str(args.get("include_all_metadata")).lower() not in ("1", "true"):
                     msgs = [{k: v for k, v in m.items() if k != "metadata"} for m in msgs]
-                self._send(200, {"ok": True, "messages": list(reversed(msgs)), "has_more": False})
+                msgs = list(reversed(msgs))  # newest first, paged like Slack (limit + cursor)
+                start = int(args.get("cursor") or 0)
+                limit = min(int(args.get("limit") or 100), 999)
+                page = msgs[start:start + limit]
+                more = start + limit < len(msgs)
+                self._send(200, {"ok": True, "messages": page, "has_more": more,
+                                 "response_metadata": {"next_cursor": str(start + limit) if more else ""}})
             elif method == "conversations.replies":
                 with state.lock:
                     msgs = [m for m in state.messages if m.get("channel") == args.get("channel")
