@@ -56,7 +56,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
                     "claimed_at": float,
                     # issue 5: grouping, silences, retry deadline
                     "group_key": str, "sources": int, "last_seen_at": str, "silence_id": int,
-                    "first_attempt_at": float},
+                    "first_attempt_at": float, "claimed_by": str},
         "pk": "id",
         "foreign_keys": [("article_id", "articles", "id")],
         "indexes": [(["key"], True), (["status"], False), (["group_key"], False)],
@@ -66,7 +66,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "columns": {"id": int, "alert_key": str, "article_id": int, "finding_id": int, "url": str,
                     "title": str, "source": str, "published": str, "evidence": str, "added_at": str,
                     "reply_status": str, "reply_ts": str, "attempts": int, "last_error": str,
-                    "claimed_at": float, "first_attempt_at": float, "next_attempt_at": str},
+                    "claimed_at": float, "first_attempt_at": float, "next_attempt_at": str, "claimed_by": str},
         "pk": "id",
         "indexes": [(["alert_key", "article_id"], True), (["reply_status"], False)],
     },

@@ -297,3 +297,31 @@ def test_history_lookup_pages_through_busy_channel(slack_server: SlackServer) ->
     assert found is not None and found.ts == posted.ts
     assert slack_server.count("conversations.history") == 3, "three pages of 200"
     assert sink.find_posted(channel="#busy", key="never-posted", since=start - 60) is None
+
+
+def test_alert_claimed_by_a_live_deliverer_is_left_alone(runner: CliRunner, db_file: Path,
+                                                         slack_server: SlackServer, monkeypatch) -> None:
+    import socket
+
+    import psutil
+
+    ingest(runner, db_file)  # pending
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        owner = f"{socket.gethostname()}:{other.pid}:{psutil.Process(other.pid).create_time():.0f}"
+        con = sqlite3.connect(db_file)
+        con.execute("update alerts set status = 'sending', attempts = 1, claimed_at = ?, claimed_by = ?",
+                    [time.time(), owner])
+        con.commit()
+        con.close()
+        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+        monkeypatch.setenv("SLACK_API_URL", slack_server.base_url)
+        r = invoke(runner, db_file, "alerts", "deliver")
+        assert json.loads(r.stdout.strip().splitlines()[-1])["deferred"] == 3
+        assert slack_server.count("chat.postMessage") == 0 and slack_server.count("conversations.history") == 0
+    finally:
+        other.kill()
+        other.wait(10)
+    r = invoke(runner, db_file, "alerts", "deliver")  # the claimer is gone: checked, then posted once
+    assert json.loads(r.stdout.strip().splitlines()[-1])["sent"] == 3
+    assert slack_server.count("conversations.history") == 3 and slack_server.count("chat.postMessage") == 3

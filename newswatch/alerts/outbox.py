@@ -10,16 +10,24 @@ Retries: inside one attempt slack-sdk's retry handlers deal with 429 (Retry-Afte
 connection errors; an attempt that still fails leaves the alert ``pending`` with
 ``next_attempt_at`` (exponential backoff from ``alerts.retry_backoff``) and ``last_error``.
 Once an alert has failed for ``alerts.give_up_after`` it becomes ``failed`` with the last error.
+
+Several deliverers (the service and a CLI run) may share the database: an alert is claimed
+with a conditional UPDATE (only one of them wins), and a ``sending`` alert whose claimer
+(host:pid:start time in ``claimed_by``) is still alive and within :data:`LEASE` seconds is left
+alone, so a post still in flight is never taken for an interrupted one.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
 import sqlite_utils
 
 from ..config import AlertSettings
@@ -32,6 +40,40 @@ from .sinks import DeliveryError, Sink
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 3600.0
+LEASE = 900.0  # seconds a live deliverer may hold a 'sending' claim
+
+
+def owner_id() -> str:
+    """This process as ``host:pid:start-time`` (start time guards against a reused pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{psutil.Process().create_time():.0f}"
+
+
+def claim_alive(claimed_by: str | None, claimed_at: float | None, now: float) -> bool:
+    """Is the process that marked a row ``sending`` possibly still posting it?"""
+    if not claimed_by or not claimed_at or now - claimed_at >= LEASE:
+        return False
+    try:
+        host, pid_s, started = claimed_by.rsplit(":", 2)
+        pid = int(pid_s)
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return True  # cannot see it: trust the lease
+    if pid == os.getpid():
+        return False  # this process is sequential: an earlier claim of ours was abandoned
+    try:
+        return f"{psutil.Process(pid).create_time():.0f}" == started
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+
+
+def _claim(db: sqlite_utils.Database, table: str, row: dict[str, Any], status_col: str, **fields: Any) -> bool:
+    """Mark a row ``sending`` only if nobody changed it since we read it; True if we won."""
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    cur = db.execute(f"update {table} set {status_col} = 'sending', {sets} where id = ? and {status_col} = ? "
+                     "and coalesce(claimed_at, 0) = ?",
+                     [*fields.values(), row["id"], row[status_col], row.get("claimed_at") or 0])
+    return cur.rowcount == 1
 
 
 @dataclass
@@ -87,6 +129,9 @@ def _deliver_alert(db: sqlite_utils.Database, sink: Sink, row: dict[str, Any], s
         report.deferred.append(key)
         return
     if row["status"] == "sending" and sink.marks_sent:
+        if claim_alive(row.get("claimed_by"), row.get("claimed_at"), time.time()):
+            report.deferred.append(key)  # another deliverer is posting it right now
+            return
         if not sink.can_verify:
             err = (f"interrupted while sending through the {sink.name} sink, which cannot tell whether the post "
                    "arrived; check the channel, then `newswatch alerts retry KEY` if it did not")
@@ -113,7 +158,10 @@ def _deliver_alert(db: sqlite_utils.Database, sink: Sink, row: dict[str, Any], s
         return
     attempts = (row["attempts"] or 0) + 1
     first = row.get("first_attempt_at") or t
-    update_alert(db, row["id"], status="sending", attempts=attempts, claimed_at=time.time(), first_attempt_at=first)
+    if not _claim(db, "alerts", row, "status", attempts=attempts, claimed_at=time.time(), first_attempt_at=first,
+                  claimed_by=owner_id(), updated_at=utcnow()):
+        report.deferred.append(key)  # another deliverer took it between our read and our claim
+        return
     try:
         posted = sink.post(channel=row["channel"], text=text, blocks=blocks, key=key)
     except DeliveryError as exc:
@@ -160,6 +208,9 @@ def _deliver_replies(db: sqlite_utils.Database, sink: Sink, settings: AlertSetti
             continue
         thread = src["a_ts"] if sink.threads and src["a_ts"] else None
         if src["reply_status"] == "sending":
+            if claim_alive(src.get("claimed_by"), src.get("claimed_at"), time.time()):
+                report.deferred.append(skey)
+                continue
             if not sink.can_verify:
                 db["alert_sources"].update(src["id"], {"reply_status": "failed", "last_error": "interrupted; unknown"})
                 report.errors[skey] = "interrupted; unknown whether the reply arrived"
@@ -179,8 +230,10 @@ def _deliver_replies(db: sqlite_utils.Database, sink: Sink, settings: AlertSetti
         text, blocks = build_reply(src)
         attempts = (src["attempts"] or 0) + 1
         first = src.get("first_attempt_at") or t
-        db["alert_sources"].update(src["id"], {"reply_status": "sending", "attempts": attempts,
-                                               "claimed_at": time.time(), "first_attempt_at": first})
+        if not _claim(db, "alert_sources", src, "reply_status", attempts=attempts, claimed_at=time.time(),
+                      first_attempt_at=first, claimed_by=owner_id()):
+            report.deferred.append(skey)
+            continue
         try:
             posted = sink.post(channel=src["a_channel"], text=text, blocks=blocks, key=skey, thread_ts=thread)
         except DeliveryError as exc:
