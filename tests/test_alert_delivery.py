@@ -325,3 +325,21 @@ def test_alert_claimed_by_a_live_deliverer_is_left_alone(runner: CliRunner, db_f
     r = invoke(runner, db_file, "alerts", "deliver")  # the claimer is gone: checked, then posted once
     assert json.loads(r.stdout.strip().splitlines()[-1])["sent"] == 3
     assert slack_server.count("conversations.history") == 3 and slack_server.count("chat.postMessage") == 3
+
+
+def test_two_deliverers_at_once_post_each_alert_once(runner: CliRunner, db_file: Path,
+                                                     slack_server: SlackServer) -> None:
+    ingest(runner, db_file)
+    slack_server.state.post_delay = 0.5  # slow Slack: the two runs overlap
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack_server.base_url,
+           "NEWSWATCH_DB": str(db_file)}
+    env.pop("NEWSWATCH_CONFIG", None)
+    procs = [subprocess.Popen([sys.executable, "-m", "newswatch", "alerts", "deliver"], env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    summaries = [json.loads(o.strip().splitlines()[-1]) for o, _ in outs]
+    assert sum(s["sent"] for s in summaries) == 3
+    for (key, status) in _rows(db_file, "select key, status from alerts"):
+        assert status == "sent" and len(slack_server.posts_for_key(key)) == 1
+    assert slack_server.count("chat.postMessage") == 3

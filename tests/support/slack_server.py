@@ -34,6 +34,7 @@ class SlackState:
         self.hung = threading.Event()                # set once a hung call was recorded
         self.release = threading.Event()             # set at shutdown so hung handlers end
         self.webhook_posts: list[dict[str, Any]] = []
+        self.post_delay = 0.0                        # seconds chat.postMessage takes to answer
         self._ts = time.time()
 
     def next_ts(self) -> str:
@@ -103,6 +104,8 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
                     state.hung.set()
                     state.release.wait()  # accepted, never answered
                     return
+                if state.post_delay:
+                    time.sleep(state.post_delay)
                 self._send(200, {"ok": True, "channel": args.get("channel"), "ts": ts, "message": msg})
             elif method == "chat.update":
                 for field in ("blocks",):
