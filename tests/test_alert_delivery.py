@@ -343,3 +343,22 @@ def test_two_deliverers_at_once_post_each_alert_once(runner: CliRunner, db_file:
     for (key, status) in _rows(db_file, "select key, status from alerts"):
         assert status == "sent" and len(slack_server.posts_for_key(key)) == 1
     assert slack_server.count("chat.postMessage") == 3
+
+
+def test_webhook_interrupted_send_is_failed_loudly_not_reposted(runner: CliRunner, db_file: Path,
+                                                                slack_server: SlackServer, monkeypatch) -> None:
+    ingest(runner, db_file)  # pending (no sink yet)
+    con = sqlite3.connect(db_file)
+    con.execute("update alerts set status = 'sending', claimed_at = 1")
+    con.commit()
+    con.close()
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", slack_server.webhook_url)
+    r = invoke(runner, db_file, "alerts", "deliver")
+    assert json.loads(r.stdout.strip().splitlines()[-1])["failed"] == 3
+    assert slack_server.state.webhook_posts == []
+    errs = {e for (e,) in _rows(db_file, "select last_error from alerts where status = 'failed'")}
+    assert len(errs) == 1 and "cannot tell whether the post arrived" in errs.pop()
+    key = _rows(db_file, "select key from alerts limit 1")[0][0]
+    invoke(runner, db_file, "alerts", "retry", key)  # a person checked the channel: send it again
+    invoke(runner, db_file, "alerts", "deliver")
+    assert len(slack_server.state.webhook_posts) == 1

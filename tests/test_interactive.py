@@ -169,3 +169,12 @@ def test_mute_entity_becomes_a_silence(runner: CliRunner, db_file: Path, slack_e
     con = sqlite3.connect(db_file)
     assert con.execute("select reply_status from alert_sources where article_id = 2").fetchone()[0] == "silenced"
     con.close()
+
+
+def test_no_signing_secret_refuses_everything(runner: CliRunner, db_file: Path, slack_env: SlackServer,
+                                              app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    ingest(runner, db_file)
+    monkeypatch.delenv("SLACK_SIGNING_SECRET")
+    body = _payload(_key(db_file), "ack")
+    r = httpx.post(app_url, content=body, headers=_sign(body))
+    assert r.status_code == 401 and _count(db_file, "alert_actions") == 0
