@@ -13,7 +13,7 @@ import click
 import sqlite_utils
 
 from .alerts.outbox import DeliveryReport, deliver_pending
-from .alerts.sinks import SlackSink, TerminalSink
+from .alerts.sinks import sink_from_settings
 from .config import Settings, find_config_dir, load_settings
 from .errors import InputError, NewswatchError
 from .models import FetchedPage
@@ -62,7 +62,7 @@ class App:
         return self._pipeline
 
     def sink(self, *, dry_run: bool = False):  # noqa: ANN201
-        return SlackSink.from_env(self.settings.slack) or TerminalSink()
+        return sink_from_settings(self.settings.slack, self.settings.alerts)
 
 
 pass_app = click.make_pass_decorator(App)
@@ -104,7 +104,9 @@ def cli(ctx: click.Context, db: str | None, config: str | None, verbose: int) ->
 
 def _report_delivery(report: DeliveryReport) -> None:
     for key in report.sent + report.recovered:
-        click.echo(f"alert {key} sent to Slack", err=True)
+        click.echo(f"alert {key} sent", err=True)
+    for key in report.replies:
+        click.echo(f"reply {key} sent", err=True)
     for key, err in report.errors.items():
         click.echo(f"alert {key} not delivered: {err}", err=True)
 
@@ -142,7 +144,7 @@ def ingest(app: App, url: str | None, html_file: str | None, page_url: str | Non
     pipeline = app.pipeline
     result = pipeline.process(page, app.db, dry_run=dry_run, force=force)
     if not dry_run and result.new_alert_keys:
-        report = deliver_pending(app.db, app.sink(), keys=result.new_alert_keys)
+        report = deliver_pending(app.db, app.sink(), keys=result.new_alert_keys, settings=app.settings.alerts)
         _report_delivery(report)
         from .pipeline import alerts_for_article
 
@@ -172,7 +174,8 @@ def alerts() -> None:
 
 
 @alerts.command("ls")
-@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]), help="Only this status.")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed", "silenced"]),
+              help="Only this status.")
 @pass_app
 def alerts_ls(app: App, status: str | None) -> None:
     """List alerts as JSON lines."""
@@ -183,13 +186,16 @@ def alerts_ls(app: App, status: str | None) -> None:
 
 
 @alerts.command("deliver")
+@click.option("--now", is_flag=True, help="Retry alerts waiting for their backoff time now.")
 @pass_app
-def alerts_deliver(app: App) -> None:
+def alerts_deliver(app: App, now: bool) -> None:
     """Send every pending alert (Slack if a token is set, else print them)."""
-    report = deliver_pending(app.db, app.sink())
+    report = deliver_pending(app.db, app.sink(), settings=app.settings.alerts, ignore_backoff=now)
     _report_delivery(report)
     click.echo(json.dumps({"sent": len(report.sent) + len(report.recovered), "printed": len(report.printed),
-                           "failed": len(report.failed), "errors": len(report.errors)}))
+                           "replies": len(report.replies), "recovered": len(report.recovered),
+                           "deferred": len(report.deferred), "failed": len(report.failed),
+                           "errors": len(report.errors)}))
 
 
 @cli.command()
@@ -210,7 +216,7 @@ def demo(app: App, pages: str | None) -> None:
                            source_kind=entry.get("source_kind", "news"))
         result = pipeline.process(page, app.db)
         _print_result(result)
-    report = deliver_pending(app.db, app.sink())
+    report = deliver_pending(app.db, app.sink(), settings=app.settings.alerts)
     _report_delivery(report)
     counts = {r["status"]: r["n"] for r in app.db.query("select status, count(*) n from alerts group by status")}
     click.echo(f"alerts in {app.db.conn.execute('pragma database_list').fetchone()[2]}: {json.dumps(counts)}")
@@ -222,6 +228,11 @@ def init_db(app: App) -> None:
     """Create the database and its tables (idempotent)."""
     db = app.db
     click.echo(json.dumps({t: db[t].count for t in db.table_names()}))
+
+
+from .alerts.cli import register as _register_alert_commands  # noqa: E402 - issue 5: silence, rules, digest
+
+_register_alert_commands(cli)
 
 
 def main() -> None:

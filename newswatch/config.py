@@ -8,11 +8,12 @@ Every problem is raised as :class:`~newswatch.errors.ConfigError` naming file, p
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
 
@@ -50,6 +51,28 @@ class SlackSettings(Strict):
     timeout_seconds: float = Field(default=10.0, gt=0)
 
 
+class AlertSettings(Strict):
+    """Delivery of alerts (issue 5). Durations are like ``90s``, ``15m``, ``2h``, ``30d``."""
+
+    sink: Literal["auto", "slack", "webhook", "terminal", "jsonl"] = "auto"
+    jsonl_path: str | None = None          # JSON-lines sink file (env NEWSWATCH_ALERTS_JSONL overrides)
+    webhook_env: str = "SLACK_WEBHOOK_URL"
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    repeat_after: str = "30d"              # a group quiet this long alerts afresh
+    give_up_after: str = "6h"              # an alert failing this long is marked failed
+    retry_backoff: str = "30s"             # first wait between outbox attempts (doubles each time)
+    http_retries: int = Field(default=3, ge=0)        # slack-sdk retry handler counts (429, 5xx, connection)
+    false_positive_penalty: float = Field(default=0.25, ge=0, le=1)
+    mute_for: str = "30d"                  # how long "Mute entity" silences
+
+    @field_validator("repeat_after", "give_up_after", "retry_backoff", "mute_for")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[smhdw]?\s*", str(v)):
+            raise ValueError("not a duration (use e.g. 90s, 15m, 2h, 30d, 1w)")
+        return v
+
+
 class Settings(Strict):
     database: str = "newswatch.db"
     nlp: NlpSettings = NlpSettings()
@@ -57,6 +80,7 @@ class Settings(Strict):
     slack: SlackSettings = SlackSettings()
     watchlists: list[str] = ["watchlist.yaml"]
     rules: str = "rules.yaml"
+    alerts: AlertSettings = AlertSettings()
 
 
 def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlite_utils
 
+from .alerts.feedback import load_penalties
+from .alerts.groups import record_alert
 from .alerts.message import alert_text
 from .alerts.rules import Rules, load_rules
 from .config import Settings, find_config_dir, load_settings, resolve_path
@@ -120,9 +122,19 @@ class Pipeline:
             findings.append(f)
         return mentions, findings
 
-    def decide(self, findings: list[Finding], source_kind: str) -> list[tuple[Finding, Any]]:
-        return [(f, self.rules.decide(f, watched=f.entity_id is not None, source_kind=source_kind))
-                for f in findings]
+    def decide(self, findings: list[Finding], source_kind: str, penalties: list | None = None,
+               traces: list[list[str]] | None = None) -> list[tuple[Finding, Any]]:
+        """Apply the rules to each finding (``penalties``: false-positive feedback, see alerts.feedback)."""
+        out = []
+        for f in findings:
+            entity = self.watchlist.get(f.entity_id) if f.entity_id else None
+            trace: list[str] | None = [] if traces is not None else None
+            out.append((f, self.rules.decide(f, watched=f.entity_id is not None, source_kind=source_kind,
+                                             watchlists=[entity.list_name] if entity else [], penalties=penalties,
+                                             trace=trace)))
+            if traces is not None:
+                traces.append(trace or [])
+        return out
 
     # -- the whole way ----------------------------------------------------------------------
 
@@ -139,7 +151,8 @@ class Pipeline:
         if existing and existing["content_hash"] == chash and not force and not dry_run:
             return self.load_result(db, existing["id"], status="unchanged")
         mentions, findings = self.analyse(article)
-        decided = self.decide(findings, page.source_kind)
+        decided = self.decide(findings, page.source_kind,
+                              penalties=load_penalties(db, self.settings.alerts.false_positive_penalty))
         drafts: list[AlertDraft] = []
         for f, d in decided:
             if d.action == "alert":
@@ -188,17 +201,14 @@ class Pipeline:
                 "created_at": now}).last_pk
             if not draft:
                 continue
-            if alert_by_key(db, draft.key):
-                continue  # the same entity + tie + reason was alerted before: never twice
-            payload = {"entity": f.entity, "tie": f.tie, "reason": f.reason, "evidence": f.evidence,
-                       "via": f.via, "confidence": f.confidence, "severity": d.severity, "mention": d.mention,
-                       "url": page.final_url or page.url, "title": article.title, "published": article.published,
-                       "as_written": f.explain.get("as_written"), "rule": d.rule, "why": d.why}
-            db["alerts"].insert({"key": draft.key, "status": "pending", "attempts": 0, "channel": d.channel,
-                                 "severity": d.severity, "entity": f.entity, "tie": f.tie, "reason": f.reason,
-                                 "article_id": article_id, "finding_id": finding_id, "text": draft.text,
-                                 "payload": dumps(payload), "created_at": now, "updated_at": now})
-            result.new_alert_keys.append(draft.key)
+            # issue 5: grouping, repeat interval and silences (newswatch/alerts/groups.py)
+            key, what = record_alert(db, group=draft.key, finding=f, finding_id=finding_id, decision=d,
+                                     article_id=article_id, article={**row, "url": page.final_url or page.url},
+                                     text=draft.text, settings=self.settings.alerts)
+            if key != draft.key:
+                db["findings"].update(finding_id, {"alert_key": key})
+            if what in ("new", "source-added"):
+                result.new_alert_keys.append(key)
         result.alerts = alerts_for_article(db, article_id)
         return article_id
 

@@ -53,10 +53,39 @@ SCHEMA: dict[str, dict[str, Any]] = {
                     "channel": str, "slack_ts": str, "severity": str, "entity": str, "tie": str,
                     "reason": str, "article_id": int, "finding_id": int, "text": str, "payload": str,
                     "created_at": str, "updated_at": str, "sent_at": str, "next_attempt_at": str,
-                    "claimed_at": float},
+                    "claimed_at": float,
+                    # issue 5: grouping, silences, retry deadline
+                    "group_key": str, "sources": int, "last_seen_at": str, "silence_id": int,
+                    "first_attempt_at": float, "claimed_by": str},
         "pk": "id",
         "foreign_keys": [("article_id", "articles", "id")],
-        "indexes": [(["key"], True), (["status"], False)],
+        "indexes": [(["key"], True), (["status"], False), (["group_key"], False)],
+    },
+    # --- issue 5 (alerts): one row per article that reported an alert's group ----------------------
+    "alert_sources": {
+        "columns": {"id": int, "alert_key": str, "article_id": int, "finding_id": int, "url": str,
+                    "title": str, "source": str, "published": str, "evidence": str, "added_at": str,
+                    "reply_status": str, "reply_ts": str, "attempts": int, "last_error": str,
+                    "claimed_at": float, "first_attempt_at": float, "next_attempt_at": str, "claimed_by": str},
+        "pk": "id",
+        "indexes": [(["alert_key", "article_id"], True), (["reply_status"], False)],
+    },
+    "silences": {
+        "columns": {"id": int, "entity": str, "tie": str, "reason": str, "why": str, "created_by": str,
+                    "created_at": str, "expires_at": str, "removed_at": str},
+        "pk": "id",
+    },
+    "alert_actions": {
+        "columns": {"id": int, "alert_key": str, "action": str, "user_id": str, "user_name": str,
+                    "at": str, "detail": str},
+        "pk": "id",
+        "indexes": [(["alert_key"], False)],
+    },
+    "feedback": {
+        "columns": {"id": int, "entity_key": str, "entity": str, "tie": str, "pattern": str, "reason": str,
+                    "alert_key": str, "user_id": str, "created_at": str},
+        "pk": "id",
+        "indexes": [(["entity_key"], False)],
     },
 }
 

@@ -12,6 +12,8 @@ from typing import Any
 SECTION_LIMIT = 3000   # characters of text per section block
 HEADER_LIMIT = 150     # characters of a header block
 FALLBACK_LIMIT = 4000  # characters of the notification text
+MAX_BLOCKS = 50        # blocks per message
+ACTION_WORDS = {"ack": "Acknowledged", "false_positive": "Marked false positive", "mute_entity": "Entity muted"}
 ELLIPSIS = "…"
 
 TIE_TITLES = {"blacklist": "put on a government list", "delisting": "removed from a government list",
@@ -70,11 +72,12 @@ def alert_text(entity: str, tie: str, reason: str) -> str:
     return f"{entity} {TIE_TITLES.get(tie, tie)}: {reason}"
 
 
-def build_blocks(alert: dict[str, Any], *, sources: int = 1) -> tuple[str, list[dict[str, Any]]]:
+def build_blocks(alert: dict[str, Any], *, sources: int = 1,
+                 actions: list[dict[str, Any]] | None = None) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) for an alert row joined with its finding and article.
 
     ``alert`` needs: key, entity, tie, reason, evidence, confidence, severity, url, title,
-    published; optional: via, mention.
+    published; optional: via, mention. ``actions`` (rows of ``alert_actions``) add a triage line.
     """
     entity = escape_mrkdwn(alert["entity"])
     reason = escape_mrkdwn(alert["reason"])
@@ -104,6 +107,9 @@ def build_blocks(alert: dict[str, Any], *, sources: int = 1) -> tuple[str, list[
         context.append(f"Published: {escape_mrkdwn(str(alert['published']))}")
     if sources > 1:
         context.append(f"Reported by {sources} sources")
+    triage = [f"{ACTION_WORDS.get(a['action'], escape_mrkdwn(a['action']))} by "
+              f"{escape_mrkdwn(a.get('user_name') or a.get('user_id') or 'someone')} at {escape_mrkdwn(a['at'])}"
+              for a in (actions or [])][-5:]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": False}},
         {"type": "section", "text": {"type": "mrkdwn", "text": facts_text}},
@@ -118,4 +124,30 @@ def build_blocks(alert: dict[str, Any], *, sources: int = 1) -> tuple[str, list[
              "style": "danger", "value": alert["key"]},
         ]},
     ]
-    return fallback, blocks
+    if triage:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(t, SECTION_LIMIT)}
+                                                       for t in triage]})
+    return fallback, blocks[:MAX_BLOCKS]
+
+
+def build_reply(source: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """(text, blocks) of the thread reply for a later source of an alert's group.
+
+    ``source`` is an ``alert_sources`` row: url, title, source, published, evidence.
+    """
+    url = safe_url(source.get("url"))
+    title = escape_mrkdwn(source.get("title") or source.get("url") or "another source")
+    name = escape_mrkdwn(source.get("source") or "")
+    link = f"<{url}|{truncate(title, 300)}>" if url else truncate(title, 300)
+    line = f"Also reported by {link}" + (f" ({name})" if name and name not in ("ingest", "demo") else "")
+    if source.get("published"):
+        line += f", published {escape_mrkdwn(str(source['published']))}"
+    text = truncate(escape_mrkdwn(f"Also reported by {source.get('title') or source.get('url') or 'another source'}"),
+                    FALLBACK_LIMIT)
+    blocks: list[dict[str, Any]] = [{"type": "section",
+                                     "text": {"type": "mrkdwn", "text": truncate(line, SECTION_LIMIT)}}]
+    if source.get("evidence"):
+        ev = escape_mrkdwn(source["evidence"])
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": truncate("> " + ev.replace("\n", "\n> "), SECTION_LIMIT)}})
+    return text, blocks

@@ -3,26 +3,77 @@
 Exactly once across crashes: before posting, an alert is marked ``sending`` (committed); if
 the process dies after Slack accepted the message but before ``sent`` was recorded, the next
 run finds the alert still ``sending`` and asks Slack (message metadata carries the alert key)
-whether it was posted, instead of posting again.
+whether it was posted, instead of posting again. Thread replies for later sources of a group
+(table ``alert_sources``) go the same way, looked up in the thread.
+
+Retries: inside one attempt slack-sdk's retry handlers deal with 429 (Retry-After), 5xx and
+connection errors; an attempt that still fails leaves the alert ``pending`` with
+``next_attempt_at`` (exponential backoff from ``alerts.retry_backoff``) and ``last_error``.
+Once an alert has failed for ``alerts.give_up_after`` it becomes ``failed`` with the last error.
+
+Several deliverers (the service and a CLI run) may share the database: an alert is claimed
+with a conditional UPDATE (only one of them wins), and a ``sending`` alert whose claimer
+(host:pid:start time in ``claimed_by``) is still alive and within :data:`LEASE` seconds is left
+alone, so a post still in flight is never taken for an interrupted one.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
+import psutil
 import sqlite_utils
 
+from ..config import AlertSettings
 from ..models import utcnow
 from ..store import update_alert
-from .message import build_blocks
+from .duration import from_iso, iso, parse_duration
+from .message import build_blocks, build_reply
 from .sinks import DeliveryError, Sink
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
+MAX_BACKOFF = 3600.0
+LEASE = 900.0  # seconds a live deliverer may hold a 'sending' claim
+
+
+def owner_id() -> str:
+    """This process as ``host:pid:start-time`` (start time guards against a reused pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{psutil.Process().create_time():.0f}"
+
+
+def claim_alive(claimed_by: str | None, claimed_at: float | None, now: float) -> bool:
+    """Is the process that marked a row ``sending`` possibly still posting it?"""
+    if not claimed_by or not claimed_at or now - claimed_at >= LEASE:
+        return False
+    try:
+        host, pid_s, started = claimed_by.rsplit(":", 2)
+        pid = int(pid_s)
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return True  # cannot see it: trust the lease
+    if pid == os.getpid():
+        return False  # this process is sequential: an earlier claim of ours was abandoned
+    try:
+        return f"{psutil.Process(pid).create_time():.0f}" == started
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+
+
+def _claim(db: sqlite_utils.Database, table: str, row: dict[str, Any], status_col: str, **fields: Any) -> bool:
+    """Mark a row ``sending`` only if nobody changed it since we read it; True if we won."""
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    cur = db.execute(f"update {table} set {status_col} = 'sending', {sets} where id = ? and {status_col} = ? "
+                     "and coalesce(claimed_at, 0) = ?",
+                     [*fields.values(), row["id"], row[status_col], row.get("claimed_at") or 0])
+    return cur.rowcount == 1
 
 
 @dataclass
@@ -31,12 +82,30 @@ class DeliveryReport:
     printed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
 
 
+def alert_message(db: sqlite_utils.Database, row: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """(text, blocks) of an alert as it should look now (source count, triage state)."""
+    payload = json.loads(row["payload"] or "{}")
+    actions = [dict(r) for r in db.query(
+        "select action, user_id, user_name, at from alert_actions where alert_key = ? order by id", [row["key"]])] \
+        if db["alert_actions"].exists() else []
+    return build_blocks({**payload, "key": row["key"]}, sources=row.get("sources") or payload.get("sources") or 1,
+                        actions=actions)
+
+
+def _next_try(settings: AlertSettings, attempts: int, now: float) -> float:
+    return now + min(MAX_BACKOFF, parse_duration(settings.retry_backoff) * 2 ** max(0, attempts - 1))
+
+
 def deliver_pending(db: sqlite_utils.Database, sink: Sink, *, keys: list[str] | None = None,
-                    max_attempts: int = MAX_ATTEMPTS) -> DeliveryReport:
-    """Deliver every ``pending`` (or interrupted ``sending``) alert through ``sink``."""
+                    settings: AlertSettings | None = None, now: float | None = None,
+                    ignore_backoff: bool = False) -> DeliveryReport:
+    """Deliver every ``pending`` (or interrupted ``sending``) alert, then pending thread replies."""
+    settings = settings or AlertSettings()
     report = DeliveryReport()
     where = "status in ('pending', 'sending')"
     params: list = []
@@ -46,38 +115,156 @@ def deliver_pending(db: sqlite_utils.Database, sink: Sink, *, keys: list[str] | 
         where += f" and key in ({', '.join('?' for _ in keys)})"
         params = list(keys)
     for row in list(db["alerts"].rows_where(where, params, order_by="id")):
-        key = row["key"]
-        payload = json.loads(row["payload"] or "{}")
-        if row["status"] == "sending" and sink.marks_sent:
+        _deliver_alert(db, sink, row, settings, report, now, ignore_backoff)
+    _deliver_replies(db, sink, settings, report, keys, now, ignore_backoff)
+    return report
+
+
+def _deliver_alert(db: sqlite_utils.Database, sink: Sink, row: dict[str, Any], settings: AlertSettings,
+                   report: DeliveryReport, now: float | None, ignore_backoff: bool) -> None:
+    key = row["key"]
+    t = now if now is not None else time.time()
+    due = from_iso(row.get("next_attempt_at"))
+    if due and due > t and not ignore_backoff and row["status"] == "pending":
+        report.deferred.append(key)
+        return
+    if row["status"] == "sending" and sink.marks_sent:
+        if claim_alive(row.get("claimed_by"), row.get("claimed_at"), time.time()):
+            report.deferred.append(key)  # another deliverer is posting it right now
+            return
+        if not sink.can_verify:
+            err = (f"interrupted while sending through the {sink.name} sink, which cannot tell whether the post "
+                   "arrived; check the channel, then `newswatch alerts retry KEY` if it did not")
+            update_alert(db, row["id"], status="failed", last_error=err)
+            report.failed.append(key)
+            report.errors[key] = err
+            return
+        try:
+            found = sink.find_posted(channel=row["channel"], key=key, since=(row["claimed_at"] or 0) - 60)
+        except DeliveryError as exc:
+            update_alert(db, row["id"], last_error=str(exc))
+            report.errors[key] = str(exc)
+            return
+        if found:
+            update_alert(db, row["id"], status="sent", slack_ts=found.ts, channel=found.channel,
+                         sent_at=utcnow(), last_error=None)
+            report.recovered.append(key)
+            log.info("alert %s was posted before an interruption (ts %s): recorded, not posted again", key, found.ts)
+            return
+    text, blocks = alert_message(db, row)
+    if not sink.marks_sent:
+        sink.post(channel=row["channel"], text=text, blocks=blocks, key=key)
+        report.printed.append(key)
+        return
+    attempts = (row["attempts"] or 0) + 1
+    first = row.get("first_attempt_at") or t
+    if not _claim(db, "alerts", row, "status", attempts=attempts, claimed_at=time.time(), first_attempt_at=first,
+                  claimed_by=owner_id(), updated_at=utcnow()):
+        report.deferred.append(key)  # another deliverer took it between our read and our claim
+        return
+    try:
+        posted = sink.post(channel=row["channel"], text=text, blocks=blocks, key=key)
+    except DeliveryError as exc:
+        t = now if now is not None else time.time()
+        if t - first >= parse_duration(settings.give_up_after):
+            update_alert(db, row["id"], status="failed", last_error=str(exc), next_attempt_at=None)
+            log.error("alert %s FAILED after %d attempts: %s", key, attempts, exc)
+            report.failed.append(key)
+        else:
+            update_alert(db, row["id"], status="pending", last_error=str(exc),
+                         next_attempt_at=iso(_next_try(settings, attempts, t)))
+            log.warning("alert %s not delivered (attempt %d), will retry: %s", key, attempts, exc)
+        report.errors[key] = str(exc)
+        return
+    update_alert(db, row["id"], status="sent", slack_ts=posted.ts, channel=posted.channel,
+                 sent_at=utcnow(), last_error=None, next_attempt_at=None)
+    report.sent.append(key)
+
+
+def _deliver_replies(db: sqlite_utils.Database, sink: Sink, settings: AlertSettings, report: DeliveryReport,
+                     keys: list[str] | None, now: float | None, ignore_backoff: bool) -> None:
+    """Post 'also reported by' thread replies for later sources of sent alerts; update the parents."""
+    if not sink.marks_sent:
+        return
+    sql = ("select s.*, a.id as a_id, a.status as a_status, a.slack_ts as a_ts, a.channel as a_channel "
+           "from alert_sources s join alerts a on a.key = s.alert_key "
+           "where s.reply_status in ('pending', 'sending')")
+    params: list = []
+    if keys is not None:
+        sql += f" and s.alert_key in ({', '.join('?' for _ in keys)})"
+        params = list(keys)
+    touched: set[str] = set()
+    for src in [dict(r) for r in db.query(sql + " order by s.id", params)]:
+        skey = f"{src['alert_key']}:source:{src['id']}"
+        if src["a_status"] == "failed":
+            db["alert_sources"].update(src["id"], {"reply_status": "failed", "last_error": "the alert itself failed"})
+            continue
+        if src["a_status"] != "sent":
+            continue  # the parent goes first; its message already counts this source
+        t = now if now is not None else time.time()
+        due = from_iso(src.get("next_attempt_at"))
+        if due and due > t and not ignore_backoff and src["reply_status"] == "pending":
+            report.deferred.append(skey)
+            continue
+        thread = src["a_ts"] if sink.threads and src["a_ts"] else None
+        if src["reply_status"] == "sending":
+            if claim_alive(src.get("claimed_by"), src.get("claimed_at"), time.time()):
+                report.deferred.append(skey)
+                continue
+            if not sink.can_verify:
+                db["alert_sources"].update(src["id"], {"reply_status": "failed", "last_error": "interrupted; unknown"})
+                report.errors[skey] = "interrupted; unknown whether the reply arrived"
+                continue
             try:
-                found = sink.find_posted(channel=row["channel"], key=key, since=(row["claimed_at"] or 0) - 60)
+                found = sink.find_posted(channel=src["a_channel"], key=skey, since=(src["claimed_at"] or 0) - 60,
+                                         thread_ts=thread)
             except DeliveryError as exc:
-                update_alert(db, row["id"], last_error=str(exc))
-                report.errors[key] = str(exc)
+                report.errors[skey] = str(exc)
                 continue
             if found:
-                update_alert(db, row["id"], status="sent", slack_ts=found.ts, channel=found.channel,
-                             sent_at=utcnow(), last_error=None)
-                report.recovered.append(key)
+                db["alert_sources"].update(src["id"], {"reply_status": "sent", "reply_ts": found.ts,
+                                                       "last_error": None})
+                report.recovered.append(skey)
+                touched.add(src["alert_key"])
                 continue
-        text, blocks = build_blocks({**payload, "key": key}, sources=payload.get("sources", 1))
-        if not sink.marks_sent:
-            sink.post(channel=row["channel"], text=text, blocks=blocks, key=key)
-            report.printed.append(key)
+        text, blocks = build_reply(src)
+        attempts = (src["attempts"] or 0) + 1
+        first = src.get("first_attempt_at") or t
+        if not _claim(db, "alert_sources", src, "reply_status", attempts=attempts, claimed_at=time.time(),
+                      first_attempt_at=first, claimed_by=owner_id()):
+            report.deferred.append(skey)
             continue
-        attempts = (row["attempts"] or 0) + 1
-        update_alert(db, row["id"], status="sending", attempts=attempts, claimed_at=time.time())
         try:
-            posted = sink.post(channel=row["channel"], text=text, blocks=blocks, key=key)
+            posted = sink.post(channel=src["a_channel"], text=text, blocks=blocks, key=skey, thread_ts=thread)
         except DeliveryError as exc:
-            status = "failed" if attempts >= max_attempts else "pending"
-            update_alert(db, row["id"], status=status, last_error=str(exc))
-            log.warning("alert %s not delivered (attempt %d): %s", key, attempts, exc)
-            report.errors[key] = str(exc)
-            if status == "failed":
-                report.failed.append(key)
+            t = now if now is not None else time.time()
+            failed = t - first >= parse_duration(settings.give_up_after)
+            db["alert_sources"].update(src["id"], {
+                "reply_status": "failed" if failed else "pending", "last_error": str(exc),
+                "next_attempt_at": None if failed else iso(_next_try(settings, attempts, t))})
+            report.errors[skey] = str(exc)
+            if failed:
+                report.failed.append(skey)
             continue
-        update_alert(db, row["id"], status="sent", slack_ts=posted.ts, channel=posted.channel,
-                     sent_at=utcnow(), last_error=None)
-        report.sent.append(key)
-    return report
+        db["alert_sources"].update(src["id"], {"reply_status": "sent", "reply_ts": posted.ts if posted else None,
+                                               "last_error": None})
+        report.replies.append(skey)
+        touched.add(src["alert_key"])
+    for key in touched:
+        refresh_message(db, sink, key)
+
+
+def refresh_message(db: sqlite_utils.Database, sink: Sink, key: str) -> bool:
+    """Rewrite a sent alert's message (source count, triage state) with ``chat.update``."""
+    rows = list(db["alerts"].rows_where("key = ?", [key], limit=1))
+    if not rows or rows[0]["status"] != "sent" or not rows[0]["slack_ts"]:
+        return False
+    row = rows[0]
+    text, blocks = alert_message(db, row)
+    try:
+        sink.update(channel=row["channel"], ts=row["slack_ts"], text=text, blocks=blocks)
+    except DeliveryError as exc:
+        log.warning("alert %s: message not updated: %s", key, exc)
+        update_alert(db, row["id"], last_error=f"update: {exc}")
+        return False
+    return True

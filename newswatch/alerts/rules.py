@@ -19,7 +19,8 @@ Severity = Literal["low", "medium", "high", "critical"]
 class When(Strict):
     tie: list[Literal["blacklist", "delisting", "award"]] | None = None
     reason: str | None = None
-    entity: str | None = None
+    entity: str | None = None          # glob / "re:" on the entity name, or "monitored" (on any watchlist)
+    watchlist: list[str] | None = None  # names of watchlists the entity must be on
     watched: bool | None = None
     source_kind: list[Literal["news", "filing", "on-demand"]] | None = None
     min_confidence: float | None = Field(default=None, ge=0, le=1)
@@ -41,6 +42,30 @@ class Then(Strict):
     channel: str | None = None
     severity: Severity = "medium"
     mention: str | None = None
+
+    @field_validator("mention")
+    @classmethod
+    def _mention_form(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"!subteam\^[A-Z0-9]+|!here|!channel|@[UW][A-Z0-9]+", v):
+            raise ValueError("mention must be '!subteam^S123' (user group), '!here', '!channel' or '@U123' (user id)")
+        return v
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_form(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"#[a-z0-9._-]{1,80}|[CGD][A-Z0-9]{6,}", v):
+            raise ValueError("channel must be '#name' (lower case) or a channel id like C0123ABCD")
+        return v
+
+
+class Penalty(Strict):
+    """A false-positive mark that lowers a finding's confidence before the rules look at it."""
+
+    feedback_id: int
+    entity_key: str
+    tie: str
+    pattern: str
+    amount: float
 
 
 class Rule(Strict):
@@ -66,43 +91,85 @@ class Rules:
         self.rules = rules
         self.default_channel = default_channel
 
-    def decide(self, f: Finding, *, watched: bool, source_kind: str) -> Decision:
-        for rule in self.rules:
-            w = rule.when
-            checks: list[str] = []
-            if w.tie is not None:
-                if f.tie not in w.tie:
-                    continue
-                checks.append(f"tie={f.tie}")
-            if w.reason is not None:
-                if not _text_match(w.reason, f.reason):
-                    continue
-                checks.append(f"reason~{w.reason}")
-            if w.entity is not None:
-                if not _text_match(w.entity, f.entity):
-                    continue
+    @staticmethod
+    def check(rule: Rule, f: Finding, *, watched: bool, source_kind: str, confidence: float,
+              watchlists: list[str]) -> tuple[bool, list[str]]:
+        """(matches, explanation): the checks that held, or the first one that failed."""
+        w = rule.when
+        checks: list[str] = []
+        if w.tie is not None:
+            if f.tie not in w.tie:
+                return False, [f"tie {f.tie} not in {w.tie}"]
+            checks.append(f"tie={f.tie}")
+        if w.reason is not None:
+            if not _text_match(w.reason, f.reason):
+                return False, [f"reason '{f.reason}' does not match {w.reason}"]
+            checks.append(f"reason~{w.reason}")
+        if w.entity is not None:
+            if w.entity == "monitored":
+                if not watched:
+                    return False, [f"entity '{f.entity}' is not monitored"]
+                checks.append("entity monitored")
+            elif not _text_match(w.entity, f.entity):
+                return False, [f"entity '{f.entity}' does not match {w.entity}"]
+            else:
                 checks.append(f"entity~{w.entity}")
-            if w.watched is not None:
-                if watched != w.watched:
-                    continue
-                checks.append(f"watched={watched}")
-            if w.source_kind is not None:
-                if source_kind not in w.source_kind:
-                    continue
-                checks.append(f"source_kind={source_kind}")
-            if w.min_confidence is not None:
-                if f.confidence < w.min_confidence:
-                    continue
-                checks.append(f"confidence {f.confidence:.2f}>={w.min_confidence}")
-            if w.max_confidence is not None:
-                if f.confidence >= w.max_confidence:
-                    continue
-                checks.append(f"confidence {f.confidence:.2f}<{w.max_confidence}")
+        if w.watchlist is not None:
+            hit = [n for n in watchlists if n in w.watchlist]
+            if not hit:
+                return False, [f"entity not on watchlist {w.watchlist}"]
+            checks.append(f"watchlist={hit[0]}")
+        if w.watched is not None:
+            if watched != w.watched:
+                return False, [f"watched={watched}"]
+            checks.append(f"watched={watched}")
+        if w.source_kind is not None:
+            if source_kind not in w.source_kind:
+                return False, [f"source_kind {source_kind} not in {w.source_kind}"]
+            checks.append(f"source_kind={source_kind}")
+        if w.min_confidence is not None:
+            if confidence < w.min_confidence:
+                return False, [f"confidence {confidence:.2f}<{w.min_confidence}"]
+            checks.append(f"confidence {confidence:.2f}>={w.min_confidence}")
+        if w.max_confidence is not None:
+            if confidence >= w.max_confidence:
+                return False, [f"confidence {confidence:.2f}>={w.max_confidence}"]
+            checks.append(f"confidence {confidence:.2f}<{w.max_confidence}")
+        return True, checks
+
+    def decide(self, f: Finding, *, watched: bool, source_kind: str, watchlists: list[str] | None = None,
+               penalties: list[Penalty] | None = None, trace: list[str] | None = None) -> Decision:
+        """First matching rule decides. False-positive ``penalties`` that fit this finding lower its
+        confidence first (shown in ``why``); ``trace`` (if given) collects one line per rule tried."""
+        confidence = f.confidence
+        notes: list[str] = []
+        pattern = evidence_pattern(f)
+        for p in penalties or []:
+            if p.entity_key == f.entity_key and p.tie == f.tie and p.pattern == pattern:
+                before, confidence = confidence, max(0.0, confidence - p.amount)
+                notes.append(f"false-positive feedback #{p.feedback_id} on '{pattern}': "
+                             f"confidence {before:.2f} -> {confidence:.2f}")
+        prefix = ("; ".join(notes) + "; ") if notes else ""
+        for rule in self.rules:
+            ok, checks = self.check(rule, f, watched=watched, source_kind=source_kind, confidence=confidence,
+                                    watchlists=watchlists or [])
+            if trace is not None:
+                trace.append(f"{rule.name}: " + ("MATCH " if ok else "no: ")
+                             + (", ".join(checks) or "matches everything"))
+            if not ok:
+                continue
             t = rule.then
             return Decision(action=t.action, rule=rule.name, channel=t.channel or self.default_channel,
                             severity=t.severity, mention=t.mention,
-                            why=f"rule '{rule.name}': " + (", ".join(checks) or "matches everything"))
-        return Decision(action="none", why="no rule matched")
+                            why=prefix + f"rule '{rule.name}': " + (", ".join(checks) or "matches everything"))
+        return Decision(action="none", why=prefix + "no rule matched")
+
+
+def evidence_pattern(f: Finding) -> str:
+    """What a false positive is remembered by, beside entity and tie: the trigger word that fired
+    (e.g. ``tie:blacklist trigger:put``), else the folded reason."""
+    trig = str(f.explain.get("trigger") or "").casefold().strip()
+    return f"{f.tie}:trigger:{trig}" if trig else f"{f.tie}:reason:{' '.join(f.reason.casefold().split())}"
 
 
 def load_rules(path: Path, default_channel: str | None = None) -> Rules:

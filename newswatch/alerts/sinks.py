@@ -1,10 +1,19 @@
-"""Where alerts go: Slack through the real ``slack_sdk`` client, or the terminal."""
+"""Where alerts go: Slack (bot token + channel, through the real ``slack_sdk`` client), a Slack
+incoming webhook, a JSON-lines file, or the terminal.
+
+Every sink has the same small surface (:class:`Sink`): ``post`` (optionally into a thread),
+``find_posted`` (was a message with this key already delivered? used after a crash) and
+``update`` (rewrite an earlier message). Failures are raised as :class:`DeliveryError` and the
+outbox keeps the alert with the error; nothing is dropped silently.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import click
@@ -15,10 +24,17 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.webhook import WebhookClient
 
-from ..config import SlackSettings
+from ..config import AlertSettings, SlackSettings
+from ..errors import ConfigError
+from ..models import utcnow
 
 log = logging.getLogger(__name__)
+
+METADATA_TYPE = "newswatch_alert"
+MAX_HISTORY_PAGES = 50  # 200 messages a page
 
 
 class DeliveryError(Exception):
@@ -33,13 +49,44 @@ class Posted:
 
 class Sink(Protocol):
     name: str
-    marks_sent: bool
+    marks_sent: bool        # False: printed only, the alert stays pending for a real sink
+    can_verify: bool        # True: find_posted can tell whether an interrupted post happened
+    threads: bool           # True: replies can go into the alert's thread
 
-    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str) -> Posted | None:
+    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str,
+             thread_ts: str | None = None) -> Posted | None:
         ...
 
-    def find_posted(self, *, channel: str | None, key: str, since: float) -> Posted | None:
+    def find_posted(self, *, channel: str | None, key: str, since: float,
+                    thread_ts: str | None = None) -> Posted | None:
         ...
+
+    def update(self, *, channel: str | None, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        ...
+
+
+class ServerError5xxRetryHandler(ServerErrorRetryHandler):
+    """slack-sdk's server-error handler retries 500 and 503 only; Slack's edge also answers 502/504."""
+
+    def _can_retry(self, *, state: Any, request: Any, response: Any = None, error: Any = None) -> bool:
+        return response is not None and 500 <= response.status_code <= 599
+
+
+def retry_handlers(count: int) -> list[RetryHandler]:
+    """Retry handlers for 429 (sleeps Retry-After), 5xx and connection errors, ``count`` each."""
+    return [ConnectionErrorRetryHandler(max_retry_count=count), RateLimitErrorRetryHandler(max_retry_count=count),
+            ServerError5xxRetryHandler(max_retry_count=count)]
+
+
+def _meta(key: str) -> dict[str, Any]:
+    return {"event_type": METADATA_TYPE, "event_payload": {"key": key}}
+
+
+def _key_of(msg: dict[str, Any]) -> str | None:
+    meta = msg.get("metadata") or {}
+    if meta.get("event_type") != METADATA_TYPE:
+        return None
+    return (meta.get("event_payload") or {}).get("key")
 
 
 class SlackSink:
@@ -51,13 +98,16 @@ class SlackSink:
 
     name = "slack"
     marks_sent = True
+    can_verify = True
+    threads = True
 
     def __init__(self, client: WebClient, default_channel: str) -> None:
         self.client = client
         self.default_channel = default_channel
 
     @classmethod
-    def from_env(cls, settings: SlackSettings, env: dict[str, str] | None = None) -> SlackSink | None:
+    def from_env(cls, settings: SlackSettings, env: dict[str, str] | None = None,
+                 retries: int = 3) -> SlackSink | None:
         """A Slack sink when the token variable is set, else None."""
         env = dict(os.environ) if env is None else env
         token = env.get(settings.token_env)
@@ -67,36 +117,135 @@ class SlackSink:
         if not base_url.endswith("/"):
             base_url += "/"
         client = WebClient(token=token, base_url=base_url, timeout=int(settings.timeout_seconds),
-                           retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
-                                           RateLimitErrorRetryHandler(max_retry_count=3),
-                                           ServerErrorRetryHandler(max_retry_count=2)])
+                           retry_handlers=retry_handlers(retries))
         return cls(client, env.get(settings.channel_env) or settings.default_channel)
 
-    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str) -> Posted:
+    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str,
+             thread_ts: str | None = None) -> Posted:
         ch = channel or self.default_channel
         try:
             resp = self.client.chat_postMessage(
                 channel=ch, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False,
-                metadata={"event_type": "newswatch_alert", "event_payload": {"key": key}})
+                thread_ts=thread_ts, metadata=_meta(key))
         except SlackApiError as exc:
-            raise DeliveryError(f"Slack API error: {exc.response.get('error') or exc}") from None
+            raise DeliveryError(f"Slack API error: HTTP {exc.response.status_code} "
+                                f"{exc.response.get('error') or exc}") from None
         except Exception as exc:  # connection refused, timeout after retries, bad JSON
             raise DeliveryError(f"Slack unreachable: {type(exc).__name__}: {exc}") from None
         return Posted(channel=resp.get("channel") or ch, ts=resp["ts"])
 
-    def find_posted(self, *, channel: str | None, key: str, since: float) -> Posted | None:
-        """Look in the channel history for a message carrying ``key`` in its metadata."""
+    def find_posted(self, *, channel: str | None, key: str, since: float,
+                    thread_ts: str | None = None) -> Posted | None:
+        """Look in the channel history (or the thread) for a message carrying ``key`` in its metadata."""
         ch = channel or self.default_channel
+        cursor: str | None = None
+        for _ in range(MAX_HISTORY_PAGES):
+            try:
+                if thread_ts:
+                    resp = self.client.conversations_replies(channel=ch, ts=thread_ts, include_all_metadata=True,
+                                                             limit=200, cursor=cursor)
+                else:
+                    resp = self.client.conversations_history(channel=ch, oldest=str(since), include_all_metadata=True,
+                                                             limit=200, cursor=cursor)
+            except Exception as exc:
+                raise DeliveryError(f"cannot check Slack history: {exc}") from None
+            for msg in resp.get("messages", []):
+                if _key_of(msg) == key:
+                    return Posted(channel=ch, ts=msg["ts"])
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not resp.get("has_more") or not cursor:
+                return None
+        raise DeliveryError(f"cannot check Slack history: more than {MAX_HISTORY_PAGES * 200} messages since the "
+                            "interrupted post; left for the next run")
+
+    def update(self, *, channel: str | None, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         try:
-            resp = self.client.conversations_history(channel=ch, oldest=str(since), include_all_metadata=True,
-                                                     limit=200)
+            self.client.chat_update(channel=channel or self.default_channel, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            raise DeliveryError(f"Slack API error on update: {exc.response.get('error') or exc}") from None
         except Exception as exc:
-            raise DeliveryError(f"cannot check Slack history: {exc}") from None
-        for msg in resp.get("messages", []):
-            meta = msg.get("metadata") or {}
-            if meta.get("event_type") == "newswatch_alert" and (meta.get("event_payload") or {}).get("key") == key:
-                return Posted(channel=ch, ts=msg["ts"])
+            raise DeliveryError(f"Slack unreachable on update: {type(exc).__name__}: {exc}") from None
+
+
+class WebhookSink:
+    """A Slack incoming webhook (``slack_sdk.webhook.WebhookClient``): posts only.
+
+    A webhook cannot read history, so an alert interrupted while sending cannot be verified:
+    the outbox marks it ``failed`` ("unknown whether delivered") instead of risking a double post.
+    Replies go out as new messages ("also reported by ...") since a webhook has no thread ts.
+    """
+
+    name = "webhook"
+    marks_sent = True
+    can_verify = False
+    threads = False
+
+    def __init__(self, url: str, retries: int = 3, timeout: int = 10) -> None:
+        self.client = WebhookClient(url, timeout=timeout, retry_handlers=retry_handlers(retries))
+
+    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str,
+             thread_ts: str | None = None) -> Posted:
+        try:
+            resp = self.client.send(text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+        except Exception as exc:
+            raise DeliveryError(f"webhook unreachable: {type(exc).__name__}: {exc}") from None
+        if resp.status_code != 200:
+            raise DeliveryError(f"webhook error: HTTP {resp.status_code} {resp.body[:200]}")
+        return Posted(channel="webhook", ts="")
+
+    def find_posted(self, *, channel: str | None, key: str, since: float,
+                    thread_ts: str | None = None) -> Posted | None:
         return None
+
+    def update(self, *, channel: str | None, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        return None  # a webhook message cannot be edited
+
+
+class JsonlSink:
+    """Appends one JSON object per alert to a file (flushed and fsynced). ``find_posted`` reads
+    the file back, so a crash between writing and recording never writes twice."""
+
+    name = "jsonl"
+    marks_sent = True
+    can_verify = True
+    threads = True
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def _write(self, obj: dict[str, Any]) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise DeliveryError(f"{self.path}: cannot write: {exc}") from None
+
+    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str,
+             thread_ts: str | None = None) -> Posted:
+        ts = key
+        self._write({"type": "alert" if not thread_ts else "reply", "key": key, "ts": ts, "thread_ts": thread_ts,
+                     "channel": channel, "text": text, "blocks": blocks, "at": utcnow()})
+        return Posted(channel=channel or "jsonl", ts=ts)
+
+    def find_posted(self, *, channel: str | None, key: str, since: float,
+                    thread_ts: str | None = None) -> Posted | None:
+        if not self.path.exists():
+            return None
+        with self.path.open(encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    continue  # a torn last line from a crash
+                if obj.get("key") == key and obj.get("type") in ("alert", "reply"):
+                    return Posted(channel=obj.get("channel") or "jsonl", ts=obj["ts"])
+        return None
+
+    def update(self, *, channel: str | None, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        self._write({"type": "update", "ts": ts, "channel": channel, "text": text, "blocks": blocks, "at": utcnow()})
 
 
 class TerminalSink:
@@ -104,8 +253,11 @@ class TerminalSink:
 
     name = "terminal"
     marks_sent = False
+    can_verify = False
+    threads = False
 
-    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str) -> None:
+    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str,
+             thread_ts: str | None = None) -> None:
         click.echo(f"[alert pending, no Slack token] {text}", err=True)
         for b in blocks:
             if b["type"] == "section":
@@ -113,5 +265,41 @@ class TerminalSink:
                     click.echo(f"    {line}", err=True)
         return None
 
-    def find_posted(self, *, channel: str | None, key: str, since: float) -> Posted | None:
+    def find_posted(self, *, channel: str | None, key: str, since: float,
+                    thread_ts: str | None = None) -> Posted | None:
         return None
+
+    def update(self, *, channel: str | None, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        return None
+
+
+def sink_from_settings(slack: SlackSettings, alerts: AlertSettings, env: dict[str, str] | None = None) -> Sink:
+    """The sink the settings and environment ask for.
+
+    ``auto``: Slack bot token -> Slack; else webhook URL -> webhook; else JSON-lines path ->
+    file; else terminal. An explicit choice whose credentials are missing is a config error.
+    """
+    env = dict(os.environ) if env is None else env
+    kind = alerts.sink
+    jsonl = env.get("NEWSWATCH_ALERTS_JSONL") or alerts.jsonl_path
+    if kind in ("auto", "slack"):
+        sink = SlackSink.from_env(slack, env, retries=alerts.http_retries)
+        if sink:
+            return sink
+        if kind == "slack":
+            raise ConfigError("settings.yaml", "alerts.sink", f"'slack' needs the {slack.token_env} variable",
+                              f"export {slack.token_env}=xoxb-...")
+    if kind in ("auto", "webhook"):
+        url = env.get(alerts.webhook_env)
+        if url:
+            return WebhookSink(url, retries=alerts.http_retries, timeout=int(slack.timeout_seconds))
+        if kind == "webhook":
+            raise ConfigError("settings.yaml", "alerts.sink", f"'webhook' needs the {alerts.webhook_env} variable",
+                              f"export {alerts.webhook_env}=https://hooks.slack.com/services/...")
+    if kind in ("auto", "jsonl"):
+        if jsonl:
+            return JsonlSink(jsonl)
+        if kind == "jsonl":
+            raise ConfigError("settings.yaml", "alerts.jsonl_path", "'jsonl' sink needs a file",
+                              "set alerts.jsonl_path or NEWSWATCH_ALERTS_JSONL")
+    return TerminalSink()

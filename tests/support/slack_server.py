@@ -1,9 +1,14 @@
 """A small Slack-compatible Web API server for tests, on 127.0.0.1, over real HTTP.
 
 The real ``slack_sdk.WebClient(base_url=server.base_url)`` talks to it. It implements
-``chat.postMessage``, ``chat.update``, ``conversations.history`` and ``auth.test``, keeps every
-message it accepted, and can be told to answer the next calls with failures:
-``server.fail_next("chat.postMessage", [429, 500, 503])`` (429 carries ``Retry-After``).
+``chat.postMessage`` (with ``thread_ts``), ``chat.update``, ``conversations.history`` (messages carry
+their ``metadata``), ``conversations.replies``, ``auth.test`` and an incoming-webhook path
+(``/services/T/B/X``, see :attr:`SlackServer.webhook_url`). It keeps every message it accepted,
+counts calls, and can be told to answer the next calls with failures:
+``server.fail_next("chat.postMessage", [429, 500, 503])`` (429 carries ``Retry-After``), or to
+*hang*: ``server.hang("chat.postMessage")`` records the next post as accepted and then never
+answers (the client times out or the process is killed while waiting), as when Slack took a
+message but the answer was lost.
 """
 
 from __future__ import annotations
@@ -25,6 +30,11 @@ class SlackState:
         self.failures: dict[str, list[int]] = {}
         self.retry_after = 1
         self.tokens_seen: set[str] = set()
+        self.hang_next: dict[str, int] = {}          # method -> how many calls to record and never answer
+        self.hung = threading.Event()                # set once a hung call was recorded
+        self.release = threading.Event()             # set at shutdown so hung handlers end
+        self.webhook_posts: list[dict[str, Any]] = []
+        self.post_delay = 0.0                        # seconds chat.postMessage takes to answer
         self._ts = time.time()
 
     def next_ts(self) -> str:
@@ -60,10 +70,16 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
             else:
                 args = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
             auth = self.headers.get("Authorization", "")
+            if self.path.startswith("/services/"):
+                self._webhook(method, args)
+                return
             with state.lock:
                 state.tokens_seen.add(auth)
                 queue = state.failures.get(method) or []
                 fail = queue.pop(0) if queue else None
+                hang = state.hang_next.get(method, 0) > 0 and fail is None
+                if hang:
+                    state.hang_next[method] -= 1
             if fail is not None:
                 state.calls.append((method, fail))
                 if fail == 429:
@@ -75,7 +91,7 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
                 state.calls.append((method, 200))
                 self._send(200, {"ok": False, "error": "not_authed"})
                 return
-            state.calls.append((method, 200))
+            state.calls.append((method, 0 if hang else 200))
             if method == "chat.postMessage":
                 for field in ("blocks", "metadata"):
                     if isinstance(args.get(field), str):
@@ -84,6 +100,12 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
                 msg = {**args, "ts": ts}
                 with state.lock:
                     state.messages.append(msg)
+                if hang:
+                    state.hung.set()
+                    state.release.wait()  # accepted, never answered
+                    return
+                if state.post_delay:
+                    time.sleep(state.post_delay)
                 self._send(200, {"ok": True, "channel": args.get("channel"), "ts": ts, "message": msg})
             elif method == "chat.update":
                 for field in ("blocks",):
@@ -96,12 +118,49 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
                 oldest = float(args.get("oldest") or 0)
                 with state.lock:
                     msgs = [m for m in state.messages if m.get("channel") == args.get("channel")
-                            and float(m["ts"]) >= oldest]
-                self._send(200, {"ok": True, "messages": list(reversed(msgs)), "has_more": False})
+                            and float(m["ts"]) >= oldest and not m.get("thread_ts")]
+                if str(args.get("include_all_metadata")).lower() not in ("1", "true"):
+                    msgs = [{k: v for k, v in m.items() if k != "metadata"} for m in msgs]
+                msgs = list(reversed(msgs))  # newest first, paged like Slack (limit + cursor)
+                start = int(args.get("cursor") or 0)
+                limit = min(int(args.get("limit") or 100), 999)
+                page = msgs[start:start + limit]
+                more = start + limit < len(msgs)
+                self._send(200, {"ok": True, "messages": page, "has_more": more,
+                                 "response_metadata": {"next_cursor": str(start + limit) if more else ""}})
+            elif method == "conversations.replies":
+                with state.lock:
+                    msgs = [m for m in state.messages if m.get("channel") == args.get("channel")
+                            and (m["ts"] == args.get("ts") or m.get("thread_ts") == args.get("ts"))]
+                self._send(200, {"ok": True, "messages": msgs, "has_more": False})
             elif method == "auth.test":
                 self._send(200, {"ok": True, "user_id": "UBOT", "team_id": "T1"})
             else:
                 self._send(200, {"ok": False, "error": "unknown_method"})
+
+        def _webhook(self, method: str, args: dict[str, Any]) -> None:
+            with state.lock:
+                queue = state.failures.get("webhook") or []
+                fail = queue.pop(0) if queue else None
+            if fail is not None:
+                state.calls.append(("webhook", fail))
+                headers = {"Retry-After": str(state.retry_after)} if fail == 429 else {}
+                self._send_text(fail, "rate_limited" if fail == 429 else "internal_error", headers)
+                return
+            state.calls.append(("webhook", 200))
+            with state.lock:
+                state.webhook_posts.append(args)
+            self._send_text(200, "ok")
+
+        def _send_text(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
+            raw = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(raw)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(raw)
 
     return Handler
 
@@ -124,14 +183,41 @@ class SlackServer:
     def messages(self) -> list[dict[str, Any]]:
         return self.state.messages
 
+    @property
+    def webhook_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/services/T000/B000/XXXX"
+
+    @property
+    def updates(self) -> list[dict[str, Any]]:
+        return self.state.updates
+
     def fail_next(self, method: str, statuses: list[int]) -> None:
+        """Answer the next calls of ``method`` (or ``"webhook"``) with these HTTP statuses."""
         with self.state.lock:
             self.state.failures.setdefault(method, []).extend(statuses)
+
+    def hang(self, method: str, times: int = 1) -> None:
+        """Record the next ``times`` calls of ``method`` as accepted and never answer them."""
+        with self.state.lock:
+            self.state.hang_next[method] = self.state.hang_next.get(method, 0) + times
+
+    def count(self, method: str, status: int | None = None) -> int:
+        """How many calls of ``method`` arrived (optionally: answered with ``status``; 0 = hung)."""
+        with self.state.lock:
+            return sum(1 for m, s in self.state.calls if m == method and (status is None or s == status))
+
+    def posts_for_key(self, key: str) -> list[dict[str, Any]]:
+        """Top-level messages whose metadata carries alert ``key``."""
+        with self.state.lock:
+            return [m for m in self.state.messages if not m.get("thread_ts")
+                    and ((m.get("metadata") or {}).get("event_payload") or {}).get("key") == key]
 
     def __enter__(self) -> SlackServer:
         self.thread.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.state.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()

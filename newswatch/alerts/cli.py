@@ -1,0 +1,197 @@
+"""CLI commands of the alerts area: ``silence``, ``rules``, ``digest`` and ``alerts retry``.
+
+Registered on the main group by :func:`register` (one line in ``newswatch/cli.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlite_utils
+
+from ..config import resolve_path
+from ..errors import InputError
+from ..models import FetchedPage
+from ..store import db_path, write_transaction
+from .digest import build_digest, collect_digest
+from .duration import iso, parse_duration
+from .feedback import load_penalties
+from .rules import load_rules
+from .silences import add_silence, list_silences, remove_silence
+
+# -- silence -----------------------------------------------------------------------------------
+
+@click.group("silence")
+def silence() -> None:
+    """Silences: findings about a muted entity are stored, marked `silenced`, never posted."""
+
+
+@silence.command("add")
+@click.option("--entity", required=True, help="Entity name (as in alerts) or watchlist id.")
+@click.option("--tie", type=click.Choice(["blacklist", "delisting", "award"]), help="Only this tie.")
+@click.option("--reason", help="Only this reason (glob, e.g. '*Entity List*').")
+@click.option("--for", "duration", required=True, help="How long, e.g. 12h, 30d, 1w.")
+@click.option("--why", required=True, help="Why (shown in `silence ls`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the silence as JSON.")
+@click.pass_obj
+def silence_add(app: Any, entity: str, tie: str | None, reason: str | None, duration: str, why: str,
+                as_json: bool) -> None:
+    """Silence an entity (optionally one tie / reason) for a while."""
+    row = add_silence(app.db, entity=entity, tie=tie, reason=reason, duration=duration, why=why)
+    click.echo(json.dumps(row, ensure_ascii=False) if as_json else
+               f"silence {row['id']}: {row['entity']} {row['tie'] or 'any tie'} {row['reason'] or 'any reason'} "
+               f"until {row['expires_at']} ({row['why']})")
+
+
+@silence.command("ls")
+@click.option("--all", "show_all", is_flag=True, help="Include expired and removed silences.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_obj
+def silence_ls(app: Any, show_all: bool, as_json: bool) -> None:
+    """List silences in force (newest first)."""
+    rows = list_silences(app.db, include_inactive=show_all)
+    for r in rows:
+        if as_json:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        else:
+            state = "active" if r["active"] else ("removed" if r["removed_at"] else "expired")
+            click.echo(f"{r['id']:>4}  {state:<7} {r['entity']}  tie={r['tie'] or '*'}  reason={r['reason'] or '*'}  "
+                       f"until {r['expires_at']}  why: {r['why']}")
+    if not rows and not as_json:
+        click.echo("no silences in force")
+
+
+@silence.command("rm")
+@click.argument("silence_id", type=int)
+@click.pass_obj
+def silence_rm(app: Any, silence_id: int) -> None:
+    """End a silence now."""
+    row = remove_silence(app.db, silence_id)
+    click.echo(f"silence {row['id']} removed ({row['entity']})")
+
+
+# -- rules -------------------------------------------------------------------------------------
+
+@click.group("rules")
+def rules() -> None:
+    """Alert rules (config/rules.yaml)."""
+
+
+@rules.command("check")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.pass_obj
+def rules_check(app: Any, file: str | None) -> None:
+    """Validate a rules file (default: the configured one)."""
+    path = Path(file) if file else resolve_path(app.config_dir, app.settings.rules)
+    loaded = load_rules(path)
+    click.echo(f"{path}: {len(loaded.rules)} rules OK: " + ", ".join(r.name for r in loaded.rules))
+
+
+def _read_only_penalties(path: Path, amount: float) -> list:
+    if not path.is_file():
+        return []
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return load_penalties(sqlite_utils.Database(conn), amount)
+    except sqlite3.DatabaseError:
+        return []
+    finally:
+        conn.close()
+
+
+@rules.command("test")
+@click.option("--html", "html_file", required=True, type=click.Path(dir_okay=False), help="The page file.")
+@click.option("--url", "page_url", required=True, help="The URL the page came from.")
+@click.option("--source-kind", type=click.Choice(["news", "filing", "on-demand"]), default="on-demand",
+              show_default=True, help="Source kind the rules see.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def rules_test(app: Any, html_file: str, page_url: str, source_kind: str, as_json: bool) -> None:
+    """Show which rule takes each finding of a page and why. Writes nothing, sends nothing."""
+    from ..nlp.extract import extract, looks_like_html
+
+    path = Path(html_file)
+    if not path.is_file():
+        raise InputError(f"{html_file}: no such file")
+    body = path.read_bytes()
+    if not looks_like_html(body):
+        raise InputError(f"{html_file}: does not look like HTML (no HTML tags near the start)")
+    pipeline = app.pipeline
+    article = extract(FetchedPage(url=page_url, body=body, source_kind=source_kind))
+    _, findings = pipeline.analyse(article)
+    penalties = _read_only_penalties(db_path(app._db_opt, app.settings.database),
+                                     app.settings.alerts.false_positive_penalty)
+    traces: list[list[str]] = []
+    decided = pipeline.decide(findings, source_kind, penalties=penalties, traces=traces)
+    out = [{"finding": f.public(), "action": d.action, "rule": d.rule, "channel": d.channel, "severity": d.severity,
+            "mention": d.mention, "why": d.why, "rules_tried": tr} for (f, d), tr in zip(decided, traces, strict=True)]
+    if as_json:
+        click.echo(json.dumps({"url": page_url, "title": article.title, "decisions": out}, ensure_ascii=False,
+                              indent=2))
+        return
+    click.echo(f"{article.title or page_url}: {len(out)} findings")
+    for o in out:
+        f = o["finding"]
+        click.echo(f"- {f['entity']} {f['tie']} {f['reason']} [{f['confidence']:.2f}]")
+        where = f" to {o['channel'] or 'default channel'} severity {o['severity']}" if o["action"] == "alert" else ""
+        click.echo(f"  -> {o['action'].upper()} by {o['rule'] or '(none)'}{where}")
+        click.echo(f"  why: {o['why']}")
+        for line in o["rules_tried"]:
+            click.echo(f"     {line}")
+    if not out:
+        click.echo("no findings: no rule applies")
+
+
+# -- digest ------------------------------------------------------------------------------------
+
+@click.command("digest")
+@click.option("--since", default="24h", show_default=True, help="Period, e.g. 24h, 7d.")
+@click.option("--print", "print_only", is_flag=True, help="Print the digest instead of posting it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the digest as JSON (implies --print).")
+@click.pass_obj
+def digest(app: Any, since: str, print_only: bool, as_json: bool) -> None:
+    """One summary of the period's alerts by severity: posted to Slack if configured, else printed."""
+    seconds = parse_duration(since, "--since")
+    data = collect_digest(app.db, since=iso(time.time() - seconds))
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    text, blocks, plain = build_digest(data, since)
+    sink = None if print_only else app.sink()
+    if sink is None or not sink.marks_sent:
+        click.echo(plain)
+        return
+    posted = sink.post(channel=None, text=text, blocks=blocks, key=f"digest:{data['until']}")
+    click.echo(f"digest of {data['total']} alerts posted ({sink.name} {posted.ts if posted else ''})")
+
+
+# -- alerts retry ------------------------------------------------------------------------------
+
+@click.command("retry")
+@click.argument("key")
+@click.pass_obj
+def alerts_retry(app: Any, key: str) -> None:
+    """Put a `failed` alert back to `pending` (fresh retry deadline)."""
+    rows = list(app.db["alerts"].rows_where("key = ?", [key]))
+    if not rows:
+        raise InputError(f"alert {key}: no such alert (see `newswatch alerts ls`)")
+    if rows[0]["status"] != "failed":
+        raise InputError(f"alert {key}: status is {rows[0]['status']}, only failed alerts can be retried")
+    with write_transaction(app.db):
+        app.db["alerts"].update(rows[0]["id"], {"status": "pending", "first_attempt_at": None,
+                                                "next_attempt_at": None})
+    click.echo(f"alert {key} pending again")
+
+
+def register(cli: click.Group) -> None:
+    """Add the alerts area's commands to the main ``newswatch`` group."""
+    cli.add_command(silence)
+    cli.add_command(rules)
+    cli.add_command(digest)
+    if "alerts" in cli.commands:
+        cli.commands["alerts"].add_command(alerts_retry)  # type: ignore[attr-defined]
