@@ -50,6 +50,33 @@ class SlackSettings(Strict):
     timeout_seconds: float = Field(default=10.0, gt=0)
 
 
+# -- service (issue 6): `newswatch run`, its schedule and HTTP API --------------------------------
+
+
+class ScheduleSettings(Strict):
+    """When the crawl runs by itself (``newswatch run``)."""
+
+    cron: str = "0 6 * * *"         # crontab (5 fields) or 6 fields with seconds first
+    timezone: str = "UTC"
+    misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
+    jobs_db: str | None = None      # APScheduler job store; default: <database>-jobs.db beside the database
+    lock_lease_seconds: float = Field(default=60.0, gt=0)
+
+
+class ServiceSettings(Strict):
+    """The HTTP API and on-demand ingestion."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+    token_env: str = "NEWSWATCH_API_TOKEN"
+    slack_signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    allow: list[str] = []           # hosts or CIDRs the SSRF guard lets through (test fixture servers)
+    dedupe_seconds: float = Field(default=600.0, ge=0)
+    fetch_total_seconds: float = Field(default=60.0, gt=0)
+    max_bytes: int = Field(default=10_000_000, gt=0)
+    max_queue: int = Field(default=100, ge=1)
+
+
 class Settings(Strict):
     database: str = "newswatch.db"
     nlp: NlpSettings = NlpSettings()
@@ -57,6 +84,8 @@ class Settings(Strict):
     slack: SlackSettings = SlackSettings()
     watchlists: list[str] = ["watchlist.yaml"]
     rules: str = "rules.yaml"
+    schedule: ScheduleSettings = ScheduleSettings()
+    service: ServiceSettings = ServiceSettings()
 
 
 def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -58,6 +58,19 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "foreign_keys": [("article_id", "articles", "id")],
         "indexes": [(["key"], True), (["status"], False)],
     },
+    # -- service (issue 6) -------------------------------------------------------------------
+    "service_locks": {  # newswatch.service.lock: one row per held lock, lease renewed by heartbeat
+        "columns": {"name": str, "holder": str, "pid": int, "host": str, "started": float,
+                    "acquired_at": float, "heartbeat_at": float, "expires_at": float},
+        "pk": "name",
+    },
+    "ingest_requests": {  # newswatch.service: URLs queued through POST /ingest or the Slack command
+        "columns": {"id": int, "url": str, "state": str, "origin": str, "created_at": str, "created_ts": float,
+                    "started_at": str, "finished_at": str, "article_id": int, "error": str, "result": str,
+                    "response_url": str},
+        "pk": "id",
+        "indexes": [(["url", "created_ts"], False), (["state"], False)],
+    },
 }
 
 
