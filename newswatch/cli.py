@@ -224,6 +224,13 @@ def init_db(app: App) -> None:
     click.echo(json.dumps({t: db[t].count for t in db.table_names()}))
 
 
+# -- service (issue 6): `newswatch run`, `newswatch schedule` -------------------------------------
+from .service.cli import run_cmd, schedule_cmd  # noqa: E402
+
+cli.add_command(run_cmd)
+cli.add_command(schedule_cmd)
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and a non-zero exit."""
     try:
@@ -247,3 +254,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
