@@ -224,6 +224,11 @@ def init_db(app: App) -> None:
     click.echo(json.dumps({t: db[t].count for t in db.table_names()}))
 
 
+from .crawler.cli import crawl as _crawl_command  # noqa: E402  (issue 3: crawler)
+
+cli.add_command(_crawl_command)
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and a non-zero exit."""
     try:
