@@ -230,6 +230,10 @@ from .service.cli import run_cmd, schedule_cmd  # noqa: E402
 cli.add_command(run_cmd)
 cli.add_command(schedule_cmd)
 
+from .crawler.cli import crawl as _crawl_command  # noqa: E402  (issue 3: crawler)
+
+cli.add_command(_crawl_command)
+
 
 def main() -> None:
     """Console entry point: user errors become one line on stderr and a non-zero exit."""
