@@ -213,7 +213,8 @@ def build_app(state: ServiceState, token: str, extra_routes: list[BaseRoute] | N
         sched = state.scheduler
         if sched is not None:
             nxt = sched.next_run_time
-            out["scheduler"] = {"running": sched.running, "next_run": nxt.isoformat() if nxt else None,
+            out["scheduler"] = {"running": sched.running, "role": sched.role,
+                                "next_run": nxt.isoformat() if nxt else None,
                                 "crawl_running": sched.runner.running.is_set()}
             out["last_crawl"] = {"service": sched.runner.last, "stored": last}
             if not sched.running:

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +58,8 @@ class LockInfo:
 class DbLock:
     """``with DbLock(db, "crawl", lease).hold():`` — or :meth:`acquire` / :meth:`release` by hand."""
 
-    def __init__(self, db: sqlite_utils.Database, name: str, lease_seconds: float = 60.0) -> None:
+    def __init__(self, db: sqlite_utils.Database, name: str, lease_seconds: float = 60.0,
+                 on_lost: Callable[[], None] | None = None) -> None:
         self.db = db
         self.name = name
         self.lease = lease_seconds
@@ -67,6 +69,7 @@ class DbLock:
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
         self._db_lock = threading.Lock()
+        self.on_lost = on_lost
 
     def current(self) -> dict[str, Any] | None:
         rows = list(self.db["service_locks"].rows_where("name = ?", [self.name]))
@@ -98,10 +101,17 @@ class DbLock:
             now = time.time()
             try:
                 with self._db_lock, write_transaction(self.db):
-                    self.db.execute("update service_locks set heartbeat_at = ?, expires_at = ? "
-                                    "where name = ? and holder = ?", [now, now + self.lease, self.name, self.holder])
+                    cur = self.db.execute("update service_locks set heartbeat_at = ?, expires_at = ? "
+                                          "where name = ? and holder = ?",
+                                          [now, now + self.lease, self.name, self.holder])
             except Exception:  # noqa: BLE001 - keep beating; the lease covers a missed beat
                 log.exception("lock %s: heartbeat failed", self.name)
+                continue
+            if cur.rowcount == 0:
+                log.error("lock %s: lost (another process took it over after our lease ran out)", self.name)
+                if self.on_lost:
+                    self.on_lost()
+                return
 
     def release(self) -> None:
         """Give the lock up (only if this object still holds it)."""

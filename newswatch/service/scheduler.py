@@ -194,7 +194,13 @@ def scheduled_crawl(runner_name: str) -> None:
 
 
 class CrawlScheduler:
-    """A started ``BackgroundScheduler`` with the crawl job; :meth:`shutdown` stops it and the crawl."""
+    """The crawl schedule of one service, with leadership among services sharing a database.
+
+    Only the service holding the ``scheduler`` :class:`DbLock` runs APScheduler on the shared job
+    store (one job store must not be shared by several running schedulers); the others wait in
+    standby and take over when the leader stops or dies (lease expiry or dead pid). The crawl
+    itself additionally runs under the ``crawl`` lock.
+    """
 
     def __init__(self, runner: CrawlRunner, schedule: ScheduleSettings, jobs_db: Path,
                  runner_name: str = "default") -> None:
@@ -203,39 +209,96 @@ class CrawlScheduler:
         self.trigger = build_trigger(schedule)
         self.jobs_db = jobs_db
         self.runner_name = runner_name
-        self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{jobs_db}")},
+        self.role = "stopped"
+        self.scheduler: BackgroundScheduler | None = None
+        self._db = open_db(runner.db_path)
+        self.leader_lock = DbLock(self._db, "scheduler", schedule.lock_lease_seconds, on_lost=self._lost)
+        self._stop = threading.Event()
+        self._standby: threading.Thread | None = None
+        self._mutex = threading.Lock()
+
+    def _new_scheduler(self) -> BackgroundScheduler:
+        return BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.jobs_db}")},
             job_defaults={"coalesce": True, "max_instances": 1,
-                          "misfire_grace_time": schedule.misfire_grace_seconds},
+                          "misfire_grace_time": self.schedule.misfire_grace_seconds},
             timezone=self.trigger.timezone)
 
     def start(self) -> None:
+        """Lead now if no other live service leads, else wait in standby (a background thread)."""
         _RUNNERS[self.runner_name] = self.runner
-        self.scheduler.start(paused=True)
-        job = self.scheduler.get_job(JOB_ID)
-        if job is not None and str(job.trigger) == str(self.trigger) and job.args == (self.runner_name,):
-            log.info("keeping the stored crawl job (next run %s)", job.next_run_time)
-        else:
-            self.scheduler.add_job(scheduled_crawl, trigger=self.trigger, args=[self.runner_name], id=JOB_ID,
-                                   name="crawl", replace_existing=True)
-        self.scheduler.resume()
+        self._stop.clear()
+        if not self._try_lead():
+            self.role = "standby"
+            held = self.leader_lock.current() or {}
+            log.warning("scheduler in standby: %s runs the schedule", held.get("holder"))
+            self._standby = threading.Thread(target=self._wait_to_lead, name="scheduler-standby", daemon=True)
+            self._standby.start()
+
+    def _wait_to_lead(self) -> None:
+        while not self._stop.wait(max(0.2, self.schedule.lock_lease_seconds / 3)):
+            if self._try_lead():
+                return
+
+    def _try_lead(self) -> bool:
+        with self._mutex:
+            if self._stop.is_set():
+                return False
+            info = self.leader_lock.acquire()
+            if info is None:
+                return False
+            if info.taken_over:
+                log.warning("scheduler leadership taken over from %s", info.taken_over)
+            self.scheduler = self._new_scheduler()
+            self.scheduler.start(paused=True)
+            job = self.scheduler.get_job(JOB_ID)
+            if job is not None and str(job.trigger) == str(self.trigger) and job.args == (self.runner_name,):
+                log.info("keeping the stored crawl job (next run %s)", job.next_run_time)
+            else:
+                self.scheduler.add_job(scheduled_crawl, trigger=self.trigger, args=[self.runner_name], id=JOB_ID,
+                                       name="crawl", replace_existing=True)
+            self.scheduler.resume()
+            self.role = "leader"
+            log.warning("this service runs the crawl schedule (next run %s)", self.next_run_time)
+            return True
+
+    def _lost(self) -> None:
+        with self._mutex:
+            if self.scheduler and self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+            self.role = "standby"
+        if not self._stop.is_set():
+            self._standby = threading.Thread(target=self._wait_to_lead, name="scheduler-standby", daemon=True)
+            self._standby.start()
 
     @property
     def next_run_time(self) -> datetime | None:
-        job = self.scheduler.get_job(JOB_ID)
+        sched = self.scheduler
+        if sched is None or not sched.running:
+            return None
+        job = sched.get_job(JOB_ID)
         return job.next_run_time if job else None
 
     @property
     def running(self) -> bool:
-        return bool(self.scheduler.running)
+        """True while this service leads or stands by (it is part of the schedule)."""
+        return self.role in ("leader", "standby")
 
     def shutdown(self, wait_seconds: float = 60.0) -> None:
-        """Stop firing, ask a running crawl to stop at a safe point and wait for it."""
+        """Stop firing, ask a running crawl to stop at a safe point, wait for it, hand leadership back."""
+        self._stop.set()
         self.runner.stop()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        with self._mutex:
+            if self.scheduler and self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
         if not self.runner.idle.is_set():
             log.warning("waiting for the running crawl to stop at a safe point")
             if not self.runner.idle.wait(wait_seconds):
                 log.error("the crawl did not stop within %gs; its lock lease will expire", wait_seconds)
+        if self._standby:
+            self._standby.join(timeout=5)
+        if self.role == "leader":
+            self.leader_lock.release()
+        self.role = "stopped"
         _RUNNERS.pop(self.runner_name, None)
