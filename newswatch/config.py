@@ -61,6 +61,7 @@ class ScheduleSettings(Strict):
     misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
     jobs_db: str | None = None      # APScheduler job store; default: <database>-jobs.db beside the database
     lock_lease_seconds: float = Field(default=60.0, gt=0)
+    crawl_nice: int = Field(default=10, ge=0, le=19)  # CPU niceness of the crawl child: on-demand ingest goes first
 
 
 class ServiceSettings(Strict):

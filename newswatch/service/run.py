@@ -77,7 +77,8 @@ class Service:
         ingest = IngestQueue(self.db_path, self.settings, pipeline, sink, guard)
         scheduler = None
         if self.with_scheduler:
-            runner = CrawlRunner(self.config_dir, self.db_path, self.settings.schedule.lock_lease_seconds)
+            runner = CrawlRunner(self.config_dir, self.db_path, self.settings.schedule.lock_lease_seconds,
+                                 nice=self.settings.schedule.crawl_nice)
             jobs_db = jobs_db_path(self.db_path, self.settings.schedule)
             scheduler = CrawlScheduler(runner, self.settings.schedule, jobs_db)
         state = ServiceState(ingest, scheduler, os.environ.get(svc.slack_signing_secret_env) or None, slack_client)
@@ -99,6 +100,8 @@ class Service:
             self._shutdown(server, web, ingest, scheduler)
             raise ConfigError("service", f"{self.host}:{self.port}", "the HTTP server could not start",
                               "is the port already in use? pick another with --port")
+        if self.port == 0 and server.servers and server.servers[0].sockets:
+            self.port = server.servers[0].sockets[0].getsockname()[1]
         nxt = scheduler.next_run_time if scheduler else None
         log.warning("newswatch service listening on http://%s:%d (next crawl %s)", self.host, self.port,
                     nxt.isoformat() if nxt else "not scheduled")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import psutil
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -122,7 +123,7 @@ class CrawlRunner:
     """Runs one crawl at a time under the database crawl lock, and can stop it at a safe point."""
 
     def __init__(self, config_dir: Path, db_path: Path, lease_seconds: float,
-                 crawl: Callable[..., Any] | None = None) -> None:
+                 crawl: Callable[..., Any] | None = None, nice: int = 10) -> None:
         self.config_dir = config_dir
         self.db_path = db_path
         self.lease = lease_seconds
@@ -133,6 +134,7 @@ class CrawlRunner:
         self.idle.set()
         self.last: dict[str, Any] | None = None
         self.pages_seen = 0
+        self.nice = nice
 
     def crawl_fn(self) -> Callable[..., Any]:
         if self._crawl is None:
@@ -162,6 +164,8 @@ class CrawlRunner:
             self.idle.clear()
             self.running.set()
             log.warning("crawl started (lock holder %s)", info.holder)
+            deprioritizer = threading.Thread(target=self._deprioritize, name="crawl-nice", daemon=True)
+            deprioritizer.start()
             try:
                 run = self.crawl_fn()(self.config_dir, self.db_path, stop_event=self.stop_event,
                                       progress=self._progress)
@@ -178,6 +182,20 @@ class CrawlRunner:
             return self.last
         finally:
             db.conn.close()
+
+    def _deprioritize(self) -> None:
+        """While the crawl runs, keep its child processes at ``nice`` so on-demand ingests (in this
+        process, at normal priority) get the CPU first."""
+        me = psutil.Process()
+        while self.running.is_set():
+            for child in me.children(recursive=True):
+                try:
+                    if child.nice() < self.nice:
+                        child.nice(self.nice)
+                        log.info("crawl child %d reniced to %d", child.pid, self.nice)
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass
+            self.idle.wait(0.5)
 
     def stop(self) -> None:
         """Ask a running crawl to stop at its next safe point."""

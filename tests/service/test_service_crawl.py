@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import yaml
 
@@ -95,6 +96,9 @@ def test_two_services_schedule_crawl_ingest_and_take_over(web: dict, seed_site: 
         assert health(b)["scheduler"]["role"] == "standby" and health(b)["scheduler"]["next_run"] is None
         # the schedule fires on A and a crawl starts; meanwhile B ingests a page on demand
         wait_for("A to crawl", lambda: health(a)["scheduler"]["crawl_running"], 30, a)
+        # the crawl child runs at a lower CPU priority than on-demand ingestion
+        children = psutil.Process(a.proc.pid).children
+        wait_for("a reniced crawl child", lambda: [p for p in children(recursive=True) if p.nice() >= 10], 10, a)
         row = b.ingest_and_wait(f"{seed_site.base}/{SEED}")
         assert row["state"] == "done" and row["result"]["findings"], row
         during = rows(db_file, "select status from crawl_runs order by id desc limit 1")
