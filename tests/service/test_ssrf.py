@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -100,6 +102,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if self.path == "/drip":  # a body that trickles in: each read is quick, the whole never ends in time
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            try:
+                for _ in range(100):
+                    self.wfile.write(b"<p>" * 10)
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass
+            return
         body = f"<html><head><title>t</title></head><body><p>host={self.headers['Host']}</p></body></html>".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
@@ -111,6 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[str]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -159,3 +175,27 @@ def test_size_limit_is_enforced(server: str) -> None:
     guard = UrlGuard(allow=["127.0.0.1/32"])
     with pytest.raises(FetchError, match="too large"):
         safe_fetch(server + "/page", FetchSettings(max_bytes=10), guard, total_seconds=10)
+
+
+def test_pinning_to_an_ipv6_address() -> None:
+    class V6Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    httpd = V6Server(("::1", 0), _Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        port = httpd.server_address[1]
+        guard = UrlGuard(allow=["::1/128"], resolver=lambda h, p: ["::1"])
+        page = safe_fetch(f"http://v6.test:{port}/page", FetchSettings(), guard, total_seconds=10)
+        assert f"host=v6.test:{port}".encode() in page.body
+        with pytest.raises(SsrfRefused, match="loopback"):
+            safe_fetch(f"http://v6.test:{port}/page", FetchSettings(), UrlGuard(resolver=lambda h, p: ["::1"]), 10)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_total_time_limit_stops_a_dripping_body(server: str) -> None:
+    guard = UrlGuard(allow=["127.0.0.1/32"])
+    with pytest.raises(FetchError, match="total time limit"):
+        safe_fetch(server + "/drip", FetchSettings(timeout_seconds=5), guard, total_seconds=1)
