@@ -127,17 +127,19 @@ class CrawlContext:
         from scrapy.spidermiddlewares.httperror import HttpError
 
         retries = request.meta.get("retry_times", 0)
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # book the URL that was asked for
         after = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
         if failure.check(HttpError):
             status = failure.value.response.status
-            self.record_failure(source, request.url, f"HTTP {status}{after}", http_status=status)
+            self.record_failure(source, url, f"HTTP {status}{after}", http_status=status)
         elif failure.check(IgnoreRequest):
             text = str(failure.value) or "request ignored"
             blocked = "robots.txt" in text
-            self.record_failure(source, request.url, text, status="blocked" if blocked else "failed")
+            self.record_failure(source, url, text, status="blocked" if blocked else "failed")
         else:
             exc = failure.value
-            self.record_failure(source, request.url, f"{type(exc).__name__}: {str(exc)[:200]}{after}")
+            detail = str(exc)[:200] or "no detail (e.g. body over max_bytes, or connection dropped)"
+            self.record_failure(source, url, f"{type(exc).__name__}: {detail}{after}")
 
     def store_page(self, source: str, page: Any) -> None:
         """Run a page through the pipeline and book what came of it."""
