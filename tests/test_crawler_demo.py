@@ -60,3 +60,28 @@ def test_stop_event_stops_cleanly_and_keeps_jobdir(tmp_path):
         assert again.status == "finished"
         assert open_db(db_file)["articles"].count == 7
         assert not jobdir.exists()  # a finished crawl drops its queue state
+
+
+def test_second_crawl_on_same_database_is_refused_while_one_runs(tmp_path, runner):
+    import os
+
+    from newswatch.errors import InputError
+
+    with fixture_web() as web:
+        cfg = write_config(tmp_path / "config", web, enable=["technews-feed"])
+        db_file = tmp_path / "n.db"
+        db = open_db(db_file)
+        db["crawl_runs"].insert({"started_at": "2026-01-01T00:00:00+00:00", "status": "running", "pid": os.getpid()})
+        try:
+            run_crawl(cfg, db_file)
+        except InputError as exc:
+            assert "crawl run 1" in str(exc) and "still running" in str(exc)
+        else:
+            raise AssertionError("a second crawl was allowed while one runs")
+        res = runner.invoke(cli, ["--config", str(cfg), "--db", str(db_file), "crawl"])
+        assert res.exit_code == 2 and "still running" in res.output
+        assert web["technews"].hits["/rss.xml"] == 0
+        db["crawl_runs"].update(1, {"pid": 2**22 + 12345})  # that process is gone: the run was interrupted
+        run = run_crawl(cfg, db_file)
+        assert run.status == "finished"
+        assert db["crawl_runs"].get(1)["status"] == "interrupted"
