@@ -195,9 +195,18 @@ def alerts_deliver(app: App) -> None:
 @cli.command()
 @click.option("--pages", type=click.Path(file_okay=False), default=None,
               help="Folder of demo pages with manifest.json (default: fixtures/pages).")
+@click.option("--sites", type=click.Path(file_okay=False), default=None,
+              help="Fixture web to serve on 127.0.0.1 and crawl (default: fixtures/sites).")
 @pass_app
-def demo(app: App, pages: str | None) -> None:
-    """Run the bundled demo pages through the pipeline and show the alerts they raise."""
+def demo(app: App, pages: str | None, sites: str | None) -> None:
+    """Crawl the bundled fixture web (served on 127.0.0.1), run the bundled founding-case page, and
+    show the alerts they raise."""
+    from .crawler.cli import format_run, progress_printer
+    from .crawler.demo import crawl_fixture_web
+
+    run = crawl_fixture_web(app.config_dir, db_path(app._db_opt, app.settings.database),
+                            Path(sites) if sites else None, progress=progress_printer)
+    click.echo(format_run(run))
     folder = Path(pages) if pages else Path(__file__).resolve().parent.parent / "fixtures" / "pages"
     manifest = folder / "manifest.json"
     if not manifest.is_file():

@@ -72,14 +72,25 @@ def scrapy_settings(crawl: CrawlSettings, user_agent: str, log_level: str = "WAR
 class CrawlContext:
     """What the spiders and the item pipeline share inside the child: pipeline, db, run, progress."""
 
-    def __init__(self, pipeline: Any, db: Any, run_id: int, crawl: CrawlSettings,
+    def __init__(self, config_dir: Path, db: Any, run_id: int, crawl: CrawlSettings,
                  events: Any | None = None) -> None:
-        self.pipeline = pipeline
+        self.config_dir = config_dir
+        self._pipeline: Any = None
         self.db = db
         self.run_id = run_id
         self.crawl = crawl
         self.events = events
         self.claimed: set[str] = set()
+
+    @property
+    def pipeline(self) -> Any:
+        """The newswatch Pipeline, loaded (spaCy and all) when the first page arrives: a re-crawl
+        that finds nothing new never pays for it."""
+        if self._pipeline is None:
+            from ..pipeline import Pipeline
+
+            self._pipeline = Pipeline.from_config(self.config_dir)
+        return self._pipeline
 
     def claim(self, canonical_url: str) -> bool:
         """True the first time a URL is requested in this run (by any source), False after."""
@@ -116,17 +127,19 @@ class CrawlContext:
         from scrapy.spidermiddlewares.httperror import HttpError
 
         retries = request.meta.get("retry_times", 0)
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # book the URL that was asked for
         after = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
         if failure.check(HttpError):
             status = failure.value.response.status
-            self.record_failure(source, request.url, f"HTTP {status}{after}", http_status=status)
+            self.record_failure(source, url, f"HTTP {status}{after}", http_status=status)
         elif failure.check(IgnoreRequest):
             text = str(failure.value) or "request ignored"
             blocked = "robots.txt" in text
-            self.record_failure(source, request.url, text, status="blocked" if blocked else "failed")
+            self.record_failure(source, url, text, status="blocked" if blocked else "failed")
         else:
             exc = failure.value
-            self.record_failure(source, request.url, f"{type(exc).__name__}: {str(exc)[:200]}{after}")
+            detail = str(exc)[:200] or "no detail (e.g. body over max_bytes, or connection dropped)"
+            self.record_failure(source, url, f"{type(exc).__name__}: {detail}{after}")
 
     def store_page(self, source: str, page: Any) -> None:
         """Run a page through the pipeline and book what came of it."""
@@ -193,11 +206,9 @@ def _child(config_dir: str, db_path: str, run_id: int, names: list[str], stop_ev
         sources = select_sources(conf, names)
         from scrapy.crawler import CrawlerProcess
 
-        from ..pipeline import Pipeline
         from .spiders import SPIDERS
 
-        pipeline = Pipeline.from_config(cdir)
-        ctx = CrawlContext(pipeline, db, run_id, conf.crawl, events)
+        ctx = CrawlContext(cdir, db, run_id, conf.crawl, events)
         base = scrapy_settings(conf.crawl, conf.crawl.user_agent or settings.fetch.user_agent, log_level)
         process = CrawlerProcess(settings=base, install_root_handler=False)
         state = state_dir_for(Path(db_path))
@@ -252,6 +263,7 @@ def _child(config_dir: str, db_path: str, run_id: int, names: list[str], stop_ev
             else:
                 (jobdir / ".clean").write_text(reason)
         finish_run(db, run_id, "stopped" if stopped else "finished")
+        log.info("crawl run %d done", run_id)
     except BaseException as exc:
         finish_run(db, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
         raise

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ..errors import InputError
 from ..models import utcnow
 from ..store import write_transaction
 
@@ -77,9 +78,18 @@ def mark_interrupted(db: sqlite_utils.Database) -> None:
 
 
 def start_run(db: sqlite_utils.Database, sources: list[tuple[str, str]], pid: int) -> int:
-    """Insert a run row (status running) and one counts row per (source name, kind)."""
+    """Insert a run row (status running) and one counts row per (source name, kind).
+
+    Refuses (:class:`~newswatch.errors.InputError`) while another crawl of the same database is
+    running: two crawls would share the JOBDIR queues next to it.
+    """
     mark_interrupted(db)
     with write_transaction(db):
+        busy = db.execute("select id, pid from crawl_runs where status = 'running' order by id desc").fetchall()
+        for run_id, other_pid in busy:
+            if _pid_alive(other_pid):
+                raise InputError(f"crawl run {run_id} (pid {other_pid}) is still running on this database; "
+                                 "wait for it or stop it first")
         run_id = db["crawl_runs"].insert({"started_at": utcnow(), "status": "running", "pid": pid,
                                           "sources": json.dumps([n for n, _ in sources])}).last_pk
         for name, kind in sources:
