@@ -66,8 +66,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     },
     "ingest_requests": {  # newswatch.service: URLs queued through POST /ingest or the Slack command
         "columns": {"id": int, "url": str, "state": str, "origin": str, "created_at": str, "created_ts": float,
-                    "started_at": str, "finished_at": str, "article_id": int, "error": str, "result": str,
-                    "response_url": str},
+                    "started_at": str, "finished_at": str, "article_id": int, "error": str, "result": str},
         "pk": "id",
         "indexes": [(["url", "created_ts"], False), (["state"], False)],
     },

@@ -59,7 +59,7 @@ class IngestQueue:
 
     # -- requests ----------------------------------------------------------------------------
 
-    def submit(self, url: str, origin: str = "api", response_url: str | None = None) -> Submitted:
+    def submit(self, url: str, origin: str = "api") -> Submitted:
         """Queue ``url`` (already checked by the caller) or return the recent request for it."""
         window = self.settings.service.dedupe_seconds
         now = time.time()
@@ -72,8 +72,7 @@ class IngestQueue:
             if self._queue.qsize() >= self.settings.service.max_queue:
                 raise QueueFull(f"ingest queue is full ({self.settings.service.max_queue} waiting); try again later")
             rid = self.db["ingest_requests"].insert({"url": url, "state": "queued", "origin": origin,
-                                                     "created_at": utcnow(), "created_ts": now,
-                                                     "response_url": response_url}).last_pk
+                                                     "created_at": utcnow(), "created_ts": now}).last_pk
         self._queue.put(rid)
         return Submitted(rid, False, "queued")
 
