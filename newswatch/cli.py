@@ -201,9 +201,18 @@ def alerts_deliver(app: App, now: bool) -> None:
 @cli.command()
 @click.option("--pages", type=click.Path(file_okay=False), default=None,
               help="Folder of demo pages with manifest.json (default: fixtures/pages).")
+@click.option("--sites", type=click.Path(file_okay=False), default=None,
+              help="Fixture web to serve on 127.0.0.1 and crawl (default: fixtures/sites).")
 @pass_app
-def demo(app: App, pages: str | None) -> None:
-    """Run the bundled demo pages through the pipeline and show the alerts they raise."""
+def demo(app: App, pages: str | None, sites: str | None) -> None:
+    """Crawl the bundled fixture web (served on 127.0.0.1), run the bundled founding-case page, and
+    show the alerts they raise."""
+    from .crawler.cli import format_run, progress_printer
+    from .crawler.demo import crawl_fixture_web
+
+    run = crawl_fixture_web(app.config_dir, db_path(app._db_opt, app.settings.database),
+                            Path(sites) if sites else None, progress=progress_printer)
+    click.echo(format_run(run))
     folder = Path(pages) if pages else Path(__file__).resolve().parent.parent / "fixtures" / "pages"
     manifest = folder / "manifest.json"
     if not manifest.is_file():
@@ -234,6 +243,16 @@ from .alerts.cli import register as _register_alert_commands  # noqa: E402 - iss
 
 _register_alert_commands(cli)
 
+# -- service (issue 6): `newswatch run`, `newswatch schedule` -------------------------------------
+from .service.cli import run_cmd, schedule_cmd  # noqa: E402
+
+cli.add_command(run_cmd)
+cli.add_command(schedule_cmd)
+
+from .crawler.cli import crawl as _crawl_command  # noqa: E402  (issue 3: crawler)
+
+cli.add_command(_crawl_command)
+
 
 def main() -> None:
     """Console entry point: user errors become one line on stderr and a non-zero exit."""
@@ -258,3 +277,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

@@ -71,6 +71,33 @@ class AlertSettings(Strict):
         if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[smhdw]?\s*", str(v)):
             raise ValueError("not a duration (use e.g. 90s, 15m, 2h, 30d, 1w)")
         return v
+# -- service (issue 6): `newswatch run`, its schedule and HTTP API --------------------------------
+
+
+class ScheduleSettings(Strict):
+    """When the crawl runs by itself (``newswatch run``)."""
+
+    cron: str = "0 6 * * *"         # crontab (5 fields) or 6 fields with seconds first
+    timezone: str = "UTC"
+    misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
+    jobs_db: str | None = None      # APScheduler job store; default: <database>-jobs.db beside the database
+    lock_lease_seconds: float = Field(default=60.0, gt=0)
+    crawl_nice: int = Field(default=10, ge=0, le=19)  # CPU niceness of the crawl child: on-demand ingest goes first
+
+
+class ServiceSettings(Strict):
+    """The HTTP API and on-demand ingestion."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+    token_env: str = "NEWSWATCH_API_TOKEN"
+    slack_signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    allow: list[str] = []           # hosts or CIDRs the SSRF guard lets through (test fixture servers)
+    dedupe_seconds: float = Field(default=600.0, ge=0)
+    fetch_total_seconds: float = Field(default=60.0, gt=0)
+    max_bytes: int = Field(default=10_000_000, gt=0)
+    max_queue: int = Field(default=100, ge=1)
+    deliver_every_seconds: float = Field(default=30.0, gt=0)  # the outbox: pending alerts and retries
 
 
 class Settings(Strict):
@@ -81,6 +108,8 @@ class Settings(Strict):
     watchlists: list[str] = ["watchlist.yaml"]
     rules: str = "rules.yaml"
     alerts: AlertSettings = AlertSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    service: ServiceSettings = ServiceSettings()
 
 
 def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

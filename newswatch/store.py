@@ -87,6 +87,41 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "pk": "id",
         "indexes": [(["entity_key"], False)],
     },
+    # -- service (issue 6) -------------------------------------------------------------------
+    "service_locks": {  # newswatch.service.lock: one row per held lock, lease renewed by heartbeat
+        "columns": {"name": str, "holder": str, "pid": int, "host": str, "started": float,
+                    "acquired_at": float, "heartbeat_at": float, "expires_at": float},
+        "pk": "name",
+    },
+    "ingest_requests": {  # newswatch.service: URLs queued through POST /ingest or the Slack command
+        "columns": {"id": int, "url": str, "state": str, "origin": str, "created_at": str, "created_ts": float,
+                    "started_at": str, "finished_at": str, "article_id": int, "error": str, "result": str},
+        "pk": "id",
+        "indexes": [(["url", "created_ts"], False), (["state"], False)],
+    },
+    # -- crawler (issue 3) ------------------------------------------------------------------
+    "crawl_runs": {
+        "columns": {"id": int, "started_at": str, "ended_at": str, "status": str, "sources": str,
+                    "pid": int, "error": str},
+        "pk": "id",
+        "indexes": [(["status"], False)],
+    },
+    "crawl_run_sources": {
+        "columns": {"id": int, "run_id": int, "source": str, "kind": str, "status": str, "fetched": int,
+                    "new": int, "updated": int, "unchanged": int, "failed": int, "skipped": int, "alerts": int,
+                    "finish_reason": str},
+        "pk": "id",
+        "foreign_keys": [("run_id", "crawl_runs", "id")],
+        "indexes": [(["run_id", "source"], True)],
+    },
+    "crawl_urls": {
+        "columns": {"id": int, "canonical_url": str, "url": str, "source": str, "status": str, "reason": str,
+                    "http_status": int, "attempts": int, "article_id": int, "run_id": int, "first_seen": str,
+                    "last_seen": str},
+        "pk": "id",
+        "not_null": {"canonical_url"},
+        "indexes": [(["canonical_url"], True), (["status"], False)],
+    },
 }
 
 

@@ -209,7 +209,7 @@ class HostileWeb:
                     self.send(200, article_html(title, body).encode())
                 elif path in CHARSET_PAGES:
                     text, enc, ctype = CHARSET_PAGES[path]
-                    self.send(200, article_html("Encoded", text).encode(enc), ctype)
+                    self.send(200, article_html("Encoded", text).encode(enc, "xmlcharrefreplace"), ctype)
                 elif path == "/malformed":
                     self.send(200, b"<html><body><div><p>SMIC was added to the Entity List by the Commerce "
                               b"Department, officials said.<p>More unclosed<table><tr><td>cell</div></span>"

@@ -1,0 +1,113 @@
+"""A local fixture web: static sites served on 127.0.0.1 (ephemeral ports) in threads.
+
+Used by ``newswatch demo`` (crawls ``fixtures/sites/``) and by the tests. ``{{BASE}}`` in a text
+file is replaced by the site's base URL. ``hits`` counts requests per path; ``fail`` makes paths
+answer 500; ``slow`` delays paths (seconds) so a crawl can be killed half-way.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+FIXTURE_SITES = Path(__file__).resolve().parent.parent.parent / "fixtures" / "sites"
+TEXT_TYPES = {".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8", ".xml": "application/xml",
+              ".json": "application/json", ".txt": "text/plain; charset=utf-8"}
+
+
+class StaticSite:
+    """One site: a directory served by a ThreadingHTTPServer on 127.0.0.1."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.hits: Counter[str] = Counter()
+        self.requests: list[tuple[str, str]] = []  # (raw path with query, User-Agent)
+        self.fail: set[str] = set()
+        self.slow: dict[str, float] = {}
+        self.slow_all = 0.0
+        self._lock = threading.Lock()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = unquote(urlsplit(self.path).path)
+                with site._lock:
+                    site.hits[path] += 1
+                    site.requests.append((self.path, self.headers.get("User-Agent", "")))
+                delay = site.slow.get(path, site.slow_all if path != "/robots.txt" else 0.0)
+                if delay:
+                    time.sleep(delay)
+                if path in site.fail:
+                    return self._send(500, b"<html><body>Internal Server Error</body></html>", "text/html")
+                file = site.resolve(path)
+                if file is None:
+                    return self._send(404, b"<html><body>Not Found</body></html>", "text/html")
+                ctype = TEXT_TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+                body = file.read_bytes()
+                if ctype.startswith(("text/", "application/xml", "application/json")):
+                    body = body.replace(b"{{BASE}}", site.base_url.encode())
+                self._send(200, body, ctype)
+
+            def _send(self, status: int, body: bytes, ctype: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, name=f"site-{self.root.name}", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def resolve(self, path: str) -> Path | None:
+        """The file for a URL path (``dir/`` -> ``dir/index.html``), never outside the root."""
+        target = (self.root / path.lstrip("/")).resolve()
+        if not target.is_relative_to(self.root):
+            return None
+        if target.is_dir():
+            target = target / "index.html"
+        return target if target.is_file() else None
+
+    def start(self) -> StaticSite:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> StaticSite:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_sites(root: Path = FIXTURE_SITES) -> dict[str, StaticSite]:
+    """Start one server per sub-directory of ``root`` that holds a site; caller stops them."""
+    return {d.name: StaticSite(d).start() for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith(".")}
+
+
+def render_sources(template: Path, sites: dict[str, StaticSite]) -> str:
+    """``sources.yaml`` text from a template whose ``{{site}}`` placeholders become base URLs."""
+    text = template.read_text(encoding="utf-8")
+    for name, site in sites.items():
+        text = text.replace("{{" + name + "}}", site.base_url)
+    return text

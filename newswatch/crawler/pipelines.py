@@ -1,0 +1,31 @@
+"""The Scrapy item pipeline: every fetched page goes through the one newswatch
+:class:`~newswatch.pipeline.Pipeline` (extraction, NER, ties, rules, store) — no second copy."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Spider
+
+from ..models import FetchedPage
+
+log = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    """Hands each :class:`FetchedPage` to ``Pipeline.process`` and books the outcome."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if not isinstance(item, FetchedPage):
+            return item
+        spider = self.crawler.spider
+        spider.ctx.store_page(spider.name, item)  # type: ignore[attr-defined]
+        return item

@@ -1,0 +1,171 @@
+"""``newswatch run``: the scheduler, the ingest worker and the HTTP API in one process.
+
+uvicorn serves in a thread; the main thread owns the signal handlers. On SIGTERM/SIGINT the
+service stops accepting requests, stops the scheduler, asks a running crawl to stop at its next
+safe point (its ``stop_event``), waits for it, lets the worker finish the request in hand, and
+releases the crawl lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from ..alerts.interactive import slack_routes
+from ..alerts.outbox import deliver_pending
+from ..alerts.sinks import SlackSink, TerminalSink, sink_from_settings
+from ..config import Settings, find_config_dir, load_settings
+from ..errors import ConfigError
+from ..store import open_db
+from .api import ServiceState, build_app
+from .ingest import IngestQueue
+from .scheduler import CrawlRunner, CrawlScheduler, jobs_db_path
+from .ssrf import UrlGuard
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    """Build with :meth:`from_config`, then :meth:`run` (blocks until a signal or :meth:`request_stop`)."""
+
+    def __init__(self, config_dir: Path, db_path: Path, settings: Settings, host: str, port: int,
+                 token: str, with_scheduler: bool = True) -> None:
+        self.config_dir = config_dir
+        self.db_path = db_path
+        self.settings = settings
+        self.host = host
+        self.port = port
+        self.token = token
+        self.with_scheduler = with_scheduler
+        self._stop = threading.Event()
+
+    @classmethod
+    def from_config(cls, config: str | None, db_path: Path, host: str | None, port: int | None,
+                    with_scheduler: bool = True) -> Service:
+        cdir = find_config_dir(config)
+        settings = load_settings(cdir)
+        token = os.environ.get(settings.service.token_env, "")
+        if len(token) < 16:
+            raise ConfigError(settings.service.token_env, "environment",
+                              "the API token is missing or shorter than 16 characters",
+                              f"export {settings.service.token_env}=$(python -c 'import secrets; "
+                              f"print(secrets.token_urlsafe(32))')")
+        return cls(cdir, db_path, settings, host or settings.service.host,
+                   settings.service.port if port is None else port, token, with_scheduler)
+
+    def request_stop(self, *_args: Any) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        from ..pipeline import Pipeline
+
+        svc = self.settings.service
+        pipeline = Pipeline.from_config(self.config_dir)
+        guard = UrlGuard(allow=svc.allow)
+
+        def sink() -> Any:
+            return sink_from_settings(self.settings.slack, self.settings.alerts)
+
+        def slack_client() -> Any:
+            s = SlackSink.from_env(self.settings.slack)
+            return s.client if s else None
+
+        ingest = IngestQueue(self.db_path, self.settings, pipeline, sink, guard)
+        scheduler = None
+        if self.with_scheduler:
+            runner = CrawlRunner(self.config_dir, self.db_path, self.settings.schedule.lock_lease_seconds,
+                                 nice=self.settings.schedule.crawl_nice)
+            jobs_db = jobs_db_path(self.db_path, self.settings.schedule)
+            scheduler = CrawlScheduler(runner, self.settings.schedule, jobs_db)
+        state = ServiceState(ingest, scheduler, os.environ.get(svc.slack_signing_secret_env) or None, slack_client)
+        app = build_app(state, self.token, extra_routes=slack_routes(self.config_dir, self.db_path))
+        outbox = Outbox(self.db_path, self.settings, sink, svc.deliver_every_seconds)
+        server = uvicorn.Server(uvicorn.Config(app, host=self.host, port=self.port, log_level="warning",
+                                               access_log=False, lifespan="off"))
+        old = {sig: signal.signal(sig, self.request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        ingest.start()
+        outbox.start()
+        if scheduler:
+            scheduler.start()
+        web = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+        web.start()
+        while not server.started and web.is_alive():
+            time.sleep(0.05)
+        if not web.is_alive():
+            self._shutdown(server, web, ingest, scheduler, outbox)
+            raise ConfigError("service", f"{self.host}:{self.port}", "the HTTP server could not start",
+                              "is the port already in use? pick another with --port")
+        if self.port == 0 and server.servers and server.servers[0].sockets:
+            self.port = server.servers[0].sockets[0].getsockname()[1]
+        nxt = scheduler.next_run_time if scheduler else None
+        log.warning("newswatch service listening on http://%s:%d (next crawl %s)", self.host, self.port,
+                    nxt.isoformat() if nxt else "not scheduled")
+        try:
+            while not self._stop.wait(0.5):
+                if not web.is_alive():
+                    log.error("HTTP server stopped unexpectedly; shutting down")
+                    break
+        finally:
+            log.warning("shutting down")
+            self._shutdown(server, web, ingest, scheduler, outbox)
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+            log.warning("stopped cleanly")
+
+    def _shutdown(self, server: uvicorn.Server, web: threading.Thread, ingest: IngestQueue,
+                  scheduler: CrawlScheduler | None, outbox: Outbox) -> None:
+        server.should_exit = True
+        outbox.stop()
+        if scheduler:
+            scheduler.shutdown()
+        ingest.stop()
+        web.join(timeout=10)
+
+
+class Outbox:
+    """A thread that sends pending alerts every ``every`` seconds (crawl findings, retries after backoff).
+
+    ``deliver_pending`` claims each alert in the database, so this thread, the ingest worker and a
+    ``newswatch alerts deliver`` run at the same time never post an alert twice.
+    """
+
+    def __init__(self, db_path: Path, settings: Settings, sink_factory: Any, every: float) -> None:
+        self.db_path = db_path
+        self.settings = settings
+        self.sink_factory = sink_factory
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        db = open_db(self.db_path)
+        warned = False
+        while not self._stop.wait(self.every):
+            try:
+                sink = self.sink_factory()
+                if isinstance(sink, TerminalSink):
+                    if not warned:
+                        log.warning("outbox: no Slack token, webhook or JSON-lines file configured; "
+                                    "alerts stay pending (see `newswatch alerts ls`)")
+                        warned = True
+                    continue
+                report = deliver_pending(db, sink, settings=self.settings.alerts)
+                if report.sent or report.failed:
+                    log.warning("outbox: %s", report)
+            except Exception:  # noqa: BLE001 - the outbox keeps going; each alert keeps its own error
+                log.exception("outbox pass failed")

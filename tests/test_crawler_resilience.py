@@ -1,0 +1,118 @@
+"""Crawler under trouble: a 500 page is retried then booked as failed; robots.txt is obeyed; a
+``newswatch crawl`` killed with SIGKILL mid-way and started again ends with every article stored once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from newswatch.crawler import run_crawl
+from newswatch.store import open_db
+from tests.support.fixture_web import fixture_web, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+REVIEW = "/2025/03/10/review-ultrabook-14/"
+DRAFT = "/drafts/unpublished-story/"
+SITEMAP_ARTICLES = {
+    "/2025/03/25/commerce-adds-inspur-subsidiaries-to-entity-list/", "/2025/03/20/lei-jun-may-day-medal/",
+    "/2025/03/18/pentagon-removes-hesai-from-list/", "/2025/03/15/smartphone-shipments-q4/",
+    "/2025/03/12/lawmakers-urge-cxmt-action/", REVIEW, "/2025/03/05/treasury-sanctions-sinno/",
+}
+
+
+def test_500_is_retried_with_backoff_then_recorded_failed_and_fetched_next_run(tmp_path):
+    with fixture_web() as web:
+        site = web["technews"]
+        site.fail.add(REVIEW)
+        cfg = write_config(tmp_path / "config", web, enable=["technews-feed"],
+                           crawl={"retry_times": 2, "retry_backoff_seconds": 0.3})
+        db_file = tmp_path / "n.db"
+        run = run_crawl(cfg, db_file)
+        assert site.hits[REVIEW] == 3  # first try + 2 retries
+        c = run.sources[0]
+        assert (c.fetched, c.new, c.failed) == (5, 5, 1)
+        assert run.status == "finished"
+        db = open_db(db_file)
+        row = next(db["crawl_urls"].rows_where("url like ?", [f"%{REVIEW}"]))
+        assert (row["status"], row["reason"], row["http_status"]) == ("failed", "HTTP 500 after 2 retries", 500)
+        assert not list(db["articles"].rows_where("url like ?", [f"%{REVIEW}"]))
+        site.fail.clear()
+        again = run_crawl(cfg, db_file)
+        assert site.hits[REVIEW] == 4  # a failed URL is not "stored": the next run fetches it
+        assert (again.sources[0].fetched, again.sources[0].new, again.sources[0].failed) == (1, 1, 0)
+        row = next(db["crawl_urls"].rows_where("url like ?", [f"%{REVIEW}"]))
+        assert (row["status"], row["reason"], row["attempts"]) == ("stored", None, 2)
+
+
+def test_robots_disallowed_path_is_never_requested(tmp_path):
+    with fixture_web() as web:
+        cfg = write_config(tmp_path / "config", web, enable=["technews-tech"])
+        run = run_crawl(cfg, tmp_path / "n.db")
+        assert run.status == "finished"
+        site = web["technews"]
+        assert site.hits["/robots.txt"] == 1
+        assert site.hits[DRAFT] == 0
+        assert not [p for p, _ua in site.requests if p.startswith("/drafts/")]
+        db = open_db(tmp_path / "n.db")
+        row = next(db["crawl_urls"].rows_where("url like ?", [f"%{DRAFT}%"]))
+        assert row["status"] == "blocked" and "robots.txt" in row["reason"]
+        assert run.sources[0].skipped == 1 and run.sources[0].failed == 0
+
+
+def _stored(db_file: Path) -> int:
+    try:
+        with sqlite3.connect(db_file, timeout=5) as conn:
+            return conn.execute("select count(*) from articles").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_killed_crawl_resumes_and_stores_every_article_once(tmp_path):
+    with fixture_web() as web:
+        site = web["technews"]
+        site.slow_all = 0.6  # every page (robots.txt excepted) takes 0.6 s: room to kill half-way
+        cfg = write_config(tmp_path / "config", web, enable=["technews-sitemap"],
+                           crawl={"concurrency_per_domain": 1})
+        db_file = tmp_path / "n.db"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen([sys.executable, "-m", "newswatch", "--config", str(cfg), "--db", str(db_file),
+                                 "crawl"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while _stored(db_file) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        for child in children:  # the crawl child dies with its parent (PR_SET_PDEATHSIG)
+            try:
+                child.wait(10)
+            except psutil.NoSuchProcess:
+                pass
+            assert not child.is_running()
+        stored_at_kill = _stored(db_file)
+        assert 2 <= stored_at_kill < len(SITEMAP_ARTICLES), proc.stderr.read().decode()[-2000:]
+        db = open_db(db_file)
+        before = {r["url"].removeprefix(site.base_url) for r in db["articles"].rows}
+        hits_before = {p: site.hits[p] for p in SITEMAP_ARTICLES}
+
+        site.slow_all = 0.0
+        run = run_crawl(cfg, db_file)
+        assert run.status == "finished"
+        rows = list(db["articles"].rows)
+        urls = [r["url"].removeprefix(site.base_url) for r in rows]
+        assert sorted(urls) == sorted(SITEMAP_ARTICLES)  # every article, each once
+        assert len({r["canonical_url"] for r in rows}) == len(rows)
+        for p in before:  # what was stored before the kill is not fetched again
+            assert site.hits[p] == hits_before[p]
+        assert run.sources[0].new == len(SITEMAP_ARTICLES) - stored_at_kill
+        statuses = [r["status"] for r in db["crawl_runs"].rows_where(order_by="id")]
+        assert statuses == ["interrupted", "finished"]
+        keys = [r["key"] for r in db["alerts"].rows]
+        assert len(keys) == len(set(keys)) == 5  # Inspur, Lei Jun, Xiaomi (via Lei Jun), Hesai, Sinno: once each
