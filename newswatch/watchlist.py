@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import fingerprints
 from pydantic import BaseModel, ConfigDict
 
 from .config import Strict, read_yaml, validate
+from .errors import ConfigError
 from .nlp.annotate import WatchName
+from .watchlists.model import WatchEntity
 
 
 def normalize_name(name: str) -> str:
@@ -43,23 +44,8 @@ class EntityEntry(BaseModel):
 
 class WatchlistFile(Strict):
     name: str
+    monitored: bool = False  # a monitored-entities list: the team's own portfolio or suppliers
     entities: list[EntityEntry] = []
-
-
-@dataclass
-class WatchEntity:
-    id: str
-    name: str
-    type: str  # company | person
-    list_name: str
-    aliases: list[str] = field(default_factory=list)
-    reason: str | None = None
-    country: str | None = None
-    leads: str | None = None  # id of the company this person leads
-
-    @property
-    def label(self) -> str:
-        return "PERSON" if self.type == "person" else "ORG"
 
 
 class Watchlist:
@@ -95,9 +81,14 @@ class Watchlist:
         return len(self.entities)
 
 
-def load_watchlist_yaml(path: Path) -> list[WatchEntity]:
-    """Read a plain YAML watchlist (see ``config/watchlist.yaml``)."""
+def load_watchlist_yaml(path: Path, list_name: str | None = None) -> list[WatchEntity]:
+    """Read a plain YAML watchlist (see ``config/watchlist.yaml``); ``list_name`` overrides its name."""
     data = validate(WatchlistFile, read_yaml(path), path)
-    return [WatchEntity(id=e.id, name=e.name, type=e.type, list_name=data.name, aliases=list(e.aliases),
-                        reason=e.reason, country=e.country, leads=e.role.of if e.role else None)
+    for i, e in enumerate(data.entities):
+        if e.type not in ("company", "person"):
+            raise ConfigError(str(path), f"entities.{i}.type", f"'{e.type}' is not company or person",
+                              "use type: company or type: person")
+    return [WatchEntity(id=e.id, name=e.name, type=e.type, list_name=list_name or data.name,
+                        aliases=list(e.aliases), reason=e.reason, country=e.country,
+                        leads=e.role.of if e.role else None, monitored=data.monitored)
             for e in data.entities]
