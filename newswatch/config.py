@@ -50,6 +50,14 @@ class SlackSettings(Strict):
     timeout_seconds: float = Field(default=10.0, gt=0)
 
 
+class MatchSettings(Strict):
+    """``matching``: name-match threshold, common-word Zipf frequency, candidate posting cap (issue 4)."""
+
+    threshold: float = Field(default=0.85, gt=0, le=1)
+    common_word_zipf: float = Field(default=3.5, ge=0, le=8)
+    max_postings: int = Field(default=256, ge=1)
+
+
 class Settings(Strict):
     database: str = "newswatch.db"
     nlp: NlpSettings = NlpSettings()
@@ -57,6 +65,7 @@ class Settings(Strict):
     slack: SlackSettings = SlackSettings()
     watchlists: list[str] = ["watchlist.yaml"]
     rules: str = "rules.yaml"
+    matching: MatchSettings = MatchSettings()
 
 
 def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -21,6 +21,8 @@ class When(Strict):
     reason: str | None = None
     entity: str | None = None
     watched: bool | None = None
+    monitored: bool | None = None  # the entity is on a monitored-entities list (issue 4)
+    source: list[Literal["text", "watchlist"]] | None = None  # what ties it: the text or list data
     source_kind: list[Literal["news", "filing", "on-demand"]] | None = None
     min_confidence: float | None = Field(default=None, ge=0, le=1)
     max_confidence: float | None = Field(default=None, ge=0, le=1)
@@ -66,7 +68,7 @@ class Rules:
         self.rules = rules
         self.default_channel = default_channel
 
-    def decide(self, f: Finding, *, watched: bool, source_kind: str) -> Decision:
+    def decide(self, f: Finding, *, watched: bool, source_kind: str, monitored: bool = False) -> Decision:
         for rule in self.rules:
             w = rule.when
             checks: list[str] = []
@@ -86,6 +88,14 @@ class Rules:
                 if watched != w.watched:
                     continue
                 checks.append(f"watched={watched}")
+            if w.monitored is not None:
+                if monitored != w.monitored:
+                    continue
+                checks.append(f"monitored={monitored}")
+            if w.source is not None:
+                if f.source not in w.source:
+                    continue
+                checks.append(f"source={f.source}")
             if w.source_kind is not None:
                 if source_kind not in w.source_kind:
                     continue
