@@ -224,6 +224,11 @@ def init_db(app: App) -> None:
     click.echo(json.dumps({t: db[t].count for t in db.table_names()}))
 
 
+from .watchlists.cli import watchlist  # noqa: E402  (issue 4)
+
+cli.add_command(watchlist)
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and a non-zero exit."""
     try:
