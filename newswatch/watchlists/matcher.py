@@ -19,8 +19,9 @@ matches only when BOTH hold:
 
 1. it is cased as a proper noun in the text ("Focus", "FOCUS"; never "focus"), and
 2. something corroborates that a company/person is meant: the statistical NER labels that very
-   span ORG/PERSON, or a legal form follows it ("Focus Ltd", "Apple Inc."), or a company word is
-   next to it ("shares of Focus", "Focus, the supplier"). Only one of these is needed.
+   span ORG/PERSON (not counted at a sentence start, where the small model tags many capitalised
+   words), or a legal form follows it or is part of the name as written ("Focus Ltd", "Apple Inc."),
+   or a company word is next to it ("shares of Focus", "Focus, the supplier"). One is enough.
 
 Short aliases (under 4 characters, "DJI", "RT") only match as written, case-sensitively. Every
 match carries its score and features; a rejected common-word hit says why in ``features``.
@@ -57,6 +58,33 @@ def common_word_zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "en")
+
+
+def sentence_initial(text: str, start: int) -> bool:
+    """True when ``start`` opens a sentence or a line (capitalised there for grammar, not as a name)."""
+    before = text[:start].rstrip(" \t\"'“‘(«")
+    return not before or before[-1] in ".!?:\n" or text[:start].endswith("\n")
+
+
+def soft_token_overlap(a: str, b: str) -> float:
+    """Share of tokens that agree (exactly, or ratio >= 0.85 for tokens of 5+ letters, so a typo
+    still counts), over the longer token list."""
+    at, bt = a.split(), b.split()
+    if not at or not bt:
+        return 0.0
+    rest = list(bt)
+    hits = 0
+    for t in at:
+        if t in rest:
+            rest.remove(t)
+            hits += 1
+            continue
+        if len(t) >= 5:
+            best = max(rest, key=lambda u: fuzz.ratio(t, u), default=None)
+            if best is not None and fuzz.ratio(t, best) >= 85:
+                rest.remove(best)
+                hits += 1
+    return hits / max(len(at), len(bt))
 
 
 @dataclass
@@ -166,8 +194,7 @@ class NameIndex:
         akey = self.alias_key[ai]
         ent = self.entities[self.alias_ent[ai]]
         exact = akey == key
-        qt, at = set(key.split()), set(akey.split())
-        overlap = len(qt & at) / len(qt | at) if qt and at else 0.0
+        overlap = soft_token_overlap(key, akey)
         fz = fuzz.token_sort_ratio(key, akey) / 100.0
         want = LABEL_TYPE.get(label or "")
         type_agree = None if want is None else want == ent.type
@@ -197,7 +224,12 @@ class NameIndex:
         out = sorted(best.values(), key=lambda m: (-m.score, m.entity.list_name, m.entity.id))
         for m in out:
             if m.features["exact"]:
-                ok, why = self._common_word_ok(key, name.strip(), corroborated=from_ner and label in LABEL_TYPE)
+                corroborated: str | bool = False
+                if len(text_tokens(name)) > len(key.split()):
+                    corroborated = "legal form in the name"
+                elif from_ner and label in LABEL_TYPE:
+                    corroborated = f"NER labels it {label}"
+                ok, why = self._common_word_ok(key, name.strip(), corroborated=corroborated)
                 if why:
                     m.features["common_word"] = why
                 if not ok:
@@ -265,7 +297,7 @@ class NameIndex:
         over = [s for s in spans if s.start < end and start < s.end]
         ner_label = next((s.label for s in over if s.label in LABEL_TYPE), None)
         corroboration: str | bool = False
-        if any(s.label in LABEL_TYPE and not s.ruler for s in over):
+        if any(s.label in LABEL_TYPE and not s.ruler for s in over) and not sentence_initial(text, start):
             corroboration = f"NER labels it {ner_label}"
         elif j + 1 < len(toks) and is_legal_form(toks[j + 1].raw):
             corroboration = f"legal form follows ({toks[j + 1].raw})"

@@ -100,5 +100,7 @@ def is_legal_form(word: str) -> bool:
         return False
     if w in CJK_LEGAL_SUFFIXES:
         return True
+    if not w[:1].isupper():
+        return False  # in running text legal forms are written Ltd, LTD, Inc., GmbH; "is" is not one
     return normalize_name(f"Acme {w}") == "acme" and norm_token(w) not in ("", "acme") \
         and norm_token(w) not in TRAILING_GENERIC
