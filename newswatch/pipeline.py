@@ -122,7 +122,8 @@ class Pipeline:
             if ent.label_ in ("ORG", "PERSON"):
                 # the NER's own label counts as corroboration of a common-word name, but not at a
                 # sentence start (capitalised for grammar) nor when our ruler put it there
-                found = self.watchlist.match(ent.text, ent.label_, from_ner=not ent.ent_id_ and not ent[0].is_sent_start)
+                by_ner = not ent.ent_id_ and not ent[0].is_sent_start
+                found = self.watchlist.match(ent.text, ent.label_, from_ner=by_ner)
                 found = [m for m in found if m.features.get("type_agree") is not False]
                 watched = self.watchlist.get(ent.ent_id_) or (found[0].entity if found else None)
                 eid = watched.id if watched else None

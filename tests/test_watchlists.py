@@ -155,7 +155,8 @@ def big_watchlist() -> Watchlist:
     return Watchlist(ents)
 
 
-@pytest.mark.parametrize("name", ["Xiaomi Corporation", "XIAOMI CORP.", "小米集团", "Xiaomi Inc", "Xiaomi Group Holdings"])
+@pytest.mark.parametrize("name", ["Xiaomi Corporation", "XIAOMI CORP.", "小米集团", "Xiaomi Inc",
+                                  "Xiaomi Group Holdings"])
 def test_xiaomi_spellings_resolve_to_one_entity(big_watchlist: Watchlist, name: str) -> None:
     e = big_watchlist.resolve(name, "ORG")
     assert e is not None and e.id == "xiaomi"

@@ -25,9 +25,9 @@ import fingerprints
 from normality import ascii_text
 
 # CJK company suffixes, longest first (fingerprints only knows some of them).
-CJK_LEGAL_SUFFIXES = sorted(["股份有限公司", "有限责任公司", "有限公司", "集团有限公司", "控股有限公司", "集团股份有限公司",
-                             "控股集团", "集团公司", "控股", "集团", "公司", "株式会社", "有限會社", "股份有限會社",
-                             "有限會社", "集團", "公司"], key=len, reverse=True)
+CJK_LEGAL_SUFFIXES = sorted({"股份有限公司", "有限责任公司", "有限公司", "集团有限公司", "控股有限公司",
+                             "集团股份有限公司", "控股集团", "集团公司", "控股", "集团", "公司", "株式会社",
+                             "有限會社", "股份有限會社", "集團"}, key=len, reverse=True)
 # Generic trailing words that are part of how companies are named but not of who they are.
 TRAILING_GENERIC = {"group", "holdings", "holding", "groupe", "gruppe"}
 
