@@ -37,7 +37,7 @@ from functools import lru_cache
 from typing import Any
 
 import ahocorasick
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from .model import WatchEntity
 from .normalize import is_legal_form, normalize_name, text_tokens
@@ -216,7 +216,14 @@ class NameIndex:
         if not key:
             return []
         best: dict[int, Match] = {}
-        for ai in self.candidates(key):
+        cands = self.candidates(key)
+        # Cheap C-level prefilter: without a fuzzy ratio of at least this, the score cannot reach
+        # the threshold (score <= 0.55 * fuzzy + 0.45), so those candidates are not scored in full.
+        cutoff = 0.0 if all_scores else max(0.0, (self.threshold - 0.45) / 0.55 * 100 - 0.5)
+        keep = process.extract(key, [self.alias_key[ai] for ai in cands], scorer=fuzz.token_sort_ratio,
+                               score_cutoff=cutoff, limit=None)
+        for _, _, pos in keep:
+            ai = cands[pos]
             m = self.score(key, label, ai)
             ei = self.alias_ent[ai]
             if ei not in best or m.score > best[ei].score:
