@@ -8,7 +8,9 @@ Two ways in:
   features — ``exact`` (normalized keys equal), ``token_overlap`` (Jaccard of tokens), ``fuzzy``
   (rapidfuzz token-sort ratio), ``type_agree`` (ORG~company, PERSON~person) — and a score:
   1.0 when exact, else ``0.55 * fuzzy + 0.45 * token_overlap``; halved when the types disagree.
-  A match needs ``score >= threshold`` (``settings.yaml`` ``matching.threshold``).
+  A match needs ``score >= threshold`` (``settings.yaml`` ``matching.threshold``). At most
+  ``max_postings`` entities sharing one normalized key are scored (a name shared by more entries
+  than that is not a name that can identify anyone).
 * :meth:`NameIndex.gazetteer` finds every listed alias in a whole text with one Aho-Corasick pass
   over the normalized tokens (keys are matched on token boundaries only), so names the NER missed
   are still found.
@@ -182,7 +184,7 @@ class NameIndex:
 
     def candidates(self, key: str) -> list[int]:
         """Alias ids worth scoring for ``key``: same key, plus postings of its two rarest tokens."""
-        out = dict.fromkeys(self.by_key.get(key, []))
+        out = dict.fromkeys(self.by_key.get(key, [])[: self.max_postings])
         toks = sorted(set(key.split()), key=lambda t: len(self.postings.get(t, ())))
         for tok in toks[:2]:
             for ai in self.postings.get(tok, ())[: self.max_postings]:
@@ -194,8 +196,8 @@ class NameIndex:
         akey = self.alias_key[ai]
         ent = self.entities[self.alias_ent[ai]]
         exact = akey == key
-        overlap = soft_token_overlap(key, akey)
-        fz = fuzz.token_sort_ratio(key, akey) / 100.0
+        overlap = 1.0 if exact else soft_token_overlap(key, akey)
+        fz = 1.0 if exact else fuzz.token_sort_ratio(key, akey) / 100.0
         want = LABEL_TYPE.get(label or "")
         type_agree = None if want is None else want == ent.type
         score = 1.0 if exact else 0.55 * fz + 0.45 * overlap
@@ -318,7 +320,7 @@ class NameIndex:
             log.debug("gazetteer hit %r rejected: %s", surface, why)
             return None
         matches = []
-        for ai in self.by_key.get(key, []):
+        for ai in self.by_key.get(key, [])[: self.max_postings]:
             m = self.score(key, ner_label, ai)
             m.features["gazetteer"] = True
             if why:
