@@ -253,6 +253,10 @@ from .crawler.cli import crawl as _crawl_command  # noqa: E402  (issue 3: crawle
 
 cli.add_command(_crawl_command)
 
+from .watchlists.cli import watchlist  # noqa: E402  (issue 4)
+
+cli.add_command(watchlist)
+
 
 def main() -> None:
     """Console entry point: user errors become one line on stderr and a non-zero exit."""

@@ -71,6 +71,8 @@ class AlertSettings(Strict):
         if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[smhdw]?\s*", str(v)):
             raise ValueError("not a duration (use e.g. 90s, 15m, 2h, 30d, 1w)")
         return v
+
+
 # -- service (issue 6): `newswatch run`, its schedule and HTTP API --------------------------------
 
 
@@ -100,6 +102,14 @@ class ServiceSettings(Strict):
     deliver_every_seconds: float = Field(default=30.0, gt=0)  # the outbox: pending alerts and retries
 
 
+class MatchSettings(Strict):
+    """``matching``: name-match threshold, common-word Zipf frequency, candidate posting cap (issue 4)."""
+
+    threshold: float = Field(default=0.85, gt=0, le=1)
+    common_word_zipf: float = Field(default=3.5, ge=0, le=8)
+    max_postings: int = Field(default=256, ge=1)
+
+
 class Settings(Strict):
     database: str = "newswatch.db"
     nlp: NlpSettings = NlpSettings()
@@ -110,6 +120,7 @@ class Settings(Strict):
     alerts: AlertSettings = AlertSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     service: ServiceSettings = ServiceSettings()
+    matching: MatchSettings = MatchSettings()
 
 
 def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

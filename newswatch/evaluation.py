@@ -91,11 +91,14 @@ def load_labelled(eval_dir: Path) -> list[LabelledPage]:
 
 
 def run_page(pipeline: Any, page: LabelledPage) -> tuple[str, list[Finding]]:
-    """Extract and analyse one page with the real pipeline; (article text, findings)."""
+    """Extract and analyse one page with the real pipeline; (article text, findings the text states).
+
+    Findings from list data (``source == "watchlist"``: a listed name was mentioned) are left out:
+    the labels say what each page states, and a list entry is not a statement of the page."""
     fetched = FetchedPage(url=page.url, body=page.path.read_bytes(), source="eval", source_kind="news")
     article = extract(fetched)
     _, findings = pipeline.analyse(article)
-    return article.text, findings
+    return article.text, [f for f in findings if f.source == "text"]
 
 
 def reason_key(reason: str, lexicon: Lexicon | None = None) -> str:

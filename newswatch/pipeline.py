@@ -28,6 +28,8 @@ from .nlp.lexicon import Lexicon, load_lexicon
 from .nlp.ties import detect_ties
 from .store import alert_by_key, article_by_canonical, dumps, write_transaction
 from .watchlist import Watchlist, load_watchlist_yaml
+from .watchlists.db import lists_version, load_entities
+from .watchlists.matcher import Match, SpanInfo
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ class Pipeline:
         self.watchlist = watchlist
         self.rules = rules
         self.nlp = build_nlp(settings.nlp.model, lexicon, watchlist.watch_names())
+        self.base_entities = list(watchlist.entities.values())  # bundled YAML lists (in the NER ruler)
+        self._lists_version: tuple[Any, ...] | None = None
 
     @classmethod
     def from_config(cls, config_dir: str | Path | None = None) -> Pipeline:
@@ -87,7 +91,19 @@ class Pipeline:
         for name in settings.watchlists:
             entities += load_watchlist_yaml(resolve_path(cdir, name))
         rules = load_rules(resolve_path(cdir, settings.rules))
-        return cls(cdir, settings, lexicon, Watchlist(entities), rules)
+        return cls(cdir, settings, lexicon, Watchlist.from_settings(entities, settings.matching), rules)
+
+    def sync_watchlists(self, db: sqlite_utils.Database) -> None:
+        """Load the lists imported into ``db`` (``newswatch watchlist import``) next to the bundled
+        ones; reloaded only when an import changed them. They are matched by the gazetteer and the
+        name matcher, not put into the NER ruler (a million patterns would not fit there)."""
+        version = lists_version(db)
+        if version == self._lists_version:
+            return
+        imported = load_entities(db)
+        self.watchlist = Watchlist.from_settings(self.base_entities + imported, self.settings.matching)
+        self._lists_version = version
+        log.info("watchlists loaded: %d bundled + %d imported entities", len(self.base_entities), len(imported))
 
     # -- stages -----------------------------------------------------------------------------
 
@@ -99,18 +115,27 @@ class Pipeline:
         sent_index = {}
         for n, s in enumerate(doc.sents):
             sent_index[s.start] = n
-        mentions = []
+        mentions: list[Mention] = []
+        matches: dict[int, list[Match]] = {}  # id(mention) -> entity matches
         for ent in doc.ents:
             if ent.label_ in SKIP_LABELS:
                 continue
             eid = None
             if ent.label_ in ("ORG", "PERSON"):
-                watched = self.watchlist.get(ent.ent_id_) or self.watchlist.resolve(ent.text, ent.label_)
+                # the NER's own label counts as corroboration of a common-word name, but not at a
+                # sentence start (capitalised for grammar) nor when our ruler put it there
+                by_ner = not ent.ent_id_ and not ent[0].is_sent_start
+                found = self.watchlist.match(ent.text, ent.label_, from_ner=by_ner)
+                found = [m for m in found if m.features.get("type_agree") is not False]
+                watched = self.watchlist.get(ent.ent_id_) or (found[0].entity if found else None)
                 eid = watched.id if watched else None
             sent = ent.sent
-            mentions.append(Mention(text=ent.text, label=ent.label_, start=ent.start_char, end=ent.end_char,
-                                    sentence=sent.text.strip(), sentence_index=sent_index.get(sent.start, -1),
-                                    entity_id=eid))
+            m = Mention(text=ent.text, label=ent.label_, start=ent.start_char, end=ent.end_char,
+                        sentence=sent.text.strip(), sentence_index=sent_index.get(sent.start, -1), entity_id=eid)
+            mentions.append(m)
+            if eid:
+                matches[id(m)] = found or []
+        self._gazetteer_mentions(doc, mentions, matches, sent_index)
         findings = []
         for f in detect_ties(doc, self.lexicon):
             watched = self.watchlist.get(f.entity_id) or self.watchlist.resolve(f.entity, f.entity_type)
@@ -120,7 +145,61 @@ class Pipeline:
             else:
                 f.entity_id = None
             findings.append(f)
+        findings += self._list_findings(mentions, matches, findings)
         return mentions, findings
+
+    def _gazetteer_mentions(self, doc: Any, mentions: list[Mention], matches: dict[int, list[Match]],
+                            sent_index: dict[int, int]) -> None:
+        """Listed names the NER missed (or labelled without an entity) become mentions with their id."""
+        spans = [SpanInfo(e.start_char, e.end_char, e.label_, ruler=bool(e.ent_id_)) for e in doc.ents]
+        for hit in self.watchlist.find_in_text(doc.text, spans):
+            best = hit.matches[0].entity
+            over = [m for m in mentions if m.start < hit.end and hit.start < m.end]
+            if over:
+                for m in over:
+                    if m.entity_id is None and m.label == best.label:
+                        m.entity_id = best.id
+                        matches[id(m)] = hit.matches
+                    elif m.entity_id and id(m) in matches:
+                        known = {x.entity.id for x in matches[id(m)]}
+                        matches[id(m)] += [x for x in hit.matches if x.entity.id not in known]
+                continue
+            span = doc.char_span(hit.start, hit.end, alignment_mode="expand")
+            sent = span.sent if span is not None else None
+            m = Mention(text=hit.text, label=best.label, start=hit.start, end=hit.end,
+                        sentence=sent.text.strip() if sent is not None else hit.text,
+                        sentence_index=sent_index.get(sent.start, -1) if sent is not None else -1, entity_id=best.id)
+            mentions.append(m)
+            matches[id(m)] = hit.matches
+        mentions.sort(key=lambda m: m.start)
+
+    def _list_findings(self, mentions: list[Mention], matches: dict[int, list[Match]],
+                       text_findings: list[Finding]) -> list[Finding]:
+        """A mention resolved to a listed entity (one with a reason, on a list that is not a
+        monitored-entities list) is a ``blacklist`` finding from source ``watchlist``: the list's data
+        ties it. One per entity per article; none when the text already ties it to the same reason."""
+        said = {(f.entity_id, f.tie, " ".join(f.reason.casefold().split())) for f in text_findings}
+        out: list[Finding] = []
+        done: set[str] = set()
+        for mention in mentions:
+            found = matches.get(id(mention)) or []
+            if not found and mention.entity_id and self.watchlist.get(mention.entity_id):
+                found = [Match(self.watchlist.get(mention.entity_id), mention.text, 1.0, {"ruler": True})]
+            monitored = [m.entity.id for m in found if m.entity.monitored]
+            for m in found:
+                e = m.entity
+                if e.monitored or not e.reason or e.id in done:
+                    continue
+                done.add(e.id)
+                if (e.id, "blacklist", " ".join(e.reason.casefold().split())) in said:
+                    continue
+                out.append(Finding(entity=e.name, entity_type=e.label, tie="blacklist", reason=e.reason,
+                                   evidence=mention.sentence, confidence=min(1.0, m.score), entity_id=e.id,
+                                   source="watchlist", sentence_index=mention.sentence_index,
+                                   explain={"as_written": mention.text, "list": e.list_name, "alias": m.alias,
+                                            "score": round(m.score, 3), "features": m.features,
+                                            "monitored": bool(monitored), "monitored_entities": monitored}))
+        return out
 
     def decide(self, findings: list[Finding], source_kind: str, penalties: list | None = None,
                traces: list[list[str]] | None = None) -> list[tuple[Finding, Any]]:
@@ -131,10 +210,17 @@ class Pipeline:
             trace: list[str] | None = [] if traces is not None else None
             out.append((f, self.rules.decide(f, watched=f.entity_id is not None, source_kind=source_kind,
                                              watchlists=[entity.list_name] if entity else [], penalties=penalties,
-                                             trace=trace)))
+                                             trace=trace, monitored=self._monitored(f))))
             if traces is not None:
                 traces.append(trace or [])
         return out
+
+    def _monitored(self, f: Finding) -> bool:
+        """Is the finding's entity on a monitored-entities list (itself, or a same-named entry)?"""
+        if f.explain.get("monitored") or self.watchlist.is_monitored(f.entity_id):
+            return True
+        return any(m.entity.monitored for m in self.watchlist.match(f.explain.get("as_written") or f.entity,
+                                                                     f.entity_type))
 
     # -- the whole way ----------------------------------------------------------------------
 
@@ -145,6 +231,7 @@ class Pipeline:
         An unchanged page (same canonical URL, same content hash) is not reprocessed: its stored
         result is returned with status ``unchanged``. ``dry_run`` writes and sends nothing.
         """
+        self.sync_watchlists(db)
         article = extract(page)
         chash = content_hash(article)
         existing = article_by_canonical(db, article.canonical_url)

@@ -122,6 +122,19 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "not_null": {"canonical_url"},
         "indexes": [(["canonical_url"], True), (["status"], False)],
     },
+    # Watchlists (issue 4): imported lists and their entities; see newswatch/watchlists/db.py.
+    "watchlists": {
+        "columns": {"name": str, "format": str, "source_file": str, "imported_at": str, "count": int,
+                    "skipped": int, "monitored": int},
+        "pk": "name",
+    },
+    "watch_entities": {
+        "columns": {"id": str, "list": str, "name": str, "type": str, "reason": str, "country": str,
+                    "aliases": str, "monitored": int, "leads": str},
+        "pk": "id",
+        "not_null": {"list", "name", "type"},
+        "indexes": [(["list"], False)],
+    },
 }
 
 

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from newswatch.alerts.message import HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT, build_blocks
@@ -14,7 +15,7 @@ from newswatch.alerts.rules import load_rules
 from newswatch.errors import ConfigError
 from newswatch.models import Finding
 from tests.alerts_helpers import SECOND_PAGE, SECOND_URL, config_dir, ingest, invoke
-from tests.conftest import SEED_PAGE, SEED_URL
+from tests.conftest import CONFIG, SEED_PAGE, SEED_URL
 from tests.support.slack_server import SlackServer
 
 
@@ -56,7 +57,9 @@ def test_rules_check_cli_one_line_error(runner: CliRunner, tmp_path: Path, db_fi
     assert r.exit_code == 2
     assert f"{path}: rules[0] ('x').when.source_kind.0:" in r.output and len(r.output.strip().splitlines()) == 1
     r = invoke(runner, db_file, "rules", "check")
-    assert "4 rules OK" in r.output
+    # the bundled rules file, however many rules it holds, checks clean
+    bundled = yaml.safe_load((CONFIG / "rules.yaml").read_text())["rules"]
+    assert f"{len(bundled)} rules OK" in r.output
 
 
 def _finding(**kw) -> Finding:
@@ -78,9 +81,12 @@ rules:
     when: {entity: "re:^Acme\\\\b"}
     then: {action: drop}
 """))
-    d = rules.decide(_finding(), watched=True, source_kind="filing", watchlists=["default"])
+    d = rules.decide(_finding(), watched=True, source_kind="filing", watchlists=["default"], monitored=True)
     assert (d.rule, d.channel, d.severity, d.mention) == ("filings-only", "#filings", "critical", "!subteam^S123")
     assert "entity monitored" in d.why and "source_kind=filing" in d.why
+    # On a watchlist is not the same as monitored (the team's portfolio): the next rule takes it.
+    d = rules.decide(_finding(), watched=True, source_kind="filing", watchlists=["default"], monitored=False)
+    assert d.rule == "default-list"
     d = rules.decide(_finding(), watched=True, source_kind="news", watchlists=["default"])
     assert d.rule == "default-list" and "watchlist=default" in d.why
     d = rules.decide(_finding(), watched=False, source_kind="news")

@@ -19,9 +19,11 @@ Severity = Literal["low", "medium", "high", "critical"]
 class When(Strict):
     tie: list[Literal["blacklist", "delisting", "award"]] | None = None
     reason: str | None = None
-    entity: str | None = None          # glob / "re:" on the entity name, or "monitored" (on any watchlist)
+    entity: str | None = None          # glob / "re:" on the entity name, or "monitored" (a monitored list)
     watchlist: list[str] | None = None  # names of watchlists the entity must be on
     watched: bool | None = None
+    monitored: bool | None = None  # the entity is on a monitored-entities list (issue 4)
+    source: list[Literal["text", "watchlist"]] | None = None  # what ties it: the text or list data
     source_kind: list[Literal["news", "filing", "on-demand"]] | None = None
     min_confidence: float | None = Field(default=None, ge=0, le=1)
     max_confidence: float | None = Field(default=None, ge=0, le=1)
@@ -93,7 +95,7 @@ class Rules:
 
     @staticmethod
     def check(rule: Rule, f: Finding, *, watched: bool, source_kind: str, confidence: float,
-              watchlists: list[str]) -> tuple[bool, list[str]]:
+              watchlists: list[str], monitored: bool = False) -> tuple[bool, list[str]]:
         """(matches, explanation): the checks that held, or the first one that failed."""
         w = rule.when
         checks: list[str] = []
@@ -107,7 +109,7 @@ class Rules:
             checks.append(f"reason~{w.reason}")
         if w.entity is not None:
             if w.entity == "monitored":
-                if not watched:
+                if not monitored:
                     return False, [f"entity '{f.entity}' is not monitored"]
                 checks.append("entity monitored")
             elif not _text_match(w.entity, f.entity):
@@ -123,6 +125,14 @@ class Rules:
             if watched != w.watched:
                 return False, [f"watched={watched}"]
             checks.append(f"watched={watched}")
+        if w.monitored is not None:
+            if monitored != w.monitored:
+                return False, [f"monitored={monitored}"]
+            checks.append(f"monitored={monitored}")
+        if w.source is not None:
+            if f.source not in w.source:
+                return False, [f"source {f.source} not in {w.source}"]
+            checks.append(f"source={f.source}")
         if w.source_kind is not None:
             if source_kind not in w.source_kind:
                 return False, [f"source_kind {source_kind} not in {w.source_kind}"]
@@ -138,7 +148,8 @@ class Rules:
         return True, checks
 
     def decide(self, f: Finding, *, watched: bool, source_kind: str, watchlists: list[str] | None = None,
-               penalties: list[Penalty] | None = None, trace: list[str] | None = None) -> Decision:
+               penalties: list[Penalty] | None = None, trace: list[str] | None = None,
+               monitored: bool = False) -> Decision:
         """First matching rule decides. False-positive ``penalties`` that fit this finding lower its
         confidence first (shown in ``why``); ``trace`` (if given) collects one line per rule tried."""
         confidence = f.confidence
@@ -152,7 +163,7 @@ class Rules:
         prefix = ("; ".join(notes) + "; ") if notes else ""
         for rule in self.rules:
             ok, checks = self.check(rule, f, watched=watched, source_kind=source_kind, confidence=confidence,
-                                    watchlists=watchlists or [])
+                                    watchlists=watchlists or [], monitored=monitored)
             if trace is not None:
                 trace.append(f"{rule.name}: " + ("MATCH " if ok else "no: ")
                              + (", ".join(checks) or "matches everything"))

@@ -1,0 +1,95 @@
+"""``newswatch watchlist``: import lists, show them, try a name against them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..errors import InputError
+from .db import list_lists, load_entities, save_list
+from .importers import FORMATS, import_file
+
+MAX_SKIPS_SHOWN = 20
+
+
+@click.group("watchlist")
+def watchlist() -> None:
+    """Watchlists: import real list files, list them, match a name against them."""
+
+
+@watchlist.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", required=True, type=click.Choice(FORMATS), help="Format of FILE.")
+@click.option("--name", "name", required=True, help="List name (re-importing a name replaces that list).")
+@click.option("--alt", type=click.Path(dir_okay=False, path_type=Path), help="OFAC alt.csv (with ofac-sdn).")
+@click.option("--monitored", is_flag=True, help="A monitored-entities list (the team's portfolio/suppliers).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.pass_context
+def import_cmd(ctx: click.Context, file: Path, fmt: str, name: str, alt: Path | None, monitored: bool,
+               as_json: bool) -> None:
+    """Import FILE as list NAME, replacing any earlier import of NAME in one transaction."""
+    app = ctx.obj
+    if not name.strip():
+        raise InputError("--name must not be empty")
+    result = import_file(file, fmt, name, alt=alt, monitored=monitored)
+    monitored = monitored or any(e.monitored for e in result.entities)
+    row = save_list(app.db, name, result.entities, fmt=fmt, source_file=str(file), skipped=len(result.skipped),
+                    monitored=monitored)
+    for line in result.skipped[:MAX_SKIPS_SHOWN]:
+        click.echo(f"skipped {line}", err=True)
+    if len(result.skipped) > MAX_SKIPS_SHOWN:
+        click.echo(f"... and {len(result.skipped) - MAX_SKIPS_SHOWN} more skipped rows", err=True)
+    if as_json:
+        click.echo(json.dumps({**row, "rows": result.rows, "skipped_rows": result.skipped}, ensure_ascii=False))
+    else:
+        click.echo(f"list {name}: {row['count']} entities imported from {file} ({fmt}), "
+                   f"{len(result.skipped)} rows skipped")
+
+
+@watchlist.command("ls")
+@click.option("--json", "as_json", is_flag=True, help="JSON array instead of a table.")
+@click.pass_context
+def ls_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Imported lists with their counts and import times (the bundled YAML lists are always loaded too)."""
+    rows = list_lists(ctx.obj.db)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no imported lists (the bundled config watchlists are still used)")
+    for r in rows:
+        flag = " monitored" if r["monitored"] else ""
+        click.echo(f"{r['name']:<24} {r['count']:>8} entities  {r['format']:<9} {r['imported_at']}{flag}"
+                   f"  ({r['skipped']} skipped) {r['source_file']}")
+
+
+@watchlist.command("match")
+@click.argument("name")
+@click.option("--label", type=click.Choice(["ORG", "PERSON"]), help="Type the name is known to be.")
+@click.option("--limit", default=5, show_default=True, help="How many candidates.")
+@click.option("--json", "as_json", is_flag=True, help="JSON array of candidates.")
+@click.pass_context
+def match_cmd(ctx: click.Context, name: str, label: str | None, limit: int, as_json: bool) -> None:
+    """Top candidates for NAME across bundled and imported lists, with scores and features."""
+    from ..config import resolve_path
+    from ..watchlist import Watchlist, load_watchlist_yaml
+
+    app = ctx.obj
+    entities = []
+    for fname in app.settings.watchlists:
+        entities += load_watchlist_yaml(resolve_path(app.config_dir, fname))
+    entities += load_entities(app.db)
+    wl = Watchlist.from_settings(entities, app.settings.matching)
+    found = wl.index.match(name, label, limit=limit, from_ner=label is not None, all_scores=True)
+    out = [{**m.public(), "matches": m.score >= wl.index.threshold} for m in found]
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False))
+        return
+    if not out:
+        click.echo(f"no candidates for {name!r}")
+    for c in out:
+        mark = "MATCH" if c["matches"] else "below"
+        click.echo(f"{c['score']:.3f} {mark} {c['name']} [{c['type']}, {c['list']}] via {c['alias']!r}: "
+                   f"{json.dumps(c['features'], ensure_ascii=False)}")
