@@ -33,6 +33,7 @@ class FetchedPage:
     fetched_at: str = field(default_factory=utcnow)
     source: str = "ingest"
     source_kind: SourceKind = "on-demand"
+    fetch_seconds: float | None = None  # download latency, when the fetcher knows it
 
 
 @dataclass

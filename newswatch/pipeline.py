@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,23 @@ from .watchlists.matcher import Match, SpanInfo
 log = logging.getLogger(__name__)
 
 SKIP_LABELS = {"DATE", "TIME", "CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY"}
+STAGES = ("fetch", "extract", "ner", "ties", "matching", "rules", "store")
+
+
+@dataclass
+class Prepared:
+    """A page read, annotated and decided, not yet stored: what :meth:`Pipeline.prepare` hands to
+    :func:`commit`. Plain data (picklable), so preparing can run in a worker process."""
+
+    page: FetchedPage
+    article: Article
+    content_hash: str
+    mentions: list[Mention] = field(default_factory=list)
+    decided: list[tuple[Finding, Any]] = field(default_factory=list)
+    drafts: list[AlertDraft] = field(default_factory=list)
+    unchanged_id: int | None = None  # the stored article's id when its content has not changed
+    force: bool = False  # store even if the stored content hash is the same
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -47,6 +65,7 @@ class IngestResult:
     article_id: int | None = None
     status: str = "new"  # new | updated | unchanged | error
     new_alert_keys: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (see STAGES)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,11 +126,19 @@ class Pipeline:
 
     # -- stages -----------------------------------------------------------------------------
 
-    def analyse(self, article: Article) -> tuple[list[Mention], list[Finding]]:
-        """NER, tie detection and name resolution for an extracted article (no I/O)."""
+    def analyse(self, article: Article, timings: dict[str, float] | None = None
+                ) -> tuple[list[Mention], list[Finding]]:
+        """NER, tie detection and name resolution for an extracted article (no I/O).
+
+        ``timings`` (if given) receives seconds spent in ``ner``, ``ties`` and ``matching``."""
+        t = timings if timings is not None else {}
         if not article.text:
             return [], []
+        t0 = time.perf_counter()
         doc = self.nlp(article.text)
+        t1 = time.perf_counter()
+        t["ner"] = t.get("ner", 0.0) + t1 - t0
+        tie_seconds = 0.0
         sent_index = {}
         for n, s in enumerate(doc.sents):
             sent_index[s.start] = n
@@ -137,7 +164,10 @@ class Pipeline:
                 matches[id(m)] = found or []
         self._gazetteer_mentions(doc, mentions, matches, sent_index)
         findings = []
-        for f in detect_ties(doc, self.lexicon):
+        t2 = time.perf_counter()
+        detected = detect_ties(doc, self.lexicon)
+        tie_seconds = time.perf_counter() - t2
+        for f in detected:
             watched = self.watchlist.get(f.entity_id) or self.watchlist.resolve(f.entity, f.entity_type)
             f.explain["as_written"] = f.entity
             if watched:
@@ -146,6 +176,8 @@ class Pipeline:
                 f.entity_id = None
             findings.append(f)
         findings += self._list_findings(mentions, matches, findings)
+        t["ties"] = t.get("ties", 0.0) + tie_seconds
+        t["matching"] = t.get("matching", 0.0) + time.perf_counter() - t1 - tie_seconds
         return mentions, findings
 
     def _gazetteer_mentions(self, doc: Any, mentions: list[Mention], matches: dict[int, list[Match]],
@@ -230,89 +262,129 @@ class Pipeline:
 
         An unchanged page (same canonical URL, same content hash) is not reprocessed: its stored
         result is returned with status ``unchanged``. ``dry_run`` writes and sends nothing.
+        This is :meth:`prepare` (reads only) then :func:`commit` (one write transaction).
         """
-        self.sync_watchlists(db)
-        article = extract(page)
-        chash = content_hash(article)
-        existing = article_by_canonical(db, article.canonical_url)
-        if existing and existing["content_hash"] == chash and not force and not dry_run:
-            return self.load_result(db, existing["id"], status="unchanged")
-        mentions, findings = self.analyse(article)
-        decided = self.decide(findings, page.source_kind,
-                              penalties=load_penalties(db, self.settings.alerts.false_positive_penalty))
-        drafts: list[AlertDraft] = []
-        for f, d in decided:
-            if d.action == "alert":
-                drafts.append(AlertDraft(key=alert_key(f), finding=f, decision=d,
-                                         text=alert_text(f.entity, f.tie, f.reason)))
-        result = IngestResult(article=article, mentions=mentions, findings=findings,
-                              status="updated" if existing else "new")
+        prepared = self.prepare(page, db, force=force or dry_run)
         if dry_run:
-            for dr in drafts:
+            stored = article_by_canonical(db, prepared.article.canonical_url)
+            result = IngestResult(article=prepared.article, mentions=prepared.mentions,
+                                  findings=[f for f, _ in prepared.decided], status="updated" if stored else "new",
+                                  timings=prepared.timings)
+            for dr in prepared.drafts:
                 prior = alert_by_key(db, dr.key)
                 result.alerts.append({"key": dr.key, "status": f"dry-run ({prior['status']} already)" if prior
                                       else "dry-run (would be new)", "text": dr.text})
             return result
-        with write_transaction(db):
-            result.article_id = self._store(db, page, article, chash, mentions, decided, drafts, existing, result)
-        return result
+        return commit(db, prepared, self.settings.alerts)
 
-    def _store(self, db: sqlite_utils.Database, page: FetchedPage, article: Article, chash: str,
-               mentions: list[Mention], decided: list[tuple[Finding, Any]], drafts: list[AlertDraft],
-               existing: dict[str, Any] | None, result: IngestResult) -> int:
-        row = {"url": page.url, "canonical_url": article.canonical_url, "source": page.source,
-               "source_kind": page.source_kind, "fetched_at": page.fetched_at, "http_status": page.status,
-               "content_type": page.content_type, "content_hash": chash, "title": article.title,
-               "published": article.published, "author": article.author, "language": article.language,
-               "text": article.text, "error": article.error, "processed_at": utcnow()}
-        if existing:
-            article_id = existing["id"]
-            db["articles"].update(article_id, row)
-            db.execute("delete from mentions where article_id = ?", [article_id])
-            db.execute("delete from findings where article_id = ?", [article_id])
-        else:
-            article_id = db["articles"].insert(row).last_pk
-        if mentions:
-            db["mentions"].insert_all({"article_id": article_id, "text": m.text, "label": m.label, "start": m.start,
-                                       "end": m.end, "entity_id": m.entity_id, "sentence": m.sentence}
-                                      for m in mentions)
-        draft_by_finding = {id(d.finding): d for d in drafts}
-        now = utcnow()
-        for f, d in decided:
-            draft = draft_by_finding.get(id(f))
-            finding_id = db["findings"].insert({
-                "article_id": article_id, "entity": f.entity, "entity_id": f.entity_id,
-                "entity_type": f.entity_type, "tie": f.tie, "reason": f.reason, "evidence": f.evidence,
-                "via": f.via, "confidence": f.confidence, "source": f.source, "explain": dumps(f.explain),
-                "alert_key": draft.key if draft else None, "rule": d.rule, "decision": d.action,
-                "created_at": now}).last_pk
-            if not draft:
-                continue
-            # issue 5: grouping, repeat interval and silences (newswatch/alerts/groups.py)
-            key, what = record_alert(db, group=draft.key, finding=f, finding_id=finding_id, decision=d,
-                                     article_id=article_id, article={**row, "url": page.final_url or page.url},
-                                     text=draft.text, settings=self.settings.alerts)
-            if key != draft.key:
-                db["findings"].update(finding_id, {"alert_key": key})
-            if what in ("new", "source-added"):
-                result.new_alert_keys.append(key)
-        result.alerts = alerts_for_article(db, article_id)
-        return article_id
+    def prepare(self, page: FetchedPage, db: sqlite_utils.Database, *, force: bool = False) -> Prepared:
+        """Extract, annotate, resolve and decide one page; reads ``db`` (imported lists, the stored
+        article's hash, false-positive feedback) but writes nothing. Safe in a worker process."""
+        timings: dict[str, float] = {"fetch": page.fetch_seconds or 0.0}
+        self.sync_watchlists(db)
+        t0 = time.perf_counter()
+        article = extract(page)
+        chash = content_hash(article)
+        timings["extract"] = time.perf_counter() - t0
+        existing = article_by_canonical(db, article.canonical_url)
+        if existing and existing["content_hash"] == chash and not force:
+            return Prepared(page=page, article=article, content_hash=chash, unchanged_id=existing["id"],
+                            timings=timings)
+        mentions, findings = self.analyse(article, timings)
+        t1 = time.perf_counter()
+        decided = self.decide(findings, page.source_kind,
+                              penalties=load_penalties(db, self.settings.alerts.false_positive_penalty))
+        drafts = [AlertDraft(key=alert_key(f), finding=f, decision=d, text=alert_text(f.entity, f.tie, f.reason))
+                  for f, d in decided if d.action == "alert"]
+        timings["rules"] = time.perf_counter() - t1
+        return Prepared(page=page, article=article, content_hash=chash, mentions=mentions, decided=decided,
+                        drafts=drafts, force=force, timings=timings)
 
     def load_result(self, db: sqlite_utils.Database, article_id: int, status: str) -> IngestResult:
         """Rebuild an :class:`IngestResult` from what is stored for an article."""
-        a = db["articles"].get(article_id)
-        article = Article(url=a["url"], canonical_url=a["canonical_url"], text=a["text"] or "", title=a["title"],
-                          published=a["published"], author=a["author"], language=a["language"], error=a["error"])
-        mentions = [Mention(text=m["text"], label=m["label"], start=m["start"], end=m["end"], sentence=m["sentence"],
-                            sentence_index=-1, entity_id=m["entity_id"])
-                    for m in db["mentions"].rows_where("article_id = ?", [article_id], order_by="id")]
-        findings = [Finding(entity=f["entity"], entity_type=f["entity_type"], tie=f["tie"], reason=f["reason"],
-                            evidence=f["evidence"], via=f["via"], confidence=f["confidence"],
-                            entity_id=f["entity_id"], source=f["source"], explain=json.loads(f["explain"] or "{}"))
-                    for f in db["findings"].rows_where("article_id = ?", [article_id], order_by="id")]
-        return IngestResult(article=article, mentions=mentions, findings=findings,
-                            alerts=alerts_for_article(db, article_id), article_id=article_id, status=status)
+        return load_result(db, article_id, status)
+
+
+def commit(db: sqlite_utils.Database, prepared: Prepared, alert_settings: Any) -> IngestResult:
+    """Store a :class:`Prepared` page: article, mentions, findings and pending alerts in ONE write
+    transaction. The stored article is looked up again inside the transaction, so the same content
+    prepared twice at once (two workers) is stored once; the second becomes ``unchanged``."""
+    t0 = time.perf_counter()
+    if prepared.unchanged_id is not None:
+        result = load_result(db, prepared.unchanged_id, status="unchanged")
+    else:
+        with write_transaction(db):
+            existing = article_by_canonical(db, prepared.article.canonical_url)
+            if existing and existing["content_hash"] == prepared.content_hash and not prepared.force:
+                result = load_result(db, existing["id"], status="unchanged")
+            else:
+                result = IngestResult(article=prepared.article, mentions=prepared.mentions,
+                                      findings=[f for f, _ in prepared.decided],
+                                      status="updated" if existing else "new")
+                result.article_id = _store(db, prepared, existing, result, alert_settings)
+    result.timings = {**prepared.timings, "store": time.perf_counter() - t0}
+    return result
+
+
+def _store(db: sqlite_utils.Database, prepared: Prepared, existing: dict[str, Any] | None, result: IngestResult,
+           alert_settings: Any) -> int:
+    """The writes of :func:`commit` (the caller holds the transaction)."""
+    page, article, chash = prepared.page, prepared.article, prepared.content_hash
+    mentions, decided, drafts = prepared.mentions, prepared.decided, prepared.drafts
+    row = {"url": page.url, "canonical_url": article.canonical_url, "source": page.source,
+           "source_kind": page.source_kind, "fetched_at": page.fetched_at, "http_status": page.status,
+           "content_type": page.content_type, "content_hash": chash, "title": article.title,
+           "published": article.published, "author": article.author, "language": article.language,
+           "text": article.text, "error": article.error, "processed_at": utcnow()}
+    if existing:
+        article_id = existing["id"]
+        db["articles"].update(article_id, row)
+        db.execute("delete from mentions where article_id = ?", [article_id])
+        db.execute("delete from findings where article_id = ?", [article_id])
+    else:
+        article_id = db["articles"].insert(row).last_pk
+    if mentions:
+        db["mentions"].insert_all({"article_id": article_id, "text": m.text, "label": m.label, "start": m.start,
+                                   "end": m.end, "entity_id": m.entity_id, "sentence": m.sentence}
+                                  for m in mentions)
+    draft_by_finding = {id(d.finding): d for d in drafts}
+    now = utcnow()
+    for f, d in decided:
+        draft = draft_by_finding.get(id(f))
+        finding_id = db["findings"].insert({
+            "article_id": article_id, "entity": f.entity, "entity_id": f.entity_id,
+            "entity_type": f.entity_type, "tie": f.tie, "reason": f.reason, "evidence": f.evidence,
+            "via": f.via, "confidence": f.confidence, "source": f.source, "explain": dumps(f.explain),
+            "alert_key": draft.key if draft else None, "rule": d.rule, "decision": d.action,
+            "created_at": now}).last_pk
+        if not draft:
+            continue
+        # issue 5: grouping, repeat interval and silences (newswatch/alerts/groups.py)
+        key, what = record_alert(db, group=draft.key, finding=f, finding_id=finding_id, decision=d,
+                                 article_id=article_id, article={**row, "url": page.final_url or page.url},
+                                 text=draft.text, settings=alert_settings)
+        if key != draft.key:
+            db["findings"].update(finding_id, {"alert_key": key})
+        if what in ("new", "source-added"):
+            result.new_alert_keys.append(key)
+    result.alerts = alerts_for_article(db, article_id)
+    return article_id
+
+
+def load_result(db: sqlite_utils.Database, article_id: int, status: str) -> IngestResult:
+    """Rebuild an :class:`IngestResult` from what is stored for an article."""
+    a = db["articles"].get(article_id)
+    article = Article(url=a["url"], canonical_url=a["canonical_url"], text=a["text"] or "", title=a["title"],
+                      published=a["published"], author=a["author"], language=a["language"], error=a["error"])
+    mentions = [Mention(text=m["text"], label=m["label"], start=m["start"], end=m["end"], sentence=m["sentence"],
+                        sentence_index=-1, entity_id=m["entity_id"])
+                for m in db["mentions"].rows_where("article_id = ?", [article_id], order_by="id")]
+    findings = [Finding(entity=f["entity"], entity_type=f["entity_type"], tie=f["tie"], reason=f["reason"],
+                        evidence=f["evidence"], via=f["via"], confidence=f["confidence"],
+                        entity_id=f["entity_id"], source=f["source"], explain=json.loads(f["explain"] or "{}"))
+                for f in db["findings"].rows_where("article_id = ?", [article_id], order_by="id")]
+    return IngestResult(article=article, mentions=mentions, findings=findings,
+                        alerts=alerts_for_article(db, article_id), article_id=article_id, status=status)
 
 
 def alerts_for_article(db: sqlite_utils.Database, article_id: int) -> list[dict[str, Any]]:

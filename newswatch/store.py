@@ -102,7 +102,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     # -- crawler (issue 3) ------------------------------------------------------------------
     "crawl_runs": {
         "columns": {"id": int, "started_at": str, "ended_at": str, "status": str, "sources": str,
-                    "pid": int, "error": str},
+                    "pid": int, "error": str, "stats": str},
         "pk": "id",
         "indexes": [(["status"], False)],
     },

@@ -8,6 +8,7 @@ from newswatch.cli import cli
 from newswatch.crawler import run_crawl
 from newswatch.store import open_db
 from tests.support.fixture_web import fixture_web, write_config
+from tests.test_crawler_resilience import SITEMAP_ARTICLES
 
 DEMO_ALERTS = {
     ("Inspur Group", "blacklist"), ("Lei Jun", "award"), ("Xiaomi Corporation", "award"),
@@ -40,8 +41,10 @@ def test_demo_crawls_fixture_web_and_prints_alerts(runner, tmp_path):
 
 def test_stop_event_stops_cleanly_and_keeps_jobdir(tmp_path):
     with fixture_web() as web:
-        web["technews"].slow_all = 0.5
-        cfg = write_config(tmp_path / "config", web, enable=["technews-sitemap"], crawl={"concurrency_per_domain": 1})
+        # three articles come at once, the other four hang: the stop lands with work still queued
+        # whatever the page workers' start-up time
+        web["technews"].slow = {p: 8.0 for p in sorted(SITEMAP_ARTICLES)[3:]}
+        cfg = write_config(tmp_path / "config", web, enable=["technews-sitemap"], crawl={"concurrency_per_domain": 8})
         db_file = tmp_path / "n.db"
         stop = multiprocessing.get_context("spawn").Event()
         seen: list[dict] = []
@@ -55,7 +58,7 @@ def test_stop_event_stops_cleanly_and_keeps_jobdir(tmp_path):
         assert run.status == "stopped" and run.sources[0].finish_reason == "shutdown"
         jobdir = tmp_path / "n.crawl-state" / "technews-sitemap"
         assert (jobdir / ".clean").read_text() == "shutdown"
-        web["technews"].slow_all = 0.0
+        web["technews"].slow = {}
         again = run_crawl(cfg, db_file)
         assert again.status == "finished"
         assert open_db(db_file)["articles"].count == 7

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from scrapy import Spider
+from scrapy.utils.defer import maybe_deferred_to_future
 
 from ..models import FetchedPage
 
@@ -23,9 +24,11 @@ class StorePipeline:
     def from_crawler(cls, crawler: Any) -> StorePipeline:
         return cls(crawler)
 
-    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, FetchedPage):
             return item
         spider = self.crawler.spider
-        spider.ctx.store_page(spider.name, item)  # type: ignore[attr-defined]
+        pending = spider.ctx.store_page(spider.name, item)  # type: ignore[attr-defined]
+        if pending is not None:  # page workers: wait here, so Scrapy holds back new fetches meanwhile
+            await maybe_deferred_to_future(pending)
         return item

@@ -26,7 +26,19 @@ from ..errors import InputError
 from ..store import open_db, write_transaction
 from ..urls import canonicalize
 from .sources import CrawlSettings, load_sources, select_sources
-from .state import CrawlRun, bump, finish_run, finish_source, is_stored, load_run, record_url, start_run, state_dir_for
+from .state import (
+    CrawlRun,
+    bump,
+    finish_run,
+    finish_source,
+    is_stored,
+    load_run,
+    record_stats,
+    record_url,
+    start_run,
+    state_dir_for,
+)
+from .workers import WorkerPool, peak_rss_mb
 
 log = logging.getLogger(__name__)
 
@@ -73,24 +85,35 @@ class CrawlContext:
     """What the spiders and the item pipeline share inside the child: pipeline, db, run, progress."""
 
     def __init__(self, config_dir: Path, db: Any, run_id: int, crawl: CrawlSettings,
-                 events: Any | None = None) -> None:
+                 events: Any | None = None, db_path: Path | None = None) -> None:
         self.config_dir = config_dir
         self._pipeline: Any = None
+        self._alert_settings: Any = None
         self.db = db
         self.run_id = run_id
         self.crawl = crawl
         self.events = events
         self.claimed: set[str] = set()
+        workers = crawl.workers if crawl.workers is not None else (os.cpu_count() or 1)
+        self.pool = WorkerPool(config_dir, Path(db_path), workers) if workers and db_path else None
+        self.stage_seconds: dict[str, float] = {}
+        self.processed = 0
 
     @property
     def pipeline(self) -> Any:
-        """The newswatch Pipeline, loaded (spaCy and all) when the first page arrives: a re-crawl
-        that finds nothing new never pays for it."""
+        """The newswatch Pipeline (in-process mode, ``crawl.workers: 0``), loaded (spaCy and all) when
+        the first page arrives: a re-crawl that finds nothing new never pays for it."""
         if self._pipeline is None:
             from ..pipeline import Pipeline
 
             self._pipeline = Pipeline.from_config(self.config_dir)
         return self._pipeline
+
+    @property
+    def alert_settings(self) -> Any:
+        if self._alert_settings is None:
+            self._alert_settings = load_settings(self.config_dir).alerts
+        return self._alert_settings
 
     def claim(self, canonical_url: str) -> bool:
         """True the first time a URL is requested in this run (by any source), False after."""
@@ -141,15 +164,70 @@ class CrawlContext:
             detail = str(exc)[:200] or "no detail (e.g. body over max_bytes, or connection dropped)"
             self.record_failure(source, url, f"{type(exc).__name__}: {detail}{after}")
 
-    def store_page(self, source: str, page: Any) -> None:
-        """Run a page through the pipeline and book what came of it."""
+    def store_page(self, source: str, page: Any) -> Any:
+        """Run a page through the pipeline and book what came of it.
+
+        With page workers the CPU stages run in the pool and this returns a Deferred that fires once
+        the page is stored and booked (Scrapy holds its response meanwhile: that is the crawl's
+        back-pressure, so memory stays bounded whatever the number of pages). Without, it runs here.
+        """
+        if self.pool is None:
+            from ..pipeline import commit
+
+            try:
+                result = commit(self.db, self.pipeline.prepare(page, self.db), self.alert_settings)
+            except Exception as exc:  # noqa: BLE001 - booked with its reason, crawl goes on
+                log.exception("%s: pipeline failed on %s", source, page.url)
+                self.record_failure(source, page.url, f"pipeline error: {type(exc).__name__}: {str(exc)[:200]}",
+                                    http_status=page.status)
+                return None
+            self._book(source, page, result)
+            return None
+        from twisted.internet import defer, reactor
+
+        done: defer.Deferred = defer.Deferred()
+        future = self.pool.submit(page)
+        future.add_done_callback(lambda fut: reactor.callFromThread(self._prepared, source, page, fut, done))
+        return done
+
+    def _prepared(self, source: str, page: Any, future: Any, done: Any) -> None:
+        """Back in the reactor thread: store what a worker prepared (or book why it could not)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        from ..pipeline import commit
+
         try:
-            result = self.pipeline.process(page, self.db)
-        except Exception as exc:  # noqa: BLE001 - booked with its reason, crawl goes on
-            log.exception("%s: pipeline failed on %s", source, page.url)
-            self.record_failure(source, page.url, f"pipeline error: {type(exc).__name__}: {str(exc)[:200]}",
-                                http_status=page.status)
-            return
+            try:
+                prepared, error, (pid, rss) = future.result()
+            except BrokenProcessPool as exc:
+                self.pool.broken()  # type: ignore[union-attr]
+                self.record_failure(source, page.url, f"page worker died ({exc or 'killed'}); fetched again next run",
+                                    http_status=page.status)
+                return
+            except Exception as exc:  # noqa: BLE001 - e.g. a page that cannot be pickled
+                self.record_failure(source, page.url, f"page worker error: {type(exc).__name__}: {str(exc)[:200]}",
+                                    http_status=page.status)
+                return
+            self.pool.note_rss(pid, rss)  # type: ignore[union-attr]
+            if error:
+                self.record_failure(source, page.url, error, http_status=page.status)
+                return
+            try:
+                result = commit(self.db, prepared, self.alert_settings)
+            except Exception as exc:  # noqa: BLE001 - booked with its reason, crawl goes on
+                log.exception("%s: storing failed on %s", source, page.url)
+                self.record_failure(source, page.url, f"store error: {type(exc).__name__}: {str(exc)[:200]}",
+                                    http_status=page.status)
+                return
+            self._book(source, page, result)
+        finally:
+            done.callback(None)
+
+    def _book(self, source: str, page: Any, result: Any) -> None:
+        """Book a stored page: URL fate, counts, stage times, progress event."""
+        for stage, seconds in result.timings.items():
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+        self.processed += 1
         art = result.article
         status = "stored" if not art.error else "failed"
         deltas = {result.status: 1} if result.status in ("new", "updated", "unchanged") else {}
@@ -163,6 +241,16 @@ class CrawlContext:
             bump(self.db, self.run_id, source, **deltas)
         self.emit(type="page", source=source, url=page.url, status=result.status if not art.error else "failed",
                   title=art.title, reason=art.error, alerts=len(result.new_alert_keys))
+
+    def stats(self) -> dict[str, Any]:
+        """What this crawl measured: pages processed, seconds per stage, peak memory per process."""
+        workers = dict(self.pool.peak_rss_mb) if self.pool else {}
+        crawl_mb = peak_rss_mb()
+        return {"pages": self.processed, "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+                "workers": self.pool.workers if self.pool else 0, "pool_rebuilt": self.pool.rebuilt if self.pool else 0,
+                "peak_rss_mb": {"crawl": round(crawl_mb, 1), **{f"worker-{pid}": round(mb, 1)
+                                                              for pid, mb in workers.items()}},
+                "peak_rss_mb_total": round(crawl_mb + sum(workers.values()), 1)}
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -208,7 +296,7 @@ def _child(config_dir: str, db_path: str, run_id: int, names: list[str], stop_ev
 
         from .spiders import SPIDERS
 
-        ctx = CrawlContext(cdir, db, run_id, conf.crawl, events)
+        ctx = CrawlContext(cdir, db, run_id, conf.crawl, events, db_path=Path(db_path))
         base = scrapy_settings(conf.crawl, conf.crawl.user_agent or settings.fetch.user_agent, log_level)
         process = CrawlerProcess(settings=base, install_root_handler=False)
         state = state_dir_for(Path(db_path))
@@ -252,7 +340,12 @@ def _child(config_dir: str, db_path: str, run_id: int, names: list[str], stop_ev
 
         loop = task.LoopingCall(watch)
         reactor.callWhenRunning(loop.start, 0.2, now=False)
-        process.start(stop_after_crawl=True, install_signal_handlers=True)
+        try:
+            process.start(stop_after_crawl=True, install_signal_handlers=True)
+        finally:
+            if ctx.pool is not None:
+                ctx.pool.close()
+            record_stats(db, run_id, ctx.stats())
         stopped = stopping["flag"] or any(r != "finished" for r in reasons.values())
         for src in sources:
             reason = reasons.get(src.name, "not started")

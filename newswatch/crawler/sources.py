@@ -35,6 +35,8 @@ class CrawlSettings(Strict):
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_bytes: int = Field(default=20_000_000, gt=0)
     max_articles_per_source: int = Field(default=500, ge=1)
+    # processes running extraction + NER + matching + rules; null = one per core, 0 = in the crawl process
+    workers: int | None = Field(default=None, ge=0, le=64)
 
 
 class SourceBase(Strict):

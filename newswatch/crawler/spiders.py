@@ -81,7 +81,8 @@ class SourceSpider(scrapy.Spider):
         ctype = response.headers.get(b"Content-Type", b"text/html").decode("latin-1")
         self.ctx.bump(self.name, fetched=1)
         yield FetchedPage(url=first, body=response.body, status=response.status, content_type=ctype,
-                          final_url=response.url, source=self.name, source_kind=self.source.source_kind)
+                          final_url=response.url, source=self.name, source_kind=self.source.source_kind,
+                          fetch_seconds=response.meta.get("download_latency"))
 
     def on_error(self, failure: Failure) -> None:
         """Record a request that could not be done (after retries) with its reason; never silent."""

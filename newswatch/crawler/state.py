@@ -46,13 +46,15 @@ class CrawlRun:
     status: str  # running | finished | stopped | failed | interrupted
     sources: list[SourceCounts] = field(default_factory=list)
     error: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)  # pages, seconds per stage, peak memory
 
     def totals(self) -> dict[str, int]:
         return {c: sum(getattr(s, c) for s in self.sources) for c in COUNTS}
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "started_at": self.started_at, "ended_at": self.ended_at, "status": self.status,
-                "error": self.error, "sources": [asdict(s) for s in self.sources], "totals": self.totals()}
+                "error": self.error, "sources": [asdict(s) for s in self.sources], "totals": self.totals(),
+                "stats": self.stats}
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -118,12 +120,18 @@ def finish_run(db: sqlite_utils.Database, run_id: int, status: str, error: str |
                    [status, run_id])
 
 
+def record_stats(db: sqlite_utils.Database, run_id: int, stats: dict[str, Any]) -> None:
+    """Keep what the crawl measured (pages, seconds per stage, peak memory) on its run row."""
+    with write_transaction(db):
+        db["crawl_runs"].update(run_id, {"stats": json.dumps(stats)})
+
+
 def load_run(db: sqlite_utils.Database, run_id: int) -> CrawlRun:
     row = db["crawl_runs"].get(run_id)
     srcs = [SourceCounts(**{k: r[k] for k in ("source", "kind", "status", "finish_reason", *COUNTS)})
             for r in db["crawl_run_sources"].rows_where("run_id = ?", [run_id], order_by="id")]
     return CrawlRun(id=row["id"], started_at=row["started_at"], ended_at=row["ended_at"], status=row["status"],
-                    sources=srcs, error=row["error"])
+                    sources=srcs, error=row["error"], stats=json.loads(row.get("stats") or "{}"))
 
 
 def is_stored(db: sqlite_utils.Database, canonical_url: str) -> bool:

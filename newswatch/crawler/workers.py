@@ -1,0 +1,93 @@
+"""Page workers: the CPU stages of the pipeline in worker processes.
+
+Extraction, NER, tie detection, name matching and the rules (:meth:`Pipeline.prepare`) cost far
+more than fetching and storing. The crawl process hands each fetched page to a pool of worker
+processes (``crawl.workers``, default one per core) and stores what comes back itself
+(:func:`newswatch.pipeline.commit`), so the reactor keeps fetching, both cores stay busy, and
+there is still one writer per crawl. Workers only read the database (imported watchlists, the
+stored content hash, feedback). A worker that dies (killed, out of memory) takes its in-flight
+pages with it: they are booked ``failed`` with that reason, the pool is rebuilt, and the next
+crawl fetches them again (nothing was stored for them).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import resource
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from ..models import FetchedPage
+
+log = logging.getLogger(__name__)
+
+# The worker process's own pipeline and read connection, set once by ``_init`` (the usual
+# ProcessPoolExecutor initializer pattern: one per worker process, never in the crawl process).
+_WORKER: dict[str, Any] = {}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MiB (Linux ``ru_maxrss`` is in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _init(config_dir: str, db_path: str, parent_pid: int) -> None:
+    from ..pipeline import Pipeline
+    from ..store import open_db
+    from .runner import _die_with_parent
+
+    _die_with_parent(parent_pid)
+    _WORKER["pipeline"] = Pipeline.from_config(config_dir)
+    _WORKER["db"] = open_db(db_path)
+
+
+def _prepare(page: FetchedPage) -> tuple[Any, str | None, tuple[int, float]]:
+    """In the worker: (Prepared or None, error text or None, (worker pid, its peak RSS in MiB))."""
+    try:
+        prepared = _WORKER["pipeline"].prepare(page, _WORKER["db"])
+    except Exception as exc:  # noqa: BLE001 - sent back and booked with its reason
+        log.exception("pipeline failed on %s", page.url)
+        return None, f"pipeline error: {type(exc).__name__}: {str(exc)[:200]}", (os.getpid(), peak_rss_mb())
+    return prepared, None, (os.getpid(), peak_rss_mb())
+
+
+class WorkerPool:
+    """A process pool of pipeline workers, started on first use and rebuilt if a worker dies."""
+
+    def __init__(self, config_dir: Path, db_path: Path, workers: int) -> None:
+        self.config_dir = config_dir
+        self.db_path = db_path
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self.rebuilt = 0
+        self.peak_rss_mb: dict[int, float] = {}  # worker pid -> its peak RSS
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
+                initargs=(str(self.config_dir), str(self.db_path), os.getpid()))
+        return self._pool
+
+    def submit(self, page: FetchedPage) -> Future:
+        """Queue a page; the future's result is ``(Prepared | None, error | None, (pid, peak RSS))``."""
+        return self._executor().submit(_prepare, page)
+
+    def note_rss(self, pid: int, mb: float) -> None:
+        self.peak_rss_mb[pid] = max(mb, self.peak_rss_mb.get(pid, 0.0))
+
+    def broken(self) -> None:
+        """A worker died: drop the broken pool; the next :meth:`submit` starts a fresh one."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+            self.rebuilt += 1
+            log.warning("a page worker died; pool rebuilt (%d so far)", self.rebuilt)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
