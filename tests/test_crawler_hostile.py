@@ -57,5 +57,7 @@ def test_hostile_web_crawl_ends_and_books_every_url(hostile_config, tmp_path):
             assert "root:" not in (art["text"] or "") and "lollol" not in (art["text"] or "")
         ents = {(r["entity"], r["tie"]) for r in db["alerts"].rows}
         assert ("ZTE", "blacklist") in ents  # the PDF served as text/html was read as a PDF
+        # peak memory of the crawl: the crawl process plus every page worker, as each measured itself
+        assert 0 < run.stats["peak_rss_mb_total"] < 1024, run.stats
         counts = {s.source: s for s in run.sources}
         assert counts["hostile-feeds"].failed >= 6

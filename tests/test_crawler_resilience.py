@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -120,3 +121,48 @@ def test_killed_crawl_resumes_and_stores_every_article_once(tmp_path):
         assert statuses == ["interrupted", "finished"]
         keys = [r["key"] for r in db["alerts"].rows]
         assert len(keys) == len(set(keys)) == 5  # Inspur, Lei Jun, Xiaomi (via Lei Jun), Hesai, Sinno: once each
+
+
+def _page_workers() -> list[psutil.Process]:
+    """The crawl child's page-worker processes (spawned children of the spawned crawl child)."""
+    out = []
+    for child in psutil.Process(os.getpid()).children():
+        if "spawn_main" in " ".join(child.cmdline()):
+            out += [w for w in child.children() if "spawn_main" in " ".join(w.cmdline())]
+    return out
+
+
+def test_a_dead_page_worker_is_booked_and_replaced(tmp_path):
+    """A page worker killed mid-crawl (OOM killer, kill -9): the crawl goes on with a fresh pool, the
+    pages it took down are booked failed with the reason, and the next crawl stores them, once."""
+    with fixture_web() as web:
+        site = web["technews"]
+        gate = threading.Event()
+        site.hold = {p: gate for p in sorted(SITEMAP_ARTICLES)[3:]}  # answered once a worker is dead
+        cfg = write_config(tmp_path / "config", web, enable=["technews-sitemap"],
+                           crawl={"concurrency_per_domain": 8, "workers": 2, "timeout_seconds": 90})
+        db_file = tmp_path / "n.db"
+        killed: list[int] = []
+
+        def progress(ev: dict) -> None:
+            if ev.get("status") == "new" and not killed:
+                workers = _page_workers()
+                assert len(workers) == 2, workers
+                workers[0].kill()
+                workers[0].wait(10)
+                killed.append(workers[0].pid)
+                gate.set()
+
+        run = run_crawl(cfg, db_file, progress=progress)
+        assert killed and run.status == "finished", run.to_json()
+        assert run.stats["pool_rebuilt"] >= 1 and run.stats["workers"] == 2, (run.to_json(), killed)
+        db = open_db(db_file)
+        fates = {r["url"].removeprefix(site.base_url): r for r in db["crawl_urls"].rows}
+        for path in SITEMAP_ARTICLES:
+            row = fates[path]
+            assert row["status"] == "stored" or "page worker died" in row["reason"], row
+        run_crawl(cfg, db_file)
+        urls = [r["url"].removeprefix(site.base_url) for r in db["articles"].rows]
+        assert sorted(urls) == sorted(SITEMAP_ARTICLES)
+        keys = [r["key"] for r in db["alerts"].rows]
+        assert len(keys) == len(set(keys)) == 5

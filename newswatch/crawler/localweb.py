@@ -2,7 +2,8 @@
 
 Used by ``newswatch demo`` (crawls ``fixtures/sites/``) and by the tests. ``{{BASE}}`` in a text
 file is replaced by the site's base URL. ``hits`` counts requests per path; ``fail`` makes paths
-answer 500; ``slow`` delays paths (seconds) so a crawl can be killed half-way.
+answer 500; ``slow`` delays paths (seconds) so a crawl can be killed half-way; ``hold`` keeps a
+path's answer back until its event is set (at most a minute).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class StaticSite:
         self.fail: set[str] = set()
         self.slow: dict[str, float] = {}
         self.slow_all = 0.0
+        self.hold: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         site = self
 
@@ -47,6 +49,8 @@ class StaticSite:
                 delay = site.slow.get(path, site.slow_all if path != "/robots.txt" else 0.0)
                 if delay:
                     time.sleep(delay)
+                if path in site.hold:
+                    site.hold[path].wait(60)
                 if path in site.fail:
                     return self._send(500, b"<html><body>Internal Server Error</body></html>", "text/html")
                 file = site.resolve(path)

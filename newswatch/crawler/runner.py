@@ -183,10 +183,16 @@ class CrawlContext:
                 return None
             self._book(source, page, result)
             return None
+        from concurrent.futures.process import BrokenProcessPool
+
         from twisted.internet import defer, reactor
 
         done: defer.Deferred = defer.Deferred()
-        future = self.pool.submit(page)
+        try:
+            future = self.pool.submit(page)
+        except BrokenProcessPool:  # a worker died while idle: start a fresh pool for this page
+            self.pool.broken()
+            future = self.pool.submit(page)
         future.add_done_callback(lambda fut: reactor.callFromThread(self._prepared, source, page, fut, done))
         return done
 
