@@ -126,16 +126,18 @@ class Pipeline:
 
     # -- stages -----------------------------------------------------------------------------
 
-    def analyse(self, article: Article, timings: dict[str, float] | None = None
+    def analyse(self, article: Article, timings: dict[str, float] | None = None, doc: Any = None
                 ) -> tuple[list[Mention], list[Finding]]:
         """NER, tie detection and name resolution for an extracted article (no I/O).
 
+        ``doc``: the text already run through ``self.nlp`` (batched by :meth:`prepare_many`).
         ``timings`` (if given) receives seconds spent in ``ner``, ``ties`` and ``matching``."""
         t = timings if timings is not None else {}
         if not article.text:
             return [], []
         t0 = time.perf_counter()
-        doc = self.nlp(article.text)
+        if doc is None:
+            doc = self.nlp(article.text)
         t1 = time.perf_counter()
         t["ner"] = t.get("ner", 0.0) + t1 - t0
         tie_seconds = 0.0
@@ -280,25 +282,45 @@ class Pipeline:
     def prepare(self, page: FetchedPage, db: sqlite_utils.Database, *, force: bool = False) -> Prepared:
         """Extract, annotate, resolve and decide one page; reads ``db`` (imported lists, the stored
         article's hash, false-positive feedback) but writes nothing. Safe in a worker process."""
-        timings: dict[str, float] = {"fetch": page.fetch_seconds or 0.0}
+        return self.prepare_many([page], db, force=force)[0]
+
+    def prepare_many(self, pages: list[FetchedPage], db: sqlite_utils.Database, *,
+                     force: bool = False) -> list[Prepared]:
+        """:meth:`prepare` for a batch: the texts go through spaCy together (``nlp.pipe``), which is
+        cheaper per page than one call each. Same results as one by one, in the same order."""
         self.sync_watchlists(db)
+        penalties = load_penalties(db, self.settings.alerts.false_positive_penalty)
+        out: list[Prepared] = []
+        todo: list[Prepared] = []
+        for page in pages:
+            timings: dict[str, float] = {"fetch": page.fetch_seconds or 0.0}
+            t0 = time.perf_counter()
+            article = extract(page)
+            chash = content_hash(article)
+            timings["extract"] = time.perf_counter() - t0
+            existing = article_by_canonical(db, article.canonical_url)
+            prepared = Prepared(page=page, article=article, content_hash=chash, force=force, timings=timings)
+            if existing and existing["content_hash"] == chash and not force:
+                prepared.unchanged_id = existing["id"]
+            elif article.text:
+                todo.append(prepared)
+            out.append(prepared)
         t0 = time.perf_counter()
-        article = extract(page)
-        chash = content_hash(article)
-        timings["extract"] = time.perf_counter() - t0
-        existing = article_by_canonical(db, article.canonical_url)
-        if existing and existing["content_hash"] == chash and not force:
-            return Prepared(page=page, article=article, content_hash=chash, unchanged_id=existing["id"],
-                            timings=timings)
-        mentions, findings = self.analyse(article, timings)
-        t1 = time.perf_counter()
-        decided = self.decide(findings, page.source_kind,
-                              penalties=load_penalties(db, self.settings.alerts.false_positive_penalty))
-        drafts = [AlertDraft(key=alert_key(f), finding=f, decision=d, text=alert_text(f.entity, f.tie, f.reason))
-                  for f, d in decided if d.action == "alert"]
-        timings["rules"] = time.perf_counter() - t1
-        return Prepared(page=page, article=article, content_hash=chash, mentions=mentions, decided=decided,
-                        drafts=drafts, force=force, timings=timings)
+        docs = list(self.nlp.pipe([p.article.text for p in todo], batch_size=max(1, len(todo))))
+        ner_each = (time.perf_counter() - t0) / max(1, len(todo))
+        by_id = {id(p): doc for p, doc in zip(todo, docs, strict=True)}
+        for prepared in out:
+            if prepared.unchanged_id is not None:
+                continue
+            prepared.timings["ner"] = ner_each if id(prepared) in by_id else 0.0
+            prepared.mentions, findings = self.analyse(prepared.article, prepared.timings, doc=by_id.get(id(prepared)))
+            t1 = time.perf_counter()
+            prepared.decided = self.decide(findings, prepared.page.source_kind, penalties=penalties)
+            prepared.drafts = [AlertDraft(key=alert_key(f), finding=f, decision=d,
+                                          text=alert_text(f.entity, f.tie, f.reason))
+                               for f, d in prepared.decided if d.action == "alert"]
+            prepared.timings["rules"] = time.perf_counter() - t1
+        return out
 
     def load_result(self, db: sqlite_utils.Database, article_id: int, status: str) -> IngestResult:
         """Rebuild an :class:`IngestResult` from what is stored for an article."""

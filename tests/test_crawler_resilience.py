@@ -147,7 +147,7 @@ def test_a_dead_page_worker_is_booked_and_replaced(tmp_path):
         def progress(ev: dict) -> None:
             if ev.get("status") == "new" and not killed:
                 workers = _page_workers()
-                assert len(workers) == 2, workers
+                assert workers, "no page worker running"
                 workers[0].kill()
                 workers[0].wait(10)
                 killed.append(workers[0].pid)

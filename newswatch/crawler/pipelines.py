@@ -1,5 +1,5 @@
 """The Scrapy item pipeline: every fetched page goes through the one newswatch
-:class:`~newswatch.pipeline.Pipeline` (extraction, NER, ties, rules, store) — no second copy."""
+:class:`~newswatch.pipeline.Pipeline` (``prepare`` in a page worker, then ``commit``) — no second copy."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    """Hands each :class:`FetchedPage` to ``Pipeline.process`` and books the outcome."""
+    """Hands each :class:`FetchedPage` to the crawl context (page workers, then the store) and books
+    the outcome; waits for it, so Scrapy fetches no faster than pages are processed."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler

@@ -2,9 +2,12 @@
 
 Twisted's reactor cannot be restarted in one process (``ReactorNotRestartable``), so every crawl
 starts a fresh process (multiprocessing *spawn*): a long-running service can crawl any number of
-times. The child loads the :class:`~newswatch.pipeline.Pipeline` once and hands every fetched page
-to ``Pipeline.process``; it books counts and URL fates in the database as it goes, so a crawl killed
-at any moment loses nothing: what is stored is done, what is not is fetched on the next run.
+times. The child hands every fetched page, in small batches, to page-worker processes
+(:mod:`.workers`: ``Pipeline.prepare_many``, i.e. extraction, NER, ties, matching and rules) and
+stores what comes back itself (:func:`newswatch.pipeline.commit`, one transaction per page), so both
+cores work while the reactor keeps fetching and there is one writer. With ``crawl.workers: 0`` the
+child runs ``prepare`` itself. It books counts and URL fates in the database as it goes, so a crawl
+killed at any moment loses nothing: what is stored is done, what is not is fetched on the next run.
 Scrapy's JOBDIR (one per source, next to the database) resumes the request queue after a clean stop.
 """
 
@@ -98,6 +101,8 @@ class CrawlContext:
         self.pool = WorkerPool(config_dir, Path(db_path), workers) if workers and db_path else None
         self.stage_seconds: dict[str, float] = {}
         self.processed = 0
+        self._batch: list[tuple[str, Any, Any]] = []  # (source, page, Deferred) waiting for a worker
+        self._flush_call: Any = None
 
     @property
     def pipeline(self) -> Any:
@@ -183,51 +188,75 @@ class CrawlContext:
                 return None
             self._book(source, page, result)
             return None
-        from concurrent.futures.process import BrokenProcessPool
-
         from twisted.internet import defer, reactor
 
         done: defer.Deferred = defer.Deferred()
-        try:
-            future = self.pool.submit(page)
-        except BrokenProcessPool:  # a worker died while idle: start a fresh pool for this page
-            self.pool.broken()
-            future = self.pool.submit(page)
-        future.add_done_callback(lambda fut: reactor.callFromThread(self._prepared, source, page, fut, done))
+        self._batch.append((source, page, done))
+        if len(self._batch) >= self.crawl.worker_batch:
+            self._flush()
+        elif self._flush_call is None:
+            self._flush_call = reactor.callLater(self.crawl.worker_batch_wait, self._flush)
         return done
 
-    def _prepared(self, source: str, page: Any, future: Any, done: Any) -> None:
+    def _flush(self) -> None:
+        """Hand the pages gathered so far to the pool as one batch (one ``nlp.pipe`` in a worker)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        from twisted.internet import reactor
+
+        if self._flush_call is not None and self._flush_call.active():
+            self._flush_call.cancel()
+        self._flush_call = None
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        pages = [page for _, page, _ in batch]
+        try:
+            future = self.pool.submit(pages)  # type: ignore[union-attr]
+        except BrokenProcessPool:  # a worker died while idle: start a fresh pool for this batch
+            self.pool.broken()  # type: ignore[union-attr]
+            future = self.pool.submit(pages)  # type: ignore[union-attr]
+        future.add_done_callback(lambda fut: reactor.callFromThread(self._prepared, batch, fut))
+
+    def _prepared(self, batch: list[tuple[str, Any, Any]], future: Any) -> None:
         """Back in the reactor thread: store what a worker prepared (or book why it could not)."""
         from concurrent.futures.process import BrokenProcessPool
 
-        from ..pipeline import commit
-
         try:
             try:
-                prepared, error, (pid, rss) = future.result()
+                results, (pid, rss) = future.result()
             except BrokenProcessPool as exc:
                 self.pool.broken()  # type: ignore[union-attr]
-                self.record_failure(source, page.url, f"page worker died ({exc or 'killed'}); fetched again next run",
-                                    http_status=page.status)
+                for source, page, _ in batch:
+                    self.record_failure(source, page.url, f"page worker died ({exc or 'killed'}); fetched again "
+                                        "next run", http_status=page.status)
                 return
             except Exception as exc:  # noqa: BLE001 - e.g. a page that cannot be pickled
-                self.record_failure(source, page.url, f"page worker error: {type(exc).__name__}: {str(exc)[:200]}",
-                                    http_status=page.status)
+                for source, page, _ in batch:
+                    self.record_failure(source, page.url, f"page worker error: {type(exc).__name__}: "
+                                        f"{str(exc)[:200]}", http_status=page.status)
                 return
             self.pool.note_rss(pid, rss)  # type: ignore[union-attr]
-            if error:
-                self.record_failure(source, page.url, error, http_status=page.status)
-                return
-            try:
-                result = commit(self.db, prepared, self.alert_settings)
-            except Exception as exc:  # noqa: BLE001 - booked with its reason, crawl goes on
-                log.exception("%s: storing failed on %s", source, page.url)
-                self.record_failure(source, page.url, f"store error: {type(exc).__name__}: {str(exc)[:200]}",
-                                    http_status=page.status)
-                return
-            self._book(source, page, result)
+            for (source, page, _), (prepared, error) in zip(batch, results, strict=True):
+                self._commit(source, page, prepared, error)
         finally:
-            done.callback(None)
+            for _, _, done in batch:
+                done.callback(None)
+
+    def _commit(self, source: str, page: Any, prepared: Any, error: str | None) -> None:
+        from ..pipeline import commit
+
+        if error:
+            self.record_failure(source, page.url, error, http_status=page.status)
+            return
+        try:
+            result = commit(self.db, prepared, self.alert_settings)
+        except Exception as exc:  # noqa: BLE001 - booked with its reason, crawl goes on
+            log.exception("%s: storing failed on %s", source, page.url)
+            self.record_failure(source, page.url, f"store error: {type(exc).__name__}: {str(exc)[:200]}",
+                                http_status=page.status)
+            return
+        self._book(source, page, result)
 
     def _book(self, source: str, page: Any, result: Any) -> None:
         """Book a stored page: URL fate, counts, stage times, progress event."""

@@ -37,6 +37,8 @@ class CrawlSettings(Strict):
     max_articles_per_source: int = Field(default=500, ge=1)
     # processes running extraction + NER + matching + rules; null = one per core, 0 = in the crawl process
     workers: int | None = Field(default=None, ge=0, le=64)
+    worker_batch: int = Field(default=8, ge=1, le=256)  # pages per nlp.pipe call in a worker
+    worker_batch_wait: float = Field(default=0.25, gt=0, le=10)  # seconds a partial batch waits for more
 
 
 class SourceBase(Strict):

@@ -44,14 +44,22 @@ def _init(config_dir: str, db_path: str, parent_pid: int) -> None:
     _WORKER["db"] = open_db(db_path)
 
 
-def _prepare(page: FetchedPage) -> tuple[Any, str | None, tuple[int, float]]:
-    """In the worker: (Prepared or None, error text or None, (worker pid, its peak RSS in MiB))."""
+def _prepare(pages: list[FetchedPage]) -> tuple[list[tuple[Any, str | None]], tuple[int, float]]:
+    """In the worker: for each page ``(Prepared or None, error text or None)``, in order, and
+    ``(worker pid, its peak RSS in MiB)``. A batch that fails is redone page by page, so one bad
+    page is booked with its own reason and the others go through."""
+    pipeline, db = _WORKER["pipeline"], _WORKER["db"]
     try:
-        prepared = _WORKER["pipeline"].prepare(page, _WORKER["db"])
-    except Exception as exc:  # noqa: BLE001 - sent back and booked with its reason
-        log.exception("pipeline failed on %s", page.url)
-        return None, f"pipeline error: {type(exc).__name__}: {str(exc)[:200]}", (os.getpid(), peak_rss_mb())
-    return prepared, None, (os.getpid(), peak_rss_mb())
+        results: list[tuple[Any, str | None]] = [(p, None) for p in pipeline.prepare_many(pages, db)]
+    except Exception:  # noqa: BLE001 - isolate the page that failed
+        results = []
+        for page in pages:
+            try:
+                results.append((pipeline.prepare(page, db), None))
+            except Exception as exc:  # noqa: BLE001 - sent back and booked with its reason
+                log.exception("pipeline failed on %s", page.url)
+                results.append((None, f"pipeline error: {type(exc).__name__}: {str(exc)[:200]}"))
+    return results, (os.getpid(), peak_rss_mb())
 
 
 class WorkerPool:
@@ -72,9 +80,10 @@ class WorkerPool:
                 initargs=(str(self.config_dir), str(self.db_path), os.getpid()))
         return self._pool
 
-    def submit(self, page: FetchedPage) -> Future:
-        """Queue a page; the future's result is ``(Prepared | None, error | None, (pid, peak RSS))``."""
-        return self._executor().submit(_prepare, page)
+    def submit(self, pages: list[FetchedPage]) -> Future:
+        """Queue a batch of pages; the future's result is ``([(Prepared | None, error | None)...],
+        (worker pid, its peak RSS))``."""
+        return self._executor().submit(_prepare, pages)
 
     def note_rss(self, pid: int, mb: float) -> None:
         self.peak_rss_mb[pid] = max(mb, self.peak_rss_mb.get(pid, 0.0))
