@@ -35,7 +35,8 @@ class When(Strict):
             try:
                 re.compile(v[3:])
             except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from None
+                raise ValueError(f"expected a valid regular expression after 're:' (this is an invalid regular "
+                                 f"expression: {exc})") from None
         return v
 
 
