@@ -147,7 +147,8 @@ def read_yaml(path: Path) -> Any:
     except FileNotFoundError:
         raise ConfigError(str(path), "file", "not found", "create it or fix the path that names it") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), "file", f"cannot be read: {exc}") from None
+        raise ConfigError(str(path), "file", f"cannot be read: {exc}",
+                          "make it a readable UTF-8 text file") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -256,7 +257,8 @@ def load_settings(config_dir: Path) -> Settings:
     path = config_dir / "settings.yaml"
     data = read_yaml(path) if path.exists() else {}
     if data is not None and not isinstance(data, dict):
-        raise ConfigError(str(path), "top level", "expected a mapping of settings", "see config/settings.yaml")
+        raise ConfigError(str(path), "top level", "expected a mapping of settings",
+                          "write 'key: value' lines as in the bundled config/settings.yaml")
     return validate(Settings, data, path)
 
 

@@ -149,3 +149,15 @@ def test_rule_naming_a_missing_watchlist(tmp_path: Path) -> None:
     # A list name that exists only in another database is unknown here.
     other = _nw(cfg, tmp_path / "other.db", "rules", "check")
     assert_one_line_error(other, "no watchlist named 'ofac-sdn'", "known lists: default;")
+
+
+def test_settings_not_text_or_not_a_mapping(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    db = tmp_path / "n.db"
+    (cfg / "settings.yaml").write_bytes(b"database: \xff\xfe\x00bad\n")
+    assert_one_line_error(_nw(cfg, db, "init-db"), f"{cfg / 'settings.yaml'}: file: cannot be read",
+                          FIX + "make it a readable UTF-8 text file)")
+    (cfg / "settings.yaml").write_text("- database\n- nlp\n")
+    assert_one_line_error(_nw(cfg, db, "init-db"), f"{cfg / 'settings.yaml'}: top level: expected a mapping",
+                          FIX + "write 'key: value' lines")
+    assert not db.exists()
