@@ -25,6 +25,7 @@ from pathlib import Path
 import psutil
 
 from newswatch.crawler import run_crawl
+from newswatch.crawler.sources import CrawlSettings
 from tests.support.fixture_web import fixture_web, write_config
 from tests.support.slack_server import SlackServer
 
@@ -139,7 +140,11 @@ def test_random_sigkills_of_crawl_and_delivery_store_and_send_everything_exactly
         want_alerts = {r[0]: r[1:] for r in _query(clean_db, "select key, entity, tie, reason from alerts")}
         assert len(want_articles) >= 10 and len(want_alerts) >= 8  # the fixture web: news + filings
 
-        cfg = write_config(tmp_path / "config", web, crawl={"concurrency_per_domain": 1})
+        crawl = {"concurrency_per_domain": 1}
+        # With page workers: one worker, one page per batch, so articles are committed one by one
+        # and a kill after "something new was stored" lands with more still to come.
+        crawl.update({k: 1 for k in ("workers", "worker_batch") if k in CrawlSettings.model_fields})
+        cfg = write_config(tmp_path / "config", web, crawl=crawl)
         db_file = tmp_path / "n.db"
         env = _env(server)
         base = [sys.executable, "-m", "newswatch", "--config", str(cfg), "--db", str(db_file)]
