@@ -58,8 +58,17 @@ class App:
         if self._pipeline is None:
             from .pipeline import Pipeline
 
+            self.verify_rules()
             self._pipeline = Pipeline.from_config(self._config_opt)
         return self._pipeline
+
+    def verify_rules(self, rules_path: Path | None = None):  # noqa: ANN201 - Rules
+        """The configured rules (or ``rules_path``), checked against the watchlists they name (bundled
+        + imported in the database)."""
+        from .alerts.rules import verify_rule_lists
+
+        return verify_rule_lists(self.config_dir, self.settings, db_path(self._db_opt, self.settings.database),
+                                 rules_path)
 
     def sink(self, *, dry_run: bool = False):  # noqa: ANN201
         return sink_from_settings(self.settings.slack, self.settings.alerts)

@@ -7,6 +7,7 @@ Every problem is raised as :class:`~newswatch.errors.ConfigError` naming file, p
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
@@ -69,7 +70,7 @@ class AlertSettings(Strict):
     @classmethod
     def _duration(cls, v: str) -> str:
         if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[smhdw]?\s*", str(v)):
-            raise ValueError("not a duration (use e.g. 90s, 15m, 2h, 30d, 1w)")
+            raise ValueError("expected a duration such as 90s, 15m, 2h, 30d or 1w")
         return v
 
 
@@ -146,7 +147,8 @@ def read_yaml(path: Path) -> Any:
     except FileNotFoundError:
         raise ConfigError(str(path), "file", "not found", "create it or fix the path that names it") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), "file", f"cannot be read: {exc}") from None
+        raise ConfigError(str(path), "file", f"cannot be read: {exc}",
+                          "make it a readable UTF-8 text file") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -158,21 +160,96 @@ def read_yaml(path: Path) -> Any:
 
 
 def validate(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
-    """Validate ``data`` against ``model``; the first error becomes a ConfigError."""
+    """Validate ``data`` against ``model``; the first error becomes a ConfigError naming the place
+    (``rules[0] ('name').then.action``), the problem (with the value found) and the fix."""
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "top level"
+        errors = exc.errors()
+        # An unknown key usually is a misspelt known one: report it before the "missing" it causes.
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        loc = config_place(err["loc"], data) or "top level"
         if prefix:
             loc = f"{prefix}.{loc}" if loc != "top level" else prefix
-        if err["type"] == "extra_forbidden":
-            problem, fix = f"unknown key '{err['loc'][-1]}'", "remove it or check its spelling"
-        elif err["type"] == "missing":
-            problem, fix = "required key is missing", "add it"
-        else:
-            problem, fix = err["msg"], f"got {err.get('input')!r}"
+        problem, fix = explain_error(err, errors)
+        if err["type"] == "union_tag_invalid":
+            loc += "." + str((err.get("ctx") or {}).get("discriminator", "'kind'")).strip("'")
         raise ConfigError(str(path), loc, problem, fix) from None
+
+
+def config_place(loc: tuple[Any, ...], data: Any) -> str:
+    """A pydantic error location as a config path: ``sources[2] ('sec-edgar').ciks``.
+
+    List items show their index and, when they have one, their ``name``; the tag pydantic adds for
+    a discriminated union (``sources.0.feed.feeds``) is dropped."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and -len(node) <= part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("name"), str):
+                out += f" ('{node['name']}')"
+            continue
+        if isinstance(node, dict) and part not in node and part in {str(v) for v in node.values()}:
+            continue  # the discriminator tag, e.g. 'feed' for kind: feed
+        out += f".{part}" if out else str(part)
+        node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
+def _choices(expected: str) -> str:
+    return ", ".join(re.findall(r"'([^']*)'", expected)) or expected
+
+
+_EXPECTED = {
+    "int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
+    "float_parsing": "a number", "float_type": "a number", "bool_parsing": "true or false",
+    "bool_type": "true or false", "string_type": "text (quote it if YAML reads it as something else)",
+    "list_type": "a list, e.g. [a, b] or one '- item' per line", "dict_type": "a mapping ('key: value' lines)",
+    "model_type": "a mapping ('key: value' lines)", "model_attributes_type": "a mapping ('key: value' lines)",
+    "date_from_datetime_parsing": "a date like 2025-01-31", "date_parsing": "a date like 2025-01-31",
+    "date_type": "a date like 2025-01-31",
+}
+
+
+def explain_error(err: dict[str, Any], errors: list[dict[str, Any]] | None = None) -> tuple[str, str]:
+    """(problem, fix) for one pydantic error: what was found, and what to write instead."""
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "extra_forbidden":
+        key = err["loc"][-1]
+        missing = [str(e["loc"][-1]) for e in errors or [] if e["type"] == "missing"
+                   and e["loc"][:-1] == err["loc"][:-1]]
+        near = difflib.get_close_matches(str(key), missing, n=1)
+        return f"unknown key '{key}'", (f"did you mean '{near[0]}'?" if near else "remove it or check its spelling")
+    if kind == "missing":
+        return f"required key '{err['loc'][-1]}' is missing", f"add '{err['loc'][-1]}:'"
+    if kind == "union_tag_invalid":
+        field = ctx.get("discriminator", "'kind'").strip("'")
+        return (f"unknown {field} {ctx.get('tag')!r}",
+                f"expected {field}: one of: {_choices(str(ctx.get('expected_tags', '')))}")
+    if kind == "union_tag_not_found":
+        field = ctx.get("discriminator", "'kind'").strip("'")
+        return f"no '{field}' given", f"add '{field}:'"
+    if kind in ("literal_error", "enum"):
+        return f"got {value!r}", f"expected one of: {_choices(str(ctx.get('expected', '')))}"
+    bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "")
+        return f"got {value!r}", f"expected a value {bounds[kind]} {limit:g}" if isinstance(limit, float | int) \
+            else f"expected a value {bounds[kind]} {limit}"
+    if kind == "too_short":
+        return f"got {value!r}", f"expected at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"got {value!r}", f"expected at most {ctx.get('max_length')} item(s)"
+    if kind == "string_pattern_mismatch":
+        return f"got {value!r}", f"expected text matching {ctx.get('pattern')}"
+    if kind == "value_error":  # our own validators: their message says what is expected
+        what = str(err["msg"]).removeprefix("Value error, ")
+        return (f"got {value!r}", what) if not isinstance(value, dict | list) else ("invalid entry", what)
+    if kind in _EXPECTED:
+        return f"got {value!r}", f"expected {_EXPECTED[kind]}"
+    return f"{err['msg']} (got {value!r})", "see the comments in the bundled config file for the allowed values"
 
 
 def load_settings(config_dir: Path) -> Settings:
@@ -180,7 +257,8 @@ def load_settings(config_dir: Path) -> Settings:
     path = config_dir / "settings.yaml"
     data = read_yaml(path) if path.exists() else {}
     if data is not None and not isinstance(data, dict):
-        raise ConfigError(str(path), "top level", "expected a mapping of settings", "see config/settings.yaml")
+        raise ConfigError(str(path), "top level", "expected a mapping of settings",
+                          "write 'key: value' lines as in the bundled config/settings.yaml")
     return validate(Settings, data, path)
 
 

@@ -27,18 +27,18 @@ def _rules_file(tmp_path: Path, text: str) -> Path:
 
 @pytest.mark.parametrize(("text", "place", "problem"), [
     ("rules:\n  - name: a\n    when: {tie: [blacklisted]}\n    then: {action: alert}\n",
-     "rules[0] ('a').when.tie.0", "Input should be"),
+     "rules[0] ('a').when.tie[0]", "expected one of: blacklist, delisting, award"),
     ("rules:\n  - name: bad-re\n    when: {reason: 're:(unclosed'}\n    then: {action: alert}\n",
      "rules[0] ('bad-re').when.reason", "invalid regular expression"),
     ("rules:\n  - name: ok\n    then: {action: alert}\n  - name: typo\n    when: {min_confidnce: 0.5}\n"
      "    then: {action: alert}\n", "rules[1] ('typo').when.min_confidnce", "unknown key 'min_confidnce'"),
     ("rules:\n  - name: c\n    when: {min_confidence: 1.5}\n    then: {action: alert}\n",
-     "rules[0] ('c').when.min_confidence", "less than or equal to 1"),
+     "rules[0] ('c').when.min_confidence", "expected a value <= 1"),
     ("rules:\n  - name: m\n    then: {action: alert, mention: '<!channel>'}\n",
      "rules[0] ('m').then.mention", "mention must be"),
     ("rules:\n  - name: ch\n    then: {action: alert, channel: 'Risk Alerts'}\n",
      "rules[0] ('ch').then.channel", "channel must be"),
-    ("rules:\n  - name: n\n    when: {tie: [award]}\n", "rules[0] ('n').then", "required key is missing"),
+    ("rules:\n  - name: n\n    when: {tie: [award]}\n", "rules[0] ('n').then", "required key 'then' is missing"),
     ("rules:\n  - name: d\n    then: {action: drop}\n  - name: d\n    then: {action: alert}\n",
      "rule 'd'", "rule name used twice"),
 ])
@@ -48,14 +48,15 @@ def test_rule_validation_names_file_rule_and_field(tmp_path: Path, text: str, pl
         load_rules(path)
     assert err.value.file == str(path)
     assert err.value.place == place, err.value
-    assert problem in err.value.problem, err.value
+    assert problem in f"{err.value.problem} (fix: {err.value.fix})", err.value
 
 
 def test_rules_check_cli_one_line_error(runner: CliRunner, tmp_path: Path, db_file: Path) -> None:
     path = _rules_file(tmp_path, "rules:\n  - name: x\n    when: {source_kind: [blog]}\n    then: {action: alert}\n")
     r = invoke(runner, db_file, "rules", "check", str(path), ok=False)
     assert r.exit_code == 2
-    assert f"{path}: rules[0] ('x').when.source_kind.0:" in r.output and len(r.output.strip().splitlines()) == 1
+    assert f"{path}: rules[0] ('x').when.source_kind[0]: got 'blog' (fix: expected one of: news, filing, on-demand)" \
+        in r.output and len(r.output.strip().splitlines()) == 1
     r = invoke(runner, db_file, "rules", "check")
     # the bundled rules file, however many rules it holds, checks clean
     bundled = yaml.safe_load((CONFIG / "rules.yaml").read_text())["rules"]

@@ -21,7 +21,6 @@ from ..store import db_path, write_transaction
 from .digest import build_digest, collect_digest
 from .duration import iso, parse_duration
 from .feedback import load_penalties
-from .rules import load_rules
 from .silences import add_silence, list_silences, remove_silence
 
 # -- silence -----------------------------------------------------------------------------------
@@ -88,7 +87,7 @@ def rules() -> None:
 def rules_check(app: Any, file: str | None) -> None:
     """Validate a rules file (default: the configured one)."""
     path = Path(file) if file else resolve_path(app.config_dir, app.settings.rules)
-    loaded = load_rules(path)
+    loaded = app.verify_rules(path)  # valid, and the lists its rules name exist (bundled or imported)
     click.echo(f"{path}: {len(loaded.rules)} rules OK: " + ", ".join(r.name for r in loaded.rules))
 
 

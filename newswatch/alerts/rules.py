@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ..config import Strict, read_yaml, validate
+from ..config import Settings, Strict, read_yaml, resolve_path, validate
 from ..errors import ConfigError
 from ..models import Decision, Finding
 
@@ -35,7 +37,8 @@ class When(Strict):
             try:
                 re.compile(v[3:])
             except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from None
+                raise ValueError(f"expected a valid regular expression after 're:' (this is an invalid regular "
+                                 f"expression: {exc})") from None
         return v
 
 
@@ -89,9 +92,10 @@ def _text_match(pattern: str, value: str) -> bool:
 class Rules:
     """The rule list; :meth:`decide` applies it to one finding."""
 
-    def __init__(self, rules: list[Rule], default_channel: str | None = None) -> None:
+    def __init__(self, rules: list[Rule], default_channel: str | None = None, path: Path | None = None) -> None:
         self.rules = rules
         self.default_channel = default_channel
+        self.path = path
 
     @staticmethod
     def check(rule: Rule, f: Finding, *, watched: bool, source_kind: str, confidence: float,
@@ -195,4 +199,48 @@ def load_rules(path: Path, default_channel: str | None = None) -> Rules:
     dup = {n for n in names if names.count(n) > 1}
     if dup:
         raise ConfigError(str(path), f"rule '{sorted(dup)[0]}'", "rule name used twice", "give each rule its own name")
-    return Rules(parsed.rules, default_channel)
+    return Rules(parsed.rules, default_channel, path)
+
+
+def check_rule_lists(rules: Rules, known: Iterable[str], path: Path | None = None) -> None:
+    """Every list a rule names in ``when.watchlist`` must exist: bundled (settings ``watchlists:``)
+    or imported into the database. A missing one is a ConfigError naming the rule and the known lists."""
+    names = sorted(set(known))
+    for i, rule in enumerate(rules.rules):
+        for name in rule.when.watchlist or []:
+            if name not in names:
+                raise ConfigError(str(path or rules.path or "rules.yaml"), f"rules[{i}] ('{rule.name}').when.watchlist",
+                                  f"no watchlist named {name!r}",
+                                  f"use one of the known lists: {', '.join(names) or 'none'}; bundled lists are the "
+                                  "'name:' of the files in settings.yaml watchlists:, import more with "
+                                  "`newswatch watchlist import FILE --name NAME`")
+
+
+def imported_list_names(db_file: Path) -> list[str]:
+    """Names of the lists imported into ``db_file`` (read-only; no file, no lists)."""
+    if not Path(db_file).is_file():
+        return []
+    conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=30)
+    try:
+        return [r[0] for r in conn.execute("select name from watchlists")]
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise
+    finally:
+        conn.close()
+
+
+def verify_rule_lists(config_dir: Path, settings: Settings, db_file: Path | None,
+                      rules_path: Path | None = None) -> Rules:
+    """Load the configured rules (or ``rules_path``) and check the lists they name against the bundled watchlists and
+    those imported into ``db_file``: commands that apply rules call this before they start."""
+    from ..watchlist import load_watchlist_yaml
+
+    rules = load_rules(rules_path or resolve_path(config_dir, settings.rules))
+    if any(r.when.watchlist for r in rules.rules):
+        known = {e.list_name for name in settings.watchlists
+                 for e in load_watchlist_yaml(resolve_path(config_dir, name))}
+        known.update(imported_list_names(db_file) if db_file else [])
+        check_rule_lists(rules, known)
+    return rules

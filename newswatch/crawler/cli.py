@@ -50,6 +50,7 @@ def crawl(app: Any, sources: tuple[str, ...], as_json: bool, quiet: bool) -> Non
     from .runner import run_crawl
 
     path = db_path(app._db_opt, app.settings.database)
+    app.verify_rules()  # a rule naming a missing watchlist stops here, not in the crawl child
     run = run_crawl(app.config_dir, path, list(sources) or None, progress=None if quiet else progress_printer)
     if as_json:
         click.echo(json.dumps(run.to_json(), ensure_ascii=False, indent=2))

@@ -121,7 +121,7 @@ class SourcesFile(Strict):
         seen: set[str] = set()
         for s in self.sources:
             if s.name in seen:
-                raise ValueError(f"source name {s.name!r} is used twice")
+                raise ValueError(f"give each source its own name ({s.name!r} is used twice)")
             seen.add(s.name)
         return self
 

@@ -22,6 +22,9 @@ def run_cmd(app: Any, host: str | None, port: int | None, no_scheduler: bool) ->
     from .run import Service
 
     path = db_path(app._db_opt, app.settings.database)
+    if not no_scheduler:  # a bad cron stops the service before it serves anything
+        build_trigger(app.settings.schedule, str(app.config_dir / "settings.yaml"))
+    app.verify_rules()
     app.db  # noqa: B018 - create the schema (and fail early on a bad file) before starting threads
     Service.from_config(app._config_opt, path, host, port, with_scheduler=not no_scheduler).run()
 

@@ -94,7 +94,8 @@ def build_trigger(schedule: ScheduleSettings, source: str = "settings.yaml") -> 
                            day_of_week=_crontab_weekdays(dow), timezone=tz)
     except ValueError as exc:
         raise ConfigError(source, "schedule.cron", f"invalid cron expression {schedule.cron!r}: {exc}",
-                          "use crontab syntax, e.g. '0 6 * * *' for 06:00 daily") from None
+                          "write a 5-field crontab 'minute hour day month weekday' like '0 6 * * *' "
+                          "(06:00 daily), or 6 fields with seconds first") from None
 
 
 def next_run_times(trigger: CronTrigger, count: int = 5, after: datetime | None = None) -> list[datetime]:
