@@ -98,7 +98,8 @@ class CrawlContext:
         self.events = events
         self.claimed: set[str] = set()
         workers = crawl.workers if crawl.workers is not None else (os.cpu_count() or 1)
-        self.pool = WorkerPool(config_dir, Path(db_path), workers) if workers and db_path else None
+        self.pool = (WorkerPool(config_dir, Path(db_path), workers, crawl.worker_recycle_batches)
+                     if workers and db_path else None)
         self.stage_seconds: dict[str, float] = {}
         self.processed = 0
         self._batch: list[tuple[str, Any, Any]] = []  # (source, page, Deferred) waiting for a worker
@@ -281,11 +282,14 @@ class CrawlContext:
         """What this crawl measured: pages processed, seconds per stage, peak memory per process."""
         workers = dict(self.pool.peak_rss_mb) if self.pool else {}
         crawl_mb = peak_rss_mb()
+        n = self.pool.workers if self.pool else 0
+        # at most n workers run at once: the crawl process plus the n largest worker peaks
         return {"pages": self.processed, "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
-                "workers": self.pool.workers if self.pool else 0, "pool_rebuilt": self.pool.rebuilt if self.pool else 0,
+                "workers": n, "pool_rebuilt": self.pool.rebuilt if self.pool else 0,
+                "pool_recycled": self.pool.recycled if self.pool else 0,
                 "peak_rss_mb": {"crawl": round(crawl_mb, 1), **{f"worker-{pid}": round(mb, 1)
                                                               for pid, mb in workers.items()}},
-                "peak_rss_mb_total": round(crawl_mb + sum(workers.values()), 1)}
+                "peak_rss_mb_total": round(crawl_mb + sum(sorted(workers.values())[-n:] if n else []), 1)}
 
 
 def _die_with_parent(parent_pid: int) -> None:

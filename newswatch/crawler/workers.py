@@ -30,7 +30,18 @@ _WORKER: dict[str, Any] = {}
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory in MiB (Linux ``ru_maxrss`` is in KiB)."""
+    """This process's peak resident memory in MiB.
+
+    Linux: ``VmHWM`` of ``/proc/self/status``, which starts afresh with the process image. Not
+    ``ru_maxrss``: it survives ``execve``, so a spawned child would report the peak of the process
+    it was forked from (a test runner holding spaCy, say). Elsewhere ``ru_maxrss`` is all there is."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -65,12 +76,15 @@ def _prepare(pages: list[FetchedPage]) -> tuple[list[tuple[Any, str | None]], tu
 class WorkerPool:
     """A process pool of pipeline workers, started on first use and rebuilt if a worker dies."""
 
-    def __init__(self, config_dir: Path, db_path: Path, workers: int) -> None:
+    def __init__(self, config_dir: Path, db_path: Path, workers: int, recycle_batches: int | None = None) -> None:
         self.config_dir = config_dir
         self.db_path = db_path
         self.workers = workers
+        self.recycle_batches = recycle_batches
         self._pool: ProcessPoolExecutor | None = None
+        self._batches = 0  # batches given to the current pool
         self.rebuilt = 0
+        self.recycled = 0
         self.peak_rss_mb: dict[int, float] = {}  # worker pid -> its peak RSS
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -78,12 +92,22 @@ class WorkerPool:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
                 initargs=(str(self.config_dir), str(self.db_path), os.getpid()))
+            self._batches = 0
         return self._pool
 
     def submit(self, pages: list[FetchedPage]) -> Future:
         """Queue a batch of pages; the future's result is ``([(Prepared | None, error | None)...],
         (worker pid, its peak RSS))``."""
-        return self._executor().submit(_prepare, pages)
+        if self.recycle_batches and self._pool is not None and self._batches >= self.recycle_batches:
+            # fresh workers now and then: spaCy's string store only grows, so memory stays bounded.
+            # (Not max_tasks_per_child: on Python 3.11 a pool using it can hang, CPython gh-115634.)
+            # The retired pool finishes the batches it holds, then its workers exit.
+            self._pool.shutdown(wait=False)
+            self._pool = None
+            self.recycled += 1
+        future = self._executor().submit(_prepare, pages)
+        self._batches += 1
+        return future
 
     def note_rss(self, pid: int, mb: float) -> None:
         self.peak_rss_mb[pid] = max(mb, self.peak_rss_mb.get(pid, 0.0))
