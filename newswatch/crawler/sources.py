@@ -40,7 +40,7 @@ class CrawlSettings(Strict):
     worker_batch: int = Field(default=8, ge=1, le=256)  # pages per nlp.pipe call in a worker
     worker_batch_wait: float = Field(default=0.25, gt=0, le=10)  # seconds a partial batch waits for more
     # a worker is replaced after this many batches (spaCy's vocabulary grows with every new word)
-    worker_recycle_batches: int | None = Field(default=250, ge=1)
+    worker_recycle_batches: int | None = Field(default=1000, ge=1)
 
 
 class SourceBase(Strict):
