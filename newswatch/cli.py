@@ -7,18 +7,18 @@ import logging
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import sqlite_utils
 
-from .alerts.outbox import DeliveryReport, deliver_pending
-from .alerts.sinks import sink_from_settings
 from .config import Settings, find_config_dir, load_settings
 from .errors import InputError, NewswatchError
 from .models import FetchedPage
-from .nlp.extract import looks_like_html
 from .store import db_path, open_db
+
+if TYPE_CHECKING:  # the stages are imported where a command needs them: `--help`, `rules check`
+    from .alerts.outbox import DeliveryReport  # and config errors answer without loading them
 
 log = logging.getLogger("newswatch")
 
@@ -71,6 +71,8 @@ class App:
                                  rules_path)
 
     def sink(self, *, dry_run: bool = False):  # noqa: ANN201
+        from .alerts.sinks import sink_from_settings
+
         return sink_from_settings(self.settings.slack, self.settings.alerts)
 
 
@@ -132,6 +134,9 @@ def _report_delivery(report: DeliveryReport) -> None:
 def ingest(app: App, url: str | None, html_file: str | None, page_url: str | None, dry_run: bool,
            as_json: bool, force: bool) -> None:
     """Run one page (URL, or --html FILE --url URL) through the pipeline and deliver its alerts."""
+    from .alerts.outbox import deliver_pending
+    from .nlp.extract import looks_like_html
+
     if html_file:
         if url and not page_url:
             page_url = url
@@ -199,6 +204,8 @@ def alerts_ls(app: App, status: str | None) -> None:
 @pass_app
 def alerts_deliver(app: App, now: bool) -> None:
     """Send every pending alert (Slack if a token is set, else print them)."""
+    from .alerts.outbox import deliver_pending
+
     report = deliver_pending(app.db, app.sink(), settings=app.settings.alerts, ignore_backoff=now)
     _report_delivery(report)
     click.echo(json.dumps({"sent": len(report.sent) + len(report.recovered), "printed": len(report.printed),
@@ -216,6 +223,7 @@ def alerts_deliver(app: App, now: bool) -> None:
 def demo(app: App, pages: str | None, sites: str | None) -> None:
     """Crawl the bundled fixture web (served on 127.0.0.1), run the bundled founding-case page, and
     show the alerts they raise."""
+    from .alerts.outbox import deliver_pending
     from .crawler.cli import format_run, progress_printer
     from .crawler.demo import crawl_fixture_web
 

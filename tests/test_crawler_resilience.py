@@ -83,7 +83,7 @@ def test_killed_crawl_resumes_and_stores_every_article_once(tmp_path):
         held = sorted(SITEMAP_ARTICLES)[3:]
         site.slow = {p: 60.0 for p in held}
         cfg = write_config(tmp_path / "config", web, enable=["technews-sitemap"],
-                           crawl={"concurrency_per_domain": 8})
+                           crawl={"concurrency_per_domain": 8, "workers": 2})
         db_file = tmp_path / "n.db"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         proc = subprocess.Popen([sys.executable, "-m", "newswatch", "--config", str(cfg), "--db", str(db_file),

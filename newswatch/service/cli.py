@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from ..store import db_path
-from .scheduler import build_trigger, next_run_times
 
 
 @click.command("run")
@@ -20,6 +19,7 @@ from .scheduler import build_trigger, next_run_times
 def run_cmd(app: Any, host: str | None, port: int | None, no_scheduler: bool) -> None:
     """Run the service: the crawl on its schedule, the ingest worker and the HTTP API."""
     from .run import Service
+    from .scheduler import build_trigger
 
     path = db_path(app._db_opt, app.settings.database)
     if not no_scheduler:  # a bad cron stops the service before it serves anything
@@ -35,6 +35,8 @@ def run_cmd(app: Any, host: str | None, port: int | None, no_scheduler: bool) ->
 @click.pass_obj
 def schedule_cmd(app: Any, count: int, as_json: bool) -> None:
     """Show the crawl schedule and its next run times."""
+    from .scheduler import build_trigger, next_run_times
+
     sched = app.settings.schedule
     trigger = build_trigger(sched, str(app.config_dir / "settings.yaml"))
     times = [t.isoformat() for t in next_run_times(trigger, count)]

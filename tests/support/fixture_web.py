@@ -36,7 +36,10 @@ def write_config(dest: Path, sites: dict[str, StaticSite], *, enable: list[str] 
                  crawl: dict | None = None) -> Path:
     """A config dir: the repo's config files plus the fixture ``sources.yaml`` pointed at ``sites``.
 
-    ``enable`` keeps only those sources enabled; ``crawl`` overrides crawl settings.
+    ``enable`` keeps only those sources enabled; ``crawl`` overrides crawl settings. Pages are
+    processed in the crawl process (``workers: 0``) unless ``crawl`` names ``workers``: tests that
+    are not about page workers skip their start-up (each loads spaCy); the demo, the hostile crawl,
+    the crash test and the resilience tests run with workers.
     """
     dest.mkdir(parents=True, exist_ok=True)
     for f in (ROOT / "config").glob("*.yaml"):
@@ -46,7 +49,6 @@ def write_config(dest: Path, sites: dict[str, StaticSite], *, enable: list[str] 
     if enable is not None:
         for s in data["sources"]:
             s["enabled"] = s["name"] in enable
-    if crawl:
-        data["crawl"].update(crawl)
+    data["crawl"].update({"workers": 0, **(crawl or {})})
     (dest / "sources.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return dest
