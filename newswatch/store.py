@@ -156,19 +156,44 @@ def open_db(path: str | os.PathLike[str]) -> sqlite_utils.Database:
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create missing tables, columns and indexes; never drops or rewrites existing data."""
+    """Create missing tables, columns and indexes; never drops or rewrites existing data.
+
+    A complete schema is only read. Otherwise the creation runs in one ``BEGIN IMMEDIATE``
+    transaction: processes opening a new file at once (a crawl, the outbox, an ingest) wait their
+    turn instead of failing with "database is locked" (a lone ``CREATE`` reads the schema, then
+    needs the write lock, and in WAL mode that upgrade fails at once if another process wrote in
+    between: the busy timeout does not cover it).
+    """
+    if not _schema_missing(db):
+        return
+    with write_transaction(db):
+        for name, spec in SCHEMA.items():
+            table = db[name]
+            if not table.exists():
+                table.create(spec["columns"], pk=spec["pk"], not_null=spec.get("not_null"),
+                             foreign_keys=spec.get("foreign_keys"), if_not_exists=True)
+            else:
+                have = set(table.columns_dict)
+                for col, typ in spec["columns"].items():
+                    if col not in have:
+                        table.add_column(col, typ)
+            for cols, unique in spec.get("indexes", []):
+                table.create_index(cols, unique=unique, if_not_exists=True)
+
+
+def _schema_missing(db: sqlite_utils.Database) -> list[str]:
+    """What :data:`SCHEMA` has and the file lacks (``table``, ``table.column``, ``table(index cols)``)."""
+    missing: list[str] = []
     for name, spec in SCHEMA.items():
         table = db[name]
         if not table.exists():
-            table.create(spec["columns"], pk=spec["pk"], not_null=spec.get("not_null"),
-                         foreign_keys=spec.get("foreign_keys"), if_not_exists=True)
-        else:
-            have = set(table.columns_dict)
-            for col, typ in spec["columns"].items():
-                if col not in have:
-                    table.add_column(col, typ)
-        for cols, unique in spec.get("indexes", []):
-            table.create_index(cols, unique=unique, if_not_exists=True)
+            missing.append(name)
+            continue
+        have = set(table.columns_dict)
+        missing += [f"{name}.{col}" for col in spec["columns"] if col not in have]
+        indexed = {tuple(ix.columns) for ix in table.indexes}
+        missing += [f"{name}({', '.join(cols)})" for cols, _ in spec.get("indexes", []) if tuple(cols) not in indexed]
+    return missing
 
 
 @contextlib.contextmanager
