@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,49 +151,67 @@ def open_db(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     db = sqlite_utils.Database(conn)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
-    db.enable_wal()
+    _enable_wal(db)
     ensure_schema(db)
     return db
+
+
+def _enable_wal(db: sqlite_utils.Database) -> None:
+    """Switch a new file to WAL, waiting up to the busy timeout for other processes opening it.
+
+    The switch needs the file to itself and SQLite answers "database is locked" at once rather than
+    calling the busy handler; a file already in WAL mode (every open but the first) is only read.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.enable_wal()  # reads the journal mode first: done if another process switched it
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create missing tables, columns and indexes; never drops or rewrites existing data.
 
-    A complete schema is only read. Otherwise the creation runs in one ``BEGIN IMMEDIATE``
-    transaction: processes opening a new file at once (a crawl, the outbox, an ingest) wait their
-    turn instead of failing with "database is locked" (a lone ``CREATE`` reads the schema, then
-    needs the write lock, and in WAL mode that upgrade fails at once if another process wrote in
-    between: the busy timeout does not cover it).
+    A complete schema is only read. Otherwise what is missing is looked up again and created inside
+    one ``BEGIN IMMEDIATE`` transaction: processes opening a new file at once (a crawl, the outbox,
+    an ingest) wait their turn instead of failing with "database is locked" (a lone ``CREATE`` reads
+    the schema, then needs the write lock, and in WAL mode that upgrade fails at once if another
+    process wrote in between: the busy timeout does not cover it).
     """
     if not _schema_missing(db):
         return
     with write_transaction(db):
-        for name, spec in SCHEMA.items():
-            table = db[name]
-            if not table.exists():
+        for kind, name, detail in _schema_missing(db):  # again, now that no one else can write
+            spec, table = SCHEMA[name], db[name]
+            if kind == "table":
                 table.create(spec["columns"], pk=spec["pk"], not_null=spec.get("not_null"),
-                             foreign_keys=spec.get("foreign_keys"), if_not_exists=True)
+                             foreign_keys=spec.get("foreign_keys"))
+            elif kind == "column":
+                table.add_column(detail, spec["columns"][detail])
             else:
-                have = set(table.columns_dict)
-                for col, typ in spec["columns"].items():
-                    if col not in have:
-                        table.add_column(col, typ)
-            for cols, unique in spec.get("indexes", []):
-                table.create_index(cols, unique=unique, if_not_exists=True)
+                cols, unique = detail
+                table.create_index(cols, unique=unique)
 
 
-def _schema_missing(db: sqlite_utils.Database) -> list[str]:
-    """What :data:`SCHEMA` has and the file lacks (``table``, ``table.column``, ``table(index cols)``)."""
-    missing: list[str] = []
+def _schema_missing(db: sqlite_utils.Database) -> list[tuple[str, str, Any]]:
+    """What :data:`SCHEMA` has and the file lacks, in creation order: ``("table", name, None)``,
+    ``("column", name, column)``, ``("index", name, (columns, unique))``."""
+    missing: list[tuple[str, str, Any]] = []
     for name, spec in SCHEMA.items():
         table = db[name]
+        indexed: set[tuple[str, ...]] = set()
         if not table.exists():
-            missing.append(name)
-            continue
-        have = set(table.columns_dict)
-        missing += [f"{name}.{col}" for col in spec["columns"] if col not in have]
-        indexed = {tuple(ix.columns) for ix in table.indexes}
-        missing += [f"{name}({', '.join(cols)})" for cols, _ in spec.get("indexes", []) if tuple(cols) not in indexed]
+            missing.append(("table", name, None))
+        else:
+            have = set(table.columns_dict)
+            missing += [("column", name, col) for col in spec["columns"] if col not in have]
+            indexed = {tuple(ix.columns) for ix in table.indexes}
+        missing += [("index", name, (cols, unique)) for cols, unique in spec.get("indexes", [])
+                    if tuple(cols) not in indexed]
     return missing
 
 
