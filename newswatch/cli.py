@@ -17,8 +17,10 @@ from .errors import InputError, NewswatchError
 from .models import FetchedPage
 from .store import db_path, open_db
 
-if TYPE_CHECKING:  # the stages are imported where a command needs them: `--help`, `rules check`
-    from .alerts.outbox import DeliveryReport  # and config errors answer without loading them
+# The stages are imported inside the commands that use them, so `--help`, `rules check` and config
+# errors answer without loading Slack, trafilatura or the scheduler.
+if TYPE_CHECKING:
+    from .alerts.outbox import DeliveryReport
 
 log = logging.getLogger("newswatch")
 

@@ -38,8 +38,8 @@ def write_config(dest: Path, sites: dict[str, StaticSite], *, enable: list[str] 
 
     ``enable`` keeps only those sources enabled; ``crawl`` overrides crawl settings. Pages are
     processed in the crawl process (``workers: 0``) unless ``crawl`` names ``workers``: tests that
-    are not about page workers skip their start-up (each loads spaCy); the demo, the hostile crawl,
-    the crash test and the resilience tests run with workers.
+    are not about page workers skip their start-up (each loads spaCy). With workers: the demo, the
+    hostile crawl, the crash test, the killed-crawl and the dead-worker tests.
     """
     dest.mkdir(parents=True, exist_ok=True)
     for f in (ROOT / "config").glob("*.yaml"):
