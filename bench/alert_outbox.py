@@ -31,18 +31,55 @@ def seed(db, n: int) -> None:
     with write_transaction(db):
         for i in range(n):
             key = f"bench{i:06d}"
-            payload = {"entity": f"Entity {i}", "tie": "blacklist", "reason": "Entity List",
-                       "evidence": f"Entity {i} was added to the Entity List.", "confidence": 0.9,
-                       "severity": "high", "url": f"https://news.example/{i}", "title": f"Story {i}",
-                       "published": "2026-01-01"}
-            db["alerts"].insert({"key": key, "group_key": key, "status": "pending", "attempts": 0,
-                                 "entity": payload["entity"], "tie": "blacklist", "reason": "Entity List",
-                                 "severity": "high", "payload": dumps(payload), "sources": 2, "created_at": now,
-                                 "updated_at": now, "last_seen_at": now, "text": payload["title"]})
-            db["alert_sources"].insert({"alert_key": key, "article_id": i * 2 + 1, "url": payload["url"],
-                                        "title": "first", "reply_status": "first", "attempts": 0})
-            db["alert_sources"].insert({"alert_key": key, "article_id": i * 2 + 2, "url": f"https://other.example/{i}",
-                                        "title": f"Other {i}", "reply_status": "pending", "attempts": 0})
+            payload = {
+                "entity": f"Entity {i}",
+                "tie": "blacklist",
+                "reason": "Entity List",
+                "evidence": f"Entity {i} was added to the Entity List.",
+                "confidence": 0.9,
+                "severity": "high",
+                "url": f"https://news.example/{i}",
+                "title": f"Story {i}",
+                "published": "2026-01-01",
+            }
+            db["alerts"].insert(
+                {
+                    "key": key,
+                    "group_key": key,
+                    "status": "pending",
+                    "attempts": 0,
+                    "entity": payload["entity"],
+                    "tie": "blacklist",
+                    "reason": "Entity List",
+                    "severity": "high",
+                    "payload": dumps(payload),
+                    "sources": 2,
+                    "created_at": now,
+                    "updated_at": now,
+                    "last_seen_at": now,
+                    "text": payload["title"],
+                }
+            )
+            db["alert_sources"].insert(
+                {
+                    "alert_key": key,
+                    "article_id": i * 2 + 1,
+                    "url": payload["url"],
+                    "title": "first",
+                    "reply_status": "first",
+                    "attempts": 0,
+                }
+            )
+            db["alert_sources"].insert(
+                {
+                    "alert_key": key,
+                    "article_id": i * 2 + 2,
+                    "url": f"https://other.example/{i}",
+                    "title": f"Other {i}",
+                    "reply_status": "pending",
+                    "attempts": 0,
+                }
+            )
 
 
 def main() -> None:
@@ -57,16 +94,20 @@ def main() -> None:
         report = deliver_pending(db, sink, settings=AlertSettings())
         total = time.perf_counter() - t0
         posts = server.count("chat.postMessage")
-        print(f"alerts={args.alerts} sent={len(report.sent)} replies={len(report.replies)} "
-              f"chat.postMessage={posts} chat.update={server.count('chat.update')} total={total:.2f}s "
-              f"-> {(len(report.sent) + len(report.replies)) / total:.0f} messages/s")
+        print(
+            f"alerts={args.alerts} sent={len(report.sent)} replies={len(report.replies)} "
+            f"chat.postMessage={posts} chat.update={server.count('chat.update')} total={total:.2f}s "
+            f"-> {(len(report.sent) + len(report.replies)) / total:.0f} messages/s"
+        )
         db.execute("update alerts set status = 'sending', claimed_at = ?", [time.time()])
         t0 = time.perf_counter()
         again = deliver_pending(db, sink, settings=AlertSettings())
         dt = time.perf_counter() - t0
-        print(f"crash recovery: {len(again.recovered)} alerts found in history, "
-              f"{server.count('chat.postMessage') - posts} re-posted, {dt:.2f}s "
-              f"({len(again.recovered) / dt:.0f} alerts/s)")
+        print(
+            f"crash recovery: {len(again.recovered)} alerts found in history, "
+            f"{server.count('chat.postMessage') - posts} re-posted, {dt:.2f}s "
+            f"({len(again.recovered) / dt:.0f} alerts/s)"
+        )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,10 @@ def main() -> None:
                 again = run_crawl(cfg, db)
                 t2 = time.perf_counter()
                 n = full.totals()["fetched"]
-                print(f"round {r + 1}: full crawl {t1 - t0:.2f}s ({n} documents, {n / (t1 - t0):.2f} docs/s incl. "
-                      f"child start + spaCy load), re-crawl {t2 - t1:.2f}s (fetched {again.totals()['fetched']})")
+                print(
+                    f"round {r + 1}: full crawl {t1 - t0:.2f}s ({n} documents, {n / (t1 - t0):.2f} docs/s incl. "
+                    f"child start + spaCy load), re-crawl {t2 - t1:.2f}s (fetched {again.totals()['fetched']})"
+                )
     finally:
         for s in sites.values():
             s.stop()

@@ -33,30 +33,68 @@ def main() -> int:
     pipeline = Pipeline.from_config(args.config)
     summary, scores = evaluate(pipeline, args.dir)
     elapsed = time.perf_counter() - t0
-    misses = [{"page": s.name, "entity": m.entity, "entity_type": m.entity_type, "tie": m.tie, "reason": m.reason,
-               "context": s.miss_context.get(i, "")} for s in scores for i, m in enumerate(s.misses)]
-    alarms = [{"page": s.name, "entity": f.entity, "entity_type": f.entity_type, "tie": f.tie, "reason": f.reason,
-               "via": f.via, "evidence": f.evidence, "trigger": f.explain.get("trigger")}
-              for s in scores for f in s.false_alarms]
+    misses = [
+        {
+            "page": s.name,
+            "entity": m.entity,
+            "entity_type": m.entity_type,
+            "tie": m.tie,
+            "reason": m.reason,
+            "context": s.miss_context.get(i, ""),
+        }
+        for s in scores
+        for i, m in enumerate(s.misses)
+    ]
+    alarms = [
+        {
+            "page": s.name,
+            "entity": f.entity,
+            "entity_type": f.entity_type,
+            "tie": f.tie,
+            "reason": f.reason,
+            "via": f.via,
+            "evidence": f.evidence,
+            "trigger": f.explain.get("trigger"),
+        }
+        for s in scores
+        for f in s.false_alarms
+    ]
     if args.json:
-        print(json.dumps({"pages": len(scores), "expected": sum(len(s.matched) + len(s.misses) for s in scores),
-                          "scores": summary, "misses": misses, "false_alarms": alarms,
-                          "seconds": round(elapsed, 1)}, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "pages": len(scores),
+                    "expected": sum(len(s.matched) + len(s.misses) for s in scores),
+                    "scores": summary,
+                    "misses": misses,
+                    "false_alarms": alarms,
+                    "seconds": round(elapsed, 1),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return 0
-    print(f"{len(scores)} pages, {sum(len(s.matched) + len(s.misses) for s in scores)} expected findings "
-          f"({elapsed:.1f}s incl. model load)\n")
+    print(
+        f"{len(scores)} pages, {sum(len(s.matched) + len(s.misses) for s in scores)} expected findings "
+        f"({elapsed:.1f}s incl. model load)\n"
+    )
     print(f"{'tie':<10} {'P':>6} {'R':>6} {'F1':>6} {'tp':>4} {'fp':>4} {'fn':>4}")
     for tie, m in summary.items():
-        print(f"{tie:<10} {m['precision']:>6.3f} {m['recall']:>6.3f} {m['f1']:>6.3f} "
-              f"{m['tp']:>4} {m['fp']:>4} {m['fn']:>4}")
+        print(
+            f"{tie:<10} {m['precision']:>6.3f} {m['recall']:>6.3f} {m['f1']:>6.3f} "
+            f"{m['tp']:>4} {m['fp']:>4} {m['fn']:>4}"
+        )
     print(f"\nMISSES ({len(misses)})")
     for m in misses:
         print(f"- [{m['page']}] {m['entity']} ({m['entity_type']}) {m['tie']} / {m['reason']}\n    > {m['context']}")
     print(f"\nFALSE ALARMS ({len(alarms)})")
     for a in alarms:
         via = f" via {a['via']}" if a["via"] else ""
-        print(f"- [{a['page']}] {a['entity']} ({a['entity_type']}) {a['tie']} / {a['reason']}{via} "
-              f"[trigger {a['trigger']}]\n    > {a['evidence']}")
+        print(
+            f"- [{a['page']}] {a['entity']} ({a['entity_type']}) {a['tie']} / {a['reason']}{via} "
+            f"[trigger {a['trigger']}]\n    > {a['evidence']}"
+        )
     return 0
 
 

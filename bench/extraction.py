@@ -28,7 +28,7 @@ TOKEN = re.compile(r"\w+", re.UNICODE)
 
 def shingles(text: str, n: int = 4) -> Counter:
     toks = TOKEN.findall(text)
-    return Counter(tuple(toks[i:i + n]) for i in range(max(0, len(toks) - n + 1)))
+    return Counter(tuple(toks[i : i + n]) for i in range(max(0, len(toks) - n + 1)))
 
 
 def score(pred: str, true: str) -> tuple[float | None, float | None]:

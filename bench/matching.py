@@ -27,12 +27,59 @@ import time
 
 import psutil
 
-SYL = ["ka", "lo", "mi", "ra", "zen", "tor", "vel", "shi", "dan", "qua", "bri", "sto", "nek", "ul", "par", "gri",
-       "fen", "hox", "jil", "wem", "yat", "cro", "dru", "plin", "sav", "tem", "vor", "xan", "zul", "mor", "bel",
-       "cas", "dor", "eth", "fal", "gan", "hul", "ix", "jor", "kel", "lum", "nar", "ost", "pim", "rud", "sel"]
+SYL = [
+    "ka",
+    "lo",
+    "mi",
+    "ra",
+    "zen",
+    "tor",
+    "vel",
+    "shi",
+    "dan",
+    "qua",
+    "bri",
+    "sto",
+    "nek",
+    "ul",
+    "par",
+    "gri",
+    "fen",
+    "hox",
+    "jil",
+    "wem",
+    "yat",
+    "cro",
+    "dru",
+    "plin",
+    "sav",
+    "tem",
+    "vor",
+    "xan",
+    "zul",
+    "mor",
+    "bel",
+    "cas",
+    "dor",
+    "eth",
+    "fal",
+    "gan",
+    "hul",
+    "ix",
+    "jor",
+    "kel",
+    "lum",
+    "nar",
+    "ost",
+    "pim",
+    "rud",
+    "sel",
+]
 SUFFIX = ["Ltd", "Co., Ltd.", "Inc.", "Corporation", "GmbH", "LLC", "S.A.", "Group Holdings", "有限公司", ""]
-FILLER = ("The ministry said on Tuesday that exports had risen for the third month in a row while analysts "
-          "expected further growth in the second half of the year despite weaker demand ").split()
+FILLER = (
+    "The ministry said on Tuesday that exports had risen for the third month in a row while analysts "
+    "expected further growth in the second half of the year despite weaker demand "
+).split()
 
 
 def word(rng: random.Random) -> str:
@@ -47,12 +94,28 @@ def make_entities(n_aliases: int, seed: int = 7) -> list:
     for i in range(n_aliases // 2):
         if i % 4 == 0:
             first, last = word(rng), word(rng)
-            out.append(WatchEntity(id=f"p{i}", name=f"{last.upper()}, {first}", type="person", list_name="bench",
-                                   aliases=[f"{first} {last}"], reason="SYNTH"))
+            out.append(
+                WatchEntity(
+                    id=f"p{i}",
+                    name=f"{last.upper()}, {first}",
+                    type="person",
+                    list_name="bench",
+                    aliases=[f"{first} {last}"],
+                    reason="SYNTH",
+                )
+            )
         else:
             core = " ".join(word(rng) for _ in range(rng.choice((1, 2, 2, 3))))
-            out.append(WatchEntity(id=f"c{i}", name=f"{core} {rng.choice(SUFFIX)}".strip(), type="company",
-                                   list_name="bench", aliases=[f"{core} {word(rng)}"], reason="SYNTH"))
+            out.append(
+                WatchEntity(
+                    id=f"c{i}",
+                    name=f"{core} {rng.choice(SUFFIX)}".strip(),
+                    type="company",
+                    list_name="bench",
+                    aliases=[f"{core} {word(rng)}"],
+                    reason="SYNTH",
+                )
+            )
     return out
 
 
@@ -102,10 +165,22 @@ def run_size(n: int, q: mp.Queue) -> None:
     t1 = time.perf_counter()
     hits = index.gazetteer(text)
     gdt = time.perf_counter() - t1
-    q.put({"aliases": len(index), "entities": len(ents), "build_s": build, "rss_mib": (rss1 - rss0) / 2**20,
-           "peak_rss_mib": peak / 2**20, "match_per_s": len(qs) / dt, "us_per_match": dt / len(qs) * 1e6,
-           "matched": found, "queries": len(qs), "gaz_hits": len(hits), "gaz_per_s": len(hits) / gdt,
-           "us_per_gaz_hit": gdt / max(1, len(hits)) * 1e6})
+    q.put(
+        {
+            "aliases": len(index),
+            "entities": len(ents),
+            "build_s": build,
+            "rss_mib": (rss1 - rss0) / 2**20,
+            "peak_rss_mib": peak / 2**20,
+            "match_per_s": len(qs) / dt,
+            "us_per_match": dt / len(qs) * 1e6,
+            "matched": found,
+            "queries": len(qs),
+            "gaz_hits": len(hits),
+            "gaz_per_s": len(hits) / gdt,
+            "us_per_gaz_hit": gdt / max(1, len(hits)) * 1e6,
+        }
+    )
 
 
 def main() -> None:
@@ -113,8 +188,10 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
     args = ap.parse_args()
     ctx = mp.get_context("spawn")
-    print(f"{'aliases':>9} {'build s':>8} {'index MiB':>9} {'peak MiB':>9} {'match/s':>9} {'us/match':>9} "
-          f"{'listed':>7} {'gaz hit/s':>10} {'us/hit':>7}")
+    print(
+        f"{'aliases':>9} {'build s':>8} {'index MiB':>9} {'peak MiB':>9} {'match/s':>9} {'us/match':>9} "
+        f"{'listed':>7} {'gaz hit/s':>10} {'us/hit':>7}"
+    )
     first = None
     for n in args.sizes:
         q = ctx.Queue()
@@ -123,11 +200,16 @@ def main() -> None:
         r = q.get()
         p.join()
         first = first or r
-        print(f"{r['aliases']:>9} {r['build_s']:>8.1f} {r['rss_mib']:>9.0f} {r['peak_rss_mib']:>9.0f} "
-              f"{r['match_per_s']:>9.0f} {r['us_per_match']:>9.1f} {r['matched']:>4}/{r['queries']} "
-              f"{r['gaz_per_s']:>10.0f} {r['us_per_gaz_hit']:>7.1f}", flush=True)
-    print(f"per-mention cost, largest vs smallest: match x{r['us_per_match'] / first['us_per_match']:.2f}, "
-          f"gazetteer x{r['us_per_gaz_hit'] / first['us_per_gaz_hit']:.2f} (goal: within 2x)")
+        print(
+            f"{r['aliases']:>9} {r['build_s']:>8.1f} {r['rss_mib']:>9.0f} {r['peak_rss_mib']:>9.0f} "
+            f"{r['match_per_s']:>9.0f} {r['us_per_match']:>9.1f} {r['matched']:>4}/{r['queries']} "
+            f"{r['gaz_per_s']:>10.0f} {r['us_per_gaz_hit']:>7.1f}",
+            flush=True,
+        )
+    print(
+        f"per-mention cost, largest vs smallest: match x{r['us_per_match'] / first['us_per_match']:.2f}, "
+        f"gazetteer x{r['us_per_gaz_hit'] / first['us_per_gaz_hit']:.2f} (goal: within 2x)"
+    )
 
 
 if __name__ == "__main__":

@@ -13,20 +13,66 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 COMPANIES = [
-    "Xiaomi", "Huawei", "DJI", "SMIC", "Hikvision", "Dahua", "ZTE", "Tencent", "CATL", "Hesai",
-    "Luokung", "Lenovo", "Oppo", "Vivo", "BYD", "Alibaba", "Baidu", "Apple", "Samsung", "Qualcomm",
-    "Nvidia", "Intel", "Micron", "Sony", "Ericsson", "Nokia", "Siemens", "Foxconn", "TSMC", "Arm",
+    "Xiaomi",
+    "Huawei",
+    "DJI",
+    "SMIC",
+    "Hikvision",
+    "Dahua",
+    "ZTE",
+    "Tencent",
+    "CATL",
+    "Hesai",
+    "Luokung",
+    "Lenovo",
+    "Oppo",
+    "Vivo",
+    "BYD",
+    "Alibaba",
+    "Baidu",
+    "Apple",
+    "Samsung",
+    "Qualcomm",
+    "Nvidia",
+    "Intel",
+    "Micron",
+    "Sony",
+    "Ericsson",
+    "Nokia",
+    "Siemens",
+    "Foxconn",
+    "TSMC",
+    "Arm",
 ]
 PEOPLE = [
-    "Lei Jun", "Ren Zhengfei", "Frank Wang", "Pony Ma", "Robin Zeng", "Tim Cook", "Jensen Huang",
-    "Lisa Su", "Pat Gelsinger", "Cristiano Amon", "Sanjay Mehrotra", "Wang Chuanfu", "Eddie Wu",
+    "Lei Jun",
+    "Ren Zhengfei",
+    "Frank Wang",
+    "Pony Ma",
+    "Robin Zeng",
+    "Tim Cook",
+    "Jensen Huang",
+    "Lisa Su",
+    "Pat Gelsinger",
+    "Cristiano Amon",
+    "Sanjay Mehrotra",
+    "Wang Chuanfu",
+    "Eddie Wu",
 ]
 ROLES = ["chief executive", "CEO", "founder", "chairman", "president"]
 LISTS = ["the Entity List", "the Chinese Military Companies List", "the OFAC SDN List", "the FCC Covered List"]
 AWARDS = ["the National May Day Labour Medal", "the Outstanding Builder of Socialism award", "the Asia Business Prize"]
 TOPICS = [
-    "smartphone shipments", "chip supply", "electric vehicles", "cloud revenue", "battery prices",
-    "data-centre demand", "lidar sensors", "drone exports", "5G equipment", "memory prices",
+    "smartphone shipments",
+    "chip supply",
+    "electric vehicles",
+    "cloud revenue",
+    "battery prices",
+    "data-centre demand",
+    "lidar sensors",
+    "drone exports",
+    "5G equipment",
+    "memory prices",
 ]
 FILLER = [
     "{c} said its {t} rose in the quarter, helped by demand in Southeast Asia and Europe.",
@@ -79,8 +125,15 @@ class GenPage:
 
 def _sentence(rng: random.Random, template: str) -> str:
     c, c2 = rng.sample(COMPANIES, 2)
-    return template.format(c=c, c2=c2, p=rng.choice(PEOPLE), r=rng.choice(ROLES), t=rng.choice(TOPICS),
-                           l=rng.choice(LISTS), a=rng.choice(AWARDS))
+    return template.format(
+        c=c,
+        c2=c2,
+        p=rng.choice(PEOPLE),
+        r=rng.choice(ROLES),
+        t=rng.choice(TOPICS),
+        l=rng.choice(LISTS),
+        a=rng.choice(AWARDS),
+    )
 
 
 def make_page(i: int, rng: random.Random, words: int = 600) -> GenPage:
@@ -98,8 +151,10 @@ def make_page(i: int, rng: random.Random, words: int = 600) -> GenPage:
         paras.append(para)
         count += len(para.split())
     published = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(minutes=17 * i)
-    links = "".join(f'<li><a href="/news/{rng.randint(0, 10_000)}.html">{html.escape(_sentence(rng, FILLER[3]))}'
-                    "</a></li>" for _ in range(5))
+    links = "".join(
+        f'<li><a href="/news/{rng.randint(0, 10_000)}.html">{html.escape(_sentence(rng, FILLER[3]))}</a></li>'
+        for _ in range(5)
+    )
     body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paras)
     doc = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(title)} | TechWire Daily</title>
@@ -125,13 +180,16 @@ def rss(pages: list[GenPage], base: str) -> str:
     """An RSS 2.0 feed listing ``pages``."""
     items = "".join(
         f"<item><title>{html.escape(p.title)}</title><link>{base}{p.path}</link>"
-        f"<pubDate>{p.published:%a, %d %b %Y %H:%M:%S +0000}</pubDate></item>" for p in pages)
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>TechWire Daily</title>'
-            f"<link>{base}/</link><description>bench</description>{items}</channel></rss>")
+        f"<pubDate>{p.published:%a, %d %b %Y %H:%M:%S +0000}</pubDate></item>"
+        for p in pages
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>TechWire Daily</title>'
+        f"<link>{base}/</link><description>bench</description>{items}</channel></rss>"
+    )
 
 
 def sitemap(pages: list[GenPage], base: str) -> str:
     """A sitemap listing ``pages`` with lastmod."""
-    urls = "".join(f"<url><loc>{base}{p.path}</loc><lastmod>{p.published.isoformat()}</lastmod></url>"
-                   for p in pages)
+    urls = "".join(f"<url><loc>{base}{p.path}</loc><lastmod>{p.published.isoformat()}</lastmod></url>" for p in pages)
     return f'<?xml version="1.0" encoding="utf-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'

@@ -61,12 +61,18 @@ def main() -> None:
             lat = sorted(v[0] for v in done.values())
             states = [v[1] for v in done.values()]
             print(f"service ready (spaCy loaded) in {ready:.1f}s; RSS {rss:.0f} MiB")
-            print(f"POST /ingest accept latency: median {statistics.median(accept) * 1000:.1f} ms, "
-                  f"max {max(accept) * 1000:.1f} ms")
-            print(f"{args.n} pages queued at once: all finished in {wall:.1f}s ({args.n / wall:.1f} pages/s), "
-                  f"done={states.count('done')} failed={states.count('failed')}")
-            print(f"end-to-end latency (queue wait included): p50 {lat[len(lat) // 2]:.2f}s, "
-                  f"p95 {lat[int(len(lat) * 0.95) - 1]:.2f}s; first page {min(lat):.2f}s")
+            print(
+                f"POST /ingest accept latency: median {statistics.median(accept) * 1000:.1f} ms, "
+                f"max {max(accept) * 1000:.1f} ms"
+            )
+            print(
+                f"{args.n} pages queued at once: all finished in {wall:.1f}s ({args.n / wall:.1f} pages/s), "
+                f"done={states.count('done')} failed={states.count('failed')}"
+            )
+            print(
+                f"end-to-end latency (queue wait included): p50 {lat[len(lat) // 2]:.2f}s, "
+                f"p95 {lat[int(len(lat) * 0.95) - 1]:.2f}s; first page {min(lat):.2f}s"
+            )
             print(f"SSRF refusal (metadata address) round trip: {refuse * 1000:.1f} ms")
         finally:
             svc.stop()

@@ -83,10 +83,19 @@ def write_config(tmp: Path, base: str, pages: int, workers: int | None) -> Path:
     for f in (ROOT / "config").glob("*.yaml"):
         if f.name != "sources.yaml":
             shutil.copy(f, cfg / f.name)
-    crawl = {"download_delay": 0, "autothrottle": False, "concurrency_per_domain": 16, "retry_times": 1,
-             "timeout_seconds": 30, "max_articles_per_source": pages + 10, "workers": workers}
-    sources = [{"name": "bench-feed", "kind": "feed", "base_url": base, "feeds": ["/feed.xml"]},
-               {"name": "bench-sitemap", "kind": "sitemap", "base_url": base, "sitemaps": ["/sitemap.xml"]}]
+    crawl = {
+        "download_delay": 0,
+        "autothrottle": False,
+        "concurrency_per_domain": 16,
+        "retry_times": 1,
+        "timeout_seconds": 30,
+        "max_articles_per_source": pages + 10,
+        "workers": workers,
+    }
+    sources = [
+        {"name": "bench-feed", "kind": "feed", "base_url": base, "feeds": ["/feed.xml"]},
+        {"name": "bench-sitemap", "kind": "sitemap", "base_url": base, "sitemaps": ["/sitemap.xml"]},
+    ]
     (cfg / "sources.yaml").write_text(yaml.safe_dump({"crawl": crawl, "sources": sources}))
     return cfg
 
@@ -128,8 +137,10 @@ def main() -> None:
         stored = totals["new"] + totals["updated"]
         stats = run.stats
         rate = stored / wall
-        print(f"end-to-end: {stored} pages stored ({totals['failed']} failed, {totals['alerts']} alerts) in "
-              f"{wall:.1f}s = {rate:.2f} pages/s; status {run.status}; workers {stats.get('workers')}")
+        print(
+            f"end-to-end: {stored} pages stored ({totals['failed']} failed, {totals['alerts']} alerts) in "
+            f"{wall:.1f}s = {rate:.2f} pages/s; status {run.status}; workers {stats.get('workers')}"
+        )
         print("  stage seconds (summed over processes; per page):")
         for stage, sec in sorted(stats.get("stage_seconds", {}).items(), key=lambda kv: -kv[1]):
             print(f"    {stage:9s} {sec:8.1f}s  {1000 * sec / max(1, stats.get('pages', 1)):7.1f} ms/page")

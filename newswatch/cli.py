@@ -69,8 +69,9 @@ class App:
         + imported in the database)."""
         from .alerts.rules import verify_rule_lists
 
-        return verify_rule_lists(self.config_dir, self.settings, db_path(self._db_opt, self.settings.database),
-                                 rules_path)
+        return verify_rule_lists(
+            self.config_dir, self.settings, db_path(self._db_opt, self.settings.database), rules_path
+        )
 
     def sink(self, *, dry_run: bool = False):  # noqa: ANN201
         from .alerts.sinks import sink_from_settings
@@ -103,8 +104,13 @@ class Group(click.Group):
 
 @click.group(cls=Group)
 @click.option("--db", "db", envvar="NEWSWATCH_DB", help="SQLite file (default from settings: newswatch.db).")
-@click.option("--config", "config", envvar="NEWSWATCH_CONFIG", type=click.Path(file_okay=False),
-              help="Config directory (default ./config, else the bundled one).")
+@click.option(
+    "--config",
+    "config",
+    envvar="NEWSWATCH_CONFIG",
+    type=click.Path(file_okay=False),
+    help="Config directory (default ./config, else the bundled one).",
+)
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.version_option(package_name="newswatch")
 @click.pass_context
@@ -126,15 +132,17 @@ def _report_delivery(report: DeliveryReport) -> None:
 
 @cli.command()
 @click.argument("url", required=False)
-@click.option("--html", "html_file", type=click.Path(dir_okay=False),
-              help="Read the page from FILE instead of fetching.")
+@click.option(
+    "--html", "html_file", type=click.Path(dir_okay=False), help="Read the page from FILE instead of fetching."
+)
 @click.option("--url", "page_url", help="The URL the --html page was fetched from.")
 @click.option("--dry-run", is_flag=True, help="Analyse and print; store nothing, send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (article, entities, findings, alerts).")
 @click.option("--force", is_flag=True, help="Reprocess even if the stored content is unchanged.")
 @pass_app
-def ingest(app: App, url: str | None, html_file: str | None, page_url: str | None, dry_run: bool,
-           as_json: bool, force: bool) -> None:
+def ingest(
+    app: App, url: str | None, html_file: str | None, page_url: str | None, dry_run: bool, as_json: bool, force: bool
+) -> None:
     """Run one page (URL, or --html FILE --url URL) through the pipeline and deliver its alerts."""
     from .alerts.outbox import deliver_pending
     from .nlp.extract import looks_like_html
@@ -190,8 +198,9 @@ def alerts() -> None:
 
 
 @alerts.command("ls")
-@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed", "silenced"]),
-              help="Only this status.")
+@click.option(
+    "--status", type=click.Choice(["pending", "sending", "sent", "failed", "silenced"]), help="Only this status."
+)
 @pass_app
 def alerts_ls(app: App, status: str | None) -> None:
     """List alerts as JSON lines."""
@@ -210,17 +219,34 @@ def alerts_deliver(app: App, now: bool) -> None:
 
     report = deliver_pending(app.db, app.sink(), settings=app.settings.alerts, ignore_backoff=now)
     _report_delivery(report)
-    click.echo(json.dumps({"sent": len(report.sent) + len(report.recovered), "printed": len(report.printed),
-                           "replies": len(report.replies), "recovered": len(report.recovered),
-                           "deferred": len(report.deferred), "failed": len(report.failed),
-                           "errors": len(report.errors)}))
+    click.echo(
+        json.dumps(
+            {
+                "sent": len(report.sent) + len(report.recovered),
+                "printed": len(report.printed),
+                "replies": len(report.replies),
+                "recovered": len(report.recovered),
+                "deferred": len(report.deferred),
+                "failed": len(report.failed),
+                "errors": len(report.errors),
+            }
+        )
+    )
 
 
 @cli.command()
-@click.option("--pages", type=click.Path(file_okay=False), default=None,
-              help="Folder of demo pages with manifest.json (default: fixtures/pages).")
-@click.option("--sites", type=click.Path(file_okay=False), default=None,
-              help="Fixture web to serve on 127.0.0.1 and crawl (default: fixtures/sites).")
+@click.option(
+    "--pages",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of demo pages with manifest.json (default: fixtures/pages).",
+)
+@click.option(
+    "--sites",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Fixture web to serve on 127.0.0.1 and crawl (default: fixtures/sites).",
+)
 @pass_app
 def demo(app: App, pages: str | None, sites: str | None) -> None:
     """Crawl the bundled fixture web (served on 127.0.0.1), run the bundled founding-case page, and
@@ -229,8 +255,12 @@ def demo(app: App, pages: str | None, sites: str | None) -> None:
     from .crawler.cli import format_run, progress_printer
     from .crawler.demo import crawl_fixture_web
 
-    run = crawl_fixture_web(app.config_dir, db_path(app._db_opt, app.settings.database),
-                            Path(sites) if sites else None, progress=progress_printer)
+    run = crawl_fixture_web(
+        app.config_dir,
+        db_path(app._db_opt, app.settings.database),
+        Path(sites) if sites else None,
+        progress=progress_printer,
+    )
     click.echo(format_run(run))
     folder = Path(pages) if pages else Path(__file__).resolve().parent.parent / "fixtures" / "pages"
     manifest = folder / "manifest.json"
@@ -240,8 +270,13 @@ def demo(app: App, pages: str | None, sites: str | None) -> None:
     pipeline = app.pipeline
     for entry in entries:
         body = (folder / entry["file"]).read_bytes()
-        page = FetchedPage(url=entry["url"], body=body, content_type="text/html", source="demo",
-                           source_kind=entry.get("source_kind", "news"))
+        page = FetchedPage(
+            url=entry["url"],
+            body=body,
+            content_type="text/html",
+            source="demo",
+            source_kind=entry.get("source_kind", "news"),
+        )
         result = pipeline.process(page, app.db)
         _print_result(result)
     report = deliver_pending(app.db, app.sink(), settings=app.settings.alerts)
@@ -300,4 +335,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

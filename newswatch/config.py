@@ -56,15 +56,15 @@ class AlertSettings(Strict):
     """Delivery of alerts (issue 5). Durations are like ``90s``, ``15m``, ``2h``, ``30d``."""
 
     sink: Literal["auto", "slack", "webhook", "terminal", "jsonl"] = "auto"
-    jsonl_path: str | None = None          # JSON-lines sink file (env NEWSWATCH_ALERTS_JSONL overrides)
+    jsonl_path: str | None = None  # JSON-lines sink file (env NEWSWATCH_ALERTS_JSONL overrides)
     webhook_env: str = "SLACK_WEBHOOK_URL"
     signing_secret_env: str = "SLACK_SIGNING_SECRET"
-    repeat_after: str = "30d"              # a group quiet this long alerts afresh
-    give_up_after: str = "6h"              # an alert failing this long is marked failed
-    retry_backoff: str = "30s"             # first wait between outbox attempts (doubles each time)
-    http_retries: int = Field(default=3, ge=0)        # slack-sdk retry handler counts (429, 5xx, connection)
+    repeat_after: str = "30d"  # a group quiet this long alerts afresh
+    give_up_after: str = "6h"  # an alert failing this long is marked failed
+    retry_backoff: str = "30s"  # first wait between outbox attempts (doubles each time)
+    http_retries: int = Field(default=3, ge=0)  # slack-sdk retry handler counts (429, 5xx, connection)
     false_positive_penalty: float = Field(default=0.25, ge=0, le=1)
-    mute_for: str = "30d"                  # how long "Mute entity" silences
+    mute_for: str = "30d"  # how long "Mute entity" silences
 
     @field_validator("repeat_after", "give_up_after", "retry_backoff", "mute_for")
     @classmethod
@@ -80,10 +80,10 @@ class AlertSettings(Strict):
 class ScheduleSettings(Strict):
     """When the crawl runs by itself (``newswatch run``)."""
 
-    cron: str = "0 6 * * *"         # crontab (5 fields) or 6 fields with seconds first
+    cron: str = "0 6 * * *"  # crontab (5 fields) or 6 fields with seconds first
     timezone: str = "UTC"
     misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
-    jobs_db: str | None = None      # APScheduler job store; default: <database>-jobs.db beside the database
+    jobs_db: str | None = None  # APScheduler job store; default: <database>-jobs.db beside the database
     lock_lease_seconds: float = Field(default=60.0, gt=0)
     crawl_nice: int = Field(default=10, ge=0, le=19)  # CPU niceness of the crawl child: on-demand ingest goes first
 
@@ -95,7 +95,7 @@ class ServiceSettings(Strict):
     port: int = Field(default=8787, ge=0, le=65535)
     token_env: str = "NEWSWATCH_API_TOKEN"
     slack_signing_secret_env: str = "SLACK_SIGNING_SECRET"
-    allow: list[str] = []           # hosts or CIDRs the SSRF guard lets through (test fixture servers)
+    allow: list[str] = []  # hosts or CIDRs the SSRF guard lets through (test fixture servers)
     dedupe_seconds: float = Field(default=600.0, ge=0)
     fetch_total_seconds: float = Field(default=60.0, gt=0)
     max_bytes: int = Field(default=10_000_000, gt=0)
@@ -135,8 +135,12 @@ def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     else:
         path = PACKAGE_CONFIG_DIR
     if not path.is_dir():
-        raise ConfigError(str(path), "directory", "config directory not found",
-                          "pass --config DIR or set NEWSWATCH_CONFIG to a directory with settings.yaml")
+        raise ConfigError(
+            str(path),
+            "directory",
+            "config directory not found",
+            "pass --config DIR or set NEWSWATCH_CONFIG to a directory with settings.yaml",
+        )
     return path
 
 
@@ -147,16 +151,16 @@ def read_yaml(path: Path) -> Any:
     except FileNotFoundError:
         raise ConfigError(str(path), "file", "not found", "create it or fix the path that names it") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), "file", f"cannot be read: {exc}",
-                          "make it a readable UTF-8 text file") from None
+        raise ConfigError(str(path), "file", f"cannot be read: {exc}", "make it a readable UTF-8 text file") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(str(path), place, f"invalid YAML: {problem}",
-                          "check indentation and quoting at that place") from None
+        raise ConfigError(
+            str(path), place, f"invalid YAML: {problem}", "check indentation and quoting at that place"
+        ) from None
 
 
 def validate(model: type[M], data: Any, path: Path, prefix: str = "") -> M:
@@ -203,12 +207,20 @@ def _choices(expected: str) -> str:
 
 
 _EXPECTED = {
-    "int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
-    "float_parsing": "a number", "float_type": "a number", "bool_parsing": "true or false",
-    "bool_type": "true or false", "string_type": "text (quote it if YAML reads it as something else)",
-    "list_type": "a list, e.g. [a, b] or one '- item' per line", "dict_type": "a mapping ('key: value' lines)",
-    "model_type": "a mapping ('key: value' lines)", "model_attributes_type": "a mapping ('key: value' lines)",
-    "date_from_datetime_parsing": "a date like 2025-01-31", "date_parsing": "a date like 2025-01-31",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "text (quote it if YAML reads it as something else)",
+    "list_type": "a list, e.g. [a, b] or one '- item' per line",
+    "dict_type": "a mapping ('key: value' lines)",
+    "model_type": "a mapping ('key: value' lines)",
+    "model_attributes_type": "a mapping ('key: value' lines)",
+    "date_from_datetime_parsing": "a date like 2025-01-31",
+    "date_parsing": "a date like 2025-01-31",
     "date_type": "a date like 2025-01-31",
 }
 
@@ -218,16 +230,19 @@ def explain_error(err: dict[str, Any], errors: list[dict[str, Any]] | None = Non
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "extra_forbidden":
         key = err["loc"][-1]
-        missing = [str(e["loc"][-1]) for e in errors or [] if e["type"] == "missing"
-                   and e["loc"][:-1] == err["loc"][:-1]]
+        missing = [
+            str(e["loc"][-1]) for e in errors or [] if e["type"] == "missing" and e["loc"][:-1] == err["loc"][:-1]
+        ]
         near = difflib.get_close_matches(str(key), missing, n=1)
         return f"unknown key '{key}'", (f"did you mean '{near[0]}'?" if near else "remove it or check its spelling")
     if kind == "missing":
         return f"required key '{err['loc'][-1]}' is missing", f"add '{err['loc'][-1]}:'"
     if kind == "union_tag_invalid":
         field = ctx.get("discriminator", "'kind'").strip("'")
-        return (f"unknown {field} {ctx.get('tag')!r}",
-                f"expected {field}: one of: {_choices(str(ctx.get('expected_tags', '')))}")
+        return (
+            f"unknown {field} {ctx.get('tag')!r}",
+            f"expected {field}: one of: {_choices(str(ctx.get('expected_tags', '')))}",
+        )
     if kind == "union_tag_not_found":
         field = ctx.get("discriminator", "'kind'").strip("'")
         return f"no '{field}' given", f"add '{field}:'"
@@ -236,8 +251,9 @@ def explain_error(err: dict[str, Any], errors: list[dict[str, Any]] | None = Non
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if kind in bounds:
         limit = next(iter(ctx.values()), "")
-        return f"got {value!r}", f"expected a value {bounds[kind]} {limit:g}" if isinstance(limit, float | int) \
-            else f"expected a value {bounds[kind]} {limit}"
+        return f"got {value!r}", f"expected a value {bounds[kind]} {limit:g}" if isinstance(
+            limit, float | int
+        ) else f"expected a value {bounds[kind]} {limit}"
     if kind == "too_short":
         return f"got {value!r}", f"expected at least {ctx.get('min_length')} item(s)"
     if kind == "too_long":
@@ -257,8 +273,12 @@ def load_settings(config_dir: Path) -> Settings:
     path = config_dir / "settings.yaml"
     data = read_yaml(path) if path.exists() else {}
     if data is not None and not isinstance(data, dict):
-        raise ConfigError(str(path), "top level", "expected a mapping of settings",
-                          "write 'key: value' lines as in the bundled config/settings.yaml")
+        raise ConfigError(
+            str(path),
+            "top level",
+            "expected a mapping of settings",
+            "write 'key: value' lines as in the bundled config/settings.yaml",
+        )
     return validate(Settings, data, path)
 
 

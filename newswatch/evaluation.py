@@ -76,15 +76,24 @@ def load_labelled(eval_dir: Path) -> list[LabelledPage]:
             raise NewswatchError(f"{html.name}: no sidecar {side.name} with its expected findings")
         data = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
         try:
-            expected = [Expected(e["entity"], e["entity_type"], e["tie"], e["reason"], e.get("via"))
-                        for e in data.get("findings") or []]
+            expected = [
+                Expected(e["entity"], e["entity_type"], e["tie"], e["reason"], e.get("via"))
+                for e in data.get("findings") or []
+            ]
         except (KeyError, TypeError) as exc:
             raise NewswatchError(f"{side.name}: each finding needs entity, entity_type, tie, reason ({exc})") from None
         for e in expected:
             if e.tie not in TIES or e.entity_type not in ("ORG", "PERSON"):
                 raise NewswatchError(f"{side.name}: bad tie or entity_type in {e}")
-        pages.append(LabelledPage(html.stem, html, data.get("url") or f"https://eval.example/{html.stem}",
-                                  data.get("style", "?"), expected))
+        pages.append(
+            LabelledPage(
+                html.stem,
+                html,
+                data.get("url") or f"https://eval.example/{html.stem}",
+                data.get("style", "?"),
+                expected,
+            )
+        )
     if not pages:
         raise NewswatchError(f"no labelled pages (*.html + *.yaml) in {eval_dir}")
     return pages
@@ -147,24 +156,40 @@ def entities_match(exp: Expected, f: Finding, watchlist: Watchlist | None = None
         if not cand or not enorm:
             continue
         a, b = sorted((enorm.split(), cand.split()), key=len)
-        if b[:len(a)] == a:
+        if b[: len(a)] == a:
             return True
     return False
 
 
-def score_page(name: str, expected: list[Expected], found: list[Finding], watchlist: Watchlist | None = None,
-               lexicon: Lexicon | None = None, style: str = "?") -> PageScore:
+def score_page(
+    name: str,
+    expected: list[Expected],
+    found: list[Finding],
+    watchlist: Watchlist | None = None,
+    lexicon: Lexicon | None = None,
+    style: str = "?",
+) -> PageScore:
     """Match expected findings to found ones one-to-one (found duplicates by entity/tie/reason collapse)."""
     score = PageScore(name, style)
     unique: list[Finding] = []
     for f in sorted(found, key=lambda f: (f.via is not None, -f.confidence)):
-        if not any(f.tie == u.tie and f.entity_key == u.entity_key and reasons_match(f.reason, u.reason, lexicon)
-                   for u in unique):
+        if not any(
+            f.tie == u.tie and f.entity_key == u.entity_key and reasons_match(f.reason, u.reason, lexicon)
+            for u in unique
+        ):
             unique.append(f)
     left = list(unique)
     for exp in expected:
-        hit = next((f for f in left if f.tie == exp.tie and entities_match(exp, f, watchlist)
-                    and reasons_match(exp.reason, f.reason, lexicon)), None)
+        hit = next(
+            (
+                f
+                for f in left
+                if f.tie == exp.tie
+                and entities_match(exp, f, watchlist)
+                and reasons_match(exp.reason, f.reason, lexicon)
+            ),
+            None,
+        )
         if hit is None:
             score.misses.append(exp)
         else:
@@ -185,8 +210,10 @@ def summarize(scores: list[PageScore]) -> dict[str, dict[str, float | int]]:
     """Precision, recall, F1 (and counts) per tie kind and ``overall``."""
     out = {}
     for tie in (*TIES, "overall"):
+
         def keep(t: str, tie: str = tie) -> bool:
             return tie == "overall" or t == tie
+
         tp = sum(1 for s in scores for e, _ in s.matched if keep(e.tie))
         fp = sum(1 for s in scores for f in s.false_alarms if keep(f.tie))
         fn = sum(1 for s in scores for e in s.misses if keep(e.tie))

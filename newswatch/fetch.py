@@ -25,17 +25,26 @@ def check_scheme(url: str) -> None:
         raise FetchError(f"refused {url!r}: only http(s) URLs with a host can be ingested")
 
 
-def fetch_url(url: str, settings: FetchSettings, *, guard: UrlGuard | None = None,
-              source_kind: SourceKind = "on-demand", transport: httpx.BaseTransport | None = None) -> FetchedPage:
+def fetch_url(
+    url: str,
+    settings: FetchSettings,
+    *,
+    guard: UrlGuard | None = None,
+    source_kind: SourceKind = "on-demand",
+    transport: httpx.BaseTransport | None = None,
+) -> FetchedPage:
     """GET ``url`` (following redirects, each checked by ``guard``) and return the page.
 
     Raises :class:`FetchError` with a one-line reason for anything that is not a usable page.
     """
-    headers = {"User-Agent": settings.user_agent,
-               "Accept": "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.5"}
+    headers = {
+        "User-Agent": settings.user_agent,
+        "Accept": "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.5",
+    }
     current = url
-    with httpx.Client(timeout=settings.timeout_seconds, follow_redirects=False, headers=headers,
-                      transport=transport) as client:
+    with httpx.Client(
+        timeout=settings.timeout_seconds, follow_redirects=False, headers=headers, transport=transport
+    ) as client:
         for _hop in range(settings.max_redirects + 1):
             check_scheme(current)
             if guard:
@@ -58,8 +67,14 @@ def fetch_url(url: str, settings: FetchSettings, *, guard: UrlGuard | None = Non
                             raise FetchError(f"{current}: page too large (over {settings.max_bytes} bytes)")
                     if resp.status_code >= 400:
                         raise FetchError(f"{current}: HTTP {resp.status_code}")
-                    return FetchedPage(url=url, final_url=str(resp.url), body=bytes(body), status=resp.status_code,
-                                       content_type=resp.headers.get("content-type", ""), source_kind=source_kind)
+                    return FetchedPage(
+                        url=url,
+                        final_url=str(resp.url),
+                        body=bytes(body),
+                        status=resp.status_code,
+                        content_type=resp.headers.get("content-type", ""),
+                        source_kind=source_kind,
+                    )
             except httpx.TimeoutException:
                 raise FetchError(f"{current}: timed out after {settings.timeout_seconds:g}s") from None
             except httpx.HTTPError as exc:

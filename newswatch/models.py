@@ -67,8 +67,13 @@ class Mention:
     entity_id: str | None = None
 
     def public(self) -> dict[str, Any]:
-        return {"text": self.text, "label": self.label, "start": self.start, "end": self.end,
-                "entity_id": self.entity_id}
+        return {
+            "text": self.text,
+            "label": self.label,
+            "start": self.start,
+            "end": self.end,
+            "entity_id": self.entity_id,
+        }
 
 
 @dataclass
@@ -96,9 +101,15 @@ class Finding:
         return self.entity_id or f"name:{' '.join(self.entity.casefold().split())}"
 
     def public(self) -> dict[str, Any]:
-        return {"entity": self.entity, "entity_type": self.entity_type, "tie": self.tie,
-                "reason": self.reason, "evidence": self.evidence, "via": self.via,
-                "confidence": round(self.confidence, 3)}
+        return {
+            "entity": self.entity,
+            "entity_type": self.entity_type,
+            "tie": self.tie,
+            "reason": self.reason,
+            "evidence": self.evidence,
+            "via": self.via,
+            "confidence": round(self.confidence, 3),
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -90,8 +90,9 @@ def content_hash(article: Article) -> str:
 class Pipeline:
     """Everything loaded once per process: settings, lexicon, spaCy, watchlist, rules."""
 
-    def __init__(self, config_dir: Path, settings: Settings, lexicon: Lexicon, watchlist: Watchlist,
-                 rules: Rules) -> None:
+    def __init__(
+        self, config_dir: Path, settings: Settings, lexicon: Lexicon, watchlist: Watchlist, rules: Rules
+    ) -> None:
         self.config_dir = config_dir
         self.settings = settings
         self.lexicon = lexicon
@@ -126,8 +127,9 @@ class Pipeline:
 
     # -- stages -----------------------------------------------------------------------------
 
-    def analyse(self, article: Article, timings: dict[str, float] | None = None, doc: Any = None
-                ) -> tuple[list[Mention], list[Finding]]:
+    def analyse(
+        self, article: Article, timings: dict[str, float] | None = None, doc: Any = None
+    ) -> tuple[list[Mention], list[Finding]]:
         """NER, tie detection and name resolution for an extracted article (no I/O).
 
         ``doc``: the text already run through ``self.nlp`` (batched by :meth:`prepare_many`).
@@ -159,8 +161,15 @@ class Pipeline:
                 watched = self.watchlist.get(ent.ent_id_) or (found[0].entity if found else None)
                 eid = watched.id if watched else None
             sent = ent.sent
-            m = Mention(text=ent.text, label=ent.label_, start=ent.start_char, end=ent.end_char,
-                        sentence=sent.text.strip(), sentence_index=sent_index.get(sent.start, -1), entity_id=eid)
+            m = Mention(
+                text=ent.text,
+                label=ent.label_,
+                start=ent.start_char,
+                end=ent.end_char,
+                sentence=sent.text.strip(),
+                sentence_index=sent_index.get(sent.start, -1),
+                entity_id=eid,
+            )
             mentions.append(m)
             if eid:
                 matches[id(m)] = found or []
@@ -182,8 +191,9 @@ class Pipeline:
         t["matching"] = t.get("matching", 0.0) + time.perf_counter() - t1 - tie_seconds
         return mentions, findings
 
-    def _gazetteer_mentions(self, doc: Any, mentions: list[Mention], matches: dict[int, list[Match]],
-                            sent_index: dict[int, int]) -> None:
+    def _gazetteer_mentions(
+        self, doc: Any, mentions: list[Mention], matches: dict[int, list[Match]], sent_index: dict[int, int]
+    ) -> None:
         """Listed names the NER missed (or labelled without an entity) become mentions with their id."""
         spans = [SpanInfo(e.start_char, e.end_char, e.label_, ruler=bool(e.ent_id_)) for e in doc.ents]
         for hit in self.watchlist.find_in_text(doc.text, spans):
@@ -200,15 +210,22 @@ class Pipeline:
                 continue
             span = doc.char_span(hit.start, hit.end, alignment_mode="expand")
             sent = span.sent if span is not None else None
-            m = Mention(text=hit.text, label=best.label, start=hit.start, end=hit.end,
-                        sentence=sent.text.strip() if sent is not None else hit.text,
-                        sentence_index=sent_index.get(sent.start, -1) if sent is not None else -1, entity_id=best.id)
+            m = Mention(
+                text=hit.text,
+                label=best.label,
+                start=hit.start,
+                end=hit.end,
+                sentence=sent.text.strip() if sent is not None else hit.text,
+                sentence_index=sent_index.get(sent.start, -1) if sent is not None else -1,
+                entity_id=best.id,
+            )
             mentions.append(m)
             matches[id(m)] = hit.matches
         mentions.sort(key=lambda m: m.start)
 
-    def _list_findings(self, mentions: list[Mention], matches: dict[int, list[Match]],
-                       text_findings: list[Finding]) -> list[Finding]:
+    def _list_findings(
+        self, mentions: list[Mention], matches: dict[int, list[Match]], text_findings: list[Finding]
+    ) -> list[Finding]:
         """A mention resolved to a listed entity (one with a reason, on a list that is not a
         monitored-entities list) is a ``blacklist`` finding from source ``watchlist``: the list's data
         ties it. One per entity per article; none when the text already ties it to the same reason."""
@@ -227,24 +244,56 @@ class Pipeline:
                 done.add(e.id)
                 if (e.id, "blacklist", " ".join(e.reason.casefold().split())) in said:
                     continue
-                out.append(Finding(entity=e.name, entity_type=e.label, tie="blacklist", reason=e.reason,
-                                   evidence=mention.sentence, confidence=min(1.0, m.score), entity_id=e.id,
-                                   source="watchlist", sentence_index=mention.sentence_index,
-                                   explain={"as_written": mention.text, "list": e.list_name, "alias": m.alias,
-                                            "score": round(m.score, 3), "features": m.features,
-                                            "monitored": bool(monitored), "monitored_entities": monitored}))
+                out.append(
+                    Finding(
+                        entity=e.name,
+                        entity_type=e.label,
+                        tie="blacklist",
+                        reason=e.reason,
+                        evidence=mention.sentence,
+                        confidence=min(1.0, m.score),
+                        entity_id=e.id,
+                        source="watchlist",
+                        sentence_index=mention.sentence_index,
+                        explain={
+                            "as_written": mention.text,
+                            "list": e.list_name,
+                            "alias": m.alias,
+                            "score": round(m.score, 3),
+                            "features": m.features,
+                            "monitored": bool(monitored),
+                            "monitored_entities": monitored,
+                        },
+                    )
+                )
         return out
 
-    def decide(self, findings: list[Finding], source_kind: str, penalties: list | None = None,
-               traces: list[list[str]] | None = None) -> list[tuple[Finding, Any]]:
+    def decide(
+        self,
+        findings: list[Finding],
+        source_kind: str,
+        penalties: list | None = None,
+        traces: list[list[str]] | None = None,
+    ) -> list[tuple[Finding, Any]]:
         """Apply the rules to each finding (``penalties``: false-positive feedback, see alerts.feedback)."""
         out = []
         for f in findings:
             entity = self.watchlist.get(f.entity_id) if f.entity_id else None
             trace: list[str] | None = [] if traces is not None else None
-            out.append((f, self.rules.decide(f, watched=f.entity_id is not None, source_kind=source_kind,
-                                             watchlists=[entity.list_name] if entity else [], penalties=penalties,
-                                             trace=trace, monitored=self._monitored(f))))
+            out.append(
+                (
+                    f,
+                    self.rules.decide(
+                        f,
+                        watched=f.entity_id is not None,
+                        source_kind=source_kind,
+                        watchlists=[entity.list_name] if entity else [],
+                        penalties=penalties,
+                        trace=trace,
+                        monitored=self._monitored(f),
+                    ),
+                )
+            )
             if traces is not None:
                 traces.append(trace or [])
         return out
@@ -253,13 +302,15 @@ class Pipeline:
         """Is the finding's entity on a monitored-entities list (itself, or a same-named entry)?"""
         if f.explain.get("monitored") or self.watchlist.is_monitored(f.entity_id):
             return True
-        return any(m.entity.monitored for m in self.watchlist.match(f.explain.get("as_written") or f.entity,
-                                                                     f.entity_type))
+        return any(
+            m.entity.monitored for m in self.watchlist.match(f.explain.get("as_written") or f.entity, f.entity_type)
+        )
 
     # -- the whole way ----------------------------------------------------------------------
 
-    def process(self, page: FetchedPage, db: sqlite_utils.Database, *, dry_run: bool = False,
-                force: bool = False) -> IngestResult:
+    def process(
+        self, page: FetchedPage, db: sqlite_utils.Database, *, dry_run: bool = False, force: bool = False
+    ) -> IngestResult:
         """Run one fetched page through every stage and store the outcome in one transaction.
 
         An unchanged page (same canonical URL, same content hash) is not reprocessed: its stored
@@ -269,13 +320,22 @@ class Pipeline:
         prepared = self.prepare(page, db, force=force or dry_run)
         if dry_run:
             stored = article_by_canonical(db, prepared.article.canonical_url)
-            result = IngestResult(article=prepared.article, mentions=prepared.mentions,
-                                  findings=[f for f, _ in prepared.decided], status="updated" if stored else "new",
-                                  timings=prepared.timings)
+            result = IngestResult(
+                article=prepared.article,
+                mentions=prepared.mentions,
+                findings=[f for f, _ in prepared.decided],
+                status="updated" if stored else "new",
+                timings=prepared.timings,
+            )
             for dr in prepared.drafts:
                 prior = alert_by_key(db, dr.key)
-                result.alerts.append({"key": dr.key, "status": f"dry-run ({prior['status']} already)" if prior
-                                      else "dry-run (would be new)", "text": dr.text})
+                result.alerts.append(
+                    {
+                        "key": dr.key,
+                        "status": f"dry-run ({prior['status']} already)" if prior else "dry-run (would be new)",
+                        "text": dr.text,
+                    }
+                )
             return result
         return commit(db, prepared, self.settings.alerts)
 
@@ -284,8 +344,9 @@ class Pipeline:
         article's hash, false-positive feedback) but writes nothing. Safe in a worker process."""
         return self.prepare_many([page], db, force=force)[0]
 
-    def prepare_many(self, pages: list[FetchedPage], db: sqlite_utils.Database, *,
-                     force: bool = False) -> list[Prepared]:
+    def prepare_many(
+        self, pages: list[FetchedPage], db: sqlite_utils.Database, *, force: bool = False
+    ) -> list[Prepared]:
         """:meth:`prepare` for a batch: the texts go through spaCy together (``nlp.pipe``), which is
         cheaper per page than one call each. Same results as one by one, in the same order."""
         self.sync_watchlists(db)
@@ -316,9 +377,11 @@ class Pipeline:
             prepared.mentions, findings = self.analyse(prepared.article, prepared.timings, doc=by_id.get(id(prepared)))
             t1 = time.perf_counter()
             prepared.decided = self.decide(findings, prepared.page.source_kind, penalties=penalties)
-            prepared.drafts = [AlertDraft(key=alert_key(f), finding=f, decision=d,
-                                          text=alert_text(f.entity, f.tie, f.reason))
-                               for f, d in prepared.decided if d.action == "alert"]
+            prepared.drafts = [
+                AlertDraft(key=alert_key(f), finding=f, decision=d, text=alert_text(f.entity, f.tie, f.reason))
+                for f, d in prepared.decided
+                if d.action == "alert"
+            ]
             prepared.timings["rules"] = time.perf_counter() - t1
         return out
 
@@ -340,24 +403,44 @@ def commit(db: sqlite_utils.Database, prepared: Prepared, alert_settings: Any) -
             if existing and existing["content_hash"] == prepared.content_hash and not prepared.force:
                 result = load_result(db, existing["id"], status="unchanged")
             else:
-                result = IngestResult(article=prepared.article, mentions=prepared.mentions,
-                                      findings=[f for f, _ in prepared.decided],
-                                      status="updated" if existing else "new")
+                result = IngestResult(
+                    article=prepared.article,
+                    mentions=prepared.mentions,
+                    findings=[f for f, _ in prepared.decided],
+                    status="updated" if existing else "new",
+                )
                 result.article_id = _store(db, prepared, existing, result, alert_settings)
     result.timings = {**prepared.timings, "store": time.perf_counter() - t0}
     return result
 
 
-def _store(db: sqlite_utils.Database, prepared: Prepared, existing: dict[str, Any] | None, result: IngestResult,
-           alert_settings: Any) -> int:
+def _store(
+    db: sqlite_utils.Database,
+    prepared: Prepared,
+    existing: dict[str, Any] | None,
+    result: IngestResult,
+    alert_settings: Any,
+) -> int:
     """The writes of :func:`commit` (the caller holds the transaction)."""
     page, article, chash = prepared.page, prepared.article, prepared.content_hash
     mentions, decided, drafts = prepared.mentions, prepared.decided, prepared.drafts
-    row = {"url": page.url, "canonical_url": article.canonical_url, "source": page.source,
-           "source_kind": page.source_kind, "fetched_at": page.fetched_at, "http_status": page.status,
-           "content_type": page.content_type, "content_hash": chash, "title": article.title,
-           "published": article.published, "author": article.author, "language": article.language,
-           "text": article.text, "error": article.error, "processed_at": utcnow()}
+    row = {
+        "url": page.url,
+        "canonical_url": article.canonical_url,
+        "source": page.source,
+        "source_kind": page.source_kind,
+        "fetched_at": page.fetched_at,
+        "http_status": page.status,
+        "content_type": page.content_type,
+        "content_hash": chash,
+        "title": article.title,
+        "published": article.published,
+        "author": article.author,
+        "language": article.language,
+        "text": article.text,
+        "error": article.error,
+        "processed_at": utcnow(),
+    }
     if existing:
         article_id = existing["id"]
         db["articles"].update(article_id, row)
@@ -366,25 +449,59 @@ def _store(db: sqlite_utils.Database, prepared: Prepared, existing: dict[str, An
     else:
         article_id = db["articles"].insert(row).last_pk
     if mentions:
-        db["mentions"].insert_all({"article_id": article_id, "text": m.text, "label": m.label, "start": m.start,
-                                   "end": m.end, "entity_id": m.entity_id, "sentence": m.sentence}
-                                  for m in mentions)
+        db["mentions"].insert_all(
+            {
+                "article_id": article_id,
+                "text": m.text,
+                "label": m.label,
+                "start": m.start,
+                "end": m.end,
+                "entity_id": m.entity_id,
+                "sentence": m.sentence,
+            }
+            for m in mentions
+        )
     draft_by_finding = {id(d.finding): d for d in drafts}
     now = utcnow()
     for f, d in decided:
         draft = draft_by_finding.get(id(f))
-        finding_id = db["findings"].insert({
-            "article_id": article_id, "entity": f.entity, "entity_id": f.entity_id,
-            "entity_type": f.entity_type, "tie": f.tie, "reason": f.reason, "evidence": f.evidence,
-            "via": f.via, "confidence": f.confidence, "source": f.source, "explain": dumps(f.explain),
-            "alert_key": draft.key if draft else None, "rule": d.rule, "decision": d.action,
-            "created_at": now}).last_pk
+        finding_id = (
+            db["findings"]
+            .insert(
+                {
+                    "article_id": article_id,
+                    "entity": f.entity,
+                    "entity_id": f.entity_id,
+                    "entity_type": f.entity_type,
+                    "tie": f.tie,
+                    "reason": f.reason,
+                    "evidence": f.evidence,
+                    "via": f.via,
+                    "confidence": f.confidence,
+                    "source": f.source,
+                    "explain": dumps(f.explain),
+                    "alert_key": draft.key if draft else None,
+                    "rule": d.rule,
+                    "decision": d.action,
+                    "created_at": now,
+                }
+            )
+            .last_pk
+        )
         if not draft:
             continue
         # issue 5: grouping, repeat interval and silences (newswatch/alerts/groups.py)
-        key, what = record_alert(db, group=draft.key, finding=f, finding_id=finding_id, decision=d,
-                                 article_id=article_id, article={**row, "url": page.final_url or page.url},
-                                 text=draft.text, settings=alert_settings)
+        key, what = record_alert(
+            db,
+            group=draft.key,
+            finding=f,
+            finding_id=finding_id,
+            decision=d,
+            article_id=article_id,
+            article={**row, "url": page.final_url or page.url},
+            text=draft.text,
+            settings=alert_settings,
+        )
         if key != draft.key:
             db["findings"].update(finding_id, {"alert_key": key})
         if what in ("new", "source-added"):
@@ -396,21 +513,60 @@ def _store(db: sqlite_utils.Database, prepared: Prepared, existing: dict[str, An
 def load_result(db: sqlite_utils.Database, article_id: int, status: str) -> IngestResult:
     """Rebuild an :class:`IngestResult` from what is stored for an article."""
     a = db["articles"].get(article_id)
-    article = Article(url=a["url"], canonical_url=a["canonical_url"], text=a["text"] or "", title=a["title"],
-                      published=a["published"], author=a["author"], language=a["language"], error=a["error"])
-    mentions = [Mention(text=m["text"], label=m["label"], start=m["start"], end=m["end"], sentence=m["sentence"],
-                        sentence_index=-1, entity_id=m["entity_id"])
-                for m in db["mentions"].rows_where("article_id = ?", [article_id], order_by="id")]
-    findings = [Finding(entity=f["entity"], entity_type=f["entity_type"], tie=f["tie"], reason=f["reason"],
-                        evidence=f["evidence"], via=f["via"], confidence=f["confidence"],
-                        entity_id=f["entity_id"], source=f["source"], explain=json.loads(f["explain"] or "{}"))
-                for f in db["findings"].rows_where("article_id = ?", [article_id], order_by="id")]
-    return IngestResult(article=article, mentions=mentions, findings=findings,
-                        alerts=alerts_for_article(db, article_id), article_id=article_id, status=status)
+    article = Article(
+        url=a["url"],
+        canonical_url=a["canonical_url"],
+        text=a["text"] or "",
+        title=a["title"],
+        published=a["published"],
+        author=a["author"],
+        language=a["language"],
+        error=a["error"],
+    )
+    mentions = [
+        Mention(
+            text=m["text"],
+            label=m["label"],
+            start=m["start"],
+            end=m["end"],
+            sentence=m["sentence"],
+            sentence_index=-1,
+            entity_id=m["entity_id"],
+        )
+        for m in db["mentions"].rows_where("article_id = ?", [article_id], order_by="id")
+    ]
+    findings = [
+        Finding(
+            entity=f["entity"],
+            entity_type=f["entity_type"],
+            tie=f["tie"],
+            reason=f["reason"],
+            evidence=f["evidence"],
+            via=f["via"],
+            confidence=f["confidence"],
+            entity_id=f["entity_id"],
+            source=f["source"],
+            explain=json.loads(f["explain"] or "{}"),
+        )
+        for f in db["findings"].rows_where("article_id = ?", [article_id], order_by="id")
+    ]
+    return IngestResult(
+        article=article,
+        mentions=mentions,
+        findings=findings,
+        alerts=alerts_for_article(db, article_id),
+        article_id=article_id,
+        status=status,
+    )
 
 
 def alerts_for_article(db: sqlite_utils.Database, article_id: int) -> list[dict[str, Any]]:
     """Alerts raised by an article's findings (including ones first raised by another article)."""
-    return [dict(r) for r in db.query(
-        "select distinct a.key, a.status, a.text from findings f join alerts a on a.key = f.alert_key "
-        "where f.article_id = ? order by a.id", [article_id])]
+    return [
+        dict(r)
+        for r in db.query(
+            "select distinct a.key, a.status, a.text from findings f join alerts a on a.key = f.alert_key "
+            "where f.article_id = ? order by a.id",
+            [article_id],
+        )
+    ]

@@ -25,113 +25,277 @@ BUSY_TIMEOUT_MS = 60_000
 
 SCHEMA: dict[str, dict[str, Any]] = {
     "articles": {
-        "columns": {"id": int, "url": str, "canonical_url": str, "source": str, "source_kind": str,
-                    "fetched_at": str, "http_status": int, "content_type": str, "content_hash": str,
-                    "title": str, "published": str, "author": str, "language": str, "text": str,
-                    "error": str, "processed_at": str},
+        "columns": {
+            "id": int,
+            "url": str,
+            "canonical_url": str,
+            "source": str,
+            "source_kind": str,
+            "fetched_at": str,
+            "http_status": int,
+            "content_type": str,
+            "content_hash": str,
+            "title": str,
+            "published": str,
+            "author": str,
+            "language": str,
+            "text": str,
+            "error": str,
+            "processed_at": str,
+        },
         "pk": "id",
         "not_null": {"url", "canonical_url", "fetched_at"},
         "indexes": [(["canonical_url"], True), (["content_hash"], False)],
     },
     "mentions": {
-        "columns": {"id": int, "article_id": int, "text": str, "label": str, "start": int, "end": int,
-                    "entity_id": str, "sentence": str},
+        "columns": {
+            "id": int,
+            "article_id": int,
+            "text": str,
+            "label": str,
+            "start": int,
+            "end": int,
+            "entity_id": str,
+            "sentence": str,
+        },
         "pk": "id",
         "foreign_keys": [("article_id", "articles", "id")],
         "indexes": [(["article_id"], False), (["entity_id"], False)],
     },
     "findings": {
-        "columns": {"id": int, "article_id": int, "entity": str, "entity_id": str, "entity_type": str,
-                    "tie": str, "reason": str, "evidence": str, "via": str, "confidence": float,
-                    "source": str, "explain": str, "alert_key": str, "rule": str, "decision": str,
-                    "created_at": str},
+        "columns": {
+            "id": int,
+            "article_id": int,
+            "entity": str,
+            "entity_id": str,
+            "entity_type": str,
+            "tie": str,
+            "reason": str,
+            "evidence": str,
+            "via": str,
+            "confidence": float,
+            "source": str,
+            "explain": str,
+            "alert_key": str,
+            "rule": str,
+            "decision": str,
+            "created_at": str,
+        },
         "pk": "id",
         "foreign_keys": [("article_id", "articles", "id")],
         "indexes": [(["article_id"], False), (["alert_key"], False), (["entity_id"], False)],
     },
     "alerts": {
-        "columns": {"id": int, "key": str, "status": str, "attempts": int, "last_error": str,
-                    "channel": str, "slack_ts": str, "severity": str, "entity": str, "tie": str,
-                    "reason": str, "article_id": int, "finding_id": int, "text": str, "payload": str,
-                    "created_at": str, "updated_at": str, "sent_at": str, "next_attempt_at": str,
-                    "claimed_at": float,
-                    # issue 5: grouping, silences, retry deadline
-                    "group_key": str, "sources": int, "last_seen_at": str, "silence_id": int,
-                    "first_attempt_at": float, "claimed_by": str},
+        "columns": {
+            "id": int,
+            "key": str,
+            "status": str,
+            "attempts": int,
+            "last_error": str,
+            "channel": str,
+            "slack_ts": str,
+            "severity": str,
+            "entity": str,
+            "tie": str,
+            "reason": str,
+            "article_id": int,
+            "finding_id": int,
+            "text": str,
+            "payload": str,
+            "created_at": str,
+            "updated_at": str,
+            "sent_at": str,
+            "next_attempt_at": str,
+            "claimed_at": float,
+            # issue 5: grouping, silences, retry deadline
+            "group_key": str,
+            "sources": int,
+            "last_seen_at": str,
+            "silence_id": int,
+            "first_attempt_at": float,
+            "claimed_by": str,
+        },
         "pk": "id",
         "foreign_keys": [("article_id", "articles", "id")],
         "indexes": [(["key"], True), (["status"], False), (["group_key"], False)],
     },
     # --- issue 5 (alerts): one row per article that reported an alert's group ----------------------
     "alert_sources": {
-        "columns": {"id": int, "alert_key": str, "article_id": int, "finding_id": int, "url": str,
-                    "title": str, "source": str, "published": str, "evidence": str, "added_at": str,
-                    "reply_status": str, "reply_ts": str, "attempts": int, "last_error": str,
-                    "claimed_at": float, "first_attempt_at": float, "next_attempt_at": str, "claimed_by": str},
+        "columns": {
+            "id": int,
+            "alert_key": str,
+            "article_id": int,
+            "finding_id": int,
+            "url": str,
+            "title": str,
+            "source": str,
+            "published": str,
+            "evidence": str,
+            "added_at": str,
+            "reply_status": str,
+            "reply_ts": str,
+            "attempts": int,
+            "last_error": str,
+            "claimed_at": float,
+            "first_attempt_at": float,
+            "next_attempt_at": str,
+            "claimed_by": str,
+        },
         "pk": "id",
         "indexes": [(["alert_key", "article_id"], True), (["reply_status"], False)],
     },
     "silences": {
-        "columns": {"id": int, "entity": str, "tie": str, "reason": str, "why": str, "created_by": str,
-                    "created_at": str, "expires_at": str, "removed_at": str},
+        "columns": {
+            "id": int,
+            "entity": str,
+            "tie": str,
+            "reason": str,
+            "why": str,
+            "created_by": str,
+            "created_at": str,
+            "expires_at": str,
+            "removed_at": str,
+        },
         "pk": "id",
     },
     "alert_actions": {
-        "columns": {"id": int, "alert_key": str, "action": str, "user_id": str, "user_name": str,
-                    "at": str, "detail": str},
+        "columns": {
+            "id": int,
+            "alert_key": str,
+            "action": str,
+            "user_id": str,
+            "user_name": str,
+            "at": str,
+            "detail": str,
+        },
         "pk": "id",
         "indexes": [(["alert_key"], False)],
     },
     "feedback": {
-        "columns": {"id": int, "entity_key": str, "entity": str, "tie": str, "pattern": str, "reason": str,
-                    "alert_key": str, "user_id": str, "created_at": str},
+        "columns": {
+            "id": int,
+            "entity_key": str,
+            "entity": str,
+            "tie": str,
+            "pattern": str,
+            "reason": str,
+            "alert_key": str,
+            "user_id": str,
+            "created_at": str,
+        },
         "pk": "id",
         "indexes": [(["entity_key"], False)],
     },
     # -- service (issue 6) -------------------------------------------------------------------
     "service_locks": {  # newswatch.service.lock: one row per held lock, lease renewed by heartbeat
-        "columns": {"name": str, "holder": str, "pid": int, "host": str, "started": float,
-                    "acquired_at": float, "heartbeat_at": float, "expires_at": float},
+        "columns": {
+            "name": str,
+            "holder": str,
+            "pid": int,
+            "host": str,
+            "started": float,
+            "acquired_at": float,
+            "heartbeat_at": float,
+            "expires_at": float,
+        },
         "pk": "name",
     },
     "ingest_requests": {  # newswatch.service: URLs queued through POST /ingest or the Slack command
-        "columns": {"id": int, "url": str, "state": str, "origin": str, "created_at": str, "created_ts": float,
-                    "started_at": str, "finished_at": str, "article_id": int, "error": str, "result": str},
+        "columns": {
+            "id": int,
+            "url": str,
+            "state": str,
+            "origin": str,
+            "created_at": str,
+            "created_ts": float,
+            "started_at": str,
+            "finished_at": str,
+            "article_id": int,
+            "error": str,
+            "result": str,
+        },
         "pk": "id",
         "indexes": [(["url", "created_ts"], False), (["state"], False)],
     },
     # -- crawler (issue 3) ------------------------------------------------------------------
     "crawl_runs": {
-        "columns": {"id": int, "started_at": str, "ended_at": str, "status": str, "sources": str,
-                    "pid": int, "error": str, "stats": str},
+        "columns": {
+            "id": int,
+            "started_at": str,
+            "ended_at": str,
+            "status": str,
+            "sources": str,
+            "pid": int,
+            "error": str,
+            "stats": str,
+        },
         "pk": "id",
         "indexes": [(["status"], False)],
     },
     "crawl_run_sources": {
-        "columns": {"id": int, "run_id": int, "source": str, "kind": str, "status": str, "fetched": int,
-                    "new": int, "updated": int, "unchanged": int, "failed": int, "skipped": int, "alerts": int,
-                    "finish_reason": str},
+        "columns": {
+            "id": int,
+            "run_id": int,
+            "source": str,
+            "kind": str,
+            "status": str,
+            "fetched": int,
+            "new": int,
+            "updated": int,
+            "unchanged": int,
+            "failed": int,
+            "skipped": int,
+            "alerts": int,
+            "finish_reason": str,
+        },
         "pk": "id",
         "foreign_keys": [("run_id", "crawl_runs", "id")],
         "indexes": [(["run_id", "source"], True)],
     },
     "crawl_urls": {
-        "columns": {"id": int, "canonical_url": str, "url": str, "source": str, "status": str, "reason": str,
-                    "http_status": int, "attempts": int, "article_id": int, "run_id": int, "first_seen": str,
-                    "last_seen": str},
+        "columns": {
+            "id": int,
+            "canonical_url": str,
+            "url": str,
+            "source": str,
+            "status": str,
+            "reason": str,
+            "http_status": int,
+            "attempts": int,
+            "article_id": int,
+            "run_id": int,
+            "first_seen": str,
+            "last_seen": str,
+        },
         "pk": "id",
         "not_null": {"canonical_url"},
         "indexes": [(["canonical_url"], True), (["status"], False)],
     },
     # Watchlists (issue 4): imported lists and their entities; see newswatch/watchlists/db.py.
     "watchlists": {
-        "columns": {"name": str, "format": str, "source_file": str, "imported_at": str, "count": int,
-                    "skipped": int, "monitored": int},
+        "columns": {
+            "name": str,
+            "format": str,
+            "source_file": str,
+            "imported_at": str,
+            "count": int,
+            "skipped": int,
+            "monitored": int,
+        },
         "pk": "name",
     },
     "watch_entities": {
-        "columns": {"id": str, "list": str, "name": str, "type": str, "reason": str, "country": str,
-                    "aliases": str, "monitored": int, "leads": str},
+        "columns": {
+            "id": str,
+            "list": str,
+            "name": str,
+            "type": str,
+            "reason": str,
+            "country": str,
+            "aliases": str,
+            "monitored": int,
+            "leads": str,
+        },
         "pk": "id",
         "not_null": {"list", "name", "type"},
         "indexes": [(["list"], False)],
@@ -146,8 +310,7 @@ def db_path(explicit: str | os.PathLike[str] | None = None, default: str = DEFAU
 
 def open_db(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     """Open (creating if needed) the database, switch on WAL and create the schema."""
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
     db = sqlite_utils.Database(conn)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
@@ -188,8 +351,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for kind, name, detail in _schema_missing(db):  # again, now that no one else can write
             spec, table = SCHEMA[name], db[name]
             if kind == "table":
-                table.create(spec["columns"], pk=spec["pk"], not_null=spec.get("not_null"),
-                             foreign_keys=spec.get("foreign_keys"))
+                table.create(
+                    spec["columns"], pk=spec["pk"], not_null=spec.get("not_null"), foreign_keys=spec.get("foreign_keys")
+                )
             elif kind == "column":
                 table.add_column(detail, spec["columns"][detail])
             else:
@@ -210,8 +374,9 @@ def _schema_missing(db: sqlite_utils.Database) -> list[tuple[str, str, Any]]:
             have = set(table.columns_dict)
             missing += [("column", name, col) for col in spec["columns"] if col not in have]
             indexed = {tuple(ix.columns) for ix in table.indexes}
-        missing += [("index", name, (cols, unique)) for cols, unique in spec.get("indexes", [])
-                    if tuple(cols) not in indexed]
+        missing += [
+            ("index", name, (cols, unique)) for cols, unique in spec.get("indexes", []) if tuple(cols) not in indexed
+        ]
     return missing
 
 

@@ -8,11 +8,37 @@ from w3lib.url import canonicalize_url
 
 # Parameters that only track the click, never select content.
 TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "_hs")
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "twclid",
-    "ocid", "cmpid", "cmp", "ncid", "sr_share", "smid", "smtyp", "ito", "_ga", "_gl",
-    "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "wt.mc_id", "xtor", "ref_src", "s_cid",
-})
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "twclid",
+        "ocid",
+        "cmpid",
+        "cmp",
+        "ncid",
+        "sr_share",
+        "smid",
+        "smtyp",
+        "ito",
+        "_ga",
+        "_gl",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "wt.mc_id",
+        "xtor",
+        "ref_src",
+        "s_cid",
+    }
+)
 
 
 def is_tracking_param(name: str) -> bool:

@@ -56,19 +56,30 @@ class Watchlist:
 
     RULER_MAX_NAMES = 5000
 
-    def __init__(self, entities: Iterable[WatchEntity], *, threshold: float = 0.85,
-                 common_word_zipf: float = 3.5, max_postings: int = 256) -> None:
+    def __init__(
+        self,
+        entities: Iterable[WatchEntity],
+        *,
+        threshold: float = 0.85,
+        common_word_zipf: float = 3.5,
+        max_postings: int = 256,
+    ) -> None:
         ents = list(entities)
         self.entities: dict[str, WatchEntity] = {}
         for e in ents:
             self.entities.setdefault(e.id, e)
-        self.index = NameIndex(self.entities.values(), threshold=threshold, common_word_zipf=common_word_zipf,
-                               max_postings=max_postings)
+        self.index = NameIndex(
+            self.entities.values(), threshold=threshold, common_word_zipf=common_word_zipf, max_postings=max_postings
+        )
 
     @classmethod
     def from_settings(cls, entities: Iterable[WatchEntity], settings: MatchSettings) -> Watchlist:
-        return cls(entities, threshold=settings.threshold, common_word_zipf=settings.common_word_zipf,
-                   max_postings=settings.max_postings)
+        return cls(
+            entities,
+            threshold=settings.threshold,
+            common_word_zipf=settings.common_word_zipf,
+            max_postings=settings.max_postings,
+        )
 
     def get(self, entity_id: str | None) -> WatchEntity | None:
         return self.entities.get(entity_id) if entity_id else None
@@ -99,8 +110,9 @@ class Watchlist:
         for e in self.entities.values():
             for alias in e.all_names():
                 key = normalize_name(alias)
-                if " " not in key and (len(key) < 4 and alias.upper() != alias
-                                       or common_word_zipf(key) >= self.index.common_zipf):
+                if " " not in key and (
+                    len(key) < 4 and alias.upper() != alias or common_word_zipf(key) >= self.index.common_zipf
+                ):
                     continue
                 out.append(WatchName(alias, e.label, e.id))
         if len(out) > self.RULER_MAX_NAMES:
@@ -117,9 +129,23 @@ def load_watchlist_yaml(path: Path, list_name: str | None = None) -> list[WatchE
     data = validate(WatchlistFile, read_yaml(path), path)
     for i, e in enumerate(data.entities):
         if e.type not in ("company", "person"):
-            raise ConfigError(str(path), f"entities.{i}.type", f"'{e.type}' is not company or person",
-                              "use type: company or type: person")
-    return [WatchEntity(id=e.id, name=e.name, type=e.type, list_name=list_name or data.name,
-                        aliases=list(e.aliases), reason=e.reason, country=e.country,
-                        leads=e.role.of if e.role else None, monitored=data.monitored)
-            for e in data.entities]
+            raise ConfigError(
+                str(path),
+                f"entities.{i}.type",
+                f"'{e.type}' is not company or person",
+                "use type: company or type: person",
+            )
+    return [
+        WatchEntity(
+            id=e.id,
+            name=e.name,
+            type=e.type,
+            list_name=list_name or data.name,
+            aliases=list(e.aliases),
+            reason=e.reason,
+            country=e.country,
+            leads=e.role.of if e.role else None,
+            monitored=data.monitored,
+        )
+        for e in data.entities
+    ]

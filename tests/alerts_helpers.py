@@ -39,8 +39,9 @@ def injection_page(tmp_path: Path) -> Path:
     return path
 
 
-def ingest(runner: CliRunner, db: Path, page: Path = SEED_PAGE, url: str = SEED_URL, *extra: str,
-           config: Path | None = None) -> dict:
+def ingest(
+    runner: CliRunner, db: Path, page: Path = SEED_PAGE, url: str = SEED_URL, *extra: str, config: Path | None = None
+) -> dict:
     args = ["--db", str(db)] + (["--config", str(config)] if config else [])
     r = runner.invoke(cli, [*args, "ingest", "--html", str(page), "--url", url, "--json", *extra])
     assert r.exit_code == 0, r.output

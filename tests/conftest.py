@@ -31,8 +31,16 @@ def db_file(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No Slack or newswatch variables leak in from the environment running the tests."""
-    for var in ("SLACK_BOT_TOKEN", "SLACK_CHANNEL", "SLACK_API_URL", "NEWSWATCH_DB", "NEWSWATCH_CONFIG",
-                "SLACK_WEBHOOK_URL", "SLACK_SIGNING_SECRET", "NEWSWATCH_ALERTS_JSONL"):
+    for var in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_CHANNEL",
+        "SLACK_API_URL",
+        "NEWSWATCH_DB",
+        "NEWSWATCH_CONFIG",
+        "SLACK_WEBHOOK_URL",
+        "SLACK_SIGNING_SECRET",
+        "NEWSWATCH_ALERTS_JSONL",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 

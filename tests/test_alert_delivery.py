@@ -31,8 +31,9 @@ def _blacklist_key(db: Path) -> str:
     return _rows(db, "select key from alerts where tie = 'blacklist' and entity like 'Xiaomi%'")[0][0]
 
 
-def test_second_source_becomes_thread_reply_and_updates_count(runner: CliRunner, db_file: Path,
-                                                              slack_env: SlackServer) -> None:
+def test_second_source_becomes_thread_reply_and_updates_count(
+    runner: CliRunner, db_file: Path, slack_env: SlackServer
+) -> None:
     ingest(runner, db_file)
     assert len(slack_env.messages) == 3
     key = _blacklist_key(db_file)
@@ -54,8 +55,9 @@ def test_second_source_becomes_thread_reply_and_updates_count(runner: CliRunner,
     assert len(slack_env.messages) == 4
 
 
-def test_stale_group_alerts_afresh_after_repeat_interval(runner: CliRunner, db_file: Path, tmp_path: Path,
-                                                         slack_env: SlackServer) -> None:
+def test_stale_group_alerts_afresh_after_repeat_interval(
+    runner: CliRunner, db_file: Path, tmp_path: Path, slack_env: SlackServer
+) -> None:
     cfg = config_dir(tmp_path, repeat_after="0s")
     ingest(runner, db_file, config=cfg)
     key = _blacklist_key(db_file)
@@ -77,8 +79,9 @@ def test_rate_limited_then_success_delivers_once(runner: CliRunner, db_file: Pat
     assert {r[0] for r in _rows(db_file, "select attempts from alerts")} == {1}
 
 
-def test_server_errors_for_a_while_then_success_delivers_once(runner: CliRunner, db_file: Path, tmp_path: Path,
-                                                              slack_env: SlackServer) -> None:
+def test_server_errors_for_a_while_then_success_delivers_once(
+    runner: CliRunner, db_file: Path, tmp_path: Path, slack_env: SlackServer
+) -> None:
     cfg = config_dir(tmp_path, http_retries=1, retry_backoff="1s", give_up_after="1h")
     slack_env.fail_next("chat.postMessage", [500, 503, 502, 504, 500])
     ingest(runner, db_file, config=cfg)
@@ -105,8 +108,9 @@ def test_backoff_defers_next_attempt(runner: CliRunner, db_file: Path, tmp_path:
     assert _rows(db_file, "select count(*) from alerts where status = 'pending' and next_attempt_at > ''")[0][0] == 1
 
 
-def test_gives_up_after_configured_time_with_last_error(runner: CliRunner, db_file: Path, tmp_path: Path,
-                                                        slack_env: SlackServer) -> None:
+def test_gives_up_after_configured_time_with_last_error(
+    runner: CliRunner, db_file: Path, tmp_path: Path, slack_env: SlackServer
+) -> None:
     cfg = config_dir(tmp_path, http_retries=1, give_up_after="0s")
     slack_env.fail_next("chat.postMessage", [503, 503])
     out = ingest(runner, db_file, config=cfg)
@@ -120,8 +124,7 @@ def test_gives_up_after_configured_time_with_last_error(runner: CliRunner, db_fi
     assert slack_env.count("chat.postMessage", 200) == 2
 
 
-def test_connection_refused_is_recorded_not_lost(runner: CliRunner, db_file: Path, tmp_path: Path,
-                                                 monkeypatch) -> None:
+def test_connection_refused_is_recorded_not_lost(runner: CliRunner, db_file: Path, tmp_path: Path, monkeypatch) -> None:
     cfg = config_dir(tmp_path, http_retries=1)
     with SlackServer() as gone:
         url = gone.base_url
@@ -133,16 +136,27 @@ def test_connection_refused_is_recorded_not_lost(runner: CliRunner, db_file: Pat
     assert all(e and "unreachable" in e for e in errs), errs
 
 
-def test_killed_between_pending_and_sent_delivers_exactly_once(runner: CliRunner, db_file: Path,
-                                                               slack_server: SlackServer) -> None:
+def test_killed_between_pending_and_sent_delivers_exactly_once(
+    runner: CliRunner, db_file: Path, slack_server: SlackServer
+) -> None:
     ingest(runner, db_file)  # no token: three pending alerts
     assert _rows(db_file, "select count(*) from alerts where status = 'pending'")[0][0] == 3
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack_server.base_url,
-           "SLACK_CHANNEL": "#risk-test", "NEWSWATCH_DB": str(db_file)}
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": slack_server.base_url,
+        "SLACK_CHANNEL": "#risk-test",
+        "NEWSWATCH_DB": str(db_file),
+    }
     env.pop("NEWSWATCH_CONFIG", None)
     slack_server.hang("chat.postMessage")  # Slack takes the first post, the answer never comes
-    proc = subprocess.Popen([sys.executable, "-m", "newswatch", "alerts", "deliver"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newswatch", "alerts", "deliver"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert slack_server.state.hung.wait(60), "the deliver process never posted"
         os.kill(proc.pid, signal.SIGKILL)
@@ -155,23 +169,36 @@ def test_killed_between_pending_and_sent_delivers_exactly_once(runner: CliRunner
     assert [s for (s,) in states] == ["sending", "pending", "pending"]
     assert len(slack_server.messages) == 1
     # restart: the interrupted alert is found in the channel history, the others are posted
-    done = subprocess.run([sys.executable, "-m", "newswatch", "alerts", "deliver"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "newswatch", "alerts", "deliver"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["recovered"] == 1 and summary["sent"] == 3
     assert slack_server.count("conversations.history") >= 1
-    for (key, status, ts) in _rows(db_file, "select key, status, slack_ts from alerts"):
+    for key, status, ts in _rows(db_file, "select key, status, slack_ts from alerts"):
         assert status == "sent" and ts
         assert len(slack_server.posts_for_key(key)) == 1, key
     assert slack_server.count("chat.postMessage") == 3
-    again = subprocess.run([sys.executable, "-m", "newswatch", "alerts", "deliver"], env=env, cwd=ROOT,
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [sys.executable, "-m", "newswatch", "alerts", "deliver"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 0 and slack_server.count("chat.postMessage") == 3
 
 
-def test_interrupted_before_slack_got_it_is_posted_once(runner: CliRunner, db_file: Path,
-                                                        slack_server: SlackServer, monkeypatch) -> None:
+def test_interrupted_before_slack_got_it_is_posted_once(
+    runner: CliRunner, db_file: Path, slack_server: SlackServer, monkeypatch
+) -> None:
     out = ingest(runner, db_file)  # no token: pending
     assert {a["status"] for a in out["alerts"]} == {"pending"}
     con = sqlite3.connect(db_file)  # a crash after 'sending' was committed, before the request left
@@ -183,7 +210,7 @@ def test_interrupted_before_slack_got_it_is_posted_once(runner: CliRunner, db_fi
     r = invoke(runner, db_file, "alerts", "deliver")
     assert json.loads(r.stdout.strip().splitlines()[-1])["recovered"] == 0
     assert slack_server.count("conversations.history") == 3, "each interrupted alert was looked up first"
-    for (key, status) in _rows(db_file, "select key, status from alerts"):
+    for key, status in _rows(db_file, "select key, status from alerts"):
         assert status == "sent" and len(slack_server.posts_for_key(key)) == 1
 
 
@@ -204,8 +231,9 @@ def _assert_inert(msg: dict) -> None:
     assert "link_names" not in msg and msg.get("parse") in (None, "none")
 
 
-def test_injection_title_posts_no_mention_or_link(runner: CliRunner, db_file: Path, tmp_path: Path,
-                                                 slack_env: SlackServer) -> None:
+def test_injection_title_posts_no_mention_or_link(
+    runner: CliRunner, db_file: Path, tmp_path: Path, slack_env: SlackServer
+) -> None:
     page = injection_page(tmp_path)
     ingest(runner, db_file, page, SECOND_URL)
     (msg,) = slack_env.messages
@@ -222,8 +250,9 @@ def test_injection_title_posts_no_mention_or_link(runner: CliRunner, db_file: Pa
         _assert_inert(u)
 
 
-def test_webhook_sink_posts_through_incoming_webhook(runner: CliRunner, db_file: Path, slack_server: SlackServer,
-                                                     monkeypatch) -> None:
+def test_webhook_sink_posts_through_incoming_webhook(
+    runner: CliRunner, db_file: Path, slack_server: SlackServer, monkeypatch
+) -> None:
     monkeypatch.setenv("SLACK_WEBHOOK_URL", slack_server.webhook_url)
     slack_server.fail_next("webhook", [429])
     out = ingest(runner, db_file)
@@ -250,10 +279,16 @@ def test_jsonl_sink_writes_each_alert_once(runner: CliRunner, db_file: Path, tmp
     assert len(out_file.read_text().splitlines()) == len(lines)
 
 
-def test_killed_while_posting_thread_reply_replies_exactly_once(runner: CliRunner, db_file: Path,
-                                                                slack_server: SlackServer, monkeypatch) -> None:
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack_server.base_url,
-           "SLACK_CHANNEL": "#risk-test", "NEWSWATCH_DB": str(db_file)}
+def test_killed_while_posting_thread_reply_replies_exactly_once(
+    runner: CliRunner, db_file: Path, slack_server: SlackServer, monkeypatch
+) -> None:
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": slack_server.base_url,
+        "SLACK_CHANNEL": "#risk-test",
+        "NEWSWATCH_DB": str(db_file),
+    }
     env.pop("NEWSWATCH_CONFIG", None)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_API_URL", slack_server.base_url)
@@ -262,8 +297,13 @@ def test_killed_while_posting_thread_reply_replies_exactly_once(runner: CliRunne
     ingest(runner, db_file, SECOND_PAGE, SECOND_URL)  # no token now: the reply waits in alert_sources
     assert _rows(db_file, "select count(*) from alert_sources where reply_status = 'pending'")[0][0] == 1
     slack_server.hang("chat.postMessage")
-    proc = subprocess.Popen([sys.executable, "-m", "newswatch", "alerts", "deliver"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newswatch", "alerts", "deliver"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert slack_server.state.hung.wait(60)
         os.kill(proc.pid, signal.SIGKILL)
@@ -272,15 +312,22 @@ def test_killed_while_posting_thread_reply_replies_exactly_once(runner: CliRunne
         if proc.poll() is None:
             proc.kill()
     assert _rows(db_file, "select reply_status from alert_sources where reply_status != 'first'") == [("sending",)]
-    done = subprocess.run([sys.executable, "-m", "newswatch", "alerts", "deliver"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "newswatch", "alerts", "deliver"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["recovered"] == 1
     assert slack_server.count("conversations.replies") == 1
     replies = [m for m in slack_server.messages if m.get("thread_ts")]
     assert len(replies) == 1
     assert _rows(db_file, "select reply_status, reply_ts from alert_sources where reply_status != 'first'") == [
-        ("sent", replies[0]["ts"])]
+        ("sent", replies[0]["ts"])
+    ]
 
 
 def test_history_lookup_pages_through_busy_channel(slack_server: SlackServer) -> None:
@@ -299,8 +346,9 @@ def test_history_lookup_pages_through_busy_channel(slack_server: SlackServer) ->
     assert sink.find_posted(channel="#busy", key="never-posted", since=start - 60) is None
 
 
-def test_alert_claimed_by_a_live_deliverer_is_left_alone(runner: CliRunner, db_file: Path,
-                                                         slack_server: SlackServer, monkeypatch) -> None:
+def test_alert_claimed_by_a_live_deliverer_is_left_alone(
+    runner: CliRunner, db_file: Path, slack_server: SlackServer, monkeypatch
+) -> None:
     import socket
 
     import psutil
@@ -310,8 +358,9 @@ def test_alert_claimed_by_a_live_deliverer_is_left_alone(runner: CliRunner, db_f
     try:
         owner = f"{socket.gethostname()}:{other.pid}:{psutil.Process(other.pid).create_time():.0f}"
         con = sqlite3.connect(db_file)
-        con.execute("update alerts set status = 'sending', attempts = 1, claimed_at = ?, claimed_by = ?",
-                    [time.time(), owner])
+        con.execute(
+            "update alerts set status = 'sending', attempts = 1, claimed_at = ?, claimed_by = ?", [time.time(), owner]
+        )
         con.commit()
         con.close()
         monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
@@ -327,26 +376,41 @@ def test_alert_claimed_by_a_live_deliverer_is_left_alone(runner: CliRunner, db_f
     assert slack_server.count("conversations.history") == 3 and slack_server.count("chat.postMessage") == 3
 
 
-def test_two_deliverers_at_once_post_each_alert_once(runner: CliRunner, db_file: Path,
-                                                     slack_server: SlackServer) -> None:
+def test_two_deliverers_at_once_post_each_alert_once(
+    runner: CliRunner, db_file: Path, slack_server: SlackServer
+) -> None:
     ingest(runner, db_file)
     slack_server.state.post_delay = 0.5  # slow Slack: the two runs overlap
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack_server.base_url,
-           "NEWSWATCH_DB": str(db_file)}
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": slack_server.base_url,
+        "NEWSWATCH_DB": str(db_file),
+    }
     env.pop("NEWSWATCH_CONFIG", None)
-    procs = [subprocess.Popen([sys.executable, "-m", "newswatch", "alerts", "deliver"], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "newswatch", "alerts", "deliver"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     summaries = [json.loads(o.strip().splitlines()[-1]) for o, _ in outs]
     assert sum(s["sent"] for s in summaries) == 3
-    for (key, status) in _rows(db_file, "select key, status from alerts"):
+    for key, status in _rows(db_file, "select key, status from alerts"):
         assert status == "sent" and len(slack_server.posts_for_key(key)) == 1
     assert slack_server.count("chat.postMessage") == 3
 
 
-def test_webhook_interrupted_send_is_failed_loudly_not_reposted(runner: CliRunner, db_file: Path,
-                                                                slack_server: SlackServer, monkeypatch) -> None:
+def test_webhook_interrupted_send_is_failed_loudly_not_reposted(
+    runner: CliRunner, db_file: Path, slack_server: SlackServer, monkeypatch
+) -> None:
     ingest(runner, db_file)  # pending (no sink yet)
     con = sqlite3.connect(db_file)
     con.execute("update alerts set status = 'sending', claimed_at = 1")

@@ -34,6 +34,7 @@ def _texts(blocks: list[dict]) -> list[str]:
         elif isinstance(o, list):
             for v in o:
                 walk(v)
+
     walk(blocks)
     return found
 
@@ -41,8 +42,15 @@ def _texts(blocks: list[dict]) -> list[str]:
 @given(hostile, hostile, hostile)
 @settings(max_examples=60)
 def test_reply_is_inert_and_within_limits(title: str, evidence: str, source: str) -> None:
-    text, blocks = build_reply({"url": "https://news.example/b", "title": title, "evidence": evidence,
-                                "source": source, "published": title[:12]})
+    text, blocks = build_reply(
+        {
+            "url": "https://news.example/b",
+            "title": title,
+            "evidence": evidence,
+            "source": source,
+            "published": title[:12],
+        }
+    )
     _inert([text, *_texts(blocks)])
     assert all(len(t) <= SECTION_LIMIT for t in _texts(blocks))
 
@@ -51,11 +59,22 @@ def test_reply_is_inert_and_within_limits(title: str, evidence: str, source: str
 @settings(max_examples=40)
 def test_triage_lines_and_digest_are_inert(entity: str, names: list[str]) -> None:
     actions = [{"action": "ack", "user_name": n, "at": "2026-01-01"} for n in names]
-    alert = {"key": "k", "entity": entity or "x", "tie": "award", "reason": entity[:30] or "r", "evidence": entity,
-             "confidence": 0.5, "url": "https://news.example/a", "title": entity}
+    alert = {
+        "key": "k",
+        "entity": entity or "x",
+        "tie": "award",
+        "reason": entity[:30] or "r",
+        "evidence": entity,
+        "confidence": 0.5,
+        "url": "https://news.example/a",
+        "title": entity,
+    }
     text, blocks = build_blocks(alert, actions=actions)
     _inert([text, *_texts(blocks)])
-    data = {"total": 1, "by_status": {"sent": 1}, "by_severity": {"high": [
-        {"entity": entity, "tie": "award", "reason": entity, "status": "sent", "sources": 2}]}}
+    data = {
+        "total": 1,
+        "by_status": {"sent": 1},
+        "by_severity": {"high": [{"entity": entity, "tie": "award", "reason": entity, "status": "sent", "sources": 2}]},
+    }
     dtext, dblocks, _ = build_digest(data, "24h")
     _inert([dtext, *_texts(dblocks)])

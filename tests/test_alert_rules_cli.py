@@ -25,23 +25,48 @@ def _rules_file(tmp_path: Path, text: str) -> Path:
     return p
 
 
-@pytest.mark.parametrize(("text", "place", "problem"), [
-    ("rules:\n  - name: a\n    when: {tie: [blacklisted]}\n    then: {action: alert}\n",
-     "rules[0] ('a').when.tie[0]", "expected one of: blacklist, delisting, award"),
-    ("rules:\n  - name: bad-re\n    when: {reason: 're:(unclosed'}\n    then: {action: alert}\n",
-     "rules[0] ('bad-re').when.reason", "invalid regular expression"),
-    ("rules:\n  - name: ok\n    then: {action: alert}\n  - name: typo\n    when: {min_confidnce: 0.5}\n"
-     "    then: {action: alert}\n", "rules[1] ('typo').when.min_confidnce", "unknown key 'min_confidnce'"),
-    ("rules:\n  - name: c\n    when: {min_confidence: 1.5}\n    then: {action: alert}\n",
-     "rules[0] ('c').when.min_confidence", "expected a value <= 1"),
-    ("rules:\n  - name: m\n    then: {action: alert, mention: '<!channel>'}\n",
-     "rules[0] ('m').then.mention", "mention must be"),
-    ("rules:\n  - name: ch\n    then: {action: alert, channel: 'Risk Alerts'}\n",
-     "rules[0] ('ch').then.channel", "channel must be"),
-    ("rules:\n  - name: n\n    when: {tie: [award]}\n", "rules[0] ('n').then", "required key 'then' is missing"),
-    ("rules:\n  - name: d\n    then: {action: drop}\n  - name: d\n    then: {action: alert}\n",
-     "rule 'd'", "rule name used twice"),
-])
+@pytest.mark.parametrize(
+    ("text", "place", "problem"),
+    [
+        (
+            "rules:\n  - name: a\n    when: {tie: [blacklisted]}\n    then: {action: alert}\n",
+            "rules[0] ('a').when.tie[0]",
+            "expected one of: blacklist, delisting, award",
+        ),
+        (
+            "rules:\n  - name: bad-re\n    when: {reason: 're:(unclosed'}\n    then: {action: alert}\n",
+            "rules[0] ('bad-re').when.reason",
+            "invalid regular expression",
+        ),
+        (
+            "rules:\n  - name: ok\n    then: {action: alert}\n  - name: typo\n    when: {min_confidnce: 0.5}\n"
+            "    then: {action: alert}\n",
+            "rules[1] ('typo').when.min_confidnce",
+            "unknown key 'min_confidnce'",
+        ),
+        (
+            "rules:\n  - name: c\n    when: {min_confidence: 1.5}\n    then: {action: alert}\n",
+            "rules[0] ('c').when.min_confidence",
+            "expected a value <= 1",
+        ),
+        (
+            "rules:\n  - name: m\n    then: {action: alert, mention: '<!channel>'}\n",
+            "rules[0] ('m').then.mention",
+            "mention must be",
+        ),
+        (
+            "rules:\n  - name: ch\n    then: {action: alert, channel: 'Risk Alerts'}\n",
+            "rules[0] ('ch').then.channel",
+            "channel must be",
+        ),
+        ("rules:\n  - name: n\n    when: {tie: [award]}\n", "rules[0] ('n').then", "required key 'then' is missing"),
+        (
+            "rules:\n  - name: d\n    then: {action: drop}\n  - name: d\n    then: {action: alert}\n",
+            "rule 'd'",
+            "rule name used twice",
+        ),
+    ],
+)
 def test_rule_validation_names_file_rule_and_field(tmp_path: Path, text: str, place: str, problem: str) -> None:
     path = _rules_file(tmp_path, text)
     with pytest.raises(ConfigError) as err:
@@ -55,8 +80,11 @@ def test_rules_check_cli_one_line_error(runner: CliRunner, tmp_path: Path, db_fi
     path = _rules_file(tmp_path, "rules:\n  - name: x\n    when: {source_kind: [blog]}\n    then: {action: alert}\n")
     r = invoke(runner, db_file, "rules", "check", str(path), ok=False)
     assert r.exit_code == 2
-    assert f"{path}: rules[0] ('x').when.source_kind[0]: got 'blog' (fix: expected one of: news, filing, on-demand)" \
-        in r.output and len(r.output.strip().splitlines()) == 1
+    assert (
+        f"{path}: rules[0] ('x').when.source_kind[0]: got 'blog' (fix: expected one of: news, filing, on-demand)"
+        in r.output
+        and len(r.output.strip().splitlines()) == 1
+    )
     r = invoke(runner, db_file, "rules", "check")
     # the bundled rules file, however many rules it holds, checks clean
     bundled = yaml.safe_load((CONFIG / "rules.yaml").read_text())["rules"]
@@ -64,13 +92,22 @@ def test_rules_check_cli_one_line_error(runner: CliRunner, tmp_path: Path, db_fi
 
 
 def _finding(**kw) -> Finding:
-    base = {"entity": "Acme Ltd", "entity_type": "ORG", "tie": "blacklist", "reason": "Entity List",
-            "evidence": "Acme Ltd was added to the Entity List.", "confidence": 0.8}
+    base = {
+        "entity": "Acme Ltd",
+        "entity_type": "ORG",
+        "tie": "blacklist",
+        "reason": "Entity List",
+        "evidence": "Acme Ltd was added to the Entity List.",
+        "confidence": 0.8,
+    }
     return Finding(**{**base, **kw})
 
 
 def test_rules_match_entity_watchlist_monitored_source_kind(tmp_path: Path) -> None:
-    rules = load_rules(_rules_file(tmp_path, """
+    rules = load_rules(
+        _rules_file(
+            tmp_path,
+            """
 rules:
   - name: filings-only
     when: {source_kind: [filing], entity: monitored}
@@ -81,7 +118,9 @@ rules:
   - name: by-name
     when: {entity: "re:^Acme\\\\b"}
     then: {action: drop}
-"""))
+""",
+        )
+    )
     d = rules.decide(_finding(), watched=True, source_kind="filing", watchlists=["default"], monitored=True)
     assert (d.rule, d.channel, d.severity, d.mention) == ("filings-only", "#filings", "critical", "!subteam^S123")
     assert "entity monitored" in d.why and "source_kind=filing" in d.why
@@ -96,8 +135,9 @@ rules:
     assert d.action == "none" and d.why == "no rule matched"
 
 
-def test_rules_test_shows_rule_and_why_and_writes_nothing(runner: CliRunner, db_file: Path,
-                                                         slack_env: SlackServer) -> None:
+def test_rules_test_shows_rule_and_why_and_writes_nothing(
+    runner: CliRunner, db_file: Path, slack_env: SlackServer
+) -> None:
     r = invoke(runner, db_file, "rules", "test", "--html", str(SEED_PAGE), "--url", SEED_URL)
     out = r.output
     assert "Xiaomi Corporation blacklist DoD Chinese Military Companies List" in out
@@ -107,14 +147,28 @@ def test_rules_test_shows_rule_and_why_and_writes_nothing(runner: CliRunner, db_
     assert "-> ALERT by telling-award" in out and "reason~re:(?i)builder of socialism" in out
     assert not db_file.exists(), "rules test must not create or write the database"
     assert slack_env.messages == []
-    js = json.loads(invoke(runner, db_file, "rules", "test", "--html", str(SEED_PAGE), "--url", SEED_URL,
-                           "--json").stdout)
+    js = json.loads(
+        invoke(runner, db_file, "rules", "test", "--html", str(SEED_PAGE), "--url", SEED_URL, "--json").stdout
+    )
     assert {d["rule"] for d in js["decisions"]} == {"government-list-change", "telling-award"}
 
 
 def test_silences_store_mark_and_never_post(runner: CliRunner, db_file: Path, slack_env: SlackServer) -> None:
-    r = invoke(runner, db_file, "silence", "add", "--entity", "Xiaomi Corp", "--tie", "blacklist", "--for", "30d",
-               "--why", "known designation, tracked elsewhere", "--json")
+    r = invoke(
+        runner,
+        db_file,
+        "silence",
+        "add",
+        "--entity",
+        "Xiaomi Corp",
+        "--tie",
+        "blacklist",
+        "--for",
+        "30d",
+        "--why",
+        "known designation, tracked elsewhere",
+        "--json",
+    )
     sid = json.loads(r.stdout)["id"]
     out = ingest(runner, db_file)
     statuses = {a["text"].split(":")[0]: a["status"] for a in out["alerts"]}
@@ -137,11 +191,14 @@ def test_silences_store_mark_and_never_post(runner: CliRunner, db_file: Path, sl
     assert any("government list" in m["text"] for m in slack_env.messages)
 
 
-@pytest.mark.parametrize(("args", "msg"), [
-    (["--entity", "X", "--for", "soon", "--why", "w"], "is not a duration"),
-    (["--entity", "X", "--for", "1d", "--why", " "], "--why must say why"),
-    (["--entity", "X", "--for", "0d", "--why", "w"], "longer than zero"),
-])
+@pytest.mark.parametrize(
+    ("args", "msg"),
+    [
+        (["--entity", "X", "--for", "soon", "--why", "w"], "is not a duration"),
+        (["--entity", "X", "--for", "1d", "--why", " "], "--why must say why"),
+        (["--entity", "X", "--for", "0d", "--why", "w"], "longer than zero"),
+    ],
+)
 def test_silence_add_bad_input(runner: CliRunner, db_file: Path, args: list[str], msg: str) -> None:
     r = invoke(runner, db_file, "silence", "add", *args, ok=False)
     assert r.exit_code == 2 and msg in r.output
@@ -149,14 +206,16 @@ def test_silence_add_bad_input(runner: CliRunner, db_file: Path, args: list[str]
     assert r.exit_code == 2 and "no such silence" in r.output
 
 
-def test_digest_prints_and_posts_by_severity(runner: CliRunner, db_file: Path, tmp_path: Path,
-                                             slack_server: SlackServer, monkeypatch) -> None:
+def test_digest_prints_and_posts_by_severity(
+    runner: CliRunner, db_file: Path, tmp_path: Path, slack_server: SlackServer, monkeypatch
+) -> None:
     cfg = config_dir(tmp_path)
     ingest(runner, db_file, config=cfg)
     con = sqlite3.connect(db_file)
     con.execute("update alerts set severity = 'medium' where entity = 'Lei Jun'")
-    con.execute("update alerts set created_at = '2000-01-01T00:00:00+00:00' where tie = 'award' "
-                "and entity like 'Xiaomi%'")  # outside the period
+    con.execute(
+        "update alerts set created_at = '2000-01-01T00:00:00+00:00' where tie = 'award' and entity like 'Xiaomi%'"
+    )  # outside the period
     con.commit()
     con.close()
     r = invoke(runner, db_file, "digest", "--since", "24h", config=cfg)
@@ -176,9 +235,18 @@ def test_digest_prints_and_posts_by_severity(runner: CliRunner, db_file: Path, t
 
 def test_message_limits_truncate_with_ellipsis_and_link() -> None:
     long = "Acme " + "word " * 2000
-    alert = {"key": "k", "entity": "Acme " * 60, "tie": "blacklist", "reason": "R " * 2000, "evidence": long,
-             "confidence": 0.9, "severity": "high", "url": "https://news.example/a?x=1&y=2", "title": "T " * 500,
-             "published": "2024-01-01"}
+    alert = {
+        "key": "k",
+        "entity": "Acme " * 60,
+        "tie": "blacklist",
+        "reason": "R " * 2000,
+        "evidence": long,
+        "confidence": 0.9,
+        "severity": "high",
+        "url": "https://news.example/a?x=1&y=2",
+        "title": "T " * 500,
+        "published": "2024-01-01",
+    }
     text, blocks = build_blocks(alert, sources=3, actions=[{"action": "ack", "user_name": "a", "at": "t"}] * 60)
     assert len(blocks) <= MAX_BLOCKS
     assert len(blocks[0]["text"]["text"]) <= HEADER_LIMIT and blocks[0]["text"]["text"].endswith("…")

@@ -19,8 +19,14 @@ from tests.conftest import CONFIG, ROOT, SEED_PAGE, SEED_URL
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NEWSWATCH_"))}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "newswatch", *args], capture_output=True, text=True,
-                          env=full_env, cwd=cwd or ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "newswatch", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or ROOT,
+        timeout=120,
+    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
@@ -68,20 +74,28 @@ def test_not_http_url(tmp_path: Path) -> None:
     assert_one_line_error(proc, "only http(s)")
 
 
-@pytest.mark.parametrize("broken, needles", [
-    ("rules: [\n  - name: x\n    then: {action: alert\n", ["rules.yaml", "line", "invalid YAML"]),
-    ("rules:\n  - name: x\n    then: {action: shout}\n", ["rules.yaml", "rules[0] ('x').then.action"]),
-    ("rules:\n  - name: x\n    when: {colour: red}\n    then: {action: alert}\n",
-     ["rules.yaml", "unknown key 'colour'"]),
-    ("rules:\n  - name: x\n    when: {reason: 're:(unclosed'}\n    then: {action: alert}\n",
-     ["rules.yaml", "invalid regular expression"]),
-])
+@pytest.mark.parametrize(
+    "broken, needles",
+    [
+        ("rules: [\n  - name: x\n    then: {action: alert\n", ["rules.yaml", "line", "invalid YAML"]),
+        ("rules:\n  - name: x\n    then: {action: shout}\n", ["rules.yaml", "rules[0] ('x').then.action"]),
+        (
+            "rules:\n  - name: x\n    when: {colour: red}\n    then: {action: alert}\n",
+            ["rules.yaml", "unknown key 'colour'"],
+        ),
+        (
+            "rules:\n  - name: x\n    when: {reason: 're:(unclosed'}\n    then: {action: alert}\n",
+            ["rules.yaml", "invalid regular expression"],
+        ),
+    ],
+)
 def test_malformed_config(tmp_path: Path, broken: str, needles: list[str]) -> None:
     cfg = tmp_path / "config"
     shutil.copytree(CONFIG, cfg)
     (cfg / "rules.yaml").write_text(broken)
-    proc = run_cli("--config", str(cfg), "--db", str(tmp_path / "x.db"), "ingest", "--html", str(SEED_PAGE),
-                   "--url", SEED_URL)
+    proc = run_cli(
+        "--config", str(cfg), "--db", str(tmp_path / "x.db"), "ingest", "--html", str(SEED_PAGE), "--url", SEED_URL
+    )
     assert_one_line_error(proc, *needles)
     assert proc.returncode == 2
 
@@ -101,15 +115,17 @@ def test_missing_spacy_model_is_a_config_error(tmp_path: Path) -> None:
     cfg = tmp_path / "config"
     shutil.copytree(CONFIG, cfg)
     (cfg / "settings.yaml").write_text("nlp:\n  model: en_core_web_nonexistent\n")
-    proc = run_cli("--config", str(cfg), "--db", str(tmp_path / "x.db"), "ingest", "--html", str(SEED_PAGE),
-                   "--url", SEED_URL)
+    proc = run_cli(
+        "--config", str(cfg), "--db", str(tmp_path / "x.db"), "ingest", "--html", str(SEED_PAGE), "--url", SEED_URL
+    )
     assert_one_line_error(proc, "nlp.model", "en_core_web_nonexistent")
 
 
 def test_page_without_text_is_stored_with_reason(tmp_path: Path) -> None:
     page = tmp_path / "empty.html"
-    page.write_text("<html><head><title>Gallery</title></head><body><nav><a href='/'>Home</a></nav>"
-                    "<img src='a.jpg'></body></html>")
+    page.write_text(
+        "<html><head><title>Gallery</title></head><body><nav><a href='/'>Home</a></nav><img src='a.jpg'></body></html>"
+    )
     db = tmp_path / "x.db"
     proc = run_cli("--db", str(db), "ingest", "--html", str(page), "--url", "https://example.org/gallery", "--json")
     assert proc.returncode == 0, proc.stderr

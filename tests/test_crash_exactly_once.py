@@ -31,16 +31,22 @@ from tests.support.slack_server import SlackServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = int(os.environ.get("NEWSWATCH_CRASH_SEED", "20261125"))
-CRAWL_KILLS = 6          # kill attempts on the crawl (the CLI process or its crawl child)
-PAGE_DELAY = 0.2         # seconds each fixture page takes while the kills go on (room to land mid-crawl)
-DELIVERERS = 2          # deliverer loops running side by side
-POST_DELAY = 0.25        # seconds the Slack test server takes to answer a post (room to land mid-post)
+CRAWL_KILLS = 6  # kill attempts on the crawl (the CLI process or its crawl child)
+PAGE_DELAY = 0.2  # seconds each fixture page takes while the kills go on (room to land mid-crawl)
+DELIVERERS = 2  # deliverer loops running side by side
+POST_DELAY = 0.25  # seconds the Slack test server takes to answer a post (room to land mid-post)
 
 
 def _env(server: SlackServer) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NEWSWATCH_"))}
-    env.update({"PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_CHANNEL": "#risk-test",
-                "SLACK_API_URL": server.base_url})
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_CHANNEL": "#risk-test",
+            "SLACK_API_URL": server.base_url,
+        }
+    )
     return env
 
 
@@ -104,8 +110,13 @@ class Deliverer(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            proc = subprocess.Popen([*self.base, "alerts", "deliver", "--now"], env=self.env, cwd=ROOT,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            proc = subprocess.Popen(
+                [*self.base, "alerts", "deliver", "--now"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
             deadline = time.monotonic() + self.rng.uniform(0.8, 3.5)
             while proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.02)
@@ -162,8 +173,9 @@ def test_random_sigkills_of_crawl_and_delivery_store_and_send_everything_exactly
         try:
             for n in range(CRAWL_KILLS):
                 before = _count(db_file, "articles")
-                proc = subprocess.Popen([*base, "crawl", "--quiet"], env=env, cwd=ROOT,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                proc = subprocess.Popen(
+                    [*base, "crawl", "--quiet"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+                )
                 target = rng.choice(["cli", "child"])
                 if n % 2:  # at a random time (startup, fetching, storing, shutting down)
                     deadline = time.monotonic() + rng.uniform(0.5, 6.0)
@@ -172,14 +184,19 @@ def test_random_sigkills_of_crawl_and_delivery_store_and_send_everything_exactly
                 else:  # right after the crawl stored something new, so it dies mid-stream
                     pause = rng.uniform(0.0, 0.4)
                     deadline = time.monotonic() + 60
-                    while (proc.poll() is None and _count(db_file, "articles") == before
-                           and time.monotonic() < deadline):
+                    while proc.poll() is None and _count(db_file, "articles") == before and time.monotonic() < deadline:
                         time.sleep(0.02)
                     time.sleep(pause)
                 killed = _kill(proc, target)
                 crawl_kills += killed
-                log.append((n, target if killed else "finished first", _count(db_file, "articles"),
-                            round(time.monotonic() - started, 1)))
+                log.append(
+                    (
+                        n,
+                        target if killed else "finished first",
+                        _count(db_file, "articles"),
+                        round(time.monotonic() - started, 1),
+                    )
+                )
                 proc.stderr.close()
             # Let the deliverers go on until one of them has walked into the hung post (needs a stored alert).
             deadline = time.monotonic() + 30
@@ -192,9 +209,11 @@ def test_random_sigkills_of_crawl_and_delivery_store_and_send_everything_exactly
                 d.join(120)
         kills = sum(d.kills for d in deliverers)
         errors = [e for d in deliverers for e in d.errors]
-        print(f"crawl kills: {crawl_kills} of {CRAWL_KILLS} ({log}); delivery kills: {kills} "
-              f"({sum(d.kills_mid_send for d in deliverers)} with an alert left 'sending'), delivery runs "
-              f"completed: {sum(d.completed for d in deliverers)}")
+        print(
+            f"crawl kills: {crawl_kills} of {CRAWL_KILLS} ({log}); delivery kills: {kills} "
+            f"({sum(d.kills_mid_send for d in deliverers)} with an alert left 'sending'), delivery runs "
+            f"completed: {sum(d.completed for d in deliverers)}"
+        )
         assert crawl_kills >= CRAWL_KILLS // 2, log  # the kills did land on running crawls
         assert kills >= 3 and not errors, errors
         assert server.state.hung.is_set() and server.count("chat.postMessage", 0) == 1  # accepted, answer lost
@@ -203,12 +222,14 @@ def test_random_sigkills_of_crawl_and_delivery_store_and_send_everything_exactly
         for site in web.values():
             site.slow_all = 0.0
         server.state.post_delay = 0.0
-        final = subprocess.run([*base, "crawl", "--json", "--quiet"], env=env, cwd=ROOT, capture_output=True,
-                               text=True, timeout=180)
+        final = subprocess.run(
+            [*base, "crawl", "--json", "--quiet"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180
+        )
         assert final.returncode == 0, final.stderr[-2000:]
         assert json.loads(final.stdout)["status"] == "finished"
-        deliver = subprocess.run([*base, "alerts", "deliver", "--now"], env=env, cwd=ROOT, capture_output=True,
-                                 text=True, timeout=120)
+        deliver = subprocess.run(
+            [*base, "alerts", "deliver", "--now"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
         assert deliver.returncode == 0, deliver.stderr[-2000:]
         assert json.loads(deliver.stdout.strip().splitlines()[-1])["errors"] == 0
 
@@ -227,11 +248,13 @@ def test_random_sigkills_of_crawl_and_delivery_store_and_send_everything_exactly
     top_level = [m for m in server.messages if not m.get("thread_ts")]
     assert len(top_level) == len(want_alerts)
     # Thread replies for later sources (if any source reported an alert twice): each once.
-    replies = Counter(((m.get("metadata") or {}).get("event_payload") or {}).get("key")
-                      for m in server.messages if m.get("thread_ts"))
+    replies = Counter(
+        ((m.get("metadata") or {}).get("event_payload") or {}).get("key") for m in server.messages if m.get("thread_ts")
+    )
     assert all(c == 1 for c in replies.values()), replies
-    unsent = _query(db_file, "select count(*) from alert_sources where reply_status in ('pending', 'sending', "
-                             "'failed')")
+    unsent = _query(
+        db_file, "select count(*) from alert_sources where reply_status in ('pending', 'sending', 'failed')"
+    )
     assert unsent == [(0,)]
     runs = Counter(r[0] for r in _query(db_file, "select status from crawl_runs"))
     assert "running" not in runs and runs["finished"] >= 1, runs  # killed runs are booked, not left running

@@ -92,8 +92,9 @@ def test_second_run_fetches_nothing_new_and_runs_twice_in_one_process(web, tmp_p
     article_paths = {A[k] for k in set().union(*EXPECTED.values())}
     assert stored_paths(db_file) == article_paths
     assert first.totals()["new"] == len(article_paths) and first.totals()["fetched"] == len(article_paths)
-    assert {e["url"].split("?")[0].split("/", 3)[3].join(["/", ""]) for e in events if e.get("status") == "new"} \
-        == article_paths
+    assert {
+        e["url"].split("?")[0].split("/", 3)[3].join(["/", ""]) for e in events if e.get("status") == "new"
+    } == article_paths
     hits_after_first = {p: web["technews"].hits[p] for p in article_paths}
     assert all(n >= 1 for n in hits_after_first.values())
     second = run_crawl(cfg, db_file)  # same process again: no ReactorNotRestartable
@@ -113,8 +114,9 @@ def test_crawl_cli_prints_table_and_json(web, tmp_path, runner):
 
     cfg = write_config(tmp_path / "config", web, enable=["technews-tech"])
     db_file = tmp_path / "n.db"
-    res = runner.invoke(cli, ["--config", str(cfg), "--db", str(db_file), "crawl", "--source", "technews-tech",
-                              "--json", "--quiet"])
+    res = runner.invoke(
+        cli, ["--config", str(cfg), "--db", str(db_file), "crawl", "--source", "technews-tech", "--json", "--quiet"]
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["status"] == "finished"

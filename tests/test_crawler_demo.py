@@ -11,11 +11,16 @@ from tests.support.fixture_web import fixture_web, write_config
 from tests.test_crawler_resilience import SITEMAP_ARTICLES
 
 DEMO_ALERTS = {
-    ("Inspur Group", "blacklist"), ("Lei Jun", "award"), ("Xiaomi Corporation", "award"),
-    ("Hesai Group", "delisting"), ("Sinno Electronics", "blacklist"),
-    ("Wuhan Lumen Optics Co., Ltd.", "blacklist"), ("Lumen Optics Holdings Ltd", "delisting"),
+    ("Inspur Group", "blacklist"),
+    ("Lei Jun", "award"),
+    ("Xiaomi Corporation", "award"),
+    ("Hesai Group", "delisting"),
+    ("Sinno Electronics", "blacklist"),
+    ("Wuhan Lumen Optics Co., Ltd.", "blacklist"),
+    ("Lumen Optics Holdings Ltd", "delisting"),
     ("Northbay Semiconductor Inc", "blacklist"),
-    ("Nettrix Information Industry Co., Ltd.", "blacklist"), ("Suma Technology Co., Ltd.", "blacklist"),
+    ("Nettrix Information Industry Co., Ltd.", "blacklist"),
+    ("Suma Technology Co., Ltd.", "blacklist"),
     # the founding case page (fixtures/pages)
     ("Xiaomi Corporation", "blacklist"),
 }
@@ -28,14 +33,21 @@ def test_demo_crawls_fixture_web_and_prints_alerts(runner, tmp_path):
     out = res.stdout.splitlines()
     assert out[0].startswith("crawl run 1:") and out[0].endswith("(finished)")
     rows = {line.split()[0]: line.split() for line in out[2:8]}
-    assert set(rows) == {"technews-feed", "technews-sitemap", "technews-tech", "sec-edgar", "fedreg-entity-list",
-                         "total"}
+    assert set(rows) == {
+        "technews-feed",
+        "technews-sitemap",
+        "technews-tech",
+        "sec-edgar",
+        "fedreg-entity-list",
+        "total",
+    }
     assert rows["total"][1:4] == ["finished", "12", "12"]  # status, fetched, new (kind column empty)
     db = open_db(db_file)
     assert {(r["entity"], r["tie"]) for r in db["alerts"].rows} == DEMO_ALERTS
     assert db["alerts"].count == 13  # the founding page also alerts Lei Jun's and Xiaomi's other award
-    assert "[alert pending, no Slack token] Northbay Semiconductor Inc put on a government list: Entity List" \
-        in res.stderr
+    assert (
+        "[alert pending, no Slack token] Northbay Semiconductor Inc put on a government list: Entity List" in res.stderr
+    )
     assert '"pending": 13' in res.stdout
 
 

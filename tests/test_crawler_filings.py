@@ -20,8 +20,10 @@ NOT_FETCHED = {
     "/Archives/edgar/data/1900001/000190000125000009/lumen-10q.htm",  # 10-Q: form not configured
     "/Archives/edgar/data/1900001/000190000123000004/old-6k.htm",  # filed before filed_after
 }
-FR_DOCS = {"/documents/full_text/html/2025/03/25/2025-05038.html",
-           "/documents/full_text/html/2025/03/14/2025-04410.html"}
+FR_DOCS = {
+    "/documents/full_text/html/2025/03/25/2025-05038.html",
+    "/documents/full_text/html/2025/03/14/2025-04410.html",
+}
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,8 @@ def test_federal_register_queries_the_documents_api_then_fetches_full_text(web, 
     rule = next(db["articles"].rows_where("url like '%2025-05038%'"))
     assert rule["title"] == "Additions to the Entity List" and rule["source_kind"] == "filing"
     assert {(r["entity"], r["tie"]) for r in db["alerts"].rows} == {
-        ("Nettrix Information Industry Co., Ltd.", "blacklist"), ("Suma Technology Co., Ltd.", "blacklist")}
+        ("Nettrix Information Industry Co., Ltd.", "blacklist"),
+        ("Suma Technology Co., Ltd.", "blacklist"),
+    }
     c = run.sources[0]
     assert (c.kind, c.fetched, c.new, c.alerts) == ("federal_register", 2, 2, 2)

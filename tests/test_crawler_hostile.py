@@ -23,15 +23,30 @@ def hostile_config(tmp_path):
         for f in (ROOT / "config").glob("*.yaml"):
             if f.name != "sources.yaml":
                 (cfg / f.name).write_bytes(f.read_bytes())
-        data = {"crawl": {"download_delay": 0, "autothrottle_start_delay": 0.05, "autothrottle_max_delay": 1,
-                          "concurrency_per_domain": 8, "retry_times": 1, "retry_backoff_seconds": 0.1,
-                          "timeout_seconds": 4, "max_bytes": 2_000_000},
-                "sources": [{"name": "hostile-feeds", "kind": "feed", "base_url": web.base,
-                             "feeds": ["/feed.xml", "/laughs.xml", "/xxe.xml"]},
-                            {"name": "hostile-sitemap", "kind": "sitemap", "base_url": web.base,
-                             "sitemaps": ["/sitemap.xml"]}]}
+        data = {
+            "crawl": {
+                "download_delay": 0,
+                "autothrottle_start_delay": 0.05,
+                "autothrottle_max_delay": 1,
+                "concurrency_per_domain": 8,
+                "retry_times": 1,
+                "retry_backoff_seconds": 0.1,
+                "timeout_seconds": 4,
+                "max_bytes": 2_000_000,
+            },
+            "sources": [
+                {
+                    "name": "hostile-feeds",
+                    "kind": "feed",
+                    "base_url": web.base,
+                    "feeds": ["/feed.xml", "/laughs.xml", "/xxe.xml"],
+                },
+                {"name": "hostile-sitemap", "kind": "sitemap", "base_url": web.base, "sitemaps": ["/sitemap.xml"]},
+            ],
+        }
         (cfg / "sources.yaml").write_text(yaml.safe_dump(data))
         return cfg
+
     return make
 
 
@@ -50,8 +65,13 @@ def test_hostile_web_crawl_ends_and_books_every_url(hostile_config, tmp_path):
                 assert row["reason"], row
         for path in ("/huge", "/gzip-bomb", "/endless", "/drip", "/loop", "/binary-as-html"):
             assert fate[path]["status"] == "failed", fate[path]
-        for path in ("/news/huawei-entity-list", "/news/xiaomi-award", "/news/dji-removed", "/enc/gbk-missing",
-                     "/pdf-as-html"):
+        for path in (
+            "/news/huawei-entity-list",
+            "/news/xiaomi-award",
+            "/news/dji-removed",
+            "/enc/gbk-missing",
+            "/pdf-as-html",
+        ):
             assert fate[path]["status"] == "stored", fate[path]
         assert fate["/sitemap.xml"]["status"] == "failed" and "not well-formed" in fate["/sitemap.xml"]["reason"]
         assert web.hits["/xxe-callback"] == 0  # external entity never fetched

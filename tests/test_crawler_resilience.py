@@ -22,9 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 REVIEW = "/2025/03/10/review-ultrabook-14/"
 DRAFT = "/drafts/unpublished-story/"
 SITEMAP_ARTICLES = {
-    "/2025/03/25/commerce-adds-inspur-subsidiaries-to-entity-list/", "/2025/03/20/lei-jun-may-day-medal/",
-    "/2025/03/18/pentagon-removes-hesai-from-list/", "/2025/03/15/smartphone-shipments-q4/",
-    "/2025/03/12/lawmakers-urge-cxmt-action/", REVIEW, "/2025/03/05/treasury-sanctions-sinno/",
+    "/2025/03/25/commerce-adds-inspur-subsidiaries-to-entity-list/",
+    "/2025/03/20/lei-jun-may-day-medal/",
+    "/2025/03/18/pentagon-removes-hesai-from-list/",
+    "/2025/03/15/smartphone-shipments-q4/",
+    "/2025/03/12/lawmakers-urge-cxmt-action/",
+    REVIEW,
+    "/2025/03/05/treasury-sanctions-sinno/",
 }
 
 
@@ -32,8 +36,9 @@ def test_500_is_retried_with_backoff_then_recorded_failed_and_fetched_next_run(t
     with fixture_web() as web:
         site = web["technews"]
         site.fail.add(REVIEW)
-        cfg = write_config(tmp_path / "config", web, enable=["technews-feed"],
-                           crawl={"retry_times": 2, "retry_backoff_seconds": 0.3})
+        cfg = write_config(
+            tmp_path / "config", web, enable=["technews-feed"], crawl={"retry_times": 2, "retry_backoff_seconds": 0.3}
+        )
         db_file = tmp_path / "n.db"
         run = run_crawl(cfg, db_file)
         assert site.hits[REVIEW] == 3  # first try + 2 retries
@@ -82,12 +87,18 @@ def test_killed_crawl_resumes_and_stores_every_article_once(tmp_path):
         # some in flight, whatever the page workers' start-up time
         held = sorted(SITEMAP_ARTICLES)[3:]
         site.slow = {p: 60.0 for p in held}
-        cfg = write_config(tmp_path / "config", web, enable=["technews-sitemap"],
-                           crawl={"concurrency_per_domain": 8, "workers": 2})
+        cfg = write_config(
+            tmp_path / "config", web, enable=["technews-sitemap"], crawl={"concurrency_per_domain": 8, "workers": 2}
+        )
         db_file = tmp_path / "n.db"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.Popen([sys.executable, "-m", "newswatch", "--config", str(cfg), "--db", str(db_file),
-                                 "crawl"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "newswatch", "--config", str(cfg), "--db", str(db_file), "crawl"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 120
         while _stored(db_file) < 2 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -139,8 +150,12 @@ def test_a_dead_page_worker_is_booked_and_replaced(tmp_path):
         site = web["technews"]
         gate = threading.Event()
         site.hold = {p: gate for p in sorted(SITEMAP_ARTICLES)[3:]}  # answered once a worker is dead
-        cfg = write_config(tmp_path / "config", web, enable=["technews-sitemap"],
-                           crawl={"concurrency_per_domain": 8, "workers": 2, "timeout_seconds": 90})
+        cfg = write_config(
+            tmp_path / "config",
+            web,
+            enable=["technews-sitemap"],
+            crawl={"concurrency_per_domain": 8, "workers": 2, "timeout_seconds": 90},
+        )
         db_file = tmp_path / "n.db"
         killed: list[int] = []
 

@@ -18,11 +18,29 @@ def test_ingest_waits_for_a_locked_database(tmp_path: Path) -> None:
     open_db(db_file).conn.close()
     blocker = sqlite3.connect(db_file, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
-    blocker.execute("insert into articles (url, canonical_url, fetched_at) values ('https://other/', "
-                    "'https://other/', '2021-01-01')")
-    proc = subprocess.Popen([sys.executable, "-m", "newswatch", "--db", str(db_file), "ingest", "--html",
-                             str(SEED_PAGE), "--url", SEED_URL, "--json"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    blocker.execute(
+        "insert into articles (url, canonical_url, fetched_at) values ('https://other/', "
+        "'https://other/', '2021-01-01')"
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "newswatch",
+            "--db",
+            str(db_file),
+            "ingest",
+            "--html",
+            str(SEED_PAGE),
+            "--url",
+            SEED_URL,
+            "--json",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(6)  # spaCy loads, the pipeline runs, then the store waits on the lock
     assert proc.poll() is None, proc.communicate()
     blocker.execute("COMMIT")
@@ -58,8 +76,16 @@ def test_processes_opening_a_new_database_at_once_all_get_in(tmp_path: Path) -> 
     for round_ in range(3):
         db_file = tmp_path / f"new-{round_}.db"
         start = time.time() + 1.0  # the interpreters are up by then; they open within microseconds
-        procs = [subprocess.Popen([sys.executable, "-c", OPENER, str(db_file), str(start)], cwd=ROOT,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, str(db_file), str(start)],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
         outs = [p.communicate(timeout=60) for p in procs]
         assert [p.returncode for p in procs] == [0] * 4, [err[-600:] for _, err in outs]
         con = sqlite3.connect(db_file)

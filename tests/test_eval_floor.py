@@ -54,15 +54,18 @@ def test_matching_is_loose_on_spelling_strict_on_meaning() -> None:
     lex = load_lexicon(CONFIG / "lexicon.yaml")
     assert reasons_match("the Entity List", "Entity List", lex)
     assert reasons_match("Pentagon blacklist", "DoD Chinese Military Companies List", lex)
-    assert reasons_match("“Outstanding Builder of Socialism”", "Outstanding Builder of Socialism with Chinese "
-                         "Characteristics", lex)
+    assert reasons_match(
+        "“Outstanding Builder of Socialism”", "Outstanding Builder of Socialism with Chinese Characteristics", lex
+    )
     assert not reasons_match("Entity List", "DoD Chinese Military Companies List", lex)
     assert not reasons_match("unnamed government list", "Entity List", lex)
     expected = [Expected("Hesai", "ORG", "blacklist", "1260H list"), Expected("Lei Jun", "PERSON", "award", "Time 100")]
-    found = [_f("Hesai Group", "blacklist", "DoD Chinese Military Companies List"),
-             _f("Hesai Group", "blacklist", "DoD Chinese Military Companies List", via="someone"),
-             _f("Lei Jun", "blacklist", "Time 100", etype="PERSON"),
-             _f("Hesaitech", "blacklist", "DoD Chinese Military Companies List")]
+    found = [
+        _f("Hesai Group", "blacklist", "DoD Chinese Military Companies List"),
+        _f("Hesai Group", "blacklist", "DoD Chinese Military Companies List", via="someone"),
+        _f("Lei Jun", "blacklist", "Time 100", etype="PERSON"),
+        _f("Hesaitech", "blacklist", "DoD Chinese Military Companies List"),
+    ]
     s = score_page("p", expected, found, lexicon=lex)
     assert [e.entity for e, _ in s.matched] == ["Hesai"]
     assert [m.entity for m in s.misses] == ["Lei Jun"], "wrong tie is a miss"

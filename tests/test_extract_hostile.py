@@ -15,8 +15,10 @@ FR = "Le café de la société « naïve » a publié son résumé — façade d
 
 
 def page(text: str, meta: str = "") -> str:
-    return (f"<html><head>{meta}<title>t</title></head><body><article><h1>Titre</h1>"
-            f"<p>{text}</p><p>{text}</p></article></body></html>")
+    return (
+        f"<html><head>{meta}<title>t</title></head><body><article><h1>Titre</h1>"
+        f"<p>{text}</p><p>{text}</p></article></body></html>"
+    )
 
 
 @pytest.mark.parametrize("text, enc", [(ZH, "gbk"), (JA, "shift_jis"), (FR, "cp1252")])
@@ -48,9 +50,11 @@ def test_hundred_thousand_links() -> None:
 
 
 def test_malformed_html_still_extracts() -> None:
-    html = ("<html><body><div><p>Huawei was added to the Entity List by the Commerce Department, "
-            "the agency said on Friday in a notice.<p>It is the second such move this year<div><b>unclosed"
-            "<table><tr><td>cell</div></span></body>")
+    html = (
+        "<html><body><div><p>Huawei was added to the Entity List by the Commerce Department, "
+        "the agency said on Friday in a notice.<p>It is the second such move this year<div><b>unclosed"
+        "<table><tr><td>cell</div></span></body>"
+    )
     art = extract(FetchedPage(url="https://h.example/bad", body=html.encode()))
     assert "Entity List" in art.text
 

@@ -11,16 +11,27 @@ from click.testing import CliRunner
 from newswatch.cli import cli
 from tests.conftest import SEED_PAGE, SEED_URL
 
-BOILERPLATE = ["Must read", "Source link", "- Advertisement -", "Advertisement", "Please enter your comment!",
-               "Please enter your name here", "More articles", "Latest article", "LEAVE A REPLY", "Post Comment",
-               "Privacy Policy", "All rights reserved", "OnePlus 9 Pro"]
+BOILERPLATE = [
+    "Must read",
+    "Source link",
+    "- Advertisement -",
+    "Advertisement",
+    "Please enter your comment!",
+    "Please enter your name here",
+    "More articles",
+    "Latest article",
+    "LEAVE A REPLY",
+    "Post Comment",
+    "Privacy Policy",
+    "All rights reserved",
+    "OnePlus 9 Pro",
+]
 
 
 @pytest.fixture(scope="module")
 def seed_result(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
     db = tmp_path_factory.mktemp("seed") / "newswatch.db"
-    result = CliRunner().invoke(cli, ["--db", str(db), "ingest", "--html", str(SEED_PAGE), "--url", SEED_URL,
-                                      "--json"])
+    result = CliRunner().invoke(cli, ["--db", str(db), "ingest", "--html", str(SEED_PAGE), "--url", SEED_URL, "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout), str(db)
 
@@ -50,7 +61,7 @@ def test_entities_are_labelled(seed_result: tuple[dict, str]) -> None:
     assert any("Outstanding Builder of Socialism with Chinese Characteristics" in a for a in awards)
     text = seed_result[0]["article"]["text"]
     for e in ents:
-        assert text[e["start"]:e["end"]] == e["text"]
+        assert text[e["start"] : e["end"]] == e["text"]
     assert {e["entity_id"] for e in ents if e["text"] == "Xiaomi"} == {"xiaomi"}
 
 

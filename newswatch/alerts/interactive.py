@@ -39,8 +39,9 @@ ACTIONS = ("ack", "false_positive", "mute_entity")
 MAX_BODY = 1_000_000
 
 
-def apply_action(db_path: Path, settings: Settings, *, key: str, action: str, user_id: str,
-                 user_name: str) -> dict[str, Any] | None:
+def apply_action(
+    db_path: Path, settings: Settings, *, key: str, action: str, user_id: str, user_name: str
+) -> dict[str, Any] | None:
     """Record one triage click; returns what was done, or None if the alert is unknown."""
     db = open_db(db_path)
     try:
@@ -56,11 +57,22 @@ def apply_action(db_path: Path, settings: Settings, *, key: str, action: str, us
                 detail["feedback_id"] = record_false_positive(db, alert, payload, user_id)
             elif action == "mute_entity":
                 detail["silence_id"] = add_silence(
-                    db, entity=alert["entity"], duration=settings.alerts.mute_for,
+                    db,
+                    entity=alert["entity"],
+                    duration=settings.alerts.mute_for,
                     why=f"muted from Slack by {user_name or user_id} (alert {key})",
-                    created_by=f"slack:{user_id}")["id"]
-            db["alert_actions"].insert({"alert_key": key, "action": action, "user_id": user_id,
-                                        "user_name": user_name, "at": utcnow(), "detail": json.dumps(detail)})
+                    created_by=f"slack:{user_id}",
+                )["id"]
+            db["alert_actions"].insert(
+                {
+                    "alert_key": key,
+                    "action": action,
+                    "user_id": user_id,
+                    "user_name": user_name,
+                    "at": utcnow(),
+                    "detail": json.dumps(detail),
+                }
+            )
         done.update(detail)
         return done
     finally:
@@ -102,8 +114,9 @@ def slack_routes(config_dir: str | os.PathLike[str] | None, db_path: str | os.Pa
             return PlainTextResponse("not a block_actions payload", status_code=400)
         if action not in ACTIONS:
             return PlainTextResponse(f"unknown action {action!r}", status_code=400)
-        done = await run_in_threadpool(apply_action, path, settings, key=key, action=action, user_id=user_id,
-                                       user_name=user_name)
+        done = await run_in_threadpool(
+            apply_action, path, settings, key=key, action=action, user_id=user_id, user_name=user_name
+        )
         if done is None:
             return JSONResponse({"response_type": "ephemeral", "text": "This alert is not in the database."})
         return JSONResponse({"ok": True, **done}, background=BackgroundTask(_refresh, path, settings, key))

@@ -9,15 +9,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-SECTION_LIMIT = 3000   # characters of text per section block
-HEADER_LIMIT = 150     # characters of a header block
+SECTION_LIMIT = 3000  # characters of text per section block
+HEADER_LIMIT = 150  # characters of a header block
 FALLBACK_LIMIT = 4000  # characters of the notification text
-MAX_BLOCKS = 50        # blocks per message
+MAX_BLOCKS = 50  # blocks per message
 ACTION_WORDS = {"ack": "Acknowledged", "false_positive": "Marked false positive", "mute_entity": "Entity muted"}
 ELLIPSIS = "…"
 
-TIE_TITLES = {"blacklist": "put on a government list", "delisting": "removed from a government list",
-              "award": "honoured with a telling award"}
+TIE_TITLES = {
+    "blacklist": "put on a government list",
+    "delisting": "removed from a government list",
+    "award": "honoured with a telling award",
+}
 
 
 def escape_mrkdwn(text: str | None) -> str:
@@ -72,8 +75,9 @@ def alert_text(entity: str, tie: str, reason: str) -> str:
     return f"{entity} {TIE_TITLES.get(tie, tie)}: {reason}"
 
 
-def build_blocks(alert: dict[str, Any], *, sources: int = 1,
-                 actions: list[dict[str, Any]] | None = None) -> tuple[str, list[dict[str, Any]]]:
+def build_blocks(
+    alert: dict[str, Any], *, sources: int = 1, actions: list[dict[str, Any]] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) for an alert row joined with its finding and article.
 
     ``alert`` needs: key, entity, tie, reason, evidence, confidence, severity, url, title,
@@ -90,9 +94,13 @@ def build_blocks(alert: dict[str, Any], *, sources: int = 1,
         # The mention comes from config (rules.yaml), never from a page.
         fallback = f"<{alert['mention']}> " + fallback
     header = truncate(plain_safe(f"{alert['entity']} — {TIE_TITLES.get(tie, tie)}"), HEADER_LIMIT)
-    facts = [f"*Entity:* {entity}", f"*Tie:* {tie}", f"*Reason:* {reason}",
-             f"*Severity:* {alert.get('severity') or 'medium'}",
-             f"*Confidence:* {float(alert.get('confidence') or 0):.2f}"]
+    facts = [
+        f"*Entity:* {entity}",
+        f"*Tie:* {tie}",
+        f"*Reason:* {reason}",
+        f"*Severity:* {alert.get('severity') or 'medium'}",
+        f"*Confidence:* {float(alert.get('confidence') or 0):.2f}",
+    ]
     if alert.get("via"):
         facts.append(f"*Via:* {escape_mrkdwn(alert['via'])}")
     facts_text = truncate("\n".join(facts), SECTION_LIMIT)
@@ -107,26 +115,47 @@ def build_blocks(alert: dict[str, Any], *, sources: int = 1,
         context.append(f"Published: {escape_mrkdwn(str(alert['published']))}")
     if sources > 1:
         context.append(f"Reported by {sources} sources")
-    triage = [f"{ACTION_WORDS.get(a['action'], escape_mrkdwn(a['action']))} by "
-              f"{escape_mrkdwn(a.get('user_name') or a.get('user_id') or 'someone')} at {escape_mrkdwn(a['at'])}"
-              for a in (actions or [])][-5:]
+    triage = [
+        f"{ACTION_WORDS.get(a['action'], escape_mrkdwn(a['action']))} by "
+        f"{escape_mrkdwn(a.get('user_name') or a.get('user_id') or 'someone')} at {escape_mrkdwn(a['at'])}"
+        for a in (actions or [])
+    ][-5:]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": False}},
         {"type": "section", "text": {"type": "mrkdwn", "text": facts_text}},
         {"type": "section", "text": {"type": "mrkdwn", "text": quote}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(c, SECTION_LIMIT)} for c in context]},
-        {"type": "actions", "block_id": f"triage:{alert['key']}", "elements": [
-            {"type": "button", "action_id": "ack", "text": {"type": "plain_text", "text": "Acknowledge"},
-             "style": "primary", "value": alert["key"]},
-            {"type": "button", "action_id": "false_positive", "text": {"type": "plain_text", "text": "False positive"},
-             "value": alert["key"]},
-            {"type": "button", "action_id": "mute_entity", "text": {"type": "plain_text", "text": "Mute entity"},
-             "style": "danger", "value": alert["key"]},
-        ]},
+        {
+            "type": "actions",
+            "block_id": f"triage:{alert['key']}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "ack",
+                    "text": {"type": "plain_text", "text": "Acknowledge"},
+                    "style": "primary",
+                    "value": alert["key"],
+                },
+                {
+                    "type": "button",
+                    "action_id": "false_positive",
+                    "text": {"type": "plain_text", "text": "False positive"},
+                    "value": alert["key"],
+                },
+                {
+                    "type": "button",
+                    "action_id": "mute_entity",
+                    "text": {"type": "plain_text", "text": "Mute entity"},
+                    "style": "danger",
+                    "value": alert["key"],
+                },
+            ],
+        },
     ]
     if triage:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(t, SECTION_LIMIT)}
-                                                       for t in triage]})
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(t, SECTION_LIMIT)} for t in triage]}
+        )
     return fallback, blocks[:MAX_BLOCKS]
 
 
@@ -142,12 +171,19 @@ def build_reply(source: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     line = f"Also reported by {link}" + (f" ({name})" if name and name not in ("ingest", "demo") else "")
     if source.get("published"):
         line += f", published {escape_mrkdwn(str(source['published']))}"
-    text = truncate(escape_mrkdwn(f"Also reported by {source.get('title') or source.get('url') or 'another source'}"),
-                    FALLBACK_LIMIT)
-    blocks: list[dict[str, Any]] = [{"type": "section",
-                                     "text": {"type": "mrkdwn", "text": truncate(line, SECTION_LIMIT)}}]
+    text = truncate(
+        escape_mrkdwn(f"Also reported by {source.get('title') or source.get('url') or 'another source'}"),
+        FALLBACK_LIMIT,
+    )
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": truncate(line, SECTION_LIMIT)}}
+    ]
     if source.get("evidence"):
         ev = escape_mrkdwn(source["evidence"])
-        blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                                                   "text": truncate("> " + ev.replace("\n", "\n> "), SECTION_LIMIT)}})
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": truncate("> " + ev.replace("\n", "\n> "), SECTION_LIMIT)},
+            }
+        )
     return text, blocks

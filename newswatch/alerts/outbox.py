@@ -70,9 +70,11 @@ def claim_alive(claimed_by: str | None, claimed_at: float | None, now: float) ->
 def _claim(db: sqlite_utils.Database, table: str, row: dict[str, Any], status_col: str, **fields: Any) -> bool:
     """Mark a row ``sending`` only if nobody changed it since we read it; True if we won."""
     sets = ", ".join(f"{k} = ?" for k in fields)
-    cur = db.execute(f"update {table} set {status_col} = 'sending', {sets} where id = ? and {status_col} = ? "
-                     "and coalesce(claimed_at, 0) = ?",
-                     [*fields.values(), row["id"], row[status_col], row.get("claimed_at") or 0])
+    cur = db.execute(
+        f"update {table} set {status_col} = 'sending', {sets} where id = ? and {status_col} = ? "
+        "and coalesce(claimed_at, 0) = ?",
+        [*fields.values(), row["id"], row[status_col], row.get("claimed_at") or 0],
+    )
     return cur.rowcount == 1
 
 
@@ -90,20 +92,34 @@ class DeliveryReport:
 def alert_message(db: sqlite_utils.Database, row: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """(text, blocks) of an alert as it should look now (source count, triage state)."""
     payload = json.loads(row["payload"] or "{}")
-    actions = [dict(r) for r in db.query(
-        "select action, user_id, user_name, at from alert_actions where alert_key = ? order by id", [row["key"]])] \
-        if db["alert_actions"].exists() else []
-    return build_blocks({**payload, "key": row["key"]}, sources=row.get("sources") or payload.get("sources") or 1,
-                        actions=actions)
+    actions = (
+        [
+            dict(r)
+            for r in db.query(
+                "select action, user_id, user_name, at from alert_actions where alert_key = ? order by id", [row["key"]]
+            )
+        ]
+        if db["alert_actions"].exists()
+        else []
+    )
+    return build_blocks(
+        {**payload, "key": row["key"]}, sources=row.get("sources") or payload.get("sources") or 1, actions=actions
+    )
 
 
 def _next_try(settings: AlertSettings, attempts: int, now: float) -> float:
     return now + min(MAX_BACKOFF, parse_duration(settings.retry_backoff) * 2 ** max(0, attempts - 1))
 
 
-def deliver_pending(db: sqlite_utils.Database, sink: Sink, *, keys: list[str] | None = None,
-                    settings: AlertSettings | None = None, now: float | None = None,
-                    ignore_backoff: bool = False) -> DeliveryReport:
+def deliver_pending(
+    db: sqlite_utils.Database,
+    sink: Sink,
+    *,
+    keys: list[str] | None = None,
+    settings: AlertSettings | None = None,
+    now: float | None = None,
+    ignore_backoff: bool = False,
+) -> DeliveryReport:
     """Deliver every ``pending`` (or interrupted ``sending``) alert, then pending thread replies."""
     settings = settings or AlertSettings()
     report = DeliveryReport()
@@ -120,8 +136,15 @@ def deliver_pending(db: sqlite_utils.Database, sink: Sink, *, keys: list[str] | 
     return report
 
 
-def _deliver_alert(db: sqlite_utils.Database, sink: Sink, row: dict[str, Any], settings: AlertSettings,
-                   report: DeliveryReport, now: float | None, ignore_backoff: bool) -> None:
+def _deliver_alert(
+    db: sqlite_utils.Database,
+    sink: Sink,
+    row: dict[str, Any],
+    settings: AlertSettings,
+    report: DeliveryReport,
+    now: float | None,
+    ignore_backoff: bool,
+) -> None:
     key = row["key"]
     t = now if now is not None else time.time()
     due = from_iso(row.get("next_attempt_at"))
@@ -133,8 +156,10 @@ def _deliver_alert(db: sqlite_utils.Database, sink: Sink, row: dict[str, Any], s
             report.deferred.append(key)  # another deliverer is posting it right now
             return
         if not sink.can_verify:
-            err = (f"interrupted while sending through the {sink.name} sink, which cannot tell whether the post "
-                   "arrived; check the channel, then `newswatch alerts retry KEY` if it did not")
+            err = (
+                f"interrupted while sending through the {sink.name} sink, which cannot tell whether the post "
+                "arrived; check the channel, then `newswatch alerts retry KEY` if it did not"
+            )
             update_alert(db, row["id"], status="failed", last_error=err)
             report.failed.append(key)
             report.errors[key] = err
@@ -146,8 +171,15 @@ def _deliver_alert(db: sqlite_utils.Database, sink: Sink, row: dict[str, Any], s
             report.errors[key] = str(exc)
             return
         if found:
-            update_alert(db, row["id"], status="sent", slack_ts=found.ts, channel=found.channel,
-                         sent_at=utcnow(), last_error=None)
+            update_alert(
+                db,
+                row["id"],
+                status="sent",
+                slack_ts=found.ts,
+                channel=found.channel,
+                sent_at=utcnow(),
+                last_error=None,
+            )
             report.recovered.append(key)
             log.info("alert %s was posted before an interruption (ts %s): recorded, not posted again", key, found.ts)
             return
@@ -158,8 +190,17 @@ def _deliver_alert(db: sqlite_utils.Database, sink: Sink, row: dict[str, Any], s
         return
     attempts = (row["attempts"] or 0) + 1
     first = row.get("first_attempt_at") or t
-    if not _claim(db, "alerts", row, "status", attempts=attempts, claimed_at=time.time(), first_attempt_at=first,
-                  claimed_by=owner_id(), updated_at=utcnow()):
+    if not _claim(
+        db,
+        "alerts",
+        row,
+        "status",
+        attempts=attempts,
+        claimed_at=time.time(),
+        first_attempt_at=first,
+        claimed_by=owner_id(),
+        updated_at=utcnow(),
+    ):
         report.deferred.append(key)  # another deliverer took it between our read and our claim
         return
     try:
@@ -171,24 +212,46 @@ def _deliver_alert(db: sqlite_utils.Database, sink: Sink, row: dict[str, Any], s
             log.error("alert %s FAILED after %d attempts: %s", key, attempts, exc)
             report.failed.append(key)
         else:
-            update_alert(db, row["id"], status="pending", last_error=str(exc),
-                         next_attempt_at=iso(_next_try(settings, attempts, t)))
+            update_alert(
+                db,
+                row["id"],
+                status="pending",
+                last_error=str(exc),
+                next_attempt_at=iso(_next_try(settings, attempts, t)),
+            )
             log.warning("alert %s not delivered (attempt %d), will retry: %s", key, attempts, exc)
         report.errors[key] = str(exc)
         return
-    update_alert(db, row["id"], status="sent", slack_ts=posted.ts, channel=posted.channel,
-                 sent_at=utcnow(), last_error=None, next_attempt_at=None)
+    update_alert(
+        db,
+        row["id"],
+        status="sent",
+        slack_ts=posted.ts,
+        channel=posted.channel,
+        sent_at=utcnow(),
+        last_error=None,
+        next_attempt_at=None,
+    )
     report.sent.append(key)
 
 
-def _deliver_replies(db: sqlite_utils.Database, sink: Sink, settings: AlertSettings, report: DeliveryReport,
-                     keys: list[str] | None, now: float | None, ignore_backoff: bool) -> None:
+def _deliver_replies(
+    db: sqlite_utils.Database,
+    sink: Sink,
+    settings: AlertSettings,
+    report: DeliveryReport,
+    keys: list[str] | None,
+    now: float | None,
+    ignore_backoff: bool,
+) -> None:
     """Post 'also reported by' thread replies for later sources of sent alerts; update the parents."""
     if not sink.marks_sent:
         return
-    sql = ("select s.*, a.id as a_id, a.status as a_status, a.slack_ts as a_ts, a.channel as a_channel "
-           "from alert_sources s join alerts a on a.key = s.alert_key "
-           "where s.reply_status in ('pending', 'sending')")
+    sql = (
+        "select s.*, a.id as a_id, a.status as a_status, a.slack_ts as a_ts, a.channel as a_channel "
+        "from alert_sources s join alerts a on a.key = s.alert_key "
+        "where s.reply_status in ('pending', 'sending')"
+    )
     params: list = []
     if keys is not None:
         sql += f" and s.alert_key in ({', '.join('?' for _ in keys)})"
@@ -216,22 +279,32 @@ def _deliver_replies(db: sqlite_utils.Database, sink: Sink, settings: AlertSetti
                 report.errors[skey] = "interrupted; unknown whether the reply arrived"
                 continue
             try:
-                found = sink.find_posted(channel=src["a_channel"], key=skey, since=(src["claimed_at"] or 0) - 60,
-                                         thread_ts=thread)
+                found = sink.find_posted(
+                    channel=src["a_channel"], key=skey, since=(src["claimed_at"] or 0) - 60, thread_ts=thread
+                )
             except DeliveryError as exc:
                 report.errors[skey] = str(exc)
                 continue
             if found:
-                db["alert_sources"].update(src["id"], {"reply_status": "sent", "reply_ts": found.ts,
-                                                       "last_error": None})
+                db["alert_sources"].update(
+                    src["id"], {"reply_status": "sent", "reply_ts": found.ts, "last_error": None}
+                )
                 report.recovered.append(skey)
                 touched.add(src["alert_key"])
                 continue
         text, blocks = build_reply(src)
         attempts = (src["attempts"] or 0) + 1
         first = src.get("first_attempt_at") or t
-        if not _claim(db, "alert_sources", src, "reply_status", attempts=attempts, claimed_at=time.time(),
-                      first_attempt_at=first, claimed_by=owner_id()):
+        if not _claim(
+            db,
+            "alert_sources",
+            src,
+            "reply_status",
+            attempts=attempts,
+            claimed_at=time.time(),
+            first_attempt_at=first,
+            claimed_by=owner_id(),
+        ):
             report.deferred.append(skey)
             continue
         try:
@@ -239,15 +312,21 @@ def _deliver_replies(db: sqlite_utils.Database, sink: Sink, settings: AlertSetti
         except DeliveryError as exc:
             t = now if now is not None else time.time()
             failed = t - first >= parse_duration(settings.give_up_after)
-            db["alert_sources"].update(src["id"], {
-                "reply_status": "failed" if failed else "pending", "last_error": str(exc),
-                "next_attempt_at": None if failed else iso(_next_try(settings, attempts, t))})
+            db["alert_sources"].update(
+                src["id"],
+                {
+                    "reply_status": "failed" if failed else "pending",
+                    "last_error": str(exc),
+                    "next_attempt_at": None if failed else iso(_next_try(settings, attempts, t)),
+                },
+            )
             report.errors[skey] = str(exc)
             if failed:
                 report.failed.append(skey)
             continue
-        db["alert_sources"].update(src["id"], {"reply_status": "sent", "reply_ts": posted.ts if posted else None,
-                                               "last_error": None})
+        db["alert_sources"].update(
+            src["id"], {"reply_status": "sent", "reply_ts": posted.ts if posted else None, "last_error": None}
+        )
         report.replies.append(skey)
         touched.add(src["alert_key"])
     for key in touched:

@@ -21,7 +21,7 @@ Severity = Literal["low", "medium", "high", "critical"]
 class When(Strict):
     tie: list[Literal["blacklist", "delisting", "award"]] | None = None
     reason: str | None = None
-    entity: str | None = None          # glob / "re:" on the entity name, or "monitored" (a monitored list)
+    entity: str | None = None  # glob / "re:" on the entity name, or "monitored" (a monitored list)
     watchlist: list[str] | None = None  # names of watchlists the entity must be on
     watched: bool | None = None
     monitored: bool | None = None  # the entity is on a monitored-entities list (issue 4)
@@ -37,8 +37,9 @@ class When(Strict):
             try:
                 re.compile(v[3:])
             except re.error as exc:
-                raise ValueError(f"expected a valid regular expression after 're:' (this is an invalid regular "
-                                 f"expression: {exc})") from None
+                raise ValueError(
+                    f"expected a valid regular expression after 're:' (this is an invalid regular expression: {exc})"
+                ) from None
         return v
 
 
@@ -98,8 +99,16 @@ class Rules:
         self.path = path
 
     @staticmethod
-    def check(rule: Rule, f: Finding, *, watched: bool, source_kind: str, confidence: float,
-              watchlists: list[str], monitored: bool = False) -> tuple[bool, list[str]]:
+    def check(
+        rule: Rule,
+        f: Finding,
+        *,
+        watched: bool,
+        source_kind: str,
+        confidence: float,
+        watchlists: list[str],
+        monitored: bool = False,
+    ) -> tuple[bool, list[str]]:
         """(matches, explanation): the checks that held, or the first one that failed."""
         w = rule.when
         checks: list[str] = []
@@ -151,9 +160,17 @@ class Rules:
             checks.append(f"confidence {confidence:.2f}<{w.max_confidence}")
         return True, checks
 
-    def decide(self, f: Finding, *, watched: bool, source_kind: str, watchlists: list[str] | None = None,
-               penalties: list[Penalty] | None = None, trace: list[str] | None = None,
-               monitored: bool = False) -> Decision:
+    def decide(
+        self,
+        f: Finding,
+        *,
+        watched: bool,
+        source_kind: str,
+        watchlists: list[str] | None = None,
+        penalties: list[Penalty] | None = None,
+        trace: list[str] | None = None,
+        monitored: bool = False,
+    ) -> Decision:
         """First matching rule decides. False-positive ``penalties`` that fit this finding lower its
         confidence first (shown in ``why``); ``trace`` (if given) collects one line per rule tried."""
         confidence = f.confidence
@@ -162,21 +179,36 @@ class Rules:
         for p in penalties or []:
             if p.entity_key == f.entity_key and p.tie == f.tie and p.pattern == pattern:
                 before, confidence = confidence, max(0.0, confidence - p.amount)
-                notes.append(f"false-positive feedback #{p.feedback_id} on '{pattern}': "
-                             f"confidence {before:.2f} -> {confidence:.2f}")
+                notes.append(
+                    f"false-positive feedback #{p.feedback_id} on '{pattern}': "
+                    f"confidence {before:.2f} -> {confidence:.2f}"
+                )
         prefix = ("; ".join(notes) + "; ") if notes else ""
         for rule in self.rules:
-            ok, checks = self.check(rule, f, watched=watched, source_kind=source_kind, confidence=confidence,
-                                    watchlists=watchlists or [], monitored=monitored)
+            ok, checks = self.check(
+                rule,
+                f,
+                watched=watched,
+                source_kind=source_kind,
+                confidence=confidence,
+                watchlists=watchlists or [],
+                monitored=monitored,
+            )
             if trace is not None:
-                trace.append(f"{rule.name}: " + ("MATCH " if ok else "no: ")
-                             + (", ".join(checks) or "matches everything"))
+                trace.append(
+                    f"{rule.name}: " + ("MATCH " if ok else "no: ") + (", ".join(checks) or "matches everything")
+                )
             if not ok:
                 continue
             t = rule.then
-            return Decision(action=t.action, rule=rule.name, channel=t.channel or self.default_channel,
-                            severity=t.severity, mention=t.mention,
-                            why=prefix + f"rule '{rule.name}': " + (", ".join(checks) or "matches everything"))
+            return Decision(
+                action=t.action,
+                rule=rule.name,
+                channel=t.channel or self.default_channel,
+                severity=t.severity,
+                mention=t.mention,
+                why=prefix + f"rule '{rule.name}': " + (", ".join(checks) or "matches everything"),
+            )
         return Decision(action="none", why=prefix + "no rule matched")
 
 
@@ -209,11 +241,14 @@ def check_rule_lists(rules: Rules, known: Iterable[str], path: Path | None = Non
     for i, rule in enumerate(rules.rules):
         for name in rule.when.watchlist or []:
             if name not in names:
-                raise ConfigError(str(path or rules.path or "rules.yaml"), f"rules[{i}] ('{rule.name}').when.watchlist",
-                                  f"no watchlist named {name!r}",
-                                  f"use one of the known lists: {', '.join(names) or 'none'}; bundled lists are the "
-                                  "'name:' of the files in settings.yaml watchlists:, import more with "
-                                  "`newswatch watchlist import FILE --name NAME`")
+                raise ConfigError(
+                    str(path or rules.path or "rules.yaml"),
+                    f"rules[{i}] ('{rule.name}').when.watchlist",
+                    f"no watchlist named {name!r}",
+                    f"use one of the known lists: {', '.join(names) or 'none'}; bundled lists are the "
+                    "'name:' of the files in settings.yaml watchlists:, import more with "
+                    "`newswatch watchlist import FILE --name NAME`",
+                )
 
 
 def imported_list_names(db_file: Path) -> list[str]:
@@ -231,16 +266,18 @@ def imported_list_names(db_file: Path) -> list[str]:
         conn.close()
 
 
-def verify_rule_lists(config_dir: Path, settings: Settings, db_file: Path | None,
-                      rules_path: Path | None = None) -> Rules:
+def verify_rule_lists(
+    config_dir: Path, settings: Settings, db_file: Path | None, rules_path: Path | None = None
+) -> Rules:
     """Load the configured rules (or ``rules_path``) and check the lists they name against the bundled watchlists and
     those imported into ``db_file``: commands that apply rules call this before they start."""
     from ..watchlist import load_watchlist_yaml
 
     rules = load_rules(rules_path or resolve_path(config_dir, settings.rules))
     if any(r.when.watchlist for r in rules.rules):
-        known = {e.list_name for name in settings.watchlists
-                 for e in load_watchlist_yaml(resolve_path(config_dir, name))}
+        known = {
+            e.list_name for name in settings.watchlists for e in load_watchlist_yaml(resolve_path(config_dir, name))
+        }
         known.update(imported_list_names(db_file) if db_file else [])
         check_rule_lists(rules, known)
     return rules

@@ -35,8 +35,17 @@ def _names(text: str | None) -> set[str]:
     return out - {""}
 
 
-def add_silence(db: sqlite_utils.Database, *, entity: str, duration: str, why: str, tie: str | None = None,
-                reason: str | None = None, created_by: str = "cli", now: float | None = None) -> dict[str, Any]:
+def add_silence(
+    db: sqlite_utils.Database,
+    *,
+    entity: str,
+    duration: str,
+    why: str,
+    tie: str | None = None,
+    reason: str | None = None,
+    created_by: str = "cli",
+    now: float | None = None,
+) -> dict[str, Any]:
     """Store a silence and return its row. ``entity`` is a name or a watchlist id."""
     if not entity.strip():
         raise InputError("silence: --entity must not be empty")
@@ -48,15 +57,24 @@ def add_silence(db: sqlite_utils.Database, *, entity: str, duration: str, why: s
     if seconds <= 0:
         raise InputError("silence: --for must be longer than zero")
     t = time.time() if now is None else now
-    row = {"entity": entity.strip(), "tie": tie, "reason": reason, "why": why.strip(), "created_by": created_by,
-           "created_at": utcnow(), "expires_at": iso(t + seconds), "removed_at": None}
+    row = {
+        "entity": entity.strip(),
+        "tie": tie,
+        "reason": reason,
+        "why": why.strip(),
+        "created_by": created_by,
+        "created_at": utcnow(),
+        "expires_at": iso(t + seconds),
+        "removed_at": None,
+    }
     with write_transaction(db):
         row["id"] = db["silences"].insert(row).last_pk
     return row
 
 
-def list_silences(db: sqlite_utils.Database, *, include_inactive: bool = False,
-                  now: float | None = None) -> list[dict[str, Any]]:
+def list_silences(
+    db: sqlite_utils.Database, *, include_inactive: bool = False, now: float | None = None
+) -> list[dict[str, Any]]:
     """Silences, newest first; by default only those in force."""
     rows = [dict(r) for r in db["silences"].rows_where(order_by="id desc")]
     stamp = iso(time.time() if now is None else now)
@@ -77,8 +95,9 @@ def remove_silence(db: sqlite_utils.Database, silence_id: int) -> dict[str, Any]
     return {**rows[0], "removed_at": utcnow()}
 
 
-def matching_silence(db: sqlite_utils.Database, *, entity: str, entity_id: str | None, tie: str, reason: str,
-                     now: float | None = None) -> dict[str, Any] | None:
+def matching_silence(
+    db: sqlite_utils.Database, *, entity: str, entity_id: str | None, tie: str, reason: str, now: float | None = None
+) -> dict[str, Any] | None:
     """The silence in force that covers this (entity, tie, reason), if any."""
     stamp = iso(time.time() if now is None else now)
     names = _names(entity) | ({_fold(entity_id)} if entity_id else set())

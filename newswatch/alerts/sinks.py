@@ -49,20 +49,19 @@ class Posted:
 
 class Sink(Protocol):
     name: str
-    marks_sent: bool        # False: printed only, the alert stays pending for a real sink
-    can_verify: bool        # True: find_posted can tell whether an interrupted post happened
-    threads: bool           # True: replies can go into the alert's thread
+    marks_sent: bool  # False: printed only, the alert stays pending for a real sink
+    can_verify: bool  # True: find_posted can tell whether an interrupted post happened
+    threads: bool  # True: replies can go into the alert's thread
 
-    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str,
-             thread_ts: str | None = None) -> Posted | None:
-        ...
+    def post(
+        self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str, thread_ts: str | None = None
+    ) -> Posted | None: ...
 
-    def find_posted(self, *, channel: str | None, key: str, since: float,
-                    thread_ts: str | None = None) -> Posted | None:
-        ...
+    def find_posted(
+        self, *, channel: str | None, key: str, since: float, thread_ts: str | None = None
+    ) -> Posted | None: ...
 
-    def update(self, *, channel: str | None, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
-        ...
+    def update(self, *, channel: str | None, ts: str, text: str, blocks: list[dict[str, Any]]) -> None: ...
 
 
 class ServerError5xxRetryHandler(ServerErrorRetryHandler):
@@ -74,8 +73,11 @@ class ServerError5xxRetryHandler(ServerErrorRetryHandler):
 
 def retry_handlers(count: int) -> list[RetryHandler]:
     """Retry handlers for 429 (sleeps Retry-After), 5xx and connection errors, ``count`` each."""
-    return [ConnectionErrorRetryHandler(max_retry_count=count), RateLimitErrorRetryHandler(max_retry_count=count),
-            ServerError5xxRetryHandler(max_retry_count=count)]
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=count),
+        RateLimitErrorRetryHandler(max_retry_count=count),
+        ServerError5xxRetryHandler(max_retry_count=count),
+    ]
 
 
 def _meta(key: str) -> dict[str, Any]:
@@ -106,8 +108,7 @@ class SlackSink:
         self.default_channel = default_channel
 
     @classmethod
-    def from_env(cls, settings: SlackSettings, env: dict[str, str] | None = None,
-                 retries: int = 3) -> SlackSink | None:
+    def from_env(cls, settings: SlackSettings, env: dict[str, str] | None = None, retries: int = 3) -> SlackSink | None:
         """A Slack sink when the token variable is set, else None."""
         env = dict(os.environ) if env is None else env
         token = env.get(settings.token_env)
@@ -116,37 +117,52 @@ class SlackSink:
         base_url = env.get(settings.base_url_env) or WebClient.BASE_URL
         if not base_url.endswith("/"):
             base_url += "/"
-        client = WebClient(token=token, base_url=base_url, timeout=int(settings.timeout_seconds),
-                           retry_handlers=retry_handlers(retries))
+        client = WebClient(
+            token=token,
+            base_url=base_url,
+            timeout=int(settings.timeout_seconds),
+            retry_handlers=retry_handlers(retries),
+        )
         return cls(client, env.get(settings.channel_env) or settings.default_channel)
 
-    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str,
-             thread_ts: str | None = None) -> Posted:
+    def post(
+        self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str, thread_ts: str | None = None
+    ) -> Posted:
         ch = channel or self.default_channel
         try:
             resp = self.client.chat_postMessage(
-                channel=ch, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False,
-                thread_ts=thread_ts, metadata=_meta(key))
+                channel=ch,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                thread_ts=thread_ts,
+                metadata=_meta(key),
+            )
         except SlackApiError as exc:
-            raise DeliveryError(f"Slack API error: HTTP {exc.response.status_code} "
-                                f"{exc.response.get('error') or exc}") from None
+            raise DeliveryError(
+                f"Slack API error: HTTP {exc.response.status_code} {exc.response.get('error') or exc}"
+            ) from None
         except Exception as exc:  # connection refused, timeout after retries, bad JSON
             raise DeliveryError(f"Slack unreachable: {type(exc).__name__}: {exc}") from None
         return Posted(channel=resp.get("channel") or ch, ts=resp["ts"])
 
-    def find_posted(self, *, channel: str | None, key: str, since: float,
-                    thread_ts: str | None = None) -> Posted | None:
+    def find_posted(
+        self, *, channel: str | None, key: str, since: float, thread_ts: str | None = None
+    ) -> Posted | None:
         """Look in the channel history (or the thread) for a message carrying ``key`` in its metadata."""
         ch = channel or self.default_channel
         cursor: str | None = None
         for _ in range(MAX_HISTORY_PAGES):
             try:
                 if thread_ts:
-                    resp = self.client.conversations_replies(channel=ch, ts=thread_ts, include_all_metadata=True,
-                                                             limit=200, cursor=cursor)
+                    resp = self.client.conversations_replies(
+                        channel=ch, ts=thread_ts, include_all_metadata=True, limit=200, cursor=cursor
+                    )
                 else:
-                    resp = self.client.conversations_history(channel=ch, oldest=str(since), include_all_metadata=True,
-                                                             limit=200, cursor=cursor)
+                    resp = self.client.conversations_history(
+                        channel=ch, oldest=str(since), include_all_metadata=True, limit=200, cursor=cursor
+                    )
             except Exception as exc:
                 raise DeliveryError(f"cannot check Slack history: {exc}") from None
             for msg in resp.get("messages", []):
@@ -155,8 +171,10 @@ class SlackSink:
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not resp.get("has_more") or not cursor:
                 return None
-        raise DeliveryError(f"cannot check Slack history: more than {MAX_HISTORY_PAGES * 200} messages since the "
-                            "interrupted post; left for the next run")
+        raise DeliveryError(
+            f"cannot check Slack history: more than {MAX_HISTORY_PAGES * 200} messages since the "
+            "interrupted post; left for the next run"
+        )
 
     def update(self, *, channel: str | None, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         try:
@@ -183,8 +201,9 @@ class WebhookSink:
     def __init__(self, url: str, retries: int = 3, timeout: int = 10) -> None:
         self.client = WebhookClient(url, timeout=timeout, retry_handlers=retry_handlers(retries))
 
-    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str,
-             thread_ts: str | None = None) -> Posted:
+    def post(
+        self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str, thread_ts: str | None = None
+    ) -> Posted:
         try:
             resp = self.client.send(text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
         except Exception as exc:
@@ -193,8 +212,9 @@ class WebhookSink:
             raise DeliveryError(f"webhook error: HTTP {resp.status_code} {resp.body[:200]}")
         return Posted(channel="webhook", ts="")
 
-    def find_posted(self, *, channel: str | None, key: str, since: float,
-                    thread_ts: str | None = None) -> Posted | None:
+    def find_posted(
+        self, *, channel: str | None, key: str, since: float, thread_ts: str | None = None
+    ) -> Posted | None:
         return None
 
     def update(self, *, channel: str | None, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
@@ -223,15 +243,27 @@ class JsonlSink:
         except OSError as exc:
             raise DeliveryError(f"{self.path}: cannot write: {exc}") from None
 
-    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str,
-             thread_ts: str | None = None) -> Posted:
+    def post(
+        self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str, thread_ts: str | None = None
+    ) -> Posted:
         ts = key
-        self._write({"type": "alert" if not thread_ts else "reply", "key": key, "ts": ts, "thread_ts": thread_ts,
-                     "channel": channel, "text": text, "blocks": blocks, "at": utcnow()})
+        self._write(
+            {
+                "type": "alert" if not thread_ts else "reply",
+                "key": key,
+                "ts": ts,
+                "thread_ts": thread_ts,
+                "channel": channel,
+                "text": text,
+                "blocks": blocks,
+                "at": utcnow(),
+            }
+        )
         return Posted(channel=channel or "jsonl", ts=ts)
 
-    def find_posted(self, *, channel: str | None, key: str, since: float,
-                    thread_ts: str | None = None) -> Posted | None:
+    def find_posted(
+        self, *, channel: str | None, key: str, since: float, thread_ts: str | None = None
+    ) -> Posted | None:
         if not self.path.exists():
             return None
         with self.path.open(encoding="utf-8") as fh:
@@ -256,8 +288,9 @@ class TerminalSink:
     can_verify = False
     threads = False
 
-    def post(self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str,
-             thread_ts: str | None = None) -> None:
+    def post(
+        self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str, thread_ts: str | None = None
+    ) -> None:
         click.echo(f"[alert pending, no Slack token] {text}", err=True)
         for b in blocks:
             if b["type"] == "section":
@@ -265,8 +298,9 @@ class TerminalSink:
                     click.echo(f"    {line}", err=True)
         return None
 
-    def find_posted(self, *, channel: str | None, key: str, since: float,
-                    thread_ts: str | None = None) -> Posted | None:
+    def find_posted(
+        self, *, channel: str | None, key: str, since: float, thread_ts: str | None = None
+    ) -> Posted | None:
         return None
 
     def update(self, *, channel: str | None, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
@@ -287,19 +321,31 @@ def sink_from_settings(slack: SlackSettings, alerts: AlertSettings, env: dict[st
         if sink:
             return sink
         if kind == "slack":
-            raise ConfigError("settings.yaml", "alerts.sink", f"'slack' needs the {slack.token_env} variable",
-                              f"export {slack.token_env}=xoxb-...")
+            raise ConfigError(
+                "settings.yaml",
+                "alerts.sink",
+                f"'slack' needs the {slack.token_env} variable",
+                f"export {slack.token_env}=xoxb-...",
+            )
     if kind in ("auto", "webhook"):
         url = env.get(alerts.webhook_env)
         if url:
             return WebhookSink(url, retries=alerts.http_retries, timeout=int(slack.timeout_seconds))
         if kind == "webhook":
-            raise ConfigError("settings.yaml", "alerts.sink", f"'webhook' needs the {alerts.webhook_env} variable",
-                              f"export {alerts.webhook_env}=https://hooks.slack.com/services/...")
+            raise ConfigError(
+                "settings.yaml",
+                "alerts.sink",
+                f"'webhook' needs the {alerts.webhook_env} variable",
+                f"export {alerts.webhook_env}=https://hooks.slack.com/services/...",
+            )
     if kind in ("auto", "jsonl"):
         if jsonl:
             return JsonlSink(jsonl)
         if kind == "jsonl":
-            raise ConfigError("settings.yaml", "alerts.jsonl_path", "'jsonl' sink needs a file",
-                              "set alerts.jsonl_path or NEWSWATCH_ALERTS_JSONL")
+            raise ConfigError(
+                "settings.yaml",
+                "alerts.jsonl_path",
+                "'jsonl' sink needs a file",
+                "set alerts.jsonl_path or NEWSWATCH_ALERTS_JSONL",
+            )
     return TerminalSink()

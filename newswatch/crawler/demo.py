@@ -12,8 +12,9 @@ from .runner import Progress, run_crawl
 from .state import CrawlRun
 
 
-def crawl_fixture_web(config_dir: Path, db_path: Path, sites_root: Path | None = None,
-                      progress: Progress | None = None) -> CrawlRun:
+def crawl_fixture_web(
+    config_dir: Path, db_path: Path, sites_root: Path | None = None, progress: Progress | None = None
+) -> CrawlRun:
     """Crawl the fixture web into ``db_path``; returns the run (alerts are left pending)."""
     root = Path(sites_root) if sites_root else FIXTURE_SITES
     template = root / "sources.yaml"

@@ -17,8 +17,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 FIXTURE_SITES = Path(__file__).resolve().parent.parent.parent / "fixtures" / "sites"
-TEXT_TYPES = {".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8", ".xml": "application/xml",
-              ".json": "application/json", ".txt": "text/plain; charset=utf-8"}
+TEXT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".xml": "application/xml",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+}
 
 
 class StaticSite:

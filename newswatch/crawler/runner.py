@@ -87,8 +87,15 @@ def scrapy_settings(crawl: CrawlSettings, user_agent: str, log_level: str = "WAR
 class CrawlContext:
     """What the spiders and the item pipeline share inside the child: pipeline, db, run, progress."""
 
-    def __init__(self, config_dir: Path, db: Any, run_id: int, crawl: CrawlSettings,
-                 events: Any | None = None, db_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        config_dir: Path,
+        db: Any,
+        run_id: int,
+        crawl: CrawlSettings,
+        events: Any | None = None,
+        db_path: Path | None = None,
+    ) -> None:
         self.config_dir = config_dir
         self._pipeline: Any = None
         self._alert_settings: Any = None
@@ -98,8 +105,11 @@ class CrawlContext:
         self.events = events
         self.claimed: set[str] = set()
         workers = crawl.workers if crawl.workers is not None else (os.cpu_count() or 1)
-        self.pool = (WorkerPool(config_dir, Path(db_path), workers, crawl.worker_recycle_batches)
-                     if workers and db_path else None)
+        self.pool = (
+            WorkerPool(config_dir, Path(db_path), workers, crawl.worker_recycle_batches)
+            if workers and db_path
+            else None
+        )
         self.stage_seconds: dict[str, float] = {}
         self.processed = 0
         self._batch: list[tuple[str, Any, Any]] = []  # (source, page, Deferred) waiting for a worker
@@ -142,12 +152,14 @@ class CrawlContext:
         with write_transaction(self.db):
             bump(self.db, self.run_id, source, **deltas)
 
-    def record_failure(self, source: str, url: str, reason: str, http_status: int | None = None,
-                       status: str = "failed") -> None:
+    def record_failure(
+        self, source: str, url: str, reason: str, http_status: int | None = None, status: str = "failed"
+    ) -> None:
         log.log(logging.WARNING if status == "failed" else logging.INFO, "%s: %s %s: %s", source, status, url, reason)
         with write_transaction(self.db):
-            record_url(self.db, canonicalize(url), url, source, status, self.run_id, reason=reason,
-                       http_status=http_status)
+            record_url(
+                self.db, canonicalize(url), url, source, status, self.run_id, reason=reason, http_status=http_status
+            )
             bump(self.db, self.run_id, source, **({"failed": 1} if status == "failed" else {"skipped": 1}))
         self.emit(type="page", source=source, url=url, status=status, reason=reason)
 
@@ -184,8 +196,9 @@ class CrawlContext:
                 result = commit(self.db, self.pipeline.prepare(page, self.db), self.alert_settings)
             except Exception as exc:  # noqa: BLE001 - booked with its reason, crawl goes on
                 log.exception("%s: pipeline failed on %s", source, page.url)
-                self.record_failure(source, page.url, f"pipeline error: {type(exc).__name__}: {str(exc)[:200]}",
-                                    http_status=page.status)
+                self.record_failure(
+                    source, page.url, f"pipeline error: {type(exc).__name__}: {str(exc)[:200]}", http_status=page.status
+                )
                 return None
             self._book(source, page, result)
             return None
@@ -229,13 +242,21 @@ class CrawlContext:
             except BrokenProcessPool as exc:
                 self.pool.broken()  # type: ignore[union-attr]
                 for source, page, _ in batch:
-                    self.record_failure(source, page.url, f"page worker died ({exc or 'killed'}); fetched again "
-                                        "next run", http_status=page.status)
+                    self.record_failure(
+                        source,
+                        page.url,
+                        f"page worker died ({exc or 'killed'}); fetched again next run",
+                        http_status=page.status,
+                    )
                 return
             except Exception as exc:  # noqa: BLE001 - e.g. a page that cannot be pickled
                 for source, page, _ in batch:
-                    self.record_failure(source, page.url, f"page worker error: {type(exc).__name__}: "
-                                        f"{str(exc)[:200]}", http_status=page.status)
+                    self.record_failure(
+                        source,
+                        page.url,
+                        f"page worker error: {type(exc).__name__}: {str(exc)[:200]}",
+                        http_status=page.status,
+                    )
                 return
             self.pool.note_rss(pid, rss)  # type: ignore[union-attr]
             for (source, page, _), (prepared, error) in zip(batch, results, strict=True):
@@ -254,8 +275,9 @@ class CrawlContext:
             result = commit(self.db, prepared, self.alert_settings)
         except Exception as exc:  # noqa: BLE001 - booked with its reason, crawl goes on
             log.exception("%s: storing failed on %s", source, page.url)
-            self.record_failure(source, page.url, f"store error: {type(exc).__name__}: {str(exc)[:200]}",
-                                http_status=page.status)
+            self.record_failure(
+                source, page.url, f"store error: {type(exc).__name__}: {str(exc)[:200]}", http_status=page.status
+            )
             return
         self._book(source, page, result)
 
@@ -272,11 +294,27 @@ class CrawlContext:
         deltas["alerts"] = len(result.new_alert_keys)
         with write_transaction(self.db):
             for canon in {art.canonical_url, canonicalize(page.url)}:
-                record_url(self.db, canon, page.url, source, status, self.run_id, reason=art.error,
-                           http_status=page.status, article_id=result.article_id)
+                record_url(
+                    self.db,
+                    canon,
+                    page.url,
+                    source,
+                    status,
+                    self.run_id,
+                    reason=art.error,
+                    http_status=page.status,
+                    article_id=result.article_id,
+                )
             bump(self.db, self.run_id, source, **deltas)
-        self.emit(type="page", source=source, url=page.url, status=result.status if not art.error else "failed",
-                  title=art.title, reason=art.error, alerts=len(result.new_alert_keys))
+        self.emit(
+            type="page",
+            source=source,
+            url=page.url,
+            status=result.status if not art.error else "failed",
+            title=art.title,
+            reason=art.error,
+            alerts=len(result.new_alert_keys),
+        )
 
     def stats(self) -> dict[str, Any]:
         """What this crawl measured: pages processed, seconds per stage, peak memory per process."""
@@ -284,12 +322,18 @@ class CrawlContext:
         crawl_mb = peak_rss_mb()
         n = self.pool.workers if self.pool else 0
         # at most n workers run at once: the crawl process plus the n largest worker peaks
-        return {"pages": self.processed, "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
-                "workers": n, "pool_rebuilt": self.pool.rebuilt if self.pool else 0,
-                "pool_recycled": self.pool.recycled if self.pool else 0,
-                "peak_rss_mb": {"crawl": round(crawl_mb, 1), **{f"worker-{pid}": round(mb, 1)
-                                                              for pid, mb in workers.items()}},
-                "peak_rss_mb_total": round(crawl_mb + sum(sorted(workers.values())[-n:] if n else []), 1)}
+        return {
+            "pages": self.processed,
+            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+            "workers": n,
+            "pool_rebuilt": self.pool.rebuilt if self.pool else 0,
+            "pool_recycled": self.pool.recycled if self.pool else 0,
+            "peak_rss_mb": {
+                "crawl": round(crawl_mb, 1),
+                **{f"worker-{pid}": round(mb, 1) for pid, mb in workers.items()},
+            },
+            "peak_rss_mb_total": round(crawl_mb + sum(sorted(workers.values())[-n:] if n else []), 1),
+        }
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -317,8 +361,16 @@ def _prepare_jobdir(path: Path) -> None:
         marker.unlink()
 
 
-def _child(config_dir: str, db_path: str, run_id: int, names: list[str], stop_event: Any, events: Any,
-           parent_pid: int, log_level: str) -> None:
+def _child(
+    config_dir: str,
+    db_path: str,
+    run_id: int,
+    names: list[str],
+    stop_event: Any,
+    events: Any,
+    parent_pid: int,
+    log_level: str,
+) -> None:
     """Child process body: build the pipeline, run every source's spider in one CrawlerProcess."""
     _die_with_parent(parent_pid)
     handler = logging.StreamHandler(sys.stderr)
@@ -352,8 +404,11 @@ def _child(config_dir: str, db_path: str, run_id: int, names: list[str], stop_ev
                 custom["DOWNLOAD_DELAY"] = src.download_delay
             if src.concurrency_per_domain is not None:
                 custom["CONCURRENT_REQUESTS_PER_DOMAIN"] = src.concurrency_per_domain
-            cls = type(f"{SPIDERS[src.kind].__name__}_{src.name}", (SPIDERS[src.kind],),
-                       {"custom_settings": custom, "name": src.name})
+            cls = type(
+                f"{SPIDERS[src.kind].__name__}_{src.name}",
+                (SPIDERS[src.kind],),
+                {"custom_settings": custom, "name": src.name},
+            )
             crawler = process.create_crawler(cls)
 
             def closed(spider: Any, reason: str, _name: str = src.name) -> None:
@@ -401,9 +456,14 @@ def _child(config_dir: str, db_path: str, run_id: int, names: list[str], stop_ev
         raise
 
 
-def run_crawl(config_dir: Path | str | None, db_path: Path | str, sources: list[str] | None = None,
-              stop_event: Any | None = None, progress: Progress | None = None,
-              log_level: str = "WARNING") -> CrawlRun:
+def run_crawl(
+    config_dir: Path | str | None,
+    db_path: Path | str,
+    sources: list[str] | None = None,
+    stop_event: Any | None = None,
+    progress: Progress | None = None,
+    log_level: str = "WARNING",
+) -> CrawlRun:
     """Crawl ``sources`` (default: every enabled one) in a child process; return the run's counts.
 
     ``stop_event`` (a ``multiprocessing.Event``) asks the crawl to stop cleanly; ``progress`` is
@@ -419,9 +479,11 @@ def run_crawl(config_dir: Path | str | None, db_path: Path | str, sources: list[
     run_id = start_run(db, [(s.name, s.kind) for s in chosen], pid=os.getpid())
     mp = multiprocessing.get_context("spawn")
     events = mp.Queue()
-    proc = mp.Process(target=_child, name=f"newswatch-crawl-{run_id}",
-                      args=(str(cdir), str(db_path), run_id, [s.name for s in chosen], stop_event, events,
-                            os.getpid(), log_level))
+    proc = mp.Process(
+        target=_child,
+        name=f"newswatch-crawl-{run_id}",
+        args=(str(cdir), str(db_path), run_id, [s.name for s in chosen], stop_event, events, os.getpid(), log_level),
+    )
     proc.start()
 
     def drain(timeout: float) -> None:

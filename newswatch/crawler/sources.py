@@ -15,8 +15,13 @@ from pydantic import Field, model_validator
 
 from ..config import ConfigError, Strict, read_yaml, validate
 
-KIND_SOURCE_KIND = {"feed": "news", "sitemap": "news", "listing": "news", "edgar": "filing",
-                    "federal_register": "filing"}
+KIND_SOURCE_KIND = {
+    "feed": "news",
+    "sitemap": "news",
+    "listing": "news",
+    "edgar": "filing",
+    "federal_register": "filing",
+}
 
 
 class CrawlSettings(Strict):
@@ -110,8 +115,9 @@ class FederalRegisterSource(SourceBase):
     max_pages: int = Field(default=2, ge=1)
 
 
-Source = Annotated[FeedSource | SitemapSource | ListingSource | EdgarSource | FederalRegisterSource,
-                   Field(discriminator="kind")]
+Source = Annotated[
+    FeedSource | SitemapSource | ListingSource | EdgarSource | FederalRegisterSource, Field(discriminator="kind")
+]
 
 
 class SourcesFile(Strict):
@@ -135,8 +141,9 @@ def load_sources(config_dir: Path, filename: str = "sources.yaml") -> SourcesFil
         return SourcesFile()
     data = read_yaml(path)
     if data is not None and not isinstance(data, dict):
-        raise ConfigError(str(path), "top level", "expected a mapping with 'crawl' and 'sources'",
-                          "see config/sources.yaml")
+        raise ConfigError(
+            str(path), "top level", "expected a mapping with 'crawl' and 'sources'", "see config/sources.yaml"
+        )
     return validate(SourcesFile, data, path)
 
 
@@ -147,6 +154,10 @@ def select_sources(conf: SourcesFile, names: list[str] | None, path: str = "sour
     by_name = {s.name: s for s in conf.sources}
     unknown = [n for n in names if n not in by_name]
     if unknown:
-        raise ConfigError(path, "sources", f"no source named {', '.join(map(repr, unknown))}",
-                          f"known sources: {', '.join(by_name) or 'none'}")
+        raise ConfigError(
+            path,
+            "sources",
+            f"no source named {', '.join(map(repr, unknown))}",
+            f"known sources: {', '.join(by_name) or 'none'}",
+        )
     return [by_name[n] for n in names]

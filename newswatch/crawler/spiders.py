@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 def safe_xml(body: bytes) -> etree._Element:
     """Parse XML without expanding entities, loading DTDs or fetching anything."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                             recover=False, remove_comments=True)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False, remove_comments=True
+    )
     return etree.fromstring(body, parser=parser)
 
 
@@ -63,16 +64,18 @@ class SourceSpider(scrapy.Spider):
 
     def index_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request:
         """A feed/sitemap/listing/API page: always fetched (it is how new articles are found)."""
-        return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=True,
-                              meta={"nw_index": True, **meta})
+        return scrapy.Request(
+            url, callback=callback, errback=self.on_error, dont_filter=True, meta={"nw_index": True, **meta}
+        )
 
     def article_request(self, url: str, **meta: Any) -> scrapy.Request | None:
         """An article/filing page; None once the per-source limit is reached."""
         if self.articles_requested >= self.ctx.crawl.max_articles_per_source:
             return None
         self.articles_requested += 1
-        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
-                              meta={"nw_article": True, **meta})
+        return scrapy.Request(
+            url, callback=self.parse_article, errback=self.on_error, dont_filter=True, meta={"nw_article": True, **meta}
+        )
 
     # -- responses --------------------------------------------------------------------------
 
@@ -80,9 +83,16 @@ class SourceSpider(scrapy.Spider):
         first = (response.request.meta.get("redirect_urls") or [response.request.url])[0]
         ctype = response.headers.get(b"Content-Type", b"text/html").decode("latin-1")
         self.ctx.bump(self.name, fetched=1)
-        yield FetchedPage(url=first, body=response.body, status=response.status, content_type=ctype,
-                          final_url=response.url, source=self.name, source_kind=self.source.source_kind,
-                          fetch_seconds=response.meta.get("download_latency"))
+        yield FetchedPage(
+            url=first,
+            body=response.body,
+            status=response.status,
+            content_type=ctype,
+            final_url=response.url,
+            source=self.name,
+            source_kind=self.source.source_kind,
+            fetch_seconds=response.meta.get("download_latency"),
+        )
 
     def on_error(self, failure: Failure) -> None:
         """Record a request that could not be done (after retries) with its reason; never silent."""
@@ -109,8 +119,7 @@ class FeedSpider(SourceSpider):
             self.bad_index(response, f"feed is not well-formed XML: {exc}")
             return
         links = root.xpath("//*[local-name()='item']/*[local-name()='link']/text()")
-        links += root.xpath("//*[local-name()='entry']/*[local-name()='link']"
-                            "[not(@rel) or @rel='alternate']/@href")
+        links += root.xpath("//*[local-name()='entry']/*[local-name()='link'][not(@rel) or @rel='alternate']/@href")
         if not root.xpath("//*[local-name()='item' or local-name()='entry']"):
             self.bad_index(response, "no RSS item or Atom entry in the feed")
         for link in links:
@@ -150,7 +159,8 @@ class SitemapSpider(SourceSpider):
         for url in root.xpath("*[local-name()='url']"):
             loc = url.xpath("string(*[local-name()='loc'])").strip()
             day = parse_day(url.xpath("string(*[local-name()='lastmod'])")) or parse_day(
-                url.xpath("string(*[local-name()='news']/*[local-name()='publication_date'])"))
+                url.xpath("string(*[local-name()='news']/*[local-name()='publication_date'])")
+            )
             if not loc or not self._recent(day) or (pattern and not pattern.search(loc)):
                 continue
             req = self.article_request(response.urljoin(loc))
@@ -196,15 +206,17 @@ class EdgarSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for cik in self.source.ciks:
-            yield self.index_request(self.source.url(f"/submissions/CIK{cik:010d}.json"), self.parse_submissions,
-                                     nw_cik=cik)
+            yield self.index_request(
+                self.source.url(f"/submissions/CIK{cik:010d}.json"), self.parse_submissions, nw_cik=cik
+            )
 
     def parse_submissions(self, response: Response) -> Iterator[scrapy.Request]:
         src = self.source
         try:
             recent = json.loads(response.body)["filings"]["recent"]
-            rows = zip(recent["accessionNumber"], recent["form"], recent["filingDate"], recent["primaryDocument"],
-                       strict=True)
+            rows = zip(
+                recent["accessionNumber"], recent["form"], recent["filingDate"], recent["primaryDocument"], strict=True
+            )
         except (ValueError, KeyError, TypeError) as exc:
             self.bad_index(response, f"not an EDGAR submissions document: {type(exc).__name__}: {exc}")
             return
@@ -237,8 +249,16 @@ class FederalRegisterSpider(SourceSpider):
         params += [("conditions[agencies][]", a) for a in src.agencies]
         params += [("conditions[type][]", t) for t in src.document_types]
         params += [("order", "newest"), ("per_page", src.per_page)]
-        for f in ("document_number", "title", "type", "publication_date", "html_url", "body_html_url",
-                  "raw_text_url", "pdf_url"):
+        for f in (
+            "document_number",
+            "title",
+            "type",
+            "publication_date",
+            "html_url",
+            "body_html_url",
+            "raw_text_url",
+            "pdf_url",
+        ):
             params.append(("fields[]", f))
         return self.source.url("/api/v1/documents.json") + "?" + urlencode(params)
 
@@ -268,6 +288,9 @@ class FederalRegisterSpider(SourceSpider):
 
 
 SPIDERS: dict[str, type[SourceSpider]] = {
-    "feed": FeedSpider, "sitemap": SitemapSpider, "listing": ListingSpider, "edgar": EdgarSpider,
+    "feed": FeedSpider,
+    "sitemap": SitemapSpider,
+    "listing": ListingSpider,
+    "edgar": EdgarSpider,
     "federal_register": FederalRegisterSpider,
 }

@@ -52,9 +52,16 @@ class CrawlRun:
         return {c: sum(getattr(s, c) for s in self.sources) for c in COUNTS}
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "started_at": self.started_at, "ended_at": self.ended_at, "status": self.status,
-                "error": self.error, "sources": [asdict(s) for s in self.sources], "totals": self.totals(),
-                "stats": self.stats}
+        return {
+            "id": self.id,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "status": self.status,
+            "error": self.error,
+            "sources": [asdict(s) for s in self.sources],
+            "totals": self.totals(),
+            "stats": self.stats,
+        }
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -75,8 +82,10 @@ def mark_interrupted(db: sqlite_utils.Database) -> None:
         if not _pid_alive(row["pid"]):
             with write_transaction(db):
                 db["crawl_runs"].update(row["id"], {"status": "interrupted", "ended_at": row["ended_at"] or utcnow()})
-                db.execute("update crawl_run_sources set status = 'interrupted' where run_id = ? and status = "
-                           "'running'", [row["id"]])
+                db.execute(
+                    "update crawl_run_sources set status = 'interrupted' where run_id = ? and status = 'running'",
+                    [row["id"]],
+                )
 
 
 def start_run(db: sqlite_utils.Database, sources: list[tuple[str, str]], pid: int) -> int:
@@ -90,34 +99,49 @@ def start_run(db: sqlite_utils.Database, sources: list[tuple[str, str]], pid: in
         busy = db.execute("select id, pid from crawl_runs where status = 'running' order by id desc").fetchall()
         for run_id, other_pid in busy:
             if _pid_alive(other_pid):
-                raise InputError(f"crawl run {run_id} (pid {other_pid}) is still running on this database; "
-                                 "wait for it or stop it first")
-        run_id = db["crawl_runs"].insert({"started_at": utcnow(), "status": "running", "pid": pid,
-                                          "sources": json.dumps([n for n, _ in sources])}).last_pk
+                raise InputError(
+                    f"crawl run {run_id} (pid {other_pid}) is still running on this database; "
+                    "wait for it or stop it first"
+                )
+        run_id = (
+            db["crawl_runs"]
+            .insert(
+                {
+                    "started_at": utcnow(),
+                    "status": "running",
+                    "pid": pid,
+                    "sources": json.dumps([n for n, _ in sources]),
+                }
+            )
+            .last_pk
+        )
         for name, kind in sources:
-            db["crawl_run_sources"].insert({"run_id": run_id, "source": name, "kind": kind, "status": "running",
-                                            **{c: 0 for c in COUNTS}})
+            db["crawl_run_sources"].insert(
+                {"run_id": run_id, "source": name, "kind": kind, "status": "running", **{c: 0 for c in COUNTS}}
+            )
     return run_id
 
 
 def bump(db: sqlite_utils.Database, run_id: int, source: str, **deltas: int) -> None:
     """Add to a source's counts (inside the caller's transaction if there is one)."""
     sets = ", ".join(f"{c} = {c} + ?" for c in deltas)
-    db.execute(f"update crawl_run_sources set {sets} where run_id = ? and source = ?",
-               [*deltas.values(), run_id, source])
+    db.execute(
+        f"update crawl_run_sources set {sets} where run_id = ? and source = ?", [*deltas.values(), run_id, source]
+    )
 
 
 def finish_source(db: sqlite_utils.Database, run_id: int, source: str, status: str, reason: str | None) -> None:
     with write_transaction(db):
-        db.execute("update crawl_run_sources set status = ?, finish_reason = ? where run_id = ? and source = ?",
-                   [status, reason, run_id, source])
+        db.execute(
+            "update crawl_run_sources set status = ?, finish_reason = ? where run_id = ? and source = ?",
+            [status, reason, run_id, source],
+        )
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, status: str, error: str | None = None) -> None:
     with write_transaction(db):
         db["crawl_runs"].update(run_id, {"status": status, "ended_at": utcnow(), "error": error})
-        db.execute("update crawl_run_sources set status = ? where run_id = ? and status = 'running'",
-                   [status, run_id])
+        db.execute("update crawl_run_sources set status = ? where run_id = ? and status = 'running'", [status, run_id])
 
 
 def record_stats(db: sqlite_utils.Database, run_id: int, stats: dict[str, Any]) -> None:
@@ -128,29 +152,58 @@ def record_stats(db: sqlite_utils.Database, run_id: int, stats: dict[str, Any]) 
 
 def load_run(db: sqlite_utils.Database, run_id: int) -> CrawlRun:
     row = db["crawl_runs"].get(run_id)
-    srcs = [SourceCounts(**{k: r[k] for k in ("source", "kind", "status", "finish_reason", *COUNTS)})
-            for r in db["crawl_run_sources"].rows_where("run_id = ?", [run_id], order_by="id")]
-    return CrawlRun(id=row["id"], started_at=row["started_at"], ended_at=row["ended_at"], status=row["status"],
-                    sources=srcs, error=row["error"], stats=json.loads(row.get("stats") or "{}"))
+    srcs = [
+        SourceCounts(**{k: r[k] for k in ("source", "kind", "status", "finish_reason", *COUNTS)})
+        for r in db["crawl_run_sources"].rows_where("run_id = ?", [run_id], order_by="id")
+    ]
+    return CrawlRun(
+        id=row["id"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        status=row["status"],
+        sources=srcs,
+        error=row["error"],
+        stats=json.loads(row.get("stats") or "{}"),
+    )
 
 
 def is_stored(db: sqlite_utils.Database, canonical_url: str) -> bool:
     """True when the URL's article is already in the database (crawled or ingested)."""
-    row = db.execute("select 1 from crawl_urls where canonical_url = ? and status = 'stored'",
-                     [canonical_url]).fetchone()
+    row = db.execute(
+        "select 1 from crawl_urls where canonical_url = ? and status = 'stored'", [canonical_url]
+    ).fetchone()
     if row:
         return True
     row = db.execute("select 1 from articles where canonical_url = ? and error is null", [canonical_url]).fetchone()
     return row is not None
 
 
-def record_url(db: sqlite_utils.Database, canonical_url: str, url: str, source: str, status: str, run_id: int, *,
-               reason: str | None = None, http_status: int | None = None, article_id: int | None = None) -> None:
+def record_url(
+    db: sqlite_utils.Database,
+    canonical_url: str,
+    url: str,
+    source: str,
+    status: str,
+    run_id: int,
+    *,
+    reason: str | None = None,
+    http_status: int | None = None,
+    article_id: int | None = None,
+) -> None:
     """Upsert the fate of one URL: stored | failed | blocked."""
     now = utcnow()
     existing = db.execute("select id, attempts from crawl_urls where canonical_url = ?", [canonical_url]).fetchone()
-    row = {"canonical_url": canonical_url, "url": url, "source": source, "status": status, "reason": reason,
-           "http_status": http_status, "article_id": article_id, "run_id": run_id, "last_seen": now}
+    row = {
+        "canonical_url": canonical_url,
+        "url": url,
+        "source": source,
+        "status": status,
+        "reason": reason,
+        "http_status": http_status,
+        "article_id": article_id,
+        "run_id": run_id,
+        "last_seen": now,
+    }
     if existing:
         row["attempts"] = (existing[1] or 0) + 1
         db["crawl_urls"].update(existing[0], row)

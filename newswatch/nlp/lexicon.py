@@ -69,13 +69,13 @@ class Lexicon(Strict):
         low = " ".join(text.casefold().replace("’", "'").split())
         for prefix in ("the ", "u.s. ", "us ", "united states "):
             if low.startswith(prefix):
-                low = low[len(prefix):]
+                low = low[len(prefix) :]
         for lst in self.lists:
             for issuer in lst.issuers:
                 iss = issuer.casefold()
                 for prefix in ("u.s. ", "us "):
                     if iss.startswith(prefix):
-                        iss = iss[len(prefix):]
+                        iss = iss[len(prefix) :]
                 if low == iss:
                     return lst.name
         return None

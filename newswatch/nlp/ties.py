@@ -28,10 +28,25 @@ from spacy.tokens import Doc, Span, Token
 from ..models import Finding
 from .lexicon import Lexicon
 
-NEIGHBOURHOOD = 2          # sentences either side searched for a list/award named nearby
-ANAPHOR_WINDOW = 3         # sentences back searched for the company "the company" means
-GOV_WORDS = {"department", "ministry", "commission", "agency", "bureau", "administration", "government",
-             "congress", "senate", "court", "pentagon", "treasury", "office", "parliament", "council"}
+NEIGHBOURHOOD = 2  # sentences either side searched for a list/award named nearby
+ANAPHOR_WINDOW = 3  # sentences back searched for the company "the company" means
+GOV_WORDS = {
+    "department",
+    "ministry",
+    "commission",
+    "agency",
+    "bureau",
+    "administration",
+    "government",
+    "congress",
+    "senate",
+    "court",
+    "pentagon",
+    "treasury",
+    "office",
+    "parliament",
+    "council",
+}
 AWARD_NOUNS = {"award", "prize", "medal", "honour", "honor", "trophy", "title", "distinction", "accolade"}
 LINK_WORDS = {"'s", "’s", "and", "&", ",", "-", "–", "of", "the", "a", "its", "executive", "officer"}
 # Dependency steps that keep an entity inside the target phrase ("drone maker DJI and BGI",
@@ -41,13 +56,77 @@ TARGET_DEPS = {"compound", "conj", "cc", "appos", "nmod", "npadvmod", "nummod", 
 MEMBER_PREPS = {"including", "like", "among", "as", "alongside", "with", "plus"}
 RELATIVE_PRONOUNS = {"which", "who", "that", "whom"}
 # "the WeChat owner", "Huawei's rival", "a Qualcomm customer": the ORG names someone else.
-RELATIONAL_NOUNS = {"owner", "parent", "rival", "competitor", "customer", "client", "supplier", "partner", "investor",
-                    "shareholder", "subsidiary", "affiliate", "unit", "spin-off", "spinoff", "backer", "buyer",
-                    "seller", "user", "peer", "founder", "ceo", "chairman", "executive", "official", "spokesperson"}
-PRODUCT_NOUNS = {"gear", "equipment", "product", "device", "camera", "drone", "chip", "component", "hardware",
-                 "service", "software", "technology", "system", "module", "router", "handset", "phone"}
-QUANTITY_WORDS = {"dozen", "dozens", "hundred", "hundreds", "score", "scores", "number", "some", "several", "many",
-                  "handful", "all", "most", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}
+RELATIONAL_NOUNS = {
+    "owner",
+    "parent",
+    "rival",
+    "competitor",
+    "customer",
+    "client",
+    "supplier",
+    "partner",
+    "investor",
+    "shareholder",
+    "subsidiary",
+    "affiliate",
+    "unit",
+    "spin-off",
+    "spinoff",
+    "backer",
+    "buyer",
+    "seller",
+    "user",
+    "peer",
+    "founder",
+    "ceo",
+    "chairman",
+    "executive",
+    "official",
+    "spokesperson",
+}
+PRODUCT_NOUNS = {
+    "gear",
+    "equipment",
+    "product",
+    "device",
+    "camera",
+    "drone",
+    "chip",
+    "component",
+    "hardware",
+    "service",
+    "software",
+    "technology",
+    "system",
+    "module",
+    "router",
+    "handset",
+    "phone",
+}
+QUANTITY_WORDS = {
+    "dozen",
+    "dozens",
+    "hundred",
+    "hundreds",
+    "score",
+    "scores",
+    "number",
+    "some",
+    "several",
+    "many",
+    "handful",
+    "all",
+    "most",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+}
 LEGAL_FORMS = {"co", "ltd", "limited", "inc", "corp", "corporation", "plc", "llc", "ag", "sa", "gmbh", "holdings"}
 LAW_WORDS = {"act", "law", "regulation", "regulations", "order", "rule"}
 FACTUAL_INF_HEADS = {"move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin"}
@@ -73,7 +152,7 @@ class Candidate:
 class Trigger:
     token: Token
     tie: str
-    kind: str            # blacklist-verb, list-verb, adjective, state, award-subject, award-object, ...
+    kind: str  # blacklist-verb, list-verb, adjective, state, award-subject, award-object, ...
     needs_list: bool = False
     explain: dict = field(default_factory=dict)
 
@@ -118,10 +197,16 @@ def _short_forms(doc: Doc) -> dict[str, Span]:
         j = ent.end
         while j < len(doc) and j < ent.end + 3 and (doc[j].text == "," or doc[j].lower_.rstrip(".") in LEGAL_FORMS):
             j += 1
-        if j + 2 < len(doc) and doc[j].text == "(" and doc[j + 2].text == ")" and (
-                doc[j + 1].is_upper or doc[j + 1].is_title) and doc[j + 1].text not in out:
+        if (
+            j + 2 < len(doc)
+            and doc[j].text == "("
+            and doc[j + 2].text == ")"
+            and (doc[j + 1].is_upper or doc[j + 1].is_title)
+            and doc[j + 1].text not in out
+        ):
             out[doc[j + 1].text] = ent
     return out
+
 
 def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
     """Entities and resolved anaphors, in text order."""
@@ -136,34 +221,51 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         cands.append(Candidate(name, ent.label_, range(ent.start, ent.end), ent.root, eid))
     anaphors = {w.casefold() for w in lex.company_anaphors}
     # an ORG entity that is only an anaphor noun ("the Company" in a filing) refers back, it names nothing
-    tagged_anaphors = {c.root.i for c in cands if c.label == "ORG" and c.entity_id is None and all(
-        t.lower_ in anaphors or t.lower_ in ("the", "this", "that") for t in doc[c.tokens.start:c.tokens.stop])}
+    tagged_anaphors = {
+        c.root.i
+        for c in cands
+        if c.label == "ORG"
+        and c.entity_id is None
+        and all(
+            t.lower_ in anaphors or t.lower_ in ("the", "this", "that") for t in doc[c.tokens.start : c.tokens.stop]
+        )
+    }
     cands = [c for c in cands if c.root.i not in tagged_anaphors]
     in_ent -= tagged_anaphors
-    orgs = [c for c in cands if c.label == "ORG" and doc[c.tokens.stop - 1].lower_ not in LAW_WORDS
-            and not (c.root.dep_ == "compound" and c.root.head.lemma_.casefold() in RELATIONAL_NOUNS)]
+    orgs = [
+        c
+        for c in cands
+        if c.label == "ORG"
+        and doc[c.tokens.stop - 1].lower_ not in LAW_WORDS
+        and not (c.root.dep_ == "compound" and c.root.head.lemma_.casefold() in RELATIONAL_NOUNS)
+    ]
     defined = _defined_terms(doc, orgs)
     sent_index = _sentence_index(doc)
     extra: list[Candidate] = []
     for tok in doc:
         if tok.i in in_ent:
             continue
-        is_noun_anaphor = tok.lower_ in anaphors and tok.pos_ in ("NOUN", "PROPN") and any(
-            c.lower_ in ("the", "this", "that") for c in tok.children)
+        is_noun_anaphor = (
+            tok.lower_ in anaphors
+            and tok.pos_ in ("NOUN", "PROPN")
+            and any(c.lower_ in ("the", "this", "that") for c in tok.children)
+        )
         is_pronoun = tok.lower_ in ("it",) and tok.dep_ in ("nsubjpass", "dobj", "nsubj")
         if not (is_noun_anaphor or is_pronoun):
             continue
         if is_noun_anaphor and tok.lower_ in defined and defined[tok.lower_].root.i < tok.i:
             ref = defined[tok.lower_]
         else:
-            prior = [c for c in orgs
-                     if c.root.i < tok.i and sent_index[tok.i] - sent_index[c.root.i] <= ANAPHOR_WINDOW]
+            prior = [c for c in orgs if c.root.i < tok.i and sent_index[tok.i] - sent_index[c.root.i] <= ANAPHOR_WINDOW]
             if not prior:
                 continue
             ref = _salient(prior, sent_index)
         left = tok.left_edge.i if is_noun_anaphor else tok.i
-        extra.append(Candidate(ref.name, "ORG", range(left, tok.i + 1), tok, ref.entity_id,
-                               via_anaphor=doc[left:tok.i + 1].text))
+        extra.append(
+            Candidate(
+                ref.name, "ORG", range(left, tok.i + 1), tok, ref.entity_id, via_anaphor=doc[left : tok.i + 1].text
+            )
+        )
     return sorted(cands + extra, key=lambda c: c.tokens.start)
 
 
@@ -172,7 +274,7 @@ def _defined_terms(doc: Doc, orgs: list[Candidate]) -> dict[str, Candidate]:
     "the Company" mean Xiaomi Corporation, however far away."""
     out: dict[str, Candidate] = {}
     for c in orgs:
-        window = doc[c.tokens.stop:min(c.tokens.stop + 6, len(doc))]
+        window = doc[c.tokens.stop : min(c.tokens.stop + 6, len(doc))]
         if not window or window[0].text != "(":
             continue
         words = [t for t in window[1:] if t.is_alpha and t.lower_ != "the"]
@@ -184,6 +286,7 @@ def _defined_terms(doc: Doc, orgs: list[Candidate]) -> dict[str, Candidate]:
 def _salient(prior: list[Candidate], sent_index: list[int]) -> Candidate:
     """The company an anaphor most likely means: the most recent subject among the ORGs before it
     (a sentence is about its subject, not about an ORG in a modifier), else the most recent ORG."""
+
     def subjectish(c: Candidate) -> bool:
         tok = c.root
         for _ in range(4):
@@ -195,6 +298,7 @@ def _salient(prior: list[Candidate], sent_index: list[int]) -> Candidate:
                 return False
             tok = tok.head
         return False
+
     subjects = [c for c in prior if subjectish(c)]
     if subjects and sent_index[subjects[-1].root.i] >= sent_index[prior[-1].root.i] - 1:
         return subjects[-1]
@@ -214,8 +318,12 @@ def _list_ref_in(tokens: Iterable[Token], lex: Lexicon) -> bool:
     for t in tokens:
         if t.ent_type_ == "LIST":
             return True
-        if (t.lemma_.casefold() in nouns or t.lower_ in nouns) and t.ent_type_ != "AWARD" and not any(
-                c.ent_type_ == "AWARD" for c in t.children) and not (t.i > 0 and t.doc[t.i - 1].ent_type_ == "AWARD"):
+        if (
+            (t.lemma_.casefold() in nouns or t.lower_ in nouns)
+            and t.ent_type_ != "AWARD"
+            and not any(c.ent_type_ == "AWARD" for c in t.children)
+            and not (t.i > 0 and t.doc[t.i - 1].ent_type_ == "AWARD")
+        ):
             return True
     return False
 
@@ -225,11 +333,11 @@ def _linear_list_prep(tok: Token, preps: set[str], lex: Lexicon) -> int | None:
     List" with "to" hung on B): the first to/on/from ... naming a list to the right of the verb,
     with no other verb or clause break in between. Returns the preposition's index."""
     sent = tok.sent
-    for t in tok.doc[tok.i + 1:min(sent.end, tok.i + 30)]:
+    for t in tok.doc[tok.i + 1 : min(sent.end, tok.i + 30)]:
         other_verb = t.tag_ in ("VBD", "VBZ", "VBP", "MD") and not t.ent_type_ and t.dep_ not in ("amod", "compound")
         if t.text in (";", ":") or other_verb:
             return None
-        if t.lower_ in preps and _list_ref_in(tok.doc[t.i + 1:min(sent.end, t.i + 6)], lex):
+        if t.lower_ in preps and _list_ref_in(tok.doc[t.i + 1 : min(sent.end, t.i + 6)], lex):
             return t.i
     return None
 
@@ -251,7 +359,7 @@ def _mentions_award(tok: Token) -> bool:
     ("the prize"), or the award noun it modifies ("an award given to ...")."""
     near = list(tok.children) + ([tok.head] if tok.dep_ in ("acl", "relcl") else [])
     for c in near:
-        for t in (c.subtree if c is not tok.head else [c]):
+        for t in c.subtree if c is not tok.head else [c]:
             if t.ent_type_ == "AWARD" or t.lemma_.casefold() in AWARD_NOUNS:
                 return True
     return False
@@ -259,7 +367,8 @@ def _mentions_award(tok: Token) -> bool:
 
 def _is_passive(tok: Token) -> bool:
     return any(c.dep_ in ("nsubjpass", "auxpass") for c in tok.children) or (
-        tok.tag_ == "VBN" and tok.dep_ in ("acl", "amod"))
+        tok.tag_ == "VBN" and tok.dep_ in ("acl", "amod")
+    )
 
 
 def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
@@ -296,11 +405,20 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
                 out.append(Trigger(tok, "award", "award-object"))
             elif lemma in ("be", "remain", "stay") and sent_has_list and _prep_list_ref(tok, {"on", "in"}, lex):
                 out.append(Trigger(tok, "blacklist", "state"))
-            elif lemma == "be" and any(c.dep_ == "prep" and c.lower_ == "among" and any(
-                    o.lemma_.casefold() in winners or o.lower_ in winners for o in c.children) for c in tok.children):
+            elif lemma == "be" and any(
+                c.dep_ == "prep"
+                and c.lower_ == "among"
+                and any(o.lemma_.casefold() in winners or o.lower_ in winners for o in c.children)
+                for c in tok.children
+            ):
                 out.append(Trigger(tok, "award", "award-state"))  # "X was among the winners"
-            elif (lemma in tr.blacklist.needs_list and _is_passive(tok) and not sent_has_list
-                  and any(c.lower_ in ("also", "too") for c in tok.children) and _list_ref_in(_previous(sent), lex)):
+            elif (
+                lemma in tr.blacklist.needs_list
+                and _is_passive(tok)
+                and not sent_has_list
+                and any(c.lower_ in ("also", "too") for c in tok.children)
+                and _list_ref_in(_previous(sent), lex)
+            ):
                 out.append(Trigger(tok, "blacklist", "continued"))  # "... to the list. Megvii was also named."
         elif tok.dep_ == "amod" and low in tr.blacklist.adjectives:
             out.append(Trigger(tok, "blacklist", "adjective"))
@@ -339,8 +457,12 @@ def hedge(trigger: Token, lex: Lexicon) -> str | None:
                     return f"modal '{c.text}'"
                 if c.dep_ == "mark" and c.lower_ in ("if", "whether", "unless"):
                     return f"conditional '{c.text}'"
-                if c.dep_ == "aux" and c.lower_ == "to" and tok.dep_ in ("xcomp", "advcl", "acl", "ccomp", "relcl") \
-                        and tok.head.lemma_.casefold() not in FACTUAL_INF_HEADS:
+                if (
+                    c.dep_ == "aux"
+                    and c.lower_ == "to"
+                    and tok.dep_ in ("xcomp", "advcl", "acl", "ccomp", "relcl")
+                    and tok.head.lemma_.casefold() not in FACTUAL_INF_HEADS
+                ):
                     return f"purpose or intent ('to {tok.text}' under '{tok.head.text}')"
         if tok is not trigger and tok.lemma_.casefold() in lemmas:
             return f"under '{tok.text}'"
@@ -424,7 +546,7 @@ def _role_tokens(trig: Trigger) -> Role:
                     role.take(c, "member (among ... were)")
     prep = trig.explain.get("linear_prep")
     if prep is not None and not any(c.dep_ in ("nsubjpass", "auxpass") for c in t.children):
-        role.free.update(x.i for x in t.doc[t.i + 1:prep] if x.dep_ != "poss" and x.head.dep_ != "poss")
+        role.free.update(x.i for x in t.doc[t.i + 1 : prep] if x.dep_ != "poss" and x.head.dep_ != "poss")
         role.names.append("between verb and list (surface)")
     if not role.idx and not role.free and t.dep_ == "conj":  # "blacklisted and sanctioned Huawei"
         return _role_tokens(Trigger(t.head, trig.tie, trig.kind))
@@ -435,8 +557,10 @@ def _role_tokens(trig: Trigger) -> Role:
 def _companions(t: Token, role: Role) -> None:
     """Entities the text puts beside the target in the same act: "alongside CATL", "along with X"."""
     for c in list(t.children):
-        if c.dep_ == "prep" and (c.lower_ == "alongside" or (
-                c.lower_ == "with" and c.i > 0 and t.doc[c.i - 1].lower_ in ("along", "together"))):
+        if c.dep_ == "prep" and (
+            c.lower_ == "alongside"
+            or (c.lower_ == "with" and c.i > 0 and t.doc[c.i - 1].lower_ in ("along", "together"))
+        ):
             role.take(c, f"companion ({c.text})")
 
 
@@ -460,8 +584,11 @@ def _in_target_phrase(tok: Token, role: Role) -> bool:
             pass  # "dozens of Chinese companies, including SMIC"
         elif tok.dep_ == "prep" and tok.lower_ == "of" and _is_quantity(tok.head):
             pass
-        elif (tok.dep_ == "pobj" and tok.head.lower_ in ("from", "by")
-              and tok.head.head.lemma_.casefold() in PRODUCT_NOUNS):
+        elif (
+            tok.dep_ == "pobj"
+            and tok.head.lower_ in ("from", "by")
+            and tok.head.head.lemma_.casefold() in PRODUCT_NOUNS
+        ):
             pass  # "surveillance gear from Hikvision"
         elif tok.dep_ == "prep" and tok.lower_ in ("from", "by") and tok.head.lemma_.casefold() in PRODUCT_NOUNS:
             pass
@@ -493,7 +620,7 @@ def _nested(c: Candidate, others: list[Candidate]) -> bool:
         if o is c or o.label != "PERSON" or c.label != "ORG":
             continue
         if c.tokens.stop <= o.tokens.start and o.tokens.start - c.tokens.stop <= 4:
-            between = c.root.doc[c.tokens.stop:o.tokens.start]
+            between = c.root.doc[c.tokens.stop : o.tokens.start]
             if all(t.lower_ in LINK_WORDS or t.pos_ in ("NOUN", "PROPN") for t in between):
                 return True
     return False
@@ -532,11 +659,17 @@ def _reason(trig: Trigger, sents: list[Span], si: int, lex: Lexicon) -> tuple[st
             ents.sort(key=lambda e: abs(e.root.i - tok.i))
             e = ents[0]
             if label == "AWARD":
-                return _norm_award(e, lex), ("sentence" if j == si else f"sentence {j - si:+d}"), (
-                    1.0 if j == si else 0.85)
+                return (
+                    _norm_award(e, lex),
+                    ("sentence" if j == si else f"sentence {j - si:+d}"),
+                    (1.0 if j == si else 0.85),
+                )
             name = e.ent_id_ or lex.list_for_alias(e.text) or e.text
-            return name, ("list named in sentence" if j == si else f"list named in sentence {j - si:+d}"), (
-                1.0 if j == si else 0.9)
+            return (
+                name,
+                ("list named in sentence" if j == si else f"list named in sentence {j - si:+d}"),
+                (1.0 if j == si else 0.9),
+            )
         if label == "LIST":
             govs = [e for e in sent.ents if e.label_ == "GOV"]
             if govs:
@@ -559,12 +692,12 @@ def _leader_links(doc: Doc, cands: list[Candidate], lex: Lexicon) -> dict[str, t
         for o in orgs:
             if p.root.sent != o.root.sent:
                 continue
-            if o.tokens.stop <= p.tokens.start:      # "Xiaomi CEO Lei Jun", "Xiaomi's founder Lei Jun"
-                between = doc[o.tokens.stop:p.tokens.start]
+            if o.tokens.stop <= p.tokens.start:  # "Xiaomi CEO Lei Jun", "Xiaomi's founder Lei Jun"
+                between = doc[o.tokens.stop : p.tokens.start]
                 after = []
-            else:                                     # "Lei Jun, chief executive of Xiaomi" / ", Xiaomi's CEO"
-                between = doc[p.tokens.stop:o.tokens.start]
-                after = list(doc[o.tokens.stop:min(o.tokens.stop + 3, len(doc))])
+            else:  # "Lei Jun, chief executive of Xiaomi" / ", Xiaomi's CEO"
+                between = doc[p.tokens.stop : o.tokens.start]
+                after = list(doc[o.tokens.stop : min(o.tokens.stop + 3, len(doc))])
             if len(between) > 6:
                 continue
             words = [t.lower_ for t in between]
@@ -596,8 +729,13 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
             role_obj = _role_tokens(trig)
             role = role_obj.name
             agent = _agent_tokens(trig.token)
-            targets = [c for c in sent_cands if c.root.i not in agent and c.root.i != trig.token.i and (
-                (c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)) or c.root.i in role_obj.free)]
+            targets = [
+                c
+                for c in sent_cands
+                if c.root.i not in agent
+                and c.root.i != trig.token.i
+                and ((c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)) or c.root.i in role_obj.free)
+            ]
             targets = [c for c in targets if not _nested(c, targets)]
             base = 0.9
             if not targets:
@@ -605,13 +743,22 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
             for c in targets:
                 conf = base * reason_conf * (0.9 if c.via_anaphor else 1.0)
                 f = Finding(
-                    entity=c.name, entity_type="PERSON" if c.label == "PERSON" else "ORG", tie=trig.tie,
-                    reason=reason, evidence=sent.text.strip(), confidence=round(conf, 3),
-                    entity_id=c.entity_id, sentence_index=si,
-                    explain={"trigger": trig.token.text, "trigger_kind": trig.kind, "role": role,
-                             "reason_source": reason_src, "anaphor": c.via_anaphor,
-                             "confidence": {"role": base, "reason": reason_conf,
-                                            "anaphor": 0.9 if c.via_anaphor else 1.0}},
+                    entity=c.name,
+                    entity_type="PERSON" if c.label == "PERSON" else "ORG",
+                    tie=trig.tie,
+                    reason=reason,
+                    evidence=sent.text.strip(),
+                    confidence=round(conf, 3),
+                    entity_id=c.entity_id,
+                    sentence_index=si,
+                    explain={
+                        "trigger": trig.token.text,
+                        "trigger_kind": trig.kind,
+                        "role": role,
+                        "reason_source": reason_src,
+                        "anaphor": c.via_anaphor,
+                        "confidence": {"role": base, "reason": reason_conf, "anaphor": 0.9 if c.via_anaphor else 1.0},
+                    },
                 )
                 raw.append((f, c))
     links = _leader_links(doc, cands, lex)
@@ -619,13 +766,25 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
     for f, c in raw:
         if c.label == "PERSON" and c.key in links and f.tie in lex.propagate_ties:
             org, link_sentence = links[c.key]
-            propagated.append(Finding(
-                entity=org.name, entity_type="ORG", tie=f.tie, reason=f.reason, evidence=f.evidence,
-                via=f.entity, confidence=round(f.confidence * 0.9, 3), entity_id=org.entity_id,
-                sentence_index=f.sentence_index,
-                explain={**f.explain, "propagated_from": f.entity, "leader_link": link_sentence,
-                         "confidence": {**f.explain["confidence"], "propagation": 0.9}},
-            ))
+            propagated.append(
+                Finding(
+                    entity=org.name,
+                    entity_type="ORG",
+                    tie=f.tie,
+                    reason=f.reason,
+                    evidence=f.evidence,
+                    via=f.entity,
+                    confidence=round(f.confidence * 0.9, 3),
+                    entity_id=org.entity_id,
+                    sentence_index=f.sentence_index,
+                    explain={
+                        **f.explain,
+                        "propagated_from": f.entity,
+                        "leader_link": link_sentence,
+                        "confidence": {**f.explain["confidence"], "propagation": 0.9},
+                    },
+                )
+            )
     return best_per_group([f for f, _ in raw] + propagated)
 
 

@@ -29,13 +29,18 @@ from .ssrf import SsrfRefused
 
 log = logging.getLogger(__name__)
 
-SCHEMAS = SchemaGenerator({
-    "openapi": "3.0.3",
-    "info": {"title": "newswatch", "version": "0.1.0",
-             "description": "On-demand ingestion, alerts and articles of the newswatch service."},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "security": [{"bearer": []}],
-})
+SCHEMAS = SchemaGenerator(
+    {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "newswatch",
+            "version": "0.1.0",
+            "description": "On-demand ingestion, alerts and articles of the newswatch service.",
+        },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    }
+)
 
 
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -71,8 +76,13 @@ class BearerAuth:
 class ServiceState:
     """What the endpoints read: the ingest queue, the scheduler, the database path, Slack settings."""
 
-    def __init__(self, ingest: IngestQueue, scheduler: Any = None, slack_secret: str | None = None,
-                 slack_client_factory: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self,
+        ingest: IngestQueue,
+        scheduler: Any = None,
+        slack_secret: str | None = None,
+        slack_client_factory: Callable[[], Any] | None = None,
+    ) -> None:
         self.ingest = ingest
         self.scheduler = scheduler
         self.slack_secret = slack_secret
@@ -96,8 +106,13 @@ def build_app(state: ServiceState, token: str, extra_routes: list[BaseRoute] | N
             sub = ingest.submit(url, origin=origin)
         except QueueFull as exc:
             return 503, {"error": str(exc)}
-        body = {"id": sub.id, "state": sub.state, "url": url, "duplicate": sub.duplicate,
-                "status_url": f"/ingest/{sub.id}"}
+        body = {
+            "id": sub.id,
+            "state": sub.state,
+            "url": url,
+            "duplicate": sub.duplicate,
+            "status_url": f"/ingest/{sub.id}",
+        }
         return (200 if sub.duplicate else 202), body
 
     async def post_ingest(request: Request) -> Response:
@@ -118,7 +133,7 @@ def build_app(state: ServiceState, token: str, extra_routes: list[BaseRoute] | N
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            return error(400, "body is not valid JSON; send {\"url\": \"https://...\"}")
+            return error(400, 'body is not valid JSON; send {"url": "https://..."}')
         if not isinstance(body, dict):
             return error(400, "body must be a JSON object with a non-empty string 'url'")
         from starlette.concurrency import run_in_threadpool
@@ -161,9 +176,15 @@ def build_app(state: ServiceState, token: str, extra_routes: list[BaseRoute] | N
             return error(400, "limit must be an integer")
         where, params = ("where status = ?", [status]) if status else ("", [])
         with db_lock:
-            rows = [dict(r) for r in db.query(
-                f"select id, key, status, attempts, last_error, channel, severity, entity, tie, reason, article_id, "
-                f"text, created_at, sent_at from alerts {where} order by id desc limit {limit}", params)]
+            rows = [
+                dict(r)
+                for r in db.query(
+                    f"select id, key, status, attempts, last_error, channel, severity, entity, tie, reason, "
+                    f"article_id, "
+                    f"text, created_at, sent_at from alerts {where} order by id desc limit {limit}",
+                    params,
+                )
+            ]
         return JSONResponse({"alerts": rows})
 
     def get_article(request: Request) -> Response:
@@ -185,9 +206,16 @@ def build_app(state: ServiceState, token: str, extra_routes: list[BaseRoute] | N
                 return error(404, f"no article {aid}")
             result = ingest.pipeline.load_result(db, aid, status="stored")
         a = rows[0]
-        return JSONResponse({"id": aid, "source": a["source"], "source_kind": a["source_kind"],
-                             "fetched_at": a["fetched_at"], "canonical_url": a["canonical_url"],
-                             **result.to_json()})
+        return JSONResponse(
+            {
+                "id": aid,
+                "source": a["source"],
+                "source_kind": a["source_kind"],
+                "fetched_at": a["fetched_at"],
+                "canonical_url": a["canonical_url"],
+                **result.to_json(),
+            }
+        )
 
     def health(request: Request) -> Response:
         """Database, scheduler, worker and last crawl.
@@ -213,9 +241,12 @@ def build_app(state: ServiceState, token: str, extra_routes: list[BaseRoute] | N
         sched = state.scheduler
         if sched is not None:
             nxt = sched.next_run_time
-            out["scheduler"] = {"running": sched.running, "role": sched.role,
-                                "next_run": nxt.isoformat() if nxt else None,
-                                "crawl_running": sched.runner.running.is_set()}
+            out["scheduler"] = {
+                "running": sched.running,
+                "role": sched.role,
+                "next_run": nxt.isoformat() if nxt else None,
+                "crawl_running": sched.runner.running.is_set(),
+            }
             out["last_crawl"] = {"service": sched.runner.last, "stored": last}
             if not sched.running:
                 out["status"] = "degraded"
@@ -280,8 +311,12 @@ def build_app(state: ServiceState, token: str, extra_routes: list[BaseRoute] | N
             done = ingest.get(out["id"])
             if done and done["state"] == "done" and channel:
                 ingest.notifiers["slack"]({**done, "origin": f"slack:{channel}"})
-        return JSONResponse({"response_type": "ephemeral",
-                             "text": f"Queued {m.group(1)} as request {out['id']}; the result will be posted here."})
+        return JSONResponse(
+            {
+                "response_type": "ephemeral",
+                "text": f"Queued {m.group(1)} as request {out['id']}; the result will be posted here.",
+            }
+        )
 
     routes: list[BaseRoute] = [
         Route("/ingest", post_ingest, methods=["POST"]),
@@ -360,4 +395,3 @@ class _DbCollector:
         g = GaugeMetricFamily("newswatch_ingest_queue_depth", "On-demand ingest requests waiting or running")
         g.add_metric([], self.ingest.depth())
         yield g
-

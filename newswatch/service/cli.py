@@ -41,8 +41,16 @@ def schedule_cmd(app: Any, count: int, as_json: bool) -> None:
     trigger = build_trigger(sched, str(app.config_dir / "settings.yaml"))
     times = [t.isoformat() for t in next_run_times(trigger, count)]
     if as_json or not sys.stdout.isatty():
-        click.echo(json.dumps({"cron": sched.cron, "timezone": sched.timezone,
-                               "misfire_grace_seconds": sched.misfire_grace_seconds, "next": times}))
+        click.echo(
+            json.dumps(
+                {
+                    "cron": sched.cron,
+                    "timezone": sched.timezone,
+                    "misfire_grace_seconds": sched.misfire_grace_seconds,
+                    "next": times,
+                }
+            )
+        )
         return
     click.echo(f"crawl schedule: {sched.cron!r} in {sched.timezone} (misfire grace {sched.misfire_grace_seconds}s)")
     for t in times:

@@ -41,8 +41,9 @@ class Submitted:
 class IngestQueue:
     """Owns the ``ingest_requests`` rows, the in-memory queue of ids and the worker thread."""
 
-    def __init__(self, db_path: Path, settings: Settings, pipeline: Any,
-                 sink_factory: Callable[[], Any], guard: UrlGuard) -> None:
+    def __init__(
+        self, db_path: Path, settings: Settings, pipeline: Any, sink_factory: Callable[[], Any], guard: UrlGuard
+    ) -> None:
         self.db_path = db_path
         self.settings = settings
         self.pipeline = pipeline
@@ -64,15 +65,22 @@ class IngestQueue:
         window = self.settings.service.dedupe_seconds
         now = time.time()
         with self._db_lock, write_transaction(self.db):
-            rows = list(self.db.query(
-                "select id, state from ingest_requests where url = ? and created_ts >= ? and state != 'failed' "
-                "order by id limit 1", [url, now - window]))
+            rows = list(
+                self.db.query(
+                    "select id, state from ingest_requests where url = ? and created_ts >= ? and state != 'failed' "
+                    "order by id limit 1",
+                    [url, now - window],
+                )
+            )
             if rows:
                 return Submitted(rows[0]["id"], True, rows[0]["state"])
             if self._queue.qsize() >= self.settings.service.max_queue:
                 raise QueueFull(f"ingest queue is full ({self.settings.service.max_queue} waiting); try again later")
-            rid = self.db["ingest_requests"].insert({"url": url, "state": "queued", "origin": origin,
-                                                     "created_at": utcnow(), "created_ts": now}).last_pk
+            rid = (
+                self.db["ingest_requests"]
+                .insert({"url": url, "state": "queued", "origin": origin, "created_at": utcnow(), "created_ts": now})
+                .last_pk
+            )
         self._queue.put(rid)
         return Submitted(rid, False, "queued")
 
@@ -82,8 +90,15 @@ class IngestQueue:
         if not rows:
             return None
         row = rows[0]
-        out = {"id": row["id"], "url": row["url"], "state": row["state"], "created_at": row["created_at"],
-               "finished_at": row["finished_at"], "article_id": row["article_id"], "error": row["error"]}
+        out = {
+            "id": row["id"],
+            "url": row["url"],
+            "state": row["state"],
+            "created_at": row["created_at"],
+            "finished_at": row["finished_at"],
+            "article_id": row["article_id"],
+            "error": row["error"],
+        }
         if row["state"] == "done" and row["result"]:
             out["result"] = json.loads(row["result"])
         return out
@@ -97,8 +112,12 @@ class IngestQueue:
     def start(self) -> None:
         """Requeue what an earlier run left queued or half-done, then start the worker."""
         with self._db_lock:
-            pending = [r["id"] for r in self.db.query(
-                "select id from ingest_requests where state in ('queued', 'running') order by id")]
+            pending = [
+                r["id"]
+                for r in self.db.query(
+                    "select id from ingest_requests where state in ('queued', 'running') order by id"
+                )
+            ]
         for rid in pending:
             self._queue.put(rid)
         if pending:
@@ -140,8 +159,9 @@ class IngestQueue:
         if row["state"] not in ("queued", "running"):
             return
         self._update(db, rid, state="running", started_at=utcnow())
-        fetch = self.settings.fetch.model_copy(update={"max_bytes": min(self.settings.fetch.max_bytes,
-                                                                        self.settings.service.max_bytes)})
+        fetch = self.settings.fetch.model_copy(
+            update={"max_bytes": min(self.settings.fetch.max_bytes, self.settings.service.max_bytes)}
+        )
         try:
             page = safe_fetch(row["url"], fetch, self.guard, self.settings.service.fetch_total_seconds)
             result = pipeline.process(page, db)
@@ -149,16 +169,23 @@ class IngestQueue:
                 deliver_pending(db, self.sink_factory(), keys=result.new_alert_keys)
             if result.article_id is not None:
                 result.alerts = alerts_for_article(db, result.article_id)
-            self._update(db, rid, state="done", finished_at=utcnow(), article_id=result.article_id,
-                         result=json.dumps(result.to_json(), ensure_ascii=False))
+            self._update(
+                db,
+                rid,
+                state="done",
+                finished_at=utcnow(),
+                article_id=result.article_id,
+                result=json.dumps(result.to_json(), ensure_ascii=False),
+            )
             self.counts["done"] += 1
         except NewswatchError as exc:
             self._update(db, rid, state="failed", finished_at=utcnow(), error=str(exc))
             self.counts["failed"] += 1
         except Exception as exc:  # noqa: BLE001 - recorded on the request, never silent
             log.exception("ingest request %s failed", rid)
-            self._update(db, rid, state="failed", finished_at=utcnow(),
-                         error=f"internal error: {type(exc).__name__}: {exc}")
+            self._update(
+                db, rid, state="failed", finished_at=utcnow(), error=f"internal error: {type(exc).__name__}: {exc}"
+            )
             self.counts["failed"] += 1
         origin = row["origin"] or "api"
         notify = self.notifiers.get(origin.split(":", 1)[0])

@@ -58,8 +58,13 @@ class LockInfo:
 class DbLock:
     """``with DbLock(db, "crawl", lease).hold():`` — or :meth:`acquire` / :meth:`release` by hand."""
 
-    def __init__(self, db: sqlite_utils.Database, name: str, lease_seconds: float = 60.0,
-                 on_lost: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        name: str,
+        lease_seconds: float = 60.0,
+        on_lost: Callable[[], None] | None = None,
+    ) -> None:
         self.db = db
         self.name = name
         self.lease = lease_seconds
@@ -87,10 +92,19 @@ class DbLock:
                 why = "lease expired" if row["expires_at"] <= now else "holder process is gone"
                 taken_over = f"{row['holder']} ({why})"
                 log.warning("lock %s: taking over from %s", self.name, taken_over)
-            self.db["service_locks"].upsert({
-                "name": self.name, "holder": self.holder, "pid": self.pid, "host": self.host,
-                "started": _process_start(self.pid), "acquired_at": now, "heartbeat_at": now,
-                "expires_at": now + self.lease}, pk="name")
+            self.db["service_locks"].upsert(
+                {
+                    "name": self.name,
+                    "holder": self.holder,
+                    "pid": self.pid,
+                    "host": self.host,
+                    "started": _process_start(self.pid),
+                    "acquired_at": now,
+                    "heartbeat_at": now,
+                    "expires_at": now + self.lease,
+                },
+                pk="name",
+            )
         self._stop.clear()
         self._beat = threading.Thread(target=self._heartbeat, name=f"lock-{self.name}", daemon=True)
         self._beat.start()
@@ -101,9 +115,10 @@ class DbLock:
             now = time.time()
             try:
                 with self._db_lock, write_transaction(self.db):
-                    cur = self.db.execute("update service_locks set heartbeat_at = ?, expires_at = ? "
-                                          "where name = ? and holder = ?",
-                                          [now, now + self.lease, self.name, self.holder])
+                    cur = self.db.execute(
+                        "update service_locks set heartbeat_at = ?, expires_at = ? where name = ? and holder = ?",
+                        [now, now + self.lease, self.name, self.holder],
+                    )
             except Exception:  # noqa: BLE001 - keep beating; the lease covers a missed beat
                 log.exception("lock %s: heartbeat failed", self.name)
                 continue
@@ -120,4 +135,3 @@ class DbLock:
             self._beat.join(timeout=5)
         with self._db_lock, write_transaction(self.db):
             self.db.execute("delete from service_locks where name = ? and holder = ?", [self.name, self.holder])
-

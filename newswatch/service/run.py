@@ -35,8 +35,16 @@ log = logging.getLogger(__name__)
 class Service:
     """Build with :meth:`from_config`, then :meth:`run` (blocks until a signal or :meth:`request_stop`)."""
 
-    def __init__(self, config_dir: Path, db_path: Path, settings: Settings, host: str, port: int,
-                 token: str, with_scheduler: bool = True) -> None:
+    def __init__(
+        self,
+        config_dir: Path,
+        db_path: Path,
+        settings: Settings,
+        host: str,
+        port: int,
+        token: str,
+        with_scheduler: bool = True,
+    ) -> None:
         self.config_dir = config_dir
         self.db_path = db_path
         self.settings = settings
@@ -47,18 +55,28 @@ class Service:
         self._stop = threading.Event()
 
     @classmethod
-    def from_config(cls, config: str | None, db_path: Path, host: str | None, port: int | None,
-                    with_scheduler: bool = True) -> Service:
+    def from_config(
+        cls, config: str | None, db_path: Path, host: str | None, port: int | None, with_scheduler: bool = True
+    ) -> Service:
         cdir = find_config_dir(config)
         settings = load_settings(cdir)
         token = os.environ.get(settings.service.token_env, "")
         if len(token) < 16:
-            raise ConfigError(settings.service.token_env, "environment",
-                              "the API token is missing or shorter than 16 characters",
-                              f"export {settings.service.token_env}=$(python -c 'import secrets; "
-                              f"print(secrets.token_urlsafe(32))')")
-        return cls(cdir, db_path, settings, host or settings.service.host,
-                   settings.service.port if port is None else port, token, with_scheduler)
+            raise ConfigError(
+                settings.service.token_env,
+                "environment",
+                "the API token is missing or shorter than 16 characters",
+                f"export {settings.service.token_env}=$(python -c 'import secrets; print(secrets.token_urlsafe(32))')",
+            )
+        return cls(
+            cdir,
+            db_path,
+            settings,
+            host or settings.service.host,
+            settings.service.port if port is None else port,
+            token,
+            with_scheduler,
+        )
 
     def request_stop(self, *_args: Any) -> None:
         self._stop.set()
@@ -80,15 +98,20 @@ class Service:
         ingest = IngestQueue(self.db_path, self.settings, pipeline, sink, guard)
         scheduler = None
         if self.with_scheduler:
-            runner = CrawlRunner(self.config_dir, self.db_path, self.settings.schedule.lock_lease_seconds,
-                                 nice=self.settings.schedule.crawl_nice)
+            runner = CrawlRunner(
+                self.config_dir,
+                self.db_path,
+                self.settings.schedule.lock_lease_seconds,
+                nice=self.settings.schedule.crawl_nice,
+            )
             jobs_db = jobs_db_path(self.db_path, self.settings.schedule)
             scheduler = CrawlScheduler(runner, self.settings.schedule, jobs_db)
         state = ServiceState(ingest, scheduler, os.environ.get(svc.slack_signing_secret_env) or None, slack_client)
         app = build_app(state, self.token, extra_routes=slack_routes(self.config_dir, self.db_path))
         outbox = Outbox(self.db_path, self.settings, sink, svc.deliver_every_seconds)
-        server = uvicorn.Server(uvicorn.Config(app, host=self.host, port=self.port, log_level="warning",
-                                               access_log=False, lifespan="off"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", access_log=False, lifespan="off")
+        )
         old = {sig: signal.signal(sig, self.request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         ingest.start()
         outbox.start()
@@ -100,13 +123,21 @@ class Service:
             time.sleep(0.05)
         if not web.is_alive():
             self._shutdown(server, web, ingest, scheduler, outbox)
-            raise ConfigError("service", f"{self.host}:{self.port}", "the HTTP server could not start",
-                              "is the port already in use? pick another with --port")
+            raise ConfigError(
+                "service",
+                f"{self.host}:{self.port}",
+                "the HTTP server could not start",
+                "is the port already in use? pick another with --port",
+            )
         if self.port == 0 and server.servers and server.servers[0].sockets:
             self.port = server.servers[0].sockets[0].getsockname()[1]
         nxt = scheduler.next_run_time if scheduler else None
-        log.warning("newswatch service listening on http://%s:%d (next crawl %s)", self.host, self.port,
-                    nxt.isoformat() if nxt else "not scheduled")
+        log.warning(
+            "newswatch service listening on http://%s:%d (next crawl %s)",
+            self.host,
+            self.port,
+            nxt.isoformat() if nxt else "not scheduled",
+        )
         try:
             while not self._stop.wait(0.5):
                 if not web.is_alive():
@@ -119,8 +150,14 @@ class Service:
                 signal.signal(sig, handler)
             log.warning("stopped cleanly")
 
-    def _shutdown(self, server: uvicorn.Server, web: threading.Thread, ingest: IngestQueue,
-                  scheduler: CrawlScheduler | None, outbox: Outbox) -> None:
+    def _shutdown(
+        self,
+        server: uvicorn.Server,
+        web: threading.Thread,
+        ingest: IngestQueue,
+        scheduler: CrawlScheduler | None,
+        outbox: Outbox,
+    ) -> None:
         server.should_exit = True
         outbox.stop()
         if scheduler:
@@ -160,8 +197,10 @@ class Outbox:
                 sink = self.sink_factory()
                 if isinstance(sink, TerminalSink):
                     if not warned:
-                        log.warning("outbox: no Slack token, webhook or JSON-lines file configured; "
-                                    "alerts stay pending (see `newswatch alerts ls`)")
+                        log.warning(
+                            "outbox: no Slack token, webhook or JSON-lines file configured; "
+                            "alerts stay pending (see `newswatch alerts ls`)"
+                        )
                         warned = True
                     continue
                 report = deliver_pending(db, sink, settings=self.settings.alerts)

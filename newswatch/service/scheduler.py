@@ -79,8 +79,12 @@ def build_trigger(schedule: ScheduleSettings, source: str = "settings.yaml") -> 
     try:
         tz = ZoneInfo(schedule.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(source, "schedule.timezone", f"unknown time zone {schedule.timezone!r}",
-                          "use an IANA name such as UTC or Europe/Berlin") from None
+        raise ConfigError(
+            source,
+            "schedule.timezone",
+            f"unknown time zone {schedule.timezone!r}",
+            "use an IANA name such as UTC or Europe/Berlin",
+        ) from None
     fields = schedule.cron.split()
     try:
         if len(fields) == 5:
@@ -90,12 +94,23 @@ def build_trigger(schedule: ScheduleSettings, source: str = "settings.yaml") -> 
             second, minute, hour, day, month, dow = fields
         else:
             raise ValueError(f"expected 5 fields (or 6 with seconds first), got {len(fields)}")
-        return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
-                           day_of_week=_crontab_weekdays(dow), timezone=tz)
+        return CronTrigger(
+            second=second,
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_crontab_weekdays(dow),
+            timezone=tz,
+        )
     except ValueError as exc:
-        raise ConfigError(source, "schedule.cron", f"invalid cron expression {schedule.cron!r}: {exc}",
-                          "write a 5-field crontab 'minute hour day month weekday' like '0 6 * * *' "
-                          "(06:00 daily), or 6 fields with seconds first") from None
+        raise ConfigError(
+            source,
+            "schedule.cron",
+            f"invalid cron expression {schedule.cron!r}: {exc}",
+            "write a 5-field crontab 'minute hour day month weekday' like '0 6 * * *' "
+            "(06:00 daily), or 6 fields with seconds first",
+        ) from None
 
 
 def next_run_times(trigger: CronTrigger, count: int = 5, after: datetime | None = None) -> list[datetime]:
@@ -123,8 +138,14 @@ def jobs_db_path(db_path: Path, schedule: ScheduleSettings) -> Path:
 class CrawlRunner:
     """Runs one crawl at a time under the database crawl lock, and can stop it at a safe point."""
 
-    def __init__(self, config_dir: Path, db_path: Path, lease_seconds: float,
-                 crawl: Callable[..., Any] | None = None, nice: int = 10) -> None:
+    def __init__(
+        self,
+        config_dir: Path,
+        db_path: Path,
+        lease_seconds: float,
+        crawl: Callable[..., Any] | None = None,
+        nice: int = 10,
+    ) -> None:
         self.config_dir = config_dir
         self.db_path = db_path
         self.lease = lease_seconds
@@ -155,8 +176,11 @@ class CrawlRunner:
             info = lock.acquire()
             if info is None:
                 held = lock.current() or {}
-                self.last = {"status": "skipped", "at": utcnow(),
-                             "reason": f"crawl lock held by {held.get('holder')} (pid {held.get('pid')})"}
+                self.last = {
+                    "status": "skipped",
+                    "at": utcnow(),
+                    "reason": f"crawl lock held by {held.get('holder')} (pid {held.get('pid')})",
+                }
                 log.warning("crawl skipped: lock held by %s", held.get("holder"))
                 return self.last
             if info.taken_over:
@@ -168,10 +192,14 @@ class CrawlRunner:
             deprioritizer = threading.Thread(target=self._deprioritize, name="crawl-nice", daemon=True)
             deprioritizer.start()
             try:
-                run = self.crawl_fn()(self.config_dir, self.db_path, stop_event=self.stop_event,
-                                      progress=self._progress)
-                self.last = {"status": getattr(run, "status", "done"), "at": utcnow(),
-                             "run": run.to_json() if hasattr(run, "to_json") else None}
+                run = self.crawl_fn()(
+                    self.config_dir, self.db_path, stop_event=self.stop_event, progress=self._progress
+                )
+                self.last = {
+                    "status": getattr(run, "status", "done"),
+                    "at": utcnow(),
+                    "run": run.to_json() if hasattr(run, "to_json") else None,
+                }
             except Exception as exc:  # noqa: BLE001 - a failed crawl is reported, the service goes on
                 log.exception("crawl failed")
                 self.last = {"status": "failed", "at": utcnow(), "error": f"{type(exc).__name__}: {exc}"}
@@ -221,8 +249,9 @@ class CrawlScheduler:
     itself additionally runs under the ``crawl`` lock.
     """
 
-    def __init__(self, runner: CrawlRunner, schedule: ScheduleSettings, jobs_db: Path,
-                 runner_name: str = "default") -> None:
+    def __init__(
+        self, runner: CrawlRunner, schedule: ScheduleSettings, jobs_db: Path, runner_name: str = "default"
+    ) -> None:
         self.runner = runner
         self.schedule = schedule
         self.trigger = build_trigger(schedule)
@@ -239,9 +268,13 @@ class CrawlScheduler:
     def _new_scheduler(self) -> BackgroundScheduler:
         return BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{self.jobs_db}")},
-            job_defaults={"coalesce": True, "max_instances": 1,
-                          "misfire_grace_time": self.schedule.misfire_grace_seconds},
-            timezone=self.trigger.timezone)
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": self.schedule.misfire_grace_seconds,
+            },
+            timezone=self.trigger.timezone,
+        )
 
     def start(self) -> None:
         """Lead now if no other live service leads, else wait in standby (a background thread)."""
@@ -274,8 +307,14 @@ class CrawlScheduler:
             if job is not None and str(job.trigger) == str(self.trigger) and job.args == (self.runner_name,):
                 log.info("keeping the stored crawl job (next run %s)", job.next_run_time)
             else:
-                self.scheduler.add_job(scheduled_crawl, trigger=self.trigger, args=[self.runner_name], id=JOB_ID,
-                                       name="crawl", replace_existing=True)
+                self.scheduler.add_job(
+                    scheduled_crawl,
+                    trigger=self.trigger,
+                    args=[self.runner_name],
+                    id=JOB_ID,
+                    name="crawl",
+                    replace_existing=True,
+                )
             self.scheduler.resume()
             self.role = "leader"
             log.warning("this service runs the crawl schedule (next run %s)", self.next_run_time)

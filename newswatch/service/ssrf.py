@@ -142,8 +142,10 @@ class UrlGuard:
                 problem = address_problem(ip)
                 if problem and not self._allowed_ip(ip):
                     via = "" if host == str(ip) else f" ({host} resolves to {ip})"
-                    raise SsrfRefused(f"refused {url!r}{via}: {problem}; only public addresses can be fetched "
-                                      f"(add the host or network to service.allow in settings.yaml to permit it)")
+                    raise SsrfRefused(
+                        f"refused {url!r}{via}: {problem}; only public addresses can be fetched "
+                        f"(add the host or network to service.allow in settings.yaml to permit it)"
+                    )
         self.approved[(host, port)] = addrs
         return addrs
 
@@ -202,8 +204,13 @@ class PinnedTransport(httpx.BaseTransport):
         extensions = dict(request.extensions)
         if request.url.scheme == "https":
             extensions["sni_hostname"] = host
-        pinned = httpx.Request(request.method, request.url.copy_with(host=addrs[0]), headers=request.headers,
-                               stream=request.stream, extensions=extensions)
+        pinned = httpx.Request(
+            request.method,
+            request.url.copy_with(host=addrs[0]),
+            headers=request.headers,
+            stream=request.stream,
+            extensions=extensions,
+        )
         response = self.inner.handle_request(pinned)
         response.stream = _DeadlineStream(response.stream, self.deadline, url)  # type: ignore[arg-type]
         return response

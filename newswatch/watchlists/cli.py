@@ -27,16 +27,18 @@ def watchlist() -> None:
 @click.option("--monitored", is_flag=True, help="A monitored-entities list (the team's portfolio/suppliers).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @click.pass_context
-def import_cmd(ctx: click.Context, file: Path, fmt: str, name: str, alt: Path | None, monitored: bool,
-               as_json: bool) -> None:
+def import_cmd(
+    ctx: click.Context, file: Path, fmt: str, name: str, alt: Path | None, monitored: bool, as_json: bool
+) -> None:
     """Import FILE as list NAME, replacing any earlier import of NAME in one transaction."""
     app = ctx.obj
     if not name.strip():
         raise InputError("--name must not be empty")
     result = import_file(file, fmt, name, alt=alt, monitored=monitored)
     monitored = monitored or any(e.monitored for e in result.entities)
-    row = save_list(app.db, name, result.entities, fmt=fmt, source_file=str(file), skipped=len(result.skipped),
-                    monitored=monitored)
+    row = save_list(
+        app.db, name, result.entities, fmt=fmt, source_file=str(file), skipped=len(result.skipped), monitored=monitored
+    )
     for line in result.skipped[:MAX_SKIPS_SHOWN]:
         click.echo(f"skipped {line}", err=True)
     if len(result.skipped) > MAX_SKIPS_SHOWN:
@@ -44,8 +46,9 @@ def import_cmd(ctx: click.Context, file: Path, fmt: str, name: str, alt: Path | 
     if as_json:
         click.echo(json.dumps({**row, "rows": result.rows, "skipped_rows": result.skipped}, ensure_ascii=False))
     else:
-        click.echo(f"list {name}: {row['count']} entities imported from {file} ({fmt}), "
-                   f"{len(result.skipped)} rows skipped")
+        click.echo(
+            f"list {name}: {row['count']} entities imported from {file} ({fmt}), {len(result.skipped)} rows skipped"
+        )
 
 
 @watchlist.command("ls")
@@ -61,8 +64,10 @@ def ls_cmd(ctx: click.Context, as_json: bool) -> None:
         click.echo("no imported lists (the bundled config watchlists are still used)")
     for r in rows:
         flag = " monitored" if r["monitored"] else ""
-        click.echo(f"{r['name']:<24} {r['count']:>8} entities  {r['format']:<9} {r['imported_at']}{flag}"
-                   f"  ({r['skipped']} skipped) {r['source_file']}")
+        click.echo(
+            f"{r['name']:<24} {r['count']:>8} entities  {r['format']:<9} {r['imported_at']}{flag}"
+            f"  ({r['skipped']} skipped) {r['source_file']}"
+        )
 
 
 @watchlist.command("match")
@@ -91,5 +96,7 @@ def match_cmd(ctx: click.Context, name: str, label: str | None, limit: int, as_j
         click.echo(f"no candidates for {name!r}")
     for c in out:
         mark = "MATCH" if c["matches"] else "below"
-        click.echo(f"{c['score']:.3f} {mark} {c['name']} [{c['type']}, {c['list']}] via {c['alias']!r}: "
-                   f"{json.dumps(c['features'], ensure_ascii=False)}")
+        click.echo(
+            f"{c['score']:.3f} {mark} {c['name']} [{c['type']}, {c['list']}] via {c['alias']!r}: "
+            f"{json.dumps(c['features'], ensure_ascii=False)}"
+        )

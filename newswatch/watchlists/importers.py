@@ -77,8 +77,10 @@ def _dict_rows(path: Path, required: set[str]) -> Iterable[tuple[int, dict[str, 
     have = set(reader.fieldnames or [])
     missing = required - have
     if missing:
-        raise InputError(f"{path}: line 1: missing column(s) {', '.join(sorted(missing))} "
-                         f"(found: {', '.join(sorted(have)) or 'nothing'}); is this the right --format?")
+        raise InputError(
+            f"{path}: line 1: missing column(s) {', '.join(sorted(missing))} "
+            f"(found: {', '.join(sorted(have)) or 'nothing'}); is this the right --format?"
+        )
     for row in reader:
         yield reader.line_num, row
 
@@ -88,7 +90,7 @@ def _country_from_addresses(value: Any) -> str | None:
     if isinstance(value, list) and value:
         first = value[0]
         if isinstance(first, dict):
-            return (first.get("country") or None)
+            return first.get("country") or None
         value = str(first)
     if isinstance(value, str) and value.strip():
         last = value.split(";")[0].split(",")[-1].strip()
@@ -96,8 +98,7 @@ def _country_from_addresses(value: Any) -> str | None:
     return None
 
 
-def _csl_entity(path: Path, line: int | str, row: dict[str, Any], list_name: str, n: int,
-                result: ImportResult) -> None:
+def _csl_entity(path: Path, line: int | str, row: dict[str, Any], list_name: str, n: int, result: ImportResult) -> None:
     result.rows += 1
     name = (row.get("name") or "").strip()
     if not name:
@@ -113,10 +114,17 @@ def _csl_entity(path: Path, line: int | str, row: dict[str, Any], list_name: str
     if source and programs and source not in reason:
         reason = f"{source}: {reason}"
     src_id = str(row.get("_id") or row.get("id") or row.get("entity_number") or n)
-    result.entities.append(WatchEntity(
-        id=f"{list_name}:{src_id}", name=name, type=kind, list_name=list_name,
-        aliases=[a for a in _split(row.get("alt_names")) if a != name], reason=reason,
-        country=_country_from_addresses(row.get("addresses"))))
+    result.entities.append(
+        WatchEntity(
+            id=f"{list_name}:{src_id}",
+            name=name,
+            type=kind,
+            list_name=list_name,
+            aliases=[a for a in _split(row.get("alt_names")) if a != name],
+            reason=reason,
+            country=_country_from_addresses(row.get("addresses")),
+        )
+    )
 
 
 def import_csl_csv(path: Path, list_name: str, **_: Any) -> ImportResult:
@@ -188,8 +196,14 @@ def import_ofac_sdn(path: Path, list_name: str, alt: Path | None = None, **_: An
             continue
         programs = [p.strip(" []") for p in program.split("] [")] if program else []
         aliases = [f] if kind == "person" and (f := _flip_person(name)) else []
-        ent = WatchEntity(id=f"{list_name}:{num}", name=name, type=kind, list_name=list_name, aliases=aliases,
-                          reason="OFAC SDN: " + "; ".join(programs) if programs else "OFAC SDN")
+        ent = WatchEntity(
+            id=f"{list_name}:{num}",
+            name=name,
+            type=kind,
+            list_name=list_name,
+            aliases=aliases,
+            reason="OFAC SDN: " + "; ".join(programs) if programs else "OFAC SDN",
+        )
         if num in by_num:
             result.skip(path, line, "ent_num", f"{num} listed twice; first kept")
             continue
@@ -247,15 +261,24 @@ def import_ftm(path: Path, list_name: str, **_: Any) -> ImportResult:
         if not names:
             result.skip(path, line, "properties.name", f"empty ({obj.get('id')})")
             continue
-        aliases = names[1:] + _ftm_first(props, "alias") + _ftm_first(props, "weakAlias") \
-            + _ftm_first(props, "previousName")
+        aliases = (
+            names[1:] + _ftm_first(props, "alias") + _ftm_first(props, "weakAlias") + _ftm_first(props, "previousName")
+        )
         reason = "; ".join(_ftm_first(props, "program")) or "; ".join(_ftm_first(props, "topics")) or list_name
-        countries = _ftm_first(props, "country") or _ftm_first(props, "jurisdiction") \
-            or _ftm_first(props, "nationality")
-        result.entities.append(WatchEntity(
-            id=f"{list_name}:{obj.get('id') or line}", name=obj.get("caption") or names[0], type=kind,
-            list_name=list_name, aliases=[a for a in dict.fromkeys(names + aliases) if a != obj.get("caption")],
-            reason=reason, country=countries[0].upper() if countries else None))
+        countries = (
+            _ftm_first(props, "country") or _ftm_first(props, "jurisdiction") or _ftm_first(props, "nationality")
+        )
+        result.entities.append(
+            WatchEntity(
+                id=f"{list_name}:{obj.get('id') or line}",
+                name=obj.get("caption") or names[0],
+                type=kind,
+                list_name=list_name,
+                aliases=[a for a in dict.fromkeys(names + aliases) if a != obj.get("caption")],
+                reason=reason,
+                country=countries[0].upper() if countries else None,
+            )
+        )
     return result
 
 
@@ -277,11 +300,17 @@ def import_os_simple(path: Path, list_name: str, **_: Any) -> ImportResult:
             continue
         sanctions = _split(row.get("sanctions"))
         countries = _split(row.get("countries"))
-        result.entities.append(WatchEntity(
-            id=f"{list_name}:{row.get('id') or line}", name=name, type=kind, list_name=list_name,
-            aliases=[a for a in _split(row.get("aliases")) if a != name],
-            reason=sanctions[0] if sanctions else ((row.get("dataset") or "").strip() or list_name),
-            country=countries[0].upper() if countries else None))
+        result.entities.append(
+            WatchEntity(
+                id=f"{list_name}:{row.get('id') or line}",
+                name=name,
+                type=kind,
+                list_name=list_name,
+                aliases=[a for a in _split(row.get("aliases")) if a != name],
+                reason=sanctions[0] if sanctions else ((row.get("dataset") or "").strip() or list_name),
+                country=countries[0].upper() if countries else None,
+            )
+        )
     return result
 
 
@@ -299,13 +328,18 @@ def import_yaml(path: Path, list_name: str, **_: Any) -> ImportResult:
 
 
 IMPORTERS: dict[str, Callable[..., ImportResult]] = {
-    "csl-csv": import_csl_csv, "csl-json": import_csl_json, "ofac-sdn": import_ofac_sdn,
-    "ftm": import_ftm, "os-simple": import_os_simple, "yaml": import_yaml,
+    "csl-csv": import_csl_csv,
+    "csl-json": import_csl_json,
+    "ofac-sdn": import_ofac_sdn,
+    "ftm": import_ftm,
+    "os-simple": import_os_simple,
+    "yaml": import_yaml,
 }
 
 
-def import_file(path: Path, fmt: str, list_name: str, *, alt: Path | None = None,
-                monitored: bool = False) -> ImportResult:
+def import_file(
+    path: Path, fmt: str, list_name: str, *, alt: Path | None = None, monitored: bool = False
+) -> ImportResult:
     """Read ``path`` in format ``fmt`` as list ``list_name``; ``monitored`` marks every entity."""
     if fmt not in IMPORTERS:
         raise InputError(f"unknown format '{fmt}' (one of: {', '.join(FORMATS)})")

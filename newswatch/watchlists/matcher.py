@@ -46,10 +46,39 @@ from .normalize import is_legal_form, normalize_name, text_tokens
 
 log = logging.getLogger(__name__)
 
-COMPANY_CONTEXT = {"company", "companies", "firm", "corp", "corporation", "maker", "manufacturer", "supplier",
-                   "startup", "brand", "subsidiary", "shares", "stock", "ceo", "chairman", "founder", "conglomerate",
-                   "retailer", "vendor", "contractor", "group", "inc", "ltd", "llc", "plc", "listed", "sanctioned",
-                   "blacklisted", "exporter", "importer", "operator"}
+COMPANY_CONTEXT = {
+    "company",
+    "companies",
+    "firm",
+    "corp",
+    "corporation",
+    "maker",
+    "manufacturer",
+    "supplier",
+    "startup",
+    "brand",
+    "subsidiary",
+    "shares",
+    "stock",
+    "ceo",
+    "chairman",
+    "founder",
+    "conglomerate",
+    "retailer",
+    "vendor",
+    "contractor",
+    "group",
+    "inc",
+    "ltd",
+    "llc",
+    "plc",
+    "listed",
+    "sanctioned",
+    "blacklisted",
+    "exporter",
+    "importer",
+    "operator",
+}
 LABEL_TYPE = {"ORG": "company", "PERSON": "person"}
 SHORT = 4
 
@@ -99,9 +128,17 @@ class Match:
     features: dict[str, Any] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
-        return {"entity_id": self.entity.id, "name": self.entity.name, "type": self.entity.type,
-                "list": self.entity.list_name, "reason": self.entity.reason, "monitored": self.entity.monitored,
-                "alias": self.alias, "score": round(self.score, 3), "features": self.features}
+        return {
+            "entity_id": self.entity.id,
+            "name": self.entity.name,
+            "type": self.entity.type,
+            "list": self.entity.list_name,
+            "reason": self.entity.reason,
+            "monitored": self.entity.monitored,
+            "alias": self.alias,
+            "score": round(self.score, 3),
+            "features": self.features,
+        }
 
 
 @dataclass
@@ -127,8 +164,14 @@ class SpanInfo:
 class NameIndex:
     """All aliases of all watched entities, indexed by normalized key, rare tokens and Aho-Corasick."""
 
-    def __init__(self, entities: Iterable[WatchEntity], *, threshold: float = 0.85, common_word_zipf: float = 3.5,
-                 max_postings: int = 256) -> None:
+    def __init__(
+        self,
+        entities: Iterable[WatchEntity],
+        *,
+        threshold: float = 0.85,
+        common_word_zipf: float = 3.5,
+        max_postings: int = 256,
+    ) -> None:
         self.threshold = threshold
         self.common_zipf = common_word_zipf
         self.max_postings = max_postings
@@ -203,12 +246,19 @@ class NameIndex:
         score = 1.0 if exact else 0.55 * fz + 0.45 * overlap
         if type_agree is False:
             score *= 0.5
-        feats = {"exact": exact, "token_overlap": round(overlap, 3), "fuzzy": round(fz, 3), "type_agree": type_agree,
-                 "query_key": key, "alias_key": akey}
+        feats = {
+            "exact": exact,
+            "token_overlap": round(overlap, 3),
+            "fuzzy": round(fz, 3),
+            "type_agree": type_agree,
+            "query_key": key,
+            "alias_key": akey,
+        }
         return Match(ent, self.alias_text[ai], score, feats)
 
-    def match(self, name: str, label: str | None = None, *, limit: int = 5, from_ner: bool = True,
-              all_scores: bool = False) -> list[Match]:
+    def match(
+        self, name: str, label: str | None = None, *, limit: int = 5, from_ner: bool = True, all_scores: bool = False
+    ) -> list[Match]:
         """Best match per entity for ``name`` (an NER span labelled ``label``), best first.
 
         Only matches at or above the threshold unless ``all_scores``. The common-word rule applies
@@ -222,8 +272,9 @@ class NameIndex:
         # Cheap C-level prefilter: without a fuzzy ratio of at least this, the score cannot reach
         # the threshold (score <= 0.55 * fuzzy + 0.45), so those candidates are not scored in full.
         cutoff = 0.0 if all_scores else max(0.0, (self.threshold - 0.45) / 0.55 * 100 - 0.5)
-        keep = process.extract(key, [self.alias_key[ai] for ai in cands], scorer=fuzz.token_sort_ratio,
-                               score_cutoff=cutoff, limit=None)
+        keep = process.extract(
+            key, [self.alias_key[ai] for ai in cands], scorer=fuzz.token_sort_ratio, score_cutoff=cutoff, limit=None
+        )
         for _, _, pos in keep:
             ai = cands[pos]
             m = self.score(key, label, ai)
@@ -299,8 +350,7 @@ class NameIndex:
                 out.append(hit)
         return sorted(out, key=lambda h: h.start)
 
-    def _text_hit(self, text: str, toks: list, i: int, j: int, key: str,
-                  spans: Sequence[SpanInfo]) -> TextHit | None:
+    def _text_hit(self, text: str, toks: list, i: int, j: int, key: str, spans: Sequence[SpanInfo]) -> TextHit | None:
         start, end = toks[i].start, toks[j].end
         surface = text[start:end]
         over = [s for s in spans if s.start < end and start < s.end]
@@ -311,7 +361,7 @@ class NameIndex:
         elif j + 1 < len(toks) and is_legal_form(toks[j + 1].raw):
             corroboration = f"legal form follows ({toks[j + 1].raw})"
         else:
-            near = [t.norm for t in toks[max(0, i - 3): i] + toks[j + 1: j + 4]]
+            near = [t.norm for t in toks[max(0, i - 3) : i] + toks[j + 1 : j + 4]]
             ctx = next((w for w in near if w in COMPANY_CONTEXT), None)
             if ctx:
                 corroboration = f"company context ('{ctx}')"

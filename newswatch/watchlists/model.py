@@ -41,6 +41,14 @@ class WatchEntity:
 
     def row(self) -> dict[str, Any]:
         """Public JSON form (CLI output)."""
-        return {"id": self.id, "name": self.name, "type": self.type, "list": self.list_name,
-                "reason": self.reason, "country": self.country, "aliases": self.aliases,
-                "monitored": self.monitored, "leads": self.leads}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "list": self.list_name,
+            "reason": self.reason,
+            "country": self.country,
+            "aliases": self.aliases,
+            "monitored": self.monitored,
+            "leads": self.leads,
+        }

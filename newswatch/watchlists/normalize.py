@@ -25,9 +25,27 @@ import fingerprints
 from normality import ascii_text
 
 # CJK company suffixes, longest first (fingerprints only knows some of them).
-CJK_LEGAL_SUFFIXES = sorted({"股份有限公司", "有限责任公司", "有限公司", "集团有限公司", "控股有限公司",
-                             "集团股份有限公司", "控股集团", "集团公司", "控股", "集团", "公司", "株式会社",
-                             "有限會社", "股份有限會社", "集團"}, key=len, reverse=True)
+CJK_LEGAL_SUFFIXES = sorted(
+    {
+        "股份有限公司",
+        "有限责任公司",
+        "有限公司",
+        "集团有限公司",
+        "控股有限公司",
+        "集团股份有限公司",
+        "控股集团",
+        "集团公司",
+        "控股",
+        "集团",
+        "公司",
+        "株式会社",
+        "有限會社",
+        "股份有限會社",
+        "集團",
+    },
+    key=len,
+    reverse=True,
+)
 # Generic trailing words that are part of how companies are named but not of who they are.
 TRAILING_GENERIC = {"group", "holdings", "holding", "groupe", "gruppe"}
 
@@ -102,5 +120,8 @@ def is_legal_form(word: str) -> bool:
         return True
     if not w[:1].isupper():
         return False  # in running text legal forms are written Ltd, LTD, Inc., GmbH; "is" is not one
-    return normalize_name(f"Acme {w}") == "acme" and norm_token(w) not in ("", "acme") \
+    return (
+        normalize_name(f"Acme {w}") == "acme"
+        and norm_token(w) not in ("", "acme")
         and norm_token(w) not in TRAILING_GENERIC
+    )

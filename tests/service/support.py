@@ -100,8 +100,9 @@ def make_config(dest: Path, **overrides: Any) -> Path:
 class ServiceProcess:
     """``python -m newswatch --config C --db D run --port P`` as a child process."""
 
-    def __init__(self, config: Path, db: Path, log: Path, env: dict[str, str] | None = None,
-                 args: list[str] | None = None) -> None:
+    def __init__(
+        self, config: Path, db: Path, log: Path, env: dict[str, str] | None = None, args: list[str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log
@@ -110,9 +111,25 @@ class ServiceProcess:
             full_env.pop(var, None)
         self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "newswatch", "-v", "--config", str(config), "--db", str(db), "run",
-             "--port", str(self.port), *(args or [])],
-            stdout=self._log, stderr=subprocess.STDOUT, env=full_env, cwd=str(ROOT))
+            [
+                sys.executable,
+                "-m",
+                "newswatch",
+                "-v",
+                "--config",
+                str(config),
+                "--db",
+                str(db),
+                "run",
+                "--port",
+                str(self.port),
+                *(args or []),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=str(ROOT),
+        )
         self.client = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
 
     def wait_ready(self, timeout: float = 120) -> None:

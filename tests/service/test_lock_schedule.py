@@ -38,9 +38,11 @@ def test_lock_is_exclusive_and_released(tmp_path: Path) -> None:
 def test_a_dead_holders_lock_is_taken_over(tmp_path: Path) -> None:
     """A process takes the lock and is killed without releasing it: the next one takes it over at once."""
     db_file = tmp_path / "n.db"
-    code = ("import sys, os, time; from newswatch.store import open_db; from newswatch.service.lock import DbLock; "
-            f"l = DbLock(open_db({str(db_file)!r}), 'crawl', 3600); assert l.acquire(); print('held', flush=True); "
-            "time.sleep(600)")
+    code = (
+        "import sys, os, time; from newswatch.store import open_db; from newswatch.service.lock import DbLock; "
+        f"l = DbLock(open_db({str(db_file)!r}), 'crawl', 3600); assert l.acquire(); print('held', flush=True); "
+        "time.sleep(600)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "held"
@@ -61,8 +63,18 @@ def test_an_expired_lease_is_taken_over(tmp_path: Path) -> None:
     db_file = tmp_path / "n.db"
     db = open_db(db_file)
     # a holder on another host (pid liveness unknowable) whose lease ran out
-    db["service_locks"].insert({"name": "crawl", "holder": "otherhost:1:x", "pid": 1, "host": "otherhost",
-                                "started": 0.0, "acquired_at": 0.0, "heartbeat_at": 0.0, "expires_at": time.time() - 1})
+    db["service_locks"].insert(
+        {
+            "name": "crawl",
+            "holder": "otherhost:1:x",
+            "pid": 1,
+            "host": "otherhost",
+            "started": 0.0,
+            "acquired_at": 0.0,
+            "heartbeat_at": 0.0,
+            "expires_at": time.time() - 1,
+        }
+    )
     info = DbLock(open_db(db_file), "crawl", 30).acquire()
     assert info is not None and "lease expired" in info.taken_over
     db["service_locks"].update("crawl", {"holder": "otherhost:1:y", "expires_at": time.time() + 60})
@@ -81,23 +93,31 @@ def test_heartbeat_keeps_the_lease_and_notices_a_lost_lock(tmp_path: Path) -> No
     assert lost.wait(2), "a lock taken by someone else is noticed"
 
 
-@pytest.mark.parametrize("cron,tz,after,want", [
-    ("0 6 * * *", "UTC", "2026-03-01T07:00:00+00:00", "2026-03-02T06:00:00+00:00"),
-    ("30 6 * * 1-5", "Europe/Berlin", "2026-03-06T07:00:00+01:00", "2026-03-09T06:30:00+01:00"),  # Fri -> Mon
-    ("0 9 * * 0", "UTC", "2026-03-02T00:00:00+00:00", "2026-03-08T09:00:00+00:00"),  # crontab 0 = Sunday
-    ("0 9 * * 7", "UTC", "2026-03-02T00:00:00+00:00", "2026-03-08T09:00:00+00:00"),  # and so is 7
-    ("*/10 * * * * *", "UTC", "2026-03-02T00:00:01+00:00", "2026-03-02T00:00:10+00:00"),  # seconds field
-    ("0 2 * * *", "Europe/Berlin", "2026-03-28T03:00:00+01:00", "2026-03-29T03:00:00+02:00"),  # DST gap
-])
+@pytest.mark.parametrize(
+    "cron,tz,after,want",
+    [
+        ("0 6 * * *", "UTC", "2026-03-01T07:00:00+00:00", "2026-03-02T06:00:00+00:00"),
+        ("30 6 * * 1-5", "Europe/Berlin", "2026-03-06T07:00:00+01:00", "2026-03-09T06:30:00+01:00"),  # Fri -> Mon
+        ("0 9 * * 0", "UTC", "2026-03-02T00:00:00+00:00", "2026-03-08T09:00:00+00:00"),  # crontab 0 = Sunday
+        ("0 9 * * 7", "UTC", "2026-03-02T00:00:00+00:00", "2026-03-08T09:00:00+00:00"),  # and so is 7
+        ("*/10 * * * * *", "UTC", "2026-03-02T00:00:01+00:00", "2026-03-02T00:00:10+00:00"),  # seconds field
+        ("0 2 * * *", "Europe/Berlin", "2026-03-28T03:00:00+01:00", "2026-03-29T03:00:00+02:00"),  # DST gap
+    ],
+)
 def test_trigger_from_config(cron: str, tz: str, after: str, want: str) -> None:
     trigger = build_trigger(ScheduleSettings(cron=cron, timezone=tz))
     got = next_run_times(trigger, 1, after=datetime.fromisoformat(after).astimezone(ZoneInfo(tz)))
     assert got[0].timestamp() == datetime.fromisoformat(want).timestamp()  # (a gap time never compares ==)
 
 
-@pytest.mark.parametrize("cron,tz,where,why", [("61 * * * *", "UTC", "schedule.cron", "invalid cron"),
-                                               ("* * *", "UTC", "schedule.cron", "expected 5 fields"),
-                                               ("0 6 * * *", "Mars/Olympus", "schedule.timezone", "unknown time zone")])
+@pytest.mark.parametrize(
+    "cron,tz,where,why",
+    [
+        ("61 * * * *", "UTC", "schedule.cron", "invalid cron"),
+        ("* * *", "UTC", "schedule.cron", "expected 5 fields"),
+        ("0 6 * * *", "Mars/Olympus", "schedule.timezone", "unknown time zone"),
+    ],
+)
 def test_bad_schedule_is_a_config_error(cron: str, tz: str, where: str, why: str) -> None:
     with pytest.raises(ConfigError, match=why) as err:
         build_trigger(ScheduleSettings(cron=cron, timezone=tz))

@@ -35,23 +35,35 @@ def site() -> Iterator[FixtureSite]:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, site: FixtureSite,
-            slack: SlackServer) -> Iterator[ServiceProcess]:
+def service(
+    tmp_path_factory: pytest.TempPathFactory, site: FixtureSite, slack: SlackServer
+) -> Iterator[ServiceProcess]:
     tmp = tmp_path_factory.mktemp("svc")
     # only the fixture site's address is allowlisted: 127.0.0.1 is not
     config = make_config(tmp / "config", service={"allow": ["127.0.0.2/32"], "dedupe_seconds": 600})
-    site.redirects.update({"/to-private": "http://10.0.0.1/admin", "/to-loopback": f"http://127.0.0.1:9/{SEED}",
-                           "/to-metadata": "http://169.254.169.254/latest/meta-data/", "/to-seed": f"/{SEED}"})
-    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack.base_url, "SLACK_CHANNEL": "#risk-test",
-           "SLACK_SIGNING_SECRET": SECRET}
+    site.redirects.update(
+        {
+            "/to-private": "http://10.0.0.1/admin",
+            "/to-loopback": f"http://127.0.0.1:9/{SEED}",
+            "/to-metadata": "http://169.254.169.254/latest/meta-data/",
+            "/to-seed": f"/{SEED}",
+        }
+    )
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_API_URL": slack.base_url,
+        "SLACK_CHANNEL": "#risk-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+    }
     svc = ServiceProcess(config, tmp / "newswatch.db", tmp / "service.log", env=env, args=["--no-scheduler"])
     svc.wait_ready()
     yield svc
     svc.stop()
 
 
-def test_ingest_of_a_fixture_page_returns_findings_like_the_cli(service: ServiceProcess, site: FixtureSite,
-                                                                tmp_path: Path) -> None:
+def test_ingest_of_a_fixture_page_returns_findings_like_the_cli(
+    service: ServiceProcess, site: FixtureSite, tmp_path: Path
+) -> None:
     url = f"{site.base}/{SEED}"
     row = service.ingest_and_wait(url)
     assert row["state"] == "done", row
@@ -60,8 +72,9 @@ def test_ingest_of_a_fixture_page_returns_findings_like_the_cli(service: Service
     assert ("Xiaomi Corporation", "blacklist") in ties and ("Lei Jun", "award") in ties, ties
     assert result["alerts"], "the findings raise alerts"
     # the same JSON as `newswatch ingest --json` for the same page and URL
-    out = CliRunner().invoke(cli, ["--db", str(tmp_path / "cli.db"), "ingest", "--html", str(PAGES / SEED),
-                                   "--url", url, "--json"])
+    out = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "cli.db"), "ingest", "--html", str(PAGES / SEED), "--url", url, "--json"]
+    )
     assert out.exit_code == 0, out.output
     cli_json = json.loads(out.stdout)
     assert set(result) == set(cli_json)
@@ -82,15 +95,18 @@ def test_same_url_within_the_window_returns_the_first_request(service: ServicePr
     assert service.wait_request(first.json()["id"])["state"] == "done"
 
 
-@pytest.mark.parametrize("url,why", [
-    ("file:///etc/passwd", "scheme 'file' is not allowed"),
-    ("http://127.0.0.1:{port}/" + SEED, "127.0.0.1 is a loopback address"),
-    ("http://localhost:{port}/" + SEED, "loopback"),
-    ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
-    ("http://[::ffff:127.0.0.1]/", "loopback"),
-    ("http://10.0.0.1/", "private address"),
-    ("gopher://127.0.0.2/", "scheme 'gopher'"),
-])
+@pytest.mark.parametrize(
+    "url,why",
+    [
+        ("file:///etc/passwd", "scheme 'file' is not allowed"),
+        ("http://127.0.0.1:{port}/" + SEED, "127.0.0.1 is a loopback address"),
+        ("http://localhost:{port}/" + SEED, "loopback"),
+        ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
+        ("http://[::ffff:127.0.0.1]/", "loopback"),
+        ("http://10.0.0.1/", "private address"),
+        ("gopher://127.0.0.2/", "scheme 'gopher'"),
+    ],
+)
 def test_unsafe_urls_are_refused_at_once(service: ServiceProcess, site: FixtureSite, url: str, why: str) -> None:
     url = url.format(port=site.httpd.server_address[1])
     r = service.client.post("/ingest", json={"url": url})
@@ -98,11 +114,17 @@ def test_unsafe_urls_are_refused_at_once(service: ServiceProcess, site: FixtureS
     assert why in r.json()["error"] and "refused" in r.json()["error"]
 
 
-@pytest.mark.parametrize("path,why", [("/to-private", r"10.0.0.1 is a private address"),
-                                      ("/to-loopback", "127.0.0.1 is a loopback address"),
-                                      ("/to-metadata", "cloud metadata")])
-def test_redirect_to_a_private_address_is_refused(service: ServiceProcess, site: FixtureSite, path: str,
-                                                  why: str) -> None:
+@pytest.mark.parametrize(
+    "path,why",
+    [
+        ("/to-private", r"10.0.0.1 is a private address"),
+        ("/to-loopback", "127.0.0.1 is a loopback address"),
+        ("/to-metadata", "cloud metadata"),
+    ],
+)
+def test_redirect_to_a_private_address_is_refused(
+    service: ServiceProcess, site: FixtureSite, path: str, why: str
+) -> None:
     row = service.ingest_and_wait(site.base + path)
     assert row["state"] == "failed" and why in row["error"], row
     assert "result" not in row
@@ -113,21 +135,38 @@ def test_a_good_redirect_is_followed(service: ServiceProcess, site: FixtureSite)
     assert row["state"] == "done" and row["result"]["findings"]
 
 
-@pytest.mark.parametrize("headers,why", [({}, "missing bearer token"),
-                                         ({"Authorization": "Bearer wrong-token"}, "invalid bearer token"),
-                                         ({"Authorization": "Basic dXNlcjpwdw=="}, "missing bearer token")])
-@pytest.mark.parametrize("method,path", [("POST", "/ingest"), ("GET", "/ingest/1"), ("GET", "/alerts"),
-                                         ("GET", "/articles/1"), ("GET", "/health"), ("GET", "/metrics"),
-                                         ("GET", "/openapi.json")])
-def test_unauthenticated_calls_are_refused(service: ServiceProcess, headers: dict[str, str], why: str,
-                                           method: str, path: str) -> None:
+@pytest.mark.parametrize(
+    "headers,why",
+    [
+        ({}, "missing bearer token"),
+        ({"Authorization": "Bearer wrong-token"}, "invalid bearer token"),
+        ({"Authorization": "Basic dXNlcjpwdw=="}, "missing bearer token"),
+    ],
+)
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("POST", "/ingest"),
+        ("GET", "/ingest/1"),
+        ("GET", "/alerts"),
+        ("GET", "/articles/1"),
+        ("GET", "/health"),
+        ("GET", "/metrics"),
+        ("GET", "/openapi.json"),
+    ],
+)
+def test_unauthenticated_calls_are_refused(
+    service: ServiceProcess, headers: dict[str, str], why: str, method: str, path: str
+) -> None:
     r = httpx.request(method, service.url + path, headers=headers, json={"url": "https://example.com/"})
     assert r.status_code == 401 and why in r.json()["error"]
     assert r.headers["www-authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize("body,why", [(b"not json", "not valid JSON"), (b"[1]", "JSON object"),
-                                      (b'{"link": "x"}', "'url'"), (b'{"url": 5}', "'url'")])
+@pytest.mark.parametrize(
+    "body,why",
+    [(b"not json", "not valid JSON"), (b"[1]", "JSON object"), (b'{"link": "x"}', "'url'"), (b'{"url": 5}', "'url'")],
+)
 def test_bad_bodies_get_one_line_errors(service: ServiceProcess, body: bytes, why: str) -> None:
     r = service.client.post("/ingest", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and why in r.json()["error"]
@@ -149,9 +188,14 @@ def test_alerts_health_metrics_and_openapi(service: ServiceProcess, site: Fixtur
     metrics = service.client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
     text = metrics.text
-    for name in ("newswatch_pages_fetched_total", "newswatch_pages_failed_total", "newswatch_findings_total",
-                 'newswatch_alerts_total{status="sent"}', 'newswatch_alerts_total{status="failed"}',
-                 "newswatch_ingest_queue_depth"):
+    for name in (
+        "newswatch_pages_fetched_total",
+        "newswatch_pages_failed_total",
+        "newswatch_findings_total",
+        'newswatch_alerts_total{status="sent"}',
+        'newswatch_alerts_total{status="failed"}',
+        "newswatch_ingest_queue_depth",
+    ):
         assert name in text, name
     fetched = [ln for ln in text.splitlines() if ln.startswith("newswatch_pages_fetched_total")][0]
     assert float(fetched.split()[-1]) >= 1
@@ -165,17 +209,28 @@ def test_alerts_health_metrics_and_openapi(service: ServiceProcess, site: Fixtur
 def _signed(body: str, secret: str = SECRET, ts: int | None = None) -> dict[str, str]:
     ts = ts or int(time.time())
     sig = SignatureVerifier(secret).generate_signature(timestamp=str(ts), body=body)
-    return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sig,
-            "Content-Type": "application/x-www-form-urlencoded"}
+    return {
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": sig,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
 def _command(text: str, channel: str = "C123") -> str:
-    return urlencode({"command": "/newswatch", "text": text, "channel_id": channel, "user_id": "U1",
-                      "response_url": "https://hooks.slack.com/commands/T1/1/abc"})
+    return urlencode(
+        {
+            "command": "/newswatch",
+            "text": text,
+            "channel_id": channel,
+            "user_id": "U1",
+            "response_url": "https://hooks.slack.com/commands/T1/1/abc",
+        }
+    )
 
 
-def test_slack_command_ingests_and_answers_in_the_channel(service: ServiceProcess, site: FixtureSite,
-                                                         slack: SlackServer) -> None:
+def test_slack_command_ingests_and_answers_in_the_channel(
+    service: ServiceProcess, site: FixtureSite, slack: SlackServer
+) -> None:
     url = f"{site.base}/{SEED}?slack"
     body = _command(f"ingest <{url}>", channel="CSLASH")
     r = httpx.post(service.url + "/slack/commands", content=body, headers=_signed(body))  # no bearer token
@@ -199,8 +254,7 @@ def test_slack_command_refusals(service: ServiceProcess) -> None:
     body = _command("ingest https://example.com/")
     bad = httpx.post(service.url + "/slack/commands", content=body, headers=_signed(body, secret="wrong"))
     assert bad.status_code == 401 and bad.json()["error"] == "invalid Slack signature"
-    stale = httpx.post(service.url + "/slack/commands", content=body,
-                       headers=_signed(body, ts=int(time.time()) - 3600))
+    stale = httpx.post(service.url + "/slack/commands", content=body, headers=_signed(body, ts=int(time.time()) - 3600))
     assert stale.status_code == 401
 
 
@@ -218,5 +272,3 @@ def test_run_refuses_to_start_without_a_token(tmp_path: Path, monkeypatch: pytes
     monkeypatch.delenv("NEWSWATCH_API_TOKEN", raising=False)
     r = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "run", "--port", "0"])
     assert r.exit_code == 2 and "NEWSWATCH_API_TOKEN" in r.output and "missing" in r.output
-
-

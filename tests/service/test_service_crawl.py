@@ -77,8 +77,10 @@ def assert_consistent(db_file: Path) -> None:
     assert rows(db_file, "pragma foreign_key_check") == []
     orphans = rows(db_file, "select count(*) n from findings where article_id not in (select id from articles)")
     assert orphans == [{"n": 0}]
-    bad_alerts = rows(db_file, "select count(*) n from alerts where key not in (select alert_key from findings "
-                               "where alert_key is not null)")
+    bad_alerts = rows(
+        db_file,
+        "select count(*) n from alerts where key not in (select alert_key from findings where alert_key is not null)",
+    )
     assert bad_alerts == [{"n": 0}]
 
 
@@ -102,9 +104,13 @@ def test_two_services_schedule_crawl_ingest_and_take_over(web: dict, seed_site: 
         row = b.ingest_and_wait(f"{seed_site.base}/{SEED}")
         assert row["state"] == "done" and row["result"]["findings"], row
         during = rows(db_file, "select status from crawl_runs order by id desc limit 1")
-        first = wait_for("the first crawl to finish",
-                         lambda: rows(db_file, "select * from crawl_runs where status = 'finished' order by id"),
-                         120, a, b)[0]
+        first = wait_for(
+            "the first crawl to finish",
+            lambda: rows(db_file, "select * from crawl_runs where status = 'finished' order by id"),
+            120,
+            a,
+            b,
+        )[0]
         assert during and during[0]["status"] == "running", "the ingest finished while the crawl ran"
         assert first["pid"] == a.proc.pid
         by_source = rows(db_file, "select source = 'ingest' on_demand, count(*) n from articles group by 1 order by 1")
@@ -114,8 +120,12 @@ def test_two_services_schedule_crawl_ingest_and_take_over(web: dict, seed_site: 
         wait_for("A idle", lambda: not health(a)["scheduler"]["crawl_running"], 60, a)
         a.stop(signal.SIGKILL)
         wait_for("B to lead", lambda: health(b)["scheduler"]["role"] == "leader", 30, b)
-        wait_for("B to crawl", lambda: rows(db_file, "select id from crawl_runs where pid = ? and status = 'finished'",
-                                            (b.proc.pid,)), 60, b)
+        wait_for(
+            "B to crawl",
+            lambda: rows(db_file, "select id from crawl_runs where pid = ? and status = 'finished'", (b.proc.pid,)),
+            60,
+            b,
+        )
         assert "taking over from" in b.log() and str(a.proc.pid) in b.log()
         # never two crawls at once: runs are strictly one after the other
         runs = rows(db_file, "select id, pid, status, started_at, ended_at from crawl_runs order by id")
@@ -160,8 +170,9 @@ def test_sigterm_stops_a_crawl_at_a_safe_point_and_the_next_run_finishes_it(web:
     again = ServiceProcess(cfg, db_file, tmp_path / "s2.log")
     try:
         again.wait_ready()
-        wait_for("a finished crawl", lambda: rows(db_file, "select id from crawl_runs where status = 'finished'"),
-                 120, again)
+        wait_for(
+            "a finished crawl", lambda: rows(db_file, "select id from crawl_runs where status = 'finished'"), 120, again
+        )
         total = rows(db_file, "select count(*) n from articles")[0]["n"]
         assert total > partial and total >= 7, (partial, total)
         assert again.stop() == 0

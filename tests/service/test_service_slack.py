@@ -25,8 +25,11 @@ SECRET = "a-signing-secret-for-the-service-test"
 def _sign(body: bytes, ts: int | None = None) -> dict[str, str]:
     ts = int(time.time()) if ts is None else ts
     sig = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sig,
-            "Content-Type": "application/x-www-form-urlencoded"}
+    return {
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": sig,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:
@@ -38,7 +41,8 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 
 
 def test_outbox_delivers_stored_alerts_once_and_interactivity_is_mounted(
-        tmp_path: Path, slack_server: SlackServer) -> None:
+    tmp_path: Path, slack_server: SlackServer
+) -> None:
     db = tmp_path / "nw.db"
     # Stored with no Slack configured (as the crawl child stores them): they wait as `pending`.
     result = ingest(CliRunner(), db)
@@ -47,8 +51,12 @@ def test_outbox_delivers_stored_alerts_once_and_interactivity_is_mounted(
     assert slack_server.count("chat.postMessage") == 0
 
     config = make_config(tmp_path / "config", service={"deliver_every_seconds": 0.5})
-    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_CHANNEL": "#risk-test", "SLACK_API_URL": slack_server.base_url,
-           "SLACK_SIGNING_SECRET": SECRET}
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_CHANNEL": "#risk-test",
+        "SLACK_API_URL": slack_server.base_url,
+        "SLACK_SIGNING_SECRET": SECRET,
+    }
     svc = ServiceProcess(config, db, tmp_path / "service.log", env=env, args=["--no-scheduler"])
     try:
         svc.wait_ready()
@@ -65,9 +73,17 @@ def test_outbox_delivers_stored_alerts_once_and_interactivity_is_mounted(
 
         url = f"{svc.url}/slack/interactivity"
         key = keys[0]
-        body = urlencode({"payload": json.dumps({
-            "type": "block_actions", "user": {"id": "U7", "username": "carol"},
-            "actions": [{"action_id": "ack", "value": key, "block_id": f"triage:{key}", "type": "button"}]})}).encode()
+        body = urlencode(
+            {
+                "payload": json.dumps(
+                    {
+                        "type": "block_actions",
+                        "user": {"id": "U7", "username": "carol"},
+                        "actions": [{"action_id": "ack", "value": key, "block_id": f"triage:{key}", "type": "button"}],
+                    }
+                )
+            }
+        ).encode()
         # Slack's own endpoints need no bearer token, but a signature: forged and stale ones are refused.
         forged = httpx.post(url, content=body, headers={**_sign(body), "X-Slack-Signature": "v0=" + "0" * 64})
         stale = httpx.post(url, content=body, headers=_sign(body, int(time.time()) - 600))

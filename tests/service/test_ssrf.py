@@ -16,18 +16,32 @@ from newswatch.errors import FetchError
 from newswatch.service.ssrf import SsrfRefused, UrlGuard, address_problem, safe_fetch
 
 REFUSED = {
-    "127.0.0.1": "loopback", "127.8.9.1": "loopback", "::1": "loopback",
-    "10.1.2.3": "private", "172.16.0.1": "private", "192.168.1.1": "private",
-    "169.254.169.254": "cloud metadata", "fe80::1": "link-local",
-    "100.64.0.1": "carrier-grade NAT", "100.127.255.254": "carrier-grade NAT",
-    "fd00::1": "unique-local", "fc12:3456::1": "unique-local",
-    "224.0.0.1": "multicast", "ff02::1": "multicast", "0.0.0.0": "unspecified", "::": "unspecified",
-    "::ffff:127.0.0.1": "loopback", "::ffff:10.0.0.1": "private", "::ffff:169.254.169.254": "metadata",
-    "64:ff9b::a00:1": "private",                   # NAT64 of 10.0.0.1
-    "2002:7f00:1::": "loopback",                   # 6to4 of 127.0.0.1
-    "2002:a9fe:a9fe::": "metadata",                # 6to4 of 169.254.169.254
+    "127.0.0.1": "loopback",
+    "127.8.9.1": "loopback",
+    "::1": "loopback",
+    "10.1.2.3": "private",
+    "172.16.0.1": "private",
+    "192.168.1.1": "private",
+    "169.254.169.254": "cloud metadata",
+    "fe80::1": "link-local",
+    "100.64.0.1": "carrier-grade NAT",
+    "100.127.255.254": "carrier-grade NAT",
+    "fd00::1": "unique-local",
+    "fc12:3456::1": "unique-local",
+    "224.0.0.1": "multicast",
+    "ff02::1": "multicast",
+    "0.0.0.0": "unspecified",
+    "::": "unspecified",
+    "::ffff:127.0.0.1": "loopback",
+    "::ffff:10.0.0.1": "private",
+    "::ffff:169.254.169.254": "metadata",
+    "64:ff9b::a00:1": "private",  # NAT64 of 10.0.0.1
+    "2002:7f00:1::": "loopback",  # 6to4 of 127.0.0.1
+    "2002:a9fe:a9fe::": "metadata",  # 6to4 of 169.254.169.254
     "2001:0:4136:e378:8000:63bf:f5ff:fffe": "private",  # Teredo, client 10.0.0.1
-    "240.0.0.1": "reserved", "198.18.0.1": "private", "192.0.2.1": "private",
+    "240.0.0.1": "reserved",
+    "198.18.0.1": "private",
+    "192.0.2.1": "private",
 }
 
 
@@ -40,24 +54,28 @@ def test_non_public_addresses_are_refused_with_the_reason(addr: str, why: str) -
         UrlGuard().check(f"http://{host}/x")
 
 
-@pytest.mark.parametrize("addr", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8",
-                                  "2002:808:808::"])
+@pytest.mark.parametrize(
+    "addr", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8", "2002:808:808::"]
+)
 def test_public_addresses_pass(addr: str) -> None:
     assert address_problem(ipaddress.ip_address(addr)) is None
     host = f"[{addr}]" if ":" in addr else addr
     assert UrlGuard().check(f"https://{host}/") == [str(ipaddress.ip_address(addr))]
 
 
-@pytest.mark.parametrize("url,why", [
-    ("file:///etc/passwd", "scheme 'file' is not allowed"),
-    ("ftp://example.com/x", "scheme 'ftp' is not allowed"),
-    ("gopher://example.com/", "scheme 'gopher'"),
-    ("javascript:alert(1)", "scheme 'javascript'"),
-    ("example.com/x", "no scheme"),
-    ("http:///nohost", "no host"),
-    ("http://user:pw@example.com/", "user:password"),
-    ("http://metadata.google.internal/computeMetadata/v1/", "cloud metadata host"),
-])
+@pytest.mark.parametrize(
+    "url,why",
+    [
+        ("file:///etc/passwd", "scheme 'file' is not allowed"),
+        ("ftp://example.com/x", "scheme 'ftp' is not allowed"),
+        ("gopher://example.com/", "scheme 'gopher'"),
+        ("javascript:alert(1)", "scheme 'javascript'"),
+        ("example.com/x", "no scheme"),
+        ("http:///nohost", "no host"),
+        ("http://user:pw@example.com/", "user:password"),
+        ("http://metadata.google.internal/computeMetadata/v1/", "cloud metadata host"),
+    ],
+)
 def test_bad_urls_are_refused(url: str, why: str) -> None:
     with pytest.raises(SsrfRefused, match=why):
         UrlGuard(resolver=lambda h, p: ["93.184.216.34"]).check(url)
@@ -94,8 +112,12 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:  # noqa: N802
-        targets = {"/to-private": "http://10.0.0.1/admin", "/to-metadata": "http://169.254.169.254/latest/meta-data/",
-                   "/to-file": "file:///etc/passwd", "/to-page": "/page"}
+        targets = {
+            "/to-private": "http://10.0.0.1/admin",
+            "/to-metadata": "http://169.254.169.254/latest/meta-data/",
+            "/to-file": "file:///etc/passwd",
+            "/to-page": "/page",
+        }
         if self.path in targets:
             self.send_response(302)
             self.send_header("Location", targets[self.path])
@@ -134,9 +156,14 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
-@pytest.mark.parametrize("path,why", [("/to-private", r"10\.0\.0\.1 is a private address"),
-                                      ("/to-metadata", "cloud metadata"),
-                                      ("/to-file", "file:///etc/passwd.*only http")])
+@pytest.mark.parametrize(
+    "path,why",
+    [
+        ("/to-private", r"10\.0\.0\.1 is a private address"),
+        ("/to-metadata", "cloud metadata"),
+        ("/to-file", "file:///etc/passwd.*only http"),
+    ],
+)
 def test_redirect_hops_are_checked(server: str, path: str, why: str) -> None:
     guard = UrlGuard(allow=["127.0.0.1/32"])
     with pytest.raises(FetchError, match=why):

@@ -32,8 +32,9 @@ def fixture_web() -> Iterator[dict[str, StaticSite]]:
             s.stop()
 
 
-def write_config(dest: Path, sites: dict[str, StaticSite], *, enable: list[str] | None = None,
-                 crawl: dict | None = None) -> Path:
+def write_config(
+    dest: Path, sites: dict[str, StaticSite], *, enable: list[str] | None = None, crawl: dict | None = None
+) -> Path:
     """A config dir: the repo's config files plus the fixture ``sources.yaml`` pointed at ``sites``.
 
     ``enable`` keeps only those sources enabled; ``crawl`` overrides crawl settings. Pages are

@@ -25,43 +25,60 @@ GOOD = {
         "Commerce adds Huawei affiliates to the Entity List",
         "The Commerce Department added Huawei Technologies and 38 of its affiliates to the Entity List on "
         "Monday, the agency said in a statement. Officials said the move would cut the company off from "
-        "chips made with American tools."),
+        "chips made with American tools.",
+    ),
     "/news/xiaomi-award": (
         "Xiaomi founder honoured in Beijing",
         "Xiaomi CEO Lei Jun received the “Outstanding Builder of Socialism with Chinese Characteristics” "
-        "award in 2019, according to state media. The ceremony was held in the Great Hall of the People."),
+        "award in 2019, according to state media. The ceremony was held in the Great Hall of the People.",
+    ),
     "/news/dji-removed": (
         "Drone maker leaves Pentagon list",
         "DJI was removed from the Pentagon blacklist on Thursday after a court ruling, the Defense "
-        "Department said in a filing."),
+        "Department said in a filing.",
+    ),
 }
 CHARSET_PAGES = {
     # path: (text, encoding the bytes are in, Content-Type header sent)
-    "/enc/gbk-missing": ("小米集团被美国国防部列入中国军方企业名单。雷军获得了中国特色社会主义事业优秀建设者称号。",
-                         "gbk", "text/html"),
-    "/enc/sjis-wrong": ("シャオミは米国防総省のリストに追加された。雷軍氏は二〇一九年に賞を受けたと報じられている。",
-                        "shift_jis", "text/html; charset=utf-8"),
-    "/enc/cp1252-missing": ("Le café « naïve » de la société — façade déjà vue. ZTE was added to the Entity "
-                            "List by the Commerce Department last year, the company’s résumé says.",
-                            "cp1252", "text/html"),
+    "/enc/gbk-missing": (
+        "小米集团被美国国防部列入中国军方企业名单。雷军获得了中国特色社会主义事业优秀建设者称号。",
+        "gbk",
+        "text/html",
+    ),
+    "/enc/sjis-wrong": (
+        "シャオミは米国防総省のリストに追加された。雷軍氏は二〇一九年に賞を受けたと報じられている。",
+        "shift_jis",
+        "text/html; charset=utf-8",
+    ),
+    "/enc/cp1252-missing": (
+        "Le café « naïve » de la société — façade déjà vue. ZTE was added to the Entity "
+        "List by the Commerce Department last year, the company’s résumé says.",
+        "cp1252",
+        "text/html",
+    ),
 }
 
 
 def article_html(title: str, body: str, *, charset_meta: str = "") -> str:
     chrome = "<nav><a href='/'>Home</a> <a href='/tech'>Tech</a></nav><div class='ad'>- Advertisement -</div>"
     paras = "".join(f"<p>{body}</p>" for _ in range(3))
-    return (f"<!DOCTYPE html><html><head>{charset_meta}<title>{title}</title></head><body>{chrome}"
-            f"<article><h1>{title}</h1>{paras}</article><footer>© Hostile News</footer></body></html>")
+    return (
+        f"<!DOCTYPE html><html><head>{charset_meta}<title>{title}</title></head><body>{chrome}"
+        f"<article><h1>{title}</h1>{paras}</article><footer>© Hostile News</footer></body></html>"
+    )
 
 
 def _pdf_with_text(text: str) -> bytes:
     """A one-page PDF whose content stream draws ``text`` (hand-built, readable by pypdf)."""
     stream = f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode("latin-1")
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 200] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 200] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -111,9 +128,21 @@ EXTERNAL_ENTITY = """<?xml version="1.0"?>
 class HostileWeb:
     """``with HostileWeb() as web:`` serves on ``web.base``; ``web.hits[path]`` counts requests."""
 
-    HOSTILE_PATHS = ["/malformed", "/enc/gbk-missing", "/enc/sjis-wrong", "/enc/cp1252-missing", "/huge",
-                     "/gzip-bomb", "/endless", "/drip", "/loop", "/pdf-as-html", "/binary-as-html", "/links",
-                     "/deep"]
+    HOSTILE_PATHS = [
+        "/malformed",
+        "/enc/gbk-missing",
+        "/enc/sjis-wrong",
+        "/enc/cp1252-missing",
+        "/huge",
+        "/gzip-bomb",
+        "/endless",
+        "/drip",
+        "/loop",
+        "/pdf-as-html",
+        "/binary-as-html",
+        "/links",
+        "/deep",
+    ]
 
     def __init__(self, *, robots_status: int = 500, max_stream_seconds: float = 60.0, bomb_gib: int = 4) -> None:
         self.hits: Counter[str] = Counter()
@@ -136,10 +165,14 @@ class HostileWeb:
         return list(GOOD) + self.HOSTILE_PATHS
 
     def feed(self) -> str:
-        items = "".join(f"<item><title>{p}</title><link>{self.base}{p}</link><guid>{self.base}{p}</guid></item>"
-                        for p in self.article_paths)
-        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Hostile</title>'
-                f"<link>{self.base}/</link><description>d</description>{items}</channel></rss>")
+        items = "".join(
+            f"<item><title>{p}</title><link>{self.base}{p}</link><guid>{self.base}{p}</guid></item>"
+            for p in self.article_paths
+        )
+        return (
+            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Hostile</title>'
+            f"<link>{self.base}/</link><description>d</description>{items}</channel></rss>"
+        )
 
     def bomb(self) -> bytes:
         if self._bomb is None:
@@ -155,8 +188,13 @@ class HostileWeb:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def send(self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8",
-                     headers: dict[str, str] | None = None) -> None:
+            def send(
+                self,
+                status: int,
+                body: bytes,
+                ctype: str = "text/html; charset=utf-8",
+                headers: dict[str, str] | None = None,
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
@@ -198,8 +236,13 @@ class HostileWeb:
                 elif path == "/feed.xml":
                     self.send(200, web.feed().encode(), "application/rss+xml")
                 elif path == "/sitemap.xml":
-                    self.send(200, b"<?xml version='1.0'?><urlset><url><loc>" + base.encode() +
-                              b"/news/xiaomi-award</loc><lastmod>not-a-date</url></urlset", "application/xml")
+                    self.send(
+                        200,
+                        b"<?xml version='1.0'?><urlset><url><loc>"
+                        + base.encode()
+                        + b"/news/xiaomi-award</loc><lastmod>not-a-date</url></urlset",
+                        "application/xml",
+                    )
                 elif path == "/laughs.xml":
                     self.send(200, BILLION_LAUGHS.format(base=base).encode(), "application/rss+xml")
                 elif path == "/xxe.xml":
@@ -211,9 +254,12 @@ class HostileWeb:
                     text, enc, ctype = CHARSET_PAGES[path]
                     self.send(200, article_html("Encoded", text).encode(enc, "xmlcharrefreplace"), ctype)
                 elif path == "/malformed":
-                    self.send(200, b"<html><body><div><p>SMIC was added to the Entity List by the Commerce "
-                              b"Department, officials said.<p>More unclosed<table><tr><td>cell</div></span>"
-                              b"<b><i>never closed" * 20)
+                    self.send(
+                        200,
+                        b"<html><body><div><p>SMIC was added to the Entity List by the Commerce "
+                        b"Department, officials said.<p>More unclosed<table><tr><td>cell</div></span>"
+                        b"<b><i>never closed" * 20,
+                    )
                 elif path == "/huge":
                     para = b"<p>" + b"Filler text about nothing in particular. " * 100 + b"</p>\n"
                     self.stream("text/html", lambda i: para if i * len(para) < 50 * 1024 * 1024 else None, 0)
@@ -226,16 +272,18 @@ class HostileWeb:
                 elif path in ("/loop", "/loop2"):
                     self.send(302, b"", headers={"Location": "/loop2" if path == "/loop" else "/loop"})
                 elif path == "/pdf-as-html":
-                    self.send(200, _pdf_with_text("ZTE was added to the Entity List by the Commerce Department."),
-                              "text/html")
+                    self.send(
+                        200, _pdf_with_text("ZTE was added to the Entity List by the Commerce Department."), "text/html"
+                    )
                 elif path == "/binary-as-html":
                     self.send(200, bytes((i * 7919) % 256 for i in range(200_000)), "text/html")
                 elif path == "/links":
                     links = "".join(f'<a href="/l/{i}">l{i}</a>' for i in range(100_000))
                     self.send(200, f"<html><body>{links}</body></html>".encode())
                 elif path == "/deep":
-                    self.send(200, b"<html><body>" + b"<div>" * 100_000 + b"deep" + b"</div>" * 100_000 +
-                              b"</body></html>")
+                    self.send(
+                        200, b"<html><body>" + b"<div>" * 100_000 + b"deep" + b"</div>" * 100_000 + b"</body></html>"
+                    )
                 else:
                     self.send(404, b"not found", "text/plain")
 

@@ -24,17 +24,17 @@ from urllib.parse import parse_qs
 class SlackState:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.messages: list[dict[str, Any]] = []     # accepted chat.postMessage payloads (+ ts)
-        self.updates: list[dict[str, Any]] = []      # accepted chat.update payloads
-        self.calls: list[tuple[str, int]] = []       # (method, status answered)
+        self.messages: list[dict[str, Any]] = []  # accepted chat.postMessage payloads (+ ts)
+        self.updates: list[dict[str, Any]] = []  # accepted chat.update payloads
+        self.calls: list[tuple[str, int]] = []  # (method, status answered)
         self.failures: dict[str, list[int]] = {}
         self.retry_after = 1
         self.tokens_seen: set[str] = set()
-        self.hang_next: dict[str, int] = {}          # method -> how many calls to record and never answer
-        self.hung = threading.Event()                # set once a hung call was recorded
-        self.release = threading.Event()             # set at shutdown so hung handlers end
+        self.hang_next: dict[str, int] = {}  # method -> how many calls to record and never answer
+        self.hung = threading.Event()  # set once a hung call was recorded
+        self.release = threading.Event()  # set at shutdown so hung handlers end
         self.webhook_posts: list[dict[str, Any]] = []
-        self.post_delay = 0.0                        # seconds chat.postMessage takes to answer
+        self.post_delay = 0.0  # seconds chat.postMessage takes to answer
         self._ts = time.time()
 
     def next_ts(self) -> str:
@@ -117,21 +117,37 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
             elif method == "conversations.history":
                 oldest = float(args.get("oldest") or 0)
                 with state.lock:
-                    msgs = [m for m in state.messages if m.get("channel") == args.get("channel")
-                            and float(m["ts"]) >= oldest and not m.get("thread_ts")]
+                    msgs = [
+                        m
+                        for m in state.messages
+                        if m.get("channel") == args.get("channel")
+                        and float(m["ts"]) >= oldest
+                        and not m.get("thread_ts")
+                    ]
                 if str(args.get("include_all_metadata")).lower() not in ("1", "true"):
                     msgs = [{k: v for k, v in m.items() if k != "metadata"} for m in msgs]
                 msgs = list(reversed(msgs))  # newest first, paged like Slack (limit + cursor)
                 start = int(args.get("cursor") or 0)
                 limit = min(int(args.get("limit") or 100), 999)
-                page = msgs[start:start + limit]
+                page = msgs[start : start + limit]
                 more = start + limit < len(msgs)
-                self._send(200, {"ok": True, "messages": page, "has_more": more,
-                                 "response_metadata": {"next_cursor": str(start + limit) if more else ""}})
+                self._send(
+                    200,
+                    {
+                        "ok": True,
+                        "messages": page,
+                        "has_more": more,
+                        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+                    },
+                )
             elif method == "conversations.replies":
                 with state.lock:
-                    msgs = [m for m in state.messages if m.get("channel") == args.get("channel")
-                            and (m["ts"] == args.get("ts") or m.get("thread_ts") == args.get("ts"))]
+                    msgs = [
+                        m
+                        for m in state.messages
+                        if m.get("channel") == args.get("channel")
+                        and (m["ts"] == args.get("ts") or m.get("thread_ts") == args.get("ts"))
+                    ]
                 self._send(200, {"ok": True, "messages": msgs, "has_more": False})
             elif method == "auth.test":
                 self._send(200, {"ok": True, "user_id": "UBOT", "team_id": "T1"})
@@ -221,8 +237,11 @@ class SlackServer:
     def posts_for_key(self, key: str) -> list[dict[str, Any]]:
         """Top-level messages whose metadata carries alert ``key``."""
         with self.state.lock:
-            return [m for m in self.state.messages if not m.get("thread_ts")
-                    and ((m.get("metadata") or {}).get("event_payload") or {}).get("key") == key]
+            return [
+                m
+                for m in self.state.messages
+                if not m.get("thread_ts") and ((m.get("metadata") or {}).get("event_payload") or {}).get("key") == key
+            ]
 
     def __enter__(self) -> SlackServer:
         self.thread.start()
