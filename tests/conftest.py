@@ -8,13 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.support.paths import CONFIG, FIXTURES, ROOT, SEED_PAGE, SEED_URL
 from tests.support.slack_server import SlackServer
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures"
-CONFIG = ROOT / "config"
-SEED_PAGE = FIXTURES / "pages" / "xiaomi-blacklist-award.html"
-SEED_URL = "https://techpulse.example/2021/05/12/the-real-reason-why-the-us-blacklisted-xiaomi/"
+__all__ = ["CONFIG", "FIXTURES", "ROOT", "SEED_PAGE", "SEED_URL"]
 
 
 @pytest.fixture
