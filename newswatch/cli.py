@@ -144,7 +144,6 @@ def ingest(
     app: App, url: str | None, html_file: str | None, page_url: str | None, dry_run: bool, as_json: bool, force: bool
 ) -> None:
     """Run one page (URL, or --html FILE --url URL) through the pipeline and deliver its alerts."""
-    from .alerts.outbox import deliver_pending
     from .nlp.extract import looks_like_html
 
     if html_file:
@@ -166,13 +165,12 @@ def ingest(
     else:
         raise InputError("give a URL, or --html FILE --url URL")
     pipeline = app.pipeline
-    result = pipeline.process(page, app.db, dry_run=dry_run, force=force)
-    if not dry_run and result.new_alert_keys:
-        report = deliver_pending(app.db, app.sink(), keys=result.new_alert_keys, settings=app.settings.alerts)
-        _report_delivery(report)
-        from .pipeline import alerts_for_article
-
-        result.alerts = alerts_for_article(app.db, result.article_id)
+    if dry_run:
+        result = pipeline.process(page, app.db, dry_run=True)
+    else:
+        result, report = pipeline.ingest(page, app.db, app.sink(), force=force)
+        if report is not None:
+            _report_delivery(report)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return

@@ -7,7 +7,7 @@ into precision / recall / F1 per tie kind and overall.
 
 Matching (documented so labels and detector meet on meaning, not spelling):
 - entity: same type, and the same watchlist entity when both names resolve to one; otherwise the
-  :func:`~newswatch.watchlist.normalize_name` forms are equal, or one's words are the start of
+  :func:`~newswatch.watchlists.normalize_name` forms are equal, or one's words are the start of
   the other's ("Hesai" ~ "Hesai Group", "Luokung" ~ "Luokung Technology Corp");
 - tie: equal;
 - reason: both sides canonicalised (a list alias or issuer becomes its list's name via the
@@ -32,7 +32,7 @@ from .errors import NewswatchError
 from .models import TIES, FetchedPage, Finding
 from .nlp.extract import extract
 from .nlp.lexicon import Lexicon
-from .watchlist import Watchlist, normalize_name
+from .watchlists import Watchlist, normalize_name
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
 """Dataclasses at the borders between stages.
 
 fetch -> :class:`FetchedPage` -> extract -> :class:`Article` -> annotate -> :class:`Mention`
--> ties -> :class:`Finding` -> rules -> :class:`AlertDraft` -> store / outbox.
+-> ties -> :class:`Finding` -> rules -> :class:`Decision` / :class:`AlertDraft` -> store / outbox.
+:class:`Prepared` is a page read and decided but not yet stored (what a page worker hands back);
+:class:`IngestResult` is what storing it produced (the ``ingest --json`` contract).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -136,3 +139,61 @@ class AlertDraft:
     decision: Decision
     text: str
     status: str = "pending"
+
+
+@dataclass
+class Prepared:
+    """A page read, annotated and decided, not yet stored: what :meth:`Pipeline.prepare` hands to
+    :func:`commit`. Plain data (picklable), so preparing can run in a worker process."""
+
+    page: FetchedPage
+    article: Article
+    content_hash: str
+    mentions: list[Mention] = field(default_factory=list)
+    decided: list[tuple[Finding, Decision]] = field(default_factory=list)
+    drafts: list[AlertDraft] = field(default_factory=list)
+    unchanged_id: int | None = None  # the stored article's id when its content has not changed
+    force: bool = False  # store even if the stored content hash is the same
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class IngestResult:
+    """What processing one page produced; :meth:`to_json` is the ``ingest --json`` contract."""
+
+    article: Article
+    mentions: list[Mention] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    article_id: int | None = None
+    status: str = "new"  # new | updated | unchanged | error
+    new_alert_keys: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (see newswatch.pipeline.STAGES)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "article": self.article.public(),
+            "entities": [m.public() for m in self.mentions],
+            "findings": [f.public() for f in self.findings],
+            "alerts": [{"key": a["key"], "status": a["status"], "text": a["text"]} for a in self.alerts],
+        }
+
+
+def alert_key(f: Finding) -> str:
+    """One alert per (entity, tie, reason): a stable key from the three."""
+    raw = "|".join([f.entity_key, f.tie, " ".join(f.reason.casefold().split())])
+    return hashlib.sha256(raw.encode()).hexdigest()[:20]
+
+
+def content_hash(article: Article) -> str:
+    """Hash of what was read (title + text): page chrome changing does not count as a change."""
+    return hashlib.sha256(f"{article.title or ''}\n{article.text}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class WatchName:
+    """A watched name the NER must tag as ORG or PERSON whatever the statistical model thinks."""
+
+    text: str
+    label: str  # ORG or PERSON
+    entity_id: str

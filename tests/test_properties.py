@@ -13,7 +13,7 @@ from newswatch.alerts.message import build_blocks, escape_mrkdwn
 from newswatch.nlp.annotate import build_nlp
 from newswatch.nlp.lexicon import load_lexicon
 from newswatch.nlp.ties import detect_ties
-from newswatch.watchlist import normalize_name
+from newswatch.watchlists import normalize_name
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
 INJECTIONS = [

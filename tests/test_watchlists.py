@@ -13,7 +13,7 @@ from newswatch.errors import InputError
 from newswatch.models import Article
 from newswatch.pipeline import Pipeline
 from newswatch.store import open_db
-from newswatch.watchlist import Watchlist, load_watchlist_yaml
+from newswatch.watchlists import Watchlist, load_watchlist_yaml
 from newswatch.watchlists.db import list_lists, load_entities, save_list
 from newswatch.watchlists.importers import import_file
 from newswatch.watchlists.model import WatchEntity

@@ -125,7 +125,7 @@ def _read_only_penalties(path: Path, amount: float) -> list:
 @click.pass_obj
 def rules_test(app: Any, html_file: str, page_url: str, source_kind: str, as_json: bool) -> None:
     """Show which rule takes each finding of a page and why. Writes nothing, sends nothing."""
-    from ..nlp.extract import extract, looks_like_html
+    from ..nlp.extract import looks_like_html
 
     path = Path(html_file)
     if not path.is_file():
@@ -134,13 +134,11 @@ def rules_test(app: Any, html_file: str, page_url: str, source_kind: str, as_jso
     if not looks_like_html(body):
         raise InputError(f"{html_file}: does not look like HTML (no HTML tags near the start)")
     pipeline = app.pipeline
-    article = extract(FetchedPage(url=page_url, body=body, source_kind=source_kind))
-    _, findings = pipeline.analyse(article)
     penalties = _read_only_penalties(
         db_path(app._db_opt, app.settings.database), app.settings.alerts.false_positive_penalty
     )
-    traces: list[list[str]] = []
-    decided = pipeline.decide(findings, source_kind, penalties=penalties, traces=traces)
+    explained = pipeline.explain(FetchedPage(url=page_url, body=body, source_kind=source_kind), penalties)
+    article, decided, traces = explained.article, explained.decided, explained.traces
     out = [
         {
             "finding": f.public(),

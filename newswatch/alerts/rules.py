@@ -271,7 +271,7 @@ def verify_rule_lists(
 ) -> Rules:
     """Load the configured rules (or ``rules_path``) and check the lists they name against the bundled watchlists and
     those imported into ``db_file``: commands that apply rules call this before they start."""
-    from ..watchlist import load_watchlist_yaml
+    from ..watchlists.importers import load_watchlist_yaml
 
     rules = load_rules(rules_path or resolve_path(config_dir, settings.rules))
     if any(r.when.watchlist for r in rules.rules):

@@ -16,6 +16,7 @@ import sqlite_utils
 from ..errors import InputError
 from ..models import TIES, utcnow
 from ..store import write_transaction
+from ..watchlists.normalize import normalize_name
 from .duration import iso, parse_duration
 
 
@@ -25,14 +26,7 @@ def _fold(text: str | None) -> str:
 
 def _names(text: str | None) -> set[str]:
     """Forms a name is compared in: folded, and the watchlist's normalized form ("Xiaomi Corp." -> "xiaomi")."""
-    out = {_fold(text)}
-    try:
-        from ..watchlist import normalize_name
-
-        out.add(normalize_name(text or ""))
-    except ImportError:  # the watchlist module moved: folded names still match
-        pass
-    return out - {""}
+    return {_fold(text), normalize_name(text or "")} - {""}
 
 
 def add_silence(

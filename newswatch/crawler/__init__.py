@@ -3,7 +3,7 @@
 Entry point: :func:`run_crawl` (used by ``newswatch crawl``, ``newswatch demo`` and the service).
 """
 
-from .runner import run_crawl
+from .process import run_crawl
 from .sources import load_sources
 from .state import CrawlRun, SourceCounts
 

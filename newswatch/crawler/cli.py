@@ -47,7 +47,7 @@ def progress_printer(event: dict[str, Any]) -> None:
 def crawl(app: Any, sources: tuple[str, ...], as_json: bool, quiet: bool) -> None:
     """Crawl the sources in sources.yaml and store what they find (alerts stay pending for the outbox)."""
     from ..store import db_path
-    from .runner import run_crawl
+    from .process import run_crawl
 
     path = db_path(app._db_opt, app.settings.database)
     app.verify_rules()  # a rule naming a missing watchlist stops here, not in the crawl child

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from .localweb import FIXTURE_SITES, render_sources, serve_sites
-from .runner import Progress, run_crawl
+from .process import Progress, run_crawl
 from .state import CrawlRun
 
 

@@ -10,6 +10,7 @@ from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
 
 from ..urls import canonicalize
+from .pipelines import crawl_of
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +31,14 @@ class IncrementalMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        spider = self.crawler.spider
         if not request.meta.get("nw_article") or request.meta.get("retry_times") or request.meta.get("redirect_times"):
             return None
+        name, crawl = crawl_of(self.crawler.spider)
         canon = canonicalize(request.url)
-        ctx = spider.ctx  # type: ignore[attr-defined]
-        if not ctx.claim(canon):
+        if not crawl.book.claim(canon):
             raise AlreadySeen(f"already requested in this run: {canon}")
-        if ctx.is_stored(canon):
-            ctx.bump(spider.name, skipped=1)
+        if crawl.book.is_stored(canon):
+            crawl.book.bump(name, skipped=1)
             raise AlreadySeen(f"already stored: {canon}")
         return None
 

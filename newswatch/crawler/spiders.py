@@ -23,6 +23,8 @@ from twisted.python.failure import Failure
 
 from ..models import FetchedPage
 from .middlewares import AlreadySeen
+from .pipelines import Crawl
+from .sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +56,10 @@ class SourceSpider(scrapy.Spider):
 
     name = "newswatch"
 
-    def __init__(self, source: Any, ctx: Any, **kwargs: Any) -> None:
+    def __init__(self, source: Source, crawl: Crawl, **kwargs: Any) -> None:
         super().__init__(name=source.name, **kwargs)
         self.source = source
-        self.ctx = ctx
+        self.crawl = crawl
         self.articles_requested = 0
 
     # -- requests ---------------------------------------------------------------------------
@@ -70,7 +72,7 @@ class SourceSpider(scrapy.Spider):
 
     def article_request(self, url: str, **meta: Any) -> scrapy.Request | None:
         """An article/filing page; None once the per-source limit is reached."""
-        if self.articles_requested >= self.ctx.crawl.max_articles_per_source:
+        if self.articles_requested >= self.crawl.settings.max_articles_per_source:
             return None
         self.articles_requested += 1
         return scrapy.Request(
@@ -82,7 +84,7 @@ class SourceSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
         first = (response.request.meta.get("redirect_urls") or [response.request.url])[0]
         ctype = response.headers.get(b"Content-Type", b"text/html").decode("latin-1")
-        self.ctx.bump(self.name, fetched=1)
+        self.crawl.book.bump(self.name, fetched=1)
         yield FetchedPage(
             url=first,
             body=response.body,
@@ -99,10 +101,31 @@ class SourceSpider(scrapy.Spider):
         if failure.check(AlreadySeen):
             return
         request = failure.request  # type: ignore[attr-defined]
-        self.ctx.request_failed(self.name, request, failure)
+        url, reason, http_status, status = failure_reason(request, failure)
+        self.crawl.book.failed(self.name, url, reason, http_status=http_status, status=status)
 
     def bad_index(self, response: Response, problem: str) -> None:
-        self.ctx.record_failure(self.name, response.url, f"{problem}", http_status=response.status)
+        self.crawl.book.failed(self.name, response.url, f"{problem}", http_status=response.status)
+
+
+def failure_reason(request: scrapy.Request, failure: Failure) -> tuple[str, str, int | None, str]:
+    """Why a request failed, as booked: (the URL that was asked for, reason, HTTP status, status
+    ``failed`` or ``blocked``)."""
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    retries = request.meta.get("retry_times", 0)
+    url = (request.meta.get("redirect_urls") or [request.url])[0]
+    after = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+    if failure.check(HttpError):
+        status = failure.value.response.status
+        return url, f"HTTP {status}{after}", status, "failed"
+    if failure.check(IgnoreRequest):
+        text = str(failure.value) or "request ignored"
+        return url, text, None, "blocked" if "robots.txt" in text else "failed"
+    exc = failure.value
+    detail = str(exc)[:200] or "no detail (e.g. body over max_bytes, or connection dropped)"
+    return url, f"{type(exc).__name__}: {detail}{after}", None, "failed"
 
 
 class FeedSpider(SourceSpider):

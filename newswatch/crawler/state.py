@@ -7,16 +7,21 @@ is never fetched again; anything not stored (killed mid-way, failed) is fetched 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import queue
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
 from ..errors import InputError
-from ..models import utcnow
+from ..models import IngestResult, utcnow
 from ..store import write_transaction
+from ..urls import canonicalize
+
+log = logging.getLogger(__name__)
 
 COUNTS = ("fetched", "new", "updated", "unchanged", "failed", "skipped", "alerts")
 
@@ -215,3 +220,101 @@ def state_dir_for(db_path: Path) -> Path:
     """Scrapy JOBDIR states live next to the database: ``<db stem>.crawl-state/<source>``."""
     db_path = Path(db_path).resolve()
     return db_path.parent / f"{db_path.stem}.crawl-state"
+
+
+class EventSink(Protocol):
+    """Where progress events go (a ``multiprocessing.Queue`` to the parent process)."""
+
+    def put_nowait(self, obj: Any) -> None: ...
+
+
+class CrawlBook:
+    """The crawl's bookkeeping inside the crawl process: which URLs this run already asked for,
+    which are stored, the per-source counts, every URL's fate, stage times and progress events.
+
+    The only writer of crawl rows (``crawl_urls``, ``crawl_run_sources``) during a crawl; each
+    booking is its own short write transaction, so a kill at any moment leaves true counts."""
+
+    def __init__(self, db: sqlite_utils.Database, run_id: int, events: EventSink | None = None) -> None:
+        self.db = db
+        self.run_id = run_id
+        self.events = events
+        self.claimed: set[str] = set()
+        self.stage_seconds: dict[str, float] = {}
+        self.processed = 0
+
+    def claim(self, canonical_url: str) -> bool:
+        """True the first time a URL is requested in this run (by any source), False after."""
+        if canonical_url in self.claimed:
+            return False
+        self.claimed.add(canonical_url)
+        return True
+
+    def emit(self, **event: Any) -> None:
+        """A progress event for the parent process (dropped, never blocking, if it cannot go)."""
+        if self.events is not None:
+            try:
+                self.events.put_nowait(event)
+            except (queue.Full, ValueError, OSError):
+                pass
+
+    def is_stored(self, canonical_url: str) -> bool:
+        return is_stored(self.db, canonical_url)
+
+    def bump(self, source: str, **deltas: int) -> None:
+        with write_transaction(self.db):
+            bump(self.db, self.run_id, source, **deltas)
+
+    def failed(
+        self, source: str, url: str, reason: str, http_status: int | None = None, status: str = "failed"
+    ) -> None:
+        """Book a URL that could not be fetched or processed (``failed``, or ``blocked`` by robots.txt)."""
+        log.log(logging.WARNING if status == "failed" else logging.INFO, "%s: %s %s: %s", source, status, url, reason)
+        with write_transaction(self.db):
+            record_url(
+                self.db, canonicalize(url), url, source, status, self.run_id, reason=reason, http_status=http_status
+            )
+            bump(self.db, self.run_id, source, **({"failed": 1} if status == "failed" else {"skipped": 1}))
+        self.emit(type="page", source=source, url=url, status=status, reason=reason)
+
+    def stored(self, source: str, url: str, http_status: int, result: IngestResult) -> None:
+        """Book a page the pipeline stored: URL fate, counts, stage times, progress event."""
+        for stage, seconds in result.timings.items():
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+        self.processed += 1
+        art = result.article
+        status = "stored" if not art.error else "failed"
+        deltas = {result.status: 1} if result.status in ("new", "updated", "unchanged") else {}
+        if art.error:
+            deltas = {"failed": 1}
+        deltas["alerts"] = len(result.new_alert_keys)
+        with write_transaction(self.db):
+            for canon in {art.canonical_url, canonicalize(url)}:
+                record_url(
+                    self.db,
+                    canon,
+                    url,
+                    source,
+                    status,
+                    self.run_id,
+                    reason=art.error,
+                    http_status=http_status,
+                    article_id=result.article_id,
+                )
+            bump(self.db, self.run_id, source, **deltas)
+        self.emit(
+            type="page",
+            source=source,
+            url=url,
+            status=result.status if not art.error else "failed",
+            title=art.title,
+            reason=art.error,
+            alerts=len(result.new_alert_keys),
+        )
+
+    def stats(self) -> dict[str, Any]:
+        """Pages processed and seconds per stage (summed over the processes that ran them)."""
+        return {
+            "pages": self.processed,
+            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+        }

@@ -16,13 +16,19 @@ import logging
 import multiprocessing
 import os
 import resource
+import signal
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ..models import FetchedPage
+from ..models import FetchedPage, Prepared
 
 log = logging.getLogger(__name__)
+
+# What a worker hands back for a batch: per page (Prepared or None, error text or None), in order,
+# and (worker pid, its peak RSS in MiB).
+Batch = tuple[list[tuple[Prepared | None, str | None]], tuple[int, float]]
 
 # The worker process's own pipeline and read connection, set once by ``_init`` (the usual
 # ProcessPoolExecutor initializer pattern: one per worker process, never in the crawl process).
@@ -45,23 +51,37 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Linux: this process gets SIGKILL when its parent dies (a killed ``newswatch crawl`` stops its
+    crawl child, a killed crawl child its page workers)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
 def _init(config_dir: str, db_path: str, parent_pid: int) -> None:
     from ..pipeline import Pipeline
     from ..store import open_db
-    from .runner import _die_with_parent
 
-    _die_with_parent(parent_pid)
+    die_with_parent(parent_pid)
     _WORKER["pipeline"] = Pipeline.from_config(config_dir)
     _WORKER["db"] = open_db(db_path)
 
 
-def _prepare(pages: list[FetchedPage]) -> tuple[list[tuple[Any, str | None]], tuple[int, float]]:
+def _prepare(pages: list[FetchedPage]) -> Batch:
     """In the worker: for each page ``(Prepared or None, error text or None)``, in order, and
     ``(worker pid, its peak RSS in MiB)``. A batch that fails is redone page by page, so one bad
     page is booked with its own reason and the others go through."""
     pipeline, db = _WORKER["pipeline"], _WORKER["db"]
     try:
-        results: list[tuple[Any, str | None]] = [(p, None) for p in pipeline.prepare_many(pages, db)]
+        results: list[tuple[Prepared | None, str | None]] = [(p, None) for p in pipeline.prepare_many(pages, db)]
     except Exception:  # noqa: BLE001 - isolate the page that failed
         results = []
         for page in pages:
@@ -87,6 +107,11 @@ class WorkerPool:
         self.recycled = 0
         self.peak_rss_mb: dict[int, float] = {}  # worker pid -> its peak RSS
 
+    @staticmethod
+    def default_size() -> int:
+        """One worker per core (``crawl.workers: null``)."""
+        return os.cpu_count() or 1
+
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
@@ -98,7 +123,7 @@ class WorkerPool:
             self._batches = 0
         return self._pool
 
-    def submit(self, pages: list[FetchedPage]) -> Future:
+    def submit(self, pages: list[FetchedPage]) -> Future[Batch]:
         """Queue a batch of pages; the future's result is ``([(Prepared | None, error | None)...],
         (worker pid, its peak RSS))``."""
         if self.recycle_batches and self._pool is not None and self._batches >= self.recycle_batches:

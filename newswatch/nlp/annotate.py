@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ..errors import ConfigError
+from ..models import WatchName
 from .lexicon import Lexicon
 
 log = logging.getLogger(__name__)
@@ -23,15 +23,6 @@ OPEN_QUOTES = ["“", '"', "‘", "«", "„"]
 CLOSE_QUOTES = ["”", '"', "’", "»", "“"]
 AWARD_NOUNS = ["award", "prize", "medal", "honour", "honor", "trophy", "title", "order", "decoration"]
 AWARD_HEADS = ["Award", "Awards", "Prize", "Medal", "Trophy"]
-
-
-@dataclass(frozen=True)
-class WatchName:
-    """A name to tag as ORG or PERSON regardless of what the statistical NER thinks."""
-
-    text: str
-    label: str  # ORG or PERSON
-    entity_id: str
 
 
 def _award_shape_patterns() -> list[dict]:

@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..alerts.outbox import deliver_pending
 from ..config import Settings
 from ..errors import NewswatchError
 from ..models import utcnow
-from ..pipeline import alerts_for_article
 from ..store import open_db, write_transaction
 from .ssrf import UrlGuard, safe_fetch
 
@@ -164,11 +162,7 @@ class IngestQueue:
         )
         try:
             page = safe_fetch(row["url"], fetch, self.guard, self.settings.service.fetch_total_seconds)
-            result = pipeline.process(page, db)
-            if result.new_alert_keys:
-                deliver_pending(db, self.sink_factory(), keys=result.new_alert_keys)
-            if result.article_id is not None:
-                result.alerts = alerts_for_article(db, result.article_id)
+            result, _ = pipeline.ingest(page, db, self.sink_factory())
             self._update(
                 db,
                 rid,

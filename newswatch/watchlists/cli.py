@@ -79,7 +79,8 @@ def ls_cmd(ctx: click.Context, as_json: bool) -> None:
 def match_cmd(ctx: click.Context, name: str, label: str | None, limit: int, as_json: bool) -> None:
     """Top candidates for NAME across bundled and imported lists, with scores and features."""
     from ..config import resolve_path
-    from ..watchlist import Watchlist, load_watchlist_yaml
+    from .importers import load_watchlist_yaml
+    from .watchlist import Watchlist
 
     app = ctx.obj
     entities = []

@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from pydantic import BaseModel, ConfigDict
+
+from ..config import Strict, read_yaml, validate
+from ..errors import ConfigError, InputError
 from .model import WatchEntity
 
 FORMATS = ("csl-csv", "csl-json", "ofac-sdn", "ftm", "os-simple", "yaml")
@@ -314,11 +317,61 @@ def import_os_simple(path: Path, list_name: str, **_: Any) -> ImportResult:
     return result
 
 
+# -- plain YAML lists (config/watchlist.yaml and `--format yaml`) ------------------------------
+
+
+class Role(Strict):
+    title: str
+    of: str
+
+
+class EntityEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    name: str
+    aliases: list[str] = []
+    type: str = "company"
+    reason: str | None = None
+    country: str | None = None
+    role: Role | None = None
+
+
+class WatchlistFile(Strict):
+    name: str
+    monitored: bool = False  # a monitored-entities list: the team's own portfolio or suppliers
+    entities: list[EntityEntry] = []
+
+
+def load_watchlist_yaml(path: Path, list_name: str | None = None) -> list[WatchEntity]:
+    """Read a plain YAML watchlist (see ``config/watchlist.yaml``); ``list_name`` overrides its name."""
+    data = validate(WatchlistFile, read_yaml(path), path)
+    for i, e in enumerate(data.entities):
+        if e.type not in ("company", "person"):
+            raise ConfigError(
+                str(path),
+                f"entities.{i}.type",
+                f"'{e.type}' is not company or person",
+                "use type: company or type: person",
+            )
+    return [
+        WatchEntity(
+            id=e.id,
+            name=e.name,
+            type=e.type,
+            list_name=list_name or data.name,
+            aliases=list(e.aliases),
+            reason=e.reason,
+            country=e.country,
+            leads=e.role.of if e.role else None,
+            monitored=data.monitored,
+        )
+        for e in data.entities
+    ]
+
+
 def import_yaml(path: Path, list_name: str, **_: Any) -> ImportResult:
     """Plain YAML list (``name``, ``monitored``, ``entities``: id, name, aliases, type, reason,
     country, role) — the format of ``config/watchlist.yaml``. Invalid entries are config errors."""
-    from ..watchlist import load_watchlist_yaml
-
     ents = load_watchlist_yaml(path, list_name=list_name)
     for e in ents:
         e.id = e.id if e.id.startswith(f"{list_name}:") else f"{list_name}:{e.id}"

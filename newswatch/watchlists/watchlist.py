@@ -1,50 +1,23 @@
-"""Watchlists: the entities a risk team cares about, and resolving names in articles to them.
+"""The watched entities of one process and their name index: bundled YAML lists plus the lists
+imported into the database.
 
-Names are normalized once (:func:`newswatch.watchlists.normalize.normalize_name`: NFKC, case fold,
-transliteration, legal forms removed) and matched by :class:`newswatch.watchlists.matcher.NameIndex`.
-Importers for real list formats and the DB tables live in :mod:`newswatch.watchlists`.
+Names are normalized once (:func:`.normalize.normalize_name`: NFKC, case fold, transliteration,
+legal forms removed) and matched by :class:`.matcher.NameIndex`; the resolve stage
+(:mod:`.resolve`) asks this class, never the index directly.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
-from .config import MatchSettings, Strict, read_yaml, validate
-from .errors import ConfigError
-from .nlp.annotate import WatchName
-from .watchlists.matcher import Match, NameIndex, SpanInfo, TextHit, common_word_zipf
-from .watchlists.model import WatchEntity
-from .watchlists.normalize import normalize_name
-
-__all__ = ["Watchlist", "WatchEntity", "MatchSettings", "normalize_name", "load_watchlist_yaml", "Match"]
+from ..config import MatchSettings
+from ..models import WatchName
+from .matcher import Match, NameIndex, SpanInfo, TextHit, common_word_zipf
+from .model import WatchEntity
+from .normalize import normalize_name
 
 log = logging.getLogger(__name__)
-
-
-class Role(Strict):
-    title: str
-    of: str
-
-
-class EntityEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str
-    name: str
-    aliases: list[str] = []
-    type: str = "company"
-    reason: str | None = None
-    country: str | None = None
-    role: Role | None = None
-
-
-class WatchlistFile(Strict):
-    name: str
-    monitored: bool = False  # a monitored-entities list: the team's own portfolio or suppliers
-    entities: list[EntityEntry] = []
 
 
 class Watchlist:
@@ -122,30 +95,3 @@ class Watchlist:
 
     def __len__(self) -> int:
         return len(self.entities)
-
-
-def load_watchlist_yaml(path: Path, list_name: str | None = None) -> list[WatchEntity]:
-    """Read a plain YAML watchlist (see ``config/watchlist.yaml``); ``list_name`` overrides its name."""
-    data = validate(WatchlistFile, read_yaml(path), path)
-    for i, e in enumerate(data.entities):
-        if e.type not in ("company", "person"):
-            raise ConfigError(
-                str(path),
-                f"entities.{i}.type",
-                f"'{e.type}' is not company or person",
-                "use type: company or type: person",
-            )
-    return [
-        WatchEntity(
-            id=e.id,
-            name=e.name,
-            type=e.type,
-            list_name=list_name or data.name,
-            aliases=list(e.aliases),
-            reason=e.reason,
-            country=e.country,
-            leads=e.role.of if e.role else None,
-            monitored=data.monitored,
-        )
-        for e in data.entities
-    ]
