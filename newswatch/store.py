@@ -414,6 +414,42 @@ def update_alert(db: sqlite_utils.Database, alert_id: int, **fields: Any) -> Non
     db["alerts"].update(alert_id, fields)
 
 
+def table_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Rows per table (``init-db`` prints it)."""
+    return {t: db.table(t).count for t in db.table_names()}
+
+
+def database_file(db: sqlite_utils.Database) -> str:
+    """The file a connection is on (as SQLite resolved it)."""
+    return str(db.conn.execute("pragma database_list").fetchone()[2])
+
+
+def metric_counts(db: sqlite_utils.Database) -> dict[str, Any]:
+    """Row counts the service's metrics expose: articles (and extraction failures), failed crawl
+    URLs, findings, alerts by status, ingest requests by state."""
+    crawl_failed = 0
+    if db.table("crawl_urls").exists() and "status" in db.table("crawl_urls").columns_dict:
+        crawl_failed = db.execute("select count(*) from crawl_urls where status = 'failed'").fetchone()[0]
+    return {
+        "articles": db.table("articles").count,
+        "extract_failed": db.execute("select count(*) from articles where error is not null").fetchone()[0],
+        "crawl_failed": crawl_failed,
+        "findings": db.table("findings").count,
+        "alerts": dict(db.execute("select status, count(*) from alerts group by status").fetchall()),
+        "ingest": dict(db.execute("select state, count(*) from ingest_requests group by state").fetchall()),
+    }
+
+
+def health_check(db: sqlite_utils.Database) -> dict[str, Any]:
+    """The database answers: its article count and the last crawl run (or None)."""
+    db.execute("select 1").fetchone()
+    last = None
+    if db.table("crawl_runs").exists():
+        rows = list(db.query("select * from crawl_runs order by id desc limit 1"))
+        last = rows[0] if rows else None
+    return {"articles": db.table("articles").count, "last_crawl": last}
+
+
 def dumps(obj: Any) -> str:
     """JSON for a TEXT column (UTF-8 kept readable)."""
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)

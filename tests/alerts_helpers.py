@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from click.testing import CliRunner
 
-from newswatch.cli import cli
+from newswatch.commands import cli
 from tests.conftest import CONFIG, FIXTURES, SEED_PAGE, SEED_URL
 
 SECOND_PAGE = FIXTURES / "pages" / "xiaomi-blacklist-second-source.html"

@@ -110,7 +110,7 @@ def test_second_run_fetches_nothing_new_and_runs_twice_in_one_process(web, tmp_p
 
 
 def test_crawl_cli_prints_table_and_json(web, tmp_path, runner):
-    from newswatch.cli import cli
+    from newswatch.commands import cli
 
     cfg = write_config(tmp_path / "config", web, enable=["technews-tech"])
     db_file = tmp_path / "n.db"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-from newswatch.cli import cli
+from newswatch.commands import cli
 from newswatch.crawler import run_crawl
 from newswatch.store import open_db
 from tests.support.fixture_web import fixture_web, write_config

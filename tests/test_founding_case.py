@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from newswatch.cli import cli
+from newswatch.commands import cli
 from tests.conftest import SEED_PAGE, SEED_URL
 
 BOILERPLATE = [

@@ -18,9 +18,9 @@ import httpx
 import pytest
 import uvicorn
 from click.testing import CliRunner
-from starlette.applications import Starlette
 
-from newswatch.alerts.interactive import slack_routes
+from newswatch.config import load_settings
+from newswatch.service.app import ServiceState, build_app
 from tests.alerts_helpers import SECOND_PAGE, SECOND_URL, config_dir, ingest, invoke
 from tests.conftest import CONFIG
 from tests.support.slack_server import SlackServer
@@ -31,7 +31,7 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 @pytest.fixture
 def app_url(db_file: Path, slack_env: SlackServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
-    app = Starlette(routes=slack_routes(CONFIG, db_file))
+    app = build_app(ServiceState(load_settings(CONFIG), db_file), token="a-token-no-test-sends-1234")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

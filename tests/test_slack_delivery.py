@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from newswatch.cli import cli
+from newswatch.commands import cli
 from tests.conftest import SEED_PAGE, SEED_URL
 from tests.support.slack_server import SlackServer
 

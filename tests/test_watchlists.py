@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newswatch.cli import cli
+from newswatch.commands import cli
 from newswatch.errors import InputError
 from newswatch.models import Article
 from newswatch.pipeline import Pipeline

@@ -23,8 +23,11 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -347,3 +350,100 @@ def refresh_message(db: sqlite_utils.Database, sink: Sink, key: str) -> bool:
         update_alert(db, row["id"], last_error=f"update: {exc}")
         return False
     return True
+
+
+# -- the outbox's rows, as the commands and the API read them ----------------------------------
+
+LISTED_COLUMNS = (
+    "id, key, status, attempts, last_error, channel, severity, entity, tie, reason, article_id, text, "
+    "created_at, sent_at"
+)
+
+
+def list_alerts(
+    db: sqlite_utils.Database, status: str | None = None, *, limit: int | None = None, newest_first: bool = False
+) -> list[dict[str, Any]]:
+    """Alert rows without their payload, optionally of one ``status``; oldest first unless
+    ``newest_first``. With ``limit``, only the summary columns the API shows."""
+    where, params = ("where status = ?", [status]) if status else ("", [])
+    order = "desc" if newest_first else "asc"
+    if limit is None:
+        rows = [dict(r) for r in db.query(f"select * from alerts {where} order by id {order}", params)]
+        for r in rows:
+            r.pop("payload", None)
+        return rows
+    return [
+        dict(r)
+        for r in db.query(
+            f"select {LISTED_COLUMNS} from alerts {where} order by id {order} limit ?", [*params, int(limit)]
+        )
+    ]
+
+
+def status_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """How many alerts are in each status."""
+    return {r["status"]: r["n"] for r in db.query("select status, count(*) n from alerts group by status")}
+
+
+def retry_failed(db: sqlite_utils.Database, key: str) -> None:
+    """Put a ``failed`` alert back to ``pending`` with a fresh retry deadline."""
+    from ..errors import InputError
+    from ..store import write_transaction
+
+    rows = list(db.table("alerts").rows_where("key = ?", [key]))
+    if not rows:
+        raise InputError(f"alert {key}: no such alert (see `newswatch alerts ls`)")
+    if rows[0]["status"] != "failed":
+        raise InputError(f"alert {key}: status is {rows[0]['status']}, only failed alerts can be retried")
+    with write_transaction(db):
+        db.table("alerts").update(
+            rows[0]["id"], {"status": "pending", "first_attempt_at": None, "next_attempt_at": None}
+        )
+
+
+class Outbox:
+    """A thread that sends pending alerts every ``every`` seconds (crawl findings, retries after
+    backoff); the service starts it.
+
+    ``deliver_pending`` claims each alert in the database, so this thread, the ingest worker and a
+    ``newswatch alerts deliver`` run at the same time never post an alert twice.
+    """
+
+    def __init__(self, db_path: Path, settings: AlertSettings, sink_factory: Callable[[], Sink], every: float) -> None:
+        self.db_path = db_path
+        self.settings = settings
+        self.sink_factory = sink_factory
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        from ..store import open_db
+        from .sinks import TerminalSink
+
+        db = open_db(self.db_path)
+        warned = False
+        while not self._stop.wait(self.every):
+            try:
+                sink = self.sink_factory()
+                if isinstance(sink, TerminalSink):
+                    if not warned:
+                        log.warning(
+                            "outbox: no Slack token, webhook or JSON-lines file configured; "
+                            "alerts stay pending (see `newswatch alerts ls`)"
+                        )
+                        warned = True
+                    continue
+                report = deliver_pending(db, sink, settings=self.settings)
+                if report.sent or report.failed:
+                    log.warning("outbox: %s", report)
+            except Exception:  # noqa: BLE001 - the outbox keeps going; each alert keeps its own error
+                log.exception("outbox pass failed")

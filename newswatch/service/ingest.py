@@ -16,13 +16,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
 
 from ..config import Settings
 from ..errors import NewswatchError
 from ..models import utcnow
 from ..store import open_db, write_transaction
 from .ssrf import UrlGuard, safe_fetch
+
+if TYPE_CHECKING:
+    from ..alerts.sinks import Sink
+    from ..pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +46,13 @@ class IngestQueue:
     """Owns the ``ingest_requests`` rows, the in-memory queue of ids and the worker thread."""
 
     def __init__(
-        self, db_path: Path, settings: Settings, pipeline: Any, sink_factory: Callable[[], Any], guard: UrlGuard
+        self,
+        db_path: Path,
+        settings: Settings,
+        pipeline: Pipeline,
+        sink_factory: Callable[[], Sink],
+        guard: UrlGuard,
+        notifiers: dict[str, Notify] | None = None,
     ) -> None:
         self.db_path = db_path
         self.settings = settings
@@ -48,11 +60,11 @@ class IngestQueue:
         self.sink_factory = sink_factory
         self.guard = guard
         self.db = open_db(db_path)
-        self._db_lock = threading.Lock()
+        self.db_lock = threading.Lock()
         self._queue: queue.Queue[int] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.notifiers: dict[str, Notify] = {}
+        self.notifiers: dict[str, Notify] = dict(notifiers or {})  # origin kind ("slack") -> who to tell
         self.busy = False
         self.counts = {"done": 0, "failed": 0}
 
@@ -62,7 +74,7 @@ class IngestQueue:
         """Queue ``url`` (already checked by the caller) or return the recent request for it."""
         window = self.settings.service.dedupe_seconds
         now = time.time()
-        with self._db_lock, write_transaction(self.db):
+        with self.db_lock, write_transaction(self.db):
             rows = list(
                 self.db.query(
                     "select id, state from ingest_requests where url = ? and created_ts >= ? and state != 'failed' "
@@ -83,7 +95,7 @@ class IngestQueue:
         return Submitted(rid, False, "queued")
 
     def get(self, rid: int) -> dict[str, Any] | None:
-        with self._db_lock:
+        with self.db_lock:
             rows = list(self.db["ingest_requests"].rows_where("id = ?", [rid]))
         if not rows:
             return None
@@ -109,7 +121,7 @@ class IngestQueue:
 
     def start(self) -> None:
         """Requeue what an earlier run left queued or half-done, then start the worker."""
-        with self._db_lock:
+        with self.db_lock:
             pending = [
                 r["id"]
                 for r in self.db.query(
@@ -147,11 +159,11 @@ class IngestQueue:
             finally:
                 self.busy = False
 
-    def _update(self, db: Any, rid: int, **fields: Any) -> None:
+    def _update(self, db: sqlite_utils.Database, rid: int, **fields: Any) -> None:
         with write_transaction(db):
             db["ingest_requests"].update(rid, fields)
 
-    def process(self, db: Any, rid: int, pipeline: Any) -> None:
+    def process(self, db: sqlite_utils.Database, rid: int, pipeline: Pipeline) -> None:
         """Fetch, run the pipeline, deliver alerts and record the outcome of one request."""
         row = db["ingest_requests"].get(rid)
         if row["state"] not in ("queued", "running"):
@@ -181,13 +193,17 @@ class IngestQueue:
                 db, rid, state="failed", finished_at=utcnow(), error=f"internal error: {type(exc).__name__}: {exc}"
             )
             self.counts["failed"] += 1
-        origin = row["origin"] or "api"
+        self.notify({**(self.get(rid) or {}), "origin": row["origin"] or "api"})
+
+    def notify(self, row: dict[str, Any]) -> None:
+        """Tell whoever asked for an ingest request (the Slack channel of a slash command) how it went."""
+        origin = row.get("origin") or "api"
         notify = self.notifiers.get(origin.split(":", 1)[0])
         if notify:
             try:
-                notify({**(self.get(rid) or {}), "origin": origin})
-            except Exception:  # noqa: BLE001
-                log.exception("ingest request %s: could not report back to %s", rid, origin)
+                notify(row)
+            except Exception:  # noqa: BLE001 - the request's outcome is stored; only the answer is lost
+                log.exception("ingest request %s: could not report back to %s", row.get("id"), origin)
 
 
 class QueueFull(NewswatchError):

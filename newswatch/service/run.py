@@ -14,20 +14,22 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from ..alerts.interactive import slack_routes
-from ..alerts.outbox import deliver_pending
-from ..alerts.sinks import SlackSink, TerminalSink, sink_from_settings
+from ..alerts.outbox import Outbox
+from ..alerts.sinks import Sink, SlackSink, sink_from_settings
 from ..config import Settings, find_config_dir, load_settings
 from ..errors import ConfigError
-from ..store import open_db
-from .api import ServiceState, build_app
+from .app import ServiceState, build_app
 from .ingest import IngestQueue
 from .scheduler import CrawlRunner, CrawlScheduler, jobs_db_path
+from .slack import SlackNotifier
 from .ssrf import UrlGuard
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +90,18 @@ class Service:
         pipeline = Pipeline.from_config(self.config_dir)
         guard = UrlGuard(allow=svc.allow)
 
-        def sink() -> Any:
+        def sink() -> Sink:
             return sink_from_settings(self.settings.slack, self.settings.alerts)
 
-        def slack_client() -> Any:
+        def slack_client() -> WebClient | None:
             s = SlackSink.from_env(self.settings.slack)
             return s.client if s else None
 
-        ingest = IngestQueue(self.db_path, self.settings, pipeline, sink, guard)
+        state = ServiceState(self.settings, self.db_path, slack_client_factory=slack_client)
+        ingest = IngestQueue(
+            self.db_path, self.settings, pipeline, sink, guard, notifiers={"slack": SlackNotifier(state)}
+        )
+        state.ingest = ingest
         scheduler = None
         if self.with_scheduler:
             runner = CrawlRunner(
@@ -106,9 +112,9 @@ class Service:
             )
             jobs_db = jobs_db_path(self.db_path, self.settings.schedule)
             scheduler = CrawlScheduler(runner, self.settings.schedule, jobs_db)
-        state = ServiceState(ingest, scheduler, os.environ.get(svc.slack_signing_secret_env) or None, slack_client)
-        app = build_app(state, self.token, extra_routes=slack_routes(self.config_dir, self.db_path))
-        outbox = Outbox(self.db_path, self.settings, sink, svc.deliver_every_seconds)
+        state.scheduler = scheduler
+        app = build_app(state, self.token)
+        outbox = Outbox(self.db_path, self.settings.alerts, sink, svc.deliver_every_seconds)
         server = uvicorn.Server(
             uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", access_log=False, lifespan="off")
         )
@@ -164,47 +170,3 @@ class Service:
             scheduler.shutdown()
         ingest.stop()
         web.join(timeout=10)
-
-
-class Outbox:
-    """A thread that sends pending alerts every ``every`` seconds (crawl findings, retries after backoff).
-
-    ``deliver_pending`` claims each alert in the database, so this thread, the ingest worker and a
-    ``newswatch alerts deliver`` run at the same time never post an alert twice.
-    """
-
-    def __init__(self, db_path: Path, settings: Settings, sink_factory: Any, every: float) -> None:
-        self.db_path = db_path
-        self.settings = settings
-        self.sink_factory = sink_factory
-        self.every = every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
-
-    def _loop(self) -> None:
-        db = open_db(self.db_path)
-        warned = False
-        while not self._stop.wait(self.every):
-            try:
-                sink = self.sink_factory()
-                if isinstance(sink, TerminalSink):
-                    if not warned:
-                        log.warning(
-                            "outbox: no Slack token, webhook or JSON-lines file configured; "
-                            "alerts stay pending (see `newswatch alerts ls`)"
-                        )
-                        warned = True
-                    continue
-                report = deliver_pending(db, sink, settings=self.settings.alerts)
-                if report.sent or report.failed:
-                    log.warning("outbox: %s", report)
-            except Exception:  # noqa: BLE001 - the outbox keeps going; each alert keeps its own error
-                log.exception("outbox pass failed")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 
-from newswatch.cli import cli
+from newswatch.commands import cli
 from newswatch.config import ScheduleSettings
 from newswatch.errors import ConfigError
 from newswatch.service.lock import DbLock

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from slack_sdk.signature import SignatureVerifier
 
-from newswatch.cli import cli
+from newswatch.commands import cli
 from tests.service.support import PAGES, FixtureSite, ServiceProcess, make_config
 from tests.support.slack_server import SlackServer
 

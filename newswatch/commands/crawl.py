@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from .state import COUNTS, CrawlRun
+from ..crawler.state import COUNTS, CrawlRun
+from .app import App, pass_app
 
 
 def format_run(run: CrawlRun) -> str:
@@ -43,15 +44,13 @@ def progress_printer(event: dict[str, Any]) -> None:
 @click.option("--source", "sources", multiple=True, help="Crawl only this source (repeatable; default: all enabled).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON object.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-@click.pass_obj
-def crawl(app: Any, sources: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+@pass_app
+def crawl(app: App, sources: tuple[str, ...], as_json: bool, quiet: bool) -> None:
     """Crawl the sources in sources.yaml and store what they find (alerts stay pending for the outbox)."""
-    from ..store import db_path
-    from .process import run_crawl
+    from ..crawler import run_crawl
 
-    path = db_path(app._db_opt, app.settings.database)
     app.verify_rules()  # a rule naming a missing watchlist stops here, not in the crawl child
-    run = run_crawl(app.config_dir, path, list(sources) or None, progress=None if quiet else progress_printer)
+    run = run_crawl(app.config_dir, app.db_path, list(sources) or None, progress=None if quiet else progress_printer)
     if as_json:
         click.echo(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
     else:

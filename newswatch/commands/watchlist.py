@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 
 from ..errors import InputError
-from .db import list_lists, load_entities, save_list
-from .importers import FORMATS, import_file
+from ..watchlists.db import list_lists, load_entities, save_list
+from ..watchlists.importers import FORMATS, import_file
+from .app import App, Group, pass_app
 
 MAX_SKIPS_SHOWN = 20
 
 
-@click.group("watchlist")
+@click.group("watchlist", cls=Group)
 def watchlist() -> None:
     """Watchlists: import real list files, list them, match a name against them."""
 
@@ -26,12 +27,9 @@ def watchlist() -> None:
 @click.option("--alt", type=click.Path(dir_okay=False, path_type=Path), help="OFAC alt.csv (with ofac-sdn).")
 @click.option("--monitored", is_flag=True, help="A monitored-entities list (the team's portfolio/suppliers).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-@click.pass_context
-def import_cmd(
-    ctx: click.Context, file: Path, fmt: str, name: str, alt: Path | None, monitored: bool, as_json: bool
-) -> None:
+@pass_app
+def import_cmd(app: App, file: Path, fmt: str, name: str, alt: Path | None, monitored: bool, as_json: bool) -> None:
     """Import FILE as list NAME, replacing any earlier import of NAME in one transaction."""
-    app = ctx.obj
     if not name.strip():
         raise InputError("--name must not be empty")
     result = import_file(file, fmt, name, alt=alt, monitored=monitored)
@@ -53,10 +51,10 @@ def import_cmd(
 
 @watchlist.command("ls")
 @click.option("--json", "as_json", is_flag=True, help="JSON array instead of a table.")
-@click.pass_context
-def ls_cmd(ctx: click.Context, as_json: bool) -> None:
+@pass_app
+def ls_cmd(app: App, as_json: bool) -> None:
     """Imported lists with their counts and import times (the bundled YAML lists are always loaded too)."""
-    rows = list_lists(ctx.obj.db)
+    rows = list_lists(app.db)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -75,14 +73,12 @@ def ls_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.option("--label", type=click.Choice(["ORG", "PERSON"]), help="Type the name is known to be.")
 @click.option("--limit", default=5, show_default=True, help="How many candidates.")
 @click.option("--json", "as_json", is_flag=True, help="JSON array of candidates.")
-@click.pass_context
-def match_cmd(ctx: click.Context, name: str, label: str | None, limit: int, as_json: bool) -> None:
+@pass_app
+def match_cmd(app: App, name: str, label: str | None, limit: int, as_json: bool) -> None:
     """Top candidates for NAME across bundled and imported lists, with scores and features."""
     from ..config import resolve_path
-    from .importers import load_watchlist_yaml
-    from .watchlist import Watchlist
+    from ..watchlists import Watchlist, load_watchlist_yaml
 
-    app = ctx.obj
     entities = []
     for fname in app.settings.watchlists:
         entities += load_watchlist_yaml(resolve_path(app.config_dir, fname))

@@ -1,41 +1,39 @@
-"""The ``newswatch run`` and ``newswatch schedule`` commands (registered in :mod:`newswatch.cli`)."""
+"""``newswatch run`` and ``newswatch schedule``: the long-running service and its crawl schedule."""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Any
 
 import click
 
-from ..store import db_path
+from .app import App, pass_app
 
 
 @click.command("run")
 @click.option("--host", default=None, help="Address to bind (default from settings: 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default from settings: 8787; 0 picks a free one).")
 @click.option("--no-scheduler", is_flag=True, help="Serve the API and worker only; never crawl.")
-@click.pass_obj
-def run_cmd(app: Any, host: str | None, port: int | None, no_scheduler: bool) -> None:
+@pass_app
+def run_cmd(app: App, host: str | None, port: int | None, no_scheduler: bool) -> None:
     """Run the service: the crawl on its schedule, the ingest worker and the HTTP API."""
-    from .run import Service
-    from .scheduler import build_trigger
+    from ..service.run import Service
+    from ..service.scheduler import build_trigger
 
-    path = db_path(app._db_opt, app.settings.database)
     if not no_scheduler:  # a bad cron stops the service before it serves anything
         build_trigger(app.settings.schedule, str(app.config_dir / "settings.yaml"))
     app.verify_rules()
     app.db  # noqa: B018 - create the schema (and fail early on a bad file) before starting threads
-    Service.from_config(app._config_opt, path, host, port, with_scheduler=not no_scheduler).run()
+    Service.from_config(app.config_option, app.db_path, host, port, with_scheduler=not no_scheduler).run()
 
 
 @click.command("schedule")
 @click.option("-n", "count", type=int, default=5, show_default=True, help="How many run times to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (default when piped).")
-@click.pass_obj
-def schedule_cmd(app: Any, count: int, as_json: bool) -> None:
+@pass_app
+def schedule_cmd(app: App, count: int, as_json: bool) -> None:
     """Show the crawl schedule and its next run times."""
-    from .scheduler import build_trigger, next_run_times
+    from ..service.scheduler import build_trigger, next_run_times
 
     sched = app.settings.schedule
     trigger = build_trigger(sched, str(app.config_dir / "settings.yaml"))

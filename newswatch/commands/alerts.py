@@ -1,7 +1,4 @@
-"""CLI commands of the alerts area: ``silence``, ``rules``, ``digest`` and ``alerts retry``.
-
-Registered on the main group by :func:`register` (one line in ``newswatch/cli.py``).
-"""
+"""``newswatch alerts``, ``silence``, ``rules`` and ``digest``: the outbox, silences, the rules, the digest."""
 
 from __future__ import annotations
 
@@ -9,24 +6,77 @@ import json
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 import sqlite_utils
 
+from ..alerts.digest import build_digest, collect_digest
+from ..alerts.duration import iso, parse_duration
+from ..alerts.feedback import load_penalties
+from ..alerts.rules import Penalty
+from ..alerts.silences import add_silence, list_silences, remove_silence
 from ..config import resolve_path
-from ..errors import InputError
-from ..models import FetchedPage
-from ..store import db_path, write_transaction
-from .digest import build_digest, collect_digest
-from .duration import iso, parse_duration
-from .feedback import load_penalties
-from .silences import add_silence, list_silences, remove_silence
+from ..models import ALERT_STATUSES, FetchedPage
+from .app import App, Group, pass_app, read_html_file, report_delivery
+
+# -- alerts ------------------------------------------------------------------------------------
+
+
+@click.group(cls=Group)
+def alerts() -> None:
+    """Alerts in the outbox."""
+
+
+@alerts.command("ls")
+@click.option("--status", type=click.Choice(ALERT_STATUSES), help="Only this status.")
+@pass_app
+def alerts_ls(app: App, status: str | None) -> None:
+    """List alerts as JSON lines."""
+    from ..alerts.outbox import list_alerts
+
+    for row in list_alerts(app.db, status):
+        click.echo(json.dumps(row, ensure_ascii=False))
+
+
+@alerts.command("deliver")
+@click.option("--now", is_flag=True, help="Retry alerts waiting for their backoff time now.")
+@pass_app
+def alerts_deliver(app: App, now: bool) -> None:
+    """Send every pending alert (Slack if a token is set, else print them)."""
+    from ..alerts.outbox import deliver_pending
+
+    report = deliver_pending(app.db, app.sink(), settings=app.settings.alerts, ignore_backoff=now)
+    report_delivery(report)
+    click.echo(
+        json.dumps(
+            {
+                "sent": len(report.sent) + len(report.recovered),
+                "printed": len(report.printed),
+                "replies": len(report.replies),
+                "recovered": len(report.recovered),
+                "deferred": len(report.deferred),
+                "failed": len(report.failed),
+                "errors": len(report.errors),
+            }
+        )
+    )
+
+
+@alerts.command("retry")
+@click.argument("key")
+@pass_app
+def alerts_retry(app: App, key: str) -> None:
+    """Put a `failed` alert back to `pending` (fresh retry deadline)."""
+    from ..alerts.outbox import retry_failed
+
+    retry_failed(app.db, key)
+    click.echo(f"alert {key} pending again")
+
 
 # -- silence -----------------------------------------------------------------------------------
 
 
-@click.group("silence")
+@click.group("silence", cls=Group)
 def silence() -> None:
     """Silences: findings about a muted entity are stored, marked `silenced`, never posted."""
 
@@ -38,9 +88,9 @@ def silence() -> None:
 @click.option("--for", "duration", required=True, help="How long, e.g. 12h, 30d, 1w.")
 @click.option("--why", required=True, help="Why (shown in `silence ls`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the silence as JSON.")
-@click.pass_obj
+@pass_app
 def silence_add(
-    app: Any, entity: str, tie: str | None, reason: str | None, duration: str, why: str, as_json: bool
+    app: App, entity: str, tie: str | None, reason: str | None, duration: str, why: str, as_json: bool
 ) -> None:
     """Silence an entity (optionally one tie / reason) for a while."""
     row = add_silence(app.db, entity=entity, tie=tie, reason=reason, duration=duration, why=why)
@@ -55,8 +105,8 @@ def silence_add(
 @silence.command("ls")
 @click.option("--all", "show_all", is_flag=True, help="Include expired and removed silences.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.pass_obj
-def silence_ls(app: Any, show_all: bool, as_json: bool) -> None:
+@pass_app
+def silence_ls(app: App, show_all: bool, as_json: bool) -> None:
     """List silences in force (newest first)."""
     rows = list_silences(app.db, include_inactive=show_all)
     for r in rows:
@@ -74,8 +124,8 @@ def silence_ls(app: Any, show_all: bool, as_json: bool) -> None:
 
 @silence.command("rm")
 @click.argument("silence_id", type=int)
-@click.pass_obj
-def silence_rm(app: Any, silence_id: int) -> None:
+@pass_app
+def silence_rm(app: App, silence_id: int) -> None:
     """End a silence now."""
     row = remove_silence(app.db, silence_id)
     click.echo(f"silence {row['id']} removed ({row['entity']})")
@@ -84,22 +134,22 @@ def silence_rm(app: Any, silence_id: int) -> None:
 # -- rules -------------------------------------------------------------------------------------
 
 
-@click.group("rules")
+@click.group("rules", cls=Group)
 def rules() -> None:
     """Alert rules (config/rules.yaml)."""
 
 
 @rules.command("check")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-@click.pass_obj
-def rules_check(app: Any, file: str | None) -> None:
+@pass_app
+def rules_check(app: App, file: str | None) -> None:
     """Validate a rules file (default: the configured one)."""
     path = Path(file) if file else resolve_path(app.config_dir, app.settings.rules)
     loaded = app.verify_rules(path)  # valid, and the lists its rules name exist (bundled or imported)
     click.echo(f"{path}: {len(loaded.rules)} rules OK: " + ", ".join(r.name for r in loaded.rules))
 
 
-def _read_only_penalties(path: Path, amount: float) -> list:
+def _read_only_penalties(path: Path, amount: float) -> list[Penalty]:
     if not path.is_file():
         return []
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -122,21 +172,12 @@ def _read_only_penalties(path: Path, amount: float) -> list:
     help="Source kind the rules see.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_obj
-def rules_test(app: Any, html_file: str, page_url: str, source_kind: str, as_json: bool) -> None:
+@pass_app
+def rules_test(app: App, html_file: str, page_url: str, source_kind: str, as_json: bool) -> None:
     """Show which rule takes each finding of a page and why. Writes nothing, sends nothing."""
-    from ..nlp.extract import looks_like_html
-
-    path = Path(html_file)
-    if not path.is_file():
-        raise InputError(f"{html_file}: no such file")
-    body = path.read_bytes()
-    if not looks_like_html(body):
-        raise InputError(f"{html_file}: does not look like HTML (no HTML tags near the start)")
+    body = read_html_file(html_file)
     pipeline = app.pipeline
-    penalties = _read_only_penalties(
-        db_path(app._db_opt, app.settings.database), app.settings.alerts.false_positive_penalty
-    )
+    penalties = _read_only_penalties(app.db_path, app.settings.alerts.false_positive_penalty)
     explained = pipeline.explain(FetchedPage(url=page_url, body=body, source_kind=source_kind), penalties)
     article, decided, traces = explained.article, explained.decided, explained.traces
     out = [
@@ -177,8 +218,8 @@ def rules_test(app: Any, html_file: str, page_url: str, source_kind: str, as_jso
 @click.option("--since", default="24h", show_default=True, help="Period, e.g. 24h, 7d.")
 @click.option("--print", "print_only", is_flag=True, help="Print the digest instead of posting it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the digest as JSON (implies --print).")
-@click.pass_obj
-def digest(app: Any, since: str, print_only: bool, as_json: bool) -> None:
+@pass_app
+def digest(app: App, since: str, print_only: bool, as_json: bool) -> None:
     """One summary of the period's alerts by severity: posted to Slack if configured, else printed."""
     seconds = parse_duration(since, "--since")
     data = collect_digest(app.db, since=iso(time.time() - seconds))
@@ -192,30 +233,3 @@ def digest(app: Any, since: str, print_only: bool, as_json: bool) -> None:
         return
     posted = sink.post(channel=None, text=text, blocks=blocks, key=f"digest:{data['until']}")
     click.echo(f"digest of {data['total']} alerts posted ({sink.name} {posted.ts if posted else ''})")
-
-
-# -- alerts retry ------------------------------------------------------------------------------
-
-
-@click.command("retry")
-@click.argument("key")
-@click.pass_obj
-def alerts_retry(app: Any, key: str) -> None:
-    """Put a `failed` alert back to `pending` (fresh retry deadline)."""
-    rows = list(app.db["alerts"].rows_where("key = ?", [key]))
-    if not rows:
-        raise InputError(f"alert {key}: no such alert (see `newswatch alerts ls`)")
-    if rows[0]["status"] != "failed":
-        raise InputError(f"alert {key}: status is {rows[0]['status']}, only failed alerts can be retried")
-    with write_transaction(app.db):
-        app.db["alerts"].update(rows[0]["id"], {"status": "pending", "first_attempt_at": None, "next_attempt_at": None})
-    click.echo(f"alert {key} pending again")
-
-
-def register(cli: click.Group) -> None:
-    """Add the alerts area's commands to the main ``newswatch`` group."""
-    cli.add_command(silence)
-    cli.add_command(rules)
-    cli.add_command(digest)
-    if "alerts" in cli.commands:
-        cli.commands["alerts"].add_command(alerts_retry)  # type: ignore[attr-defined]

@@ -1,0 +1,79 @@
+"""The HTTP API served by ``newswatch run``: Starlette, assembled from the route modules.
+
+Everything needs ``Authorization: Bearer $NEWSWATCH_API_TOKEN`` except the ``/slack/...`` routes,
+which Slack signs (:mod:`.slack`). :mod:`.routes` holds the API's own endpoints, :mod:`.slack`
+Slack's, :mod:`.metrics` the Prometheus collector; endpoints read :class:`ServiceState` from
+``request.app.state.service``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..config import Settings
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from .ingest import IngestQueue
+    from .scheduler import CrawlScheduler
+
+
+def error(status: int, message: str, **extra: Any) -> JSONResponse:
+    """A JSON error body: ``{"error": "<one line>"}``."""
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+@dataclass
+class ServiceState:
+    """What the endpoints read: settings, the database file, the ingest queue, the scheduler and a
+    Slack client factory (for answering the slash command)."""
+
+    settings: Settings
+    db_path: Path
+    ingest: IngestQueue | None = None
+    scheduler: CrawlScheduler | None = None
+    slack_client_factory: Callable[[], WebClient | None] | None = None
+
+
+class BearerAuth:
+    """ASGI middleware: a valid bearer token for every path outside ``/slack/``."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/slack/"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        auth = headers.get(b"authorization", b"")
+        scheme, _, given = auth.partition(b" ")
+        if scheme.lower() != b"bearer" or not given:
+            resp = error(401, "missing bearer token: send 'Authorization: Bearer <NEWSWATCH_API_TOKEN>'")
+        elif not hmac.compare_digest(given.strip(), self.token):
+            resp = error(401, "invalid bearer token")
+        else:
+            await self.app(scope, receive, send)
+            return
+        resp.headers["WWW-Authenticate"] = "Bearer"
+        await resp(scope, receive, send)
+
+
+def build_app(state: ServiceState, token: str) -> Starlette:
+    """The Starlette app: the API's routes and Slack's, behind :class:`BearerAuth`."""
+    from . import routes, slack
+
+    app = Starlette(routes=[*routes.ROUTES, *slack.ROUTES])
+    app.state.service = state
+    app.add_middleware(BearerAuth, token=token)
+    return app

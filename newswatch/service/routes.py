@@ -1,0 +1,246 @@
+"""The API's own endpoints (module level, each reading ``request.app.state.service``): on-demand
+ingestion, alerts, articles, health, metrics and the OpenAPI document. No SQL here: the rows come
+from their owners (:mod:`newswatch.articles`, :mod:`newswatch.alerts.outbox`, :mod:`newswatch.store`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.schemas import SchemaGenerator
+
+from ..alerts.outbox import list_alerts
+from ..articles import article_meta, load_result
+from ..store import health_check
+from .app import ServiceState, error
+from .ingest import IngestQueue, QueueFull
+from .metrics import DbCollector
+from .ssrf import SsrfRefused
+
+SCHEMAS = SchemaGenerator(
+    {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "newswatch",
+            "version": "0.1.0",
+            "description": "On-demand ingestion, alerts and articles of the newswatch service.",
+        },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    }
+)
+LISTED_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+def service_of(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.service
+    return state
+
+
+def queue_of(request: Request) -> IngestQueue:
+    ingest = service_of(request).ingest
+    if ingest is None:
+        raise RuntimeError("this app has no ingest queue")
+    return ingest
+
+
+def submit_url(ingest: IngestQueue, url: Any, origin: str) -> tuple[int, dict[str, Any]]:
+    """Check ``url`` against the SSRF rules and queue it: (HTTP status, body). Shared by
+    ``POST /ingest`` and the Slack slash command."""
+    if not isinstance(url, str) or not url.strip():
+        return 400, {"error": "body must be a JSON object with a non-empty string 'url'"}
+    url = url.strip()
+    try:
+        ingest.guard.check(url)
+    except SsrfRefused as exc:
+        return 400, {"error": str(exc)}
+    try:
+        sub = ingest.submit(url, origin=origin)
+    except QueueFull as exc:
+        return 503, {"error": str(exc)}
+    body = {
+        "id": sub.id,
+        "state": sub.state,
+        "url": url,
+        "duplicate": sub.duplicate,
+        "status_url": f"/ingest/{sub.id}",
+    }
+    return (200 if sub.duplicate else 202), body
+
+
+async def post_ingest(request: Request) -> Response:
+    """Queue a URL for ingestion (checked against the SSRF rules first).
+    ---
+    summary: Queue a URL
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {type: object, required: [url], properties: {url: {type: string, format: uri}}}
+    responses:
+      202: {description: "Queued: {id, state, url, duplicate, status_url}"}
+      200: {description: The same URL was queued recently; its first request's id}
+      400: {description: "Refused: bad body, scheme, or a non-public address ({error})"}
+      401: {description: Missing or invalid bearer token}
+    """
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return error(400, 'body is not valid JSON; send {"url": "https://..."}')
+    if not isinstance(body, dict):
+        return error(400, "body must be a JSON object with a non-empty string 'url'")
+    status, out = await run_in_threadpool(submit_url, queue_of(request), body.get("url"), "api")
+    return JSONResponse(out, status_code=status)
+
+
+def get_ingest(request: Request) -> Response:
+    """State of an ingest request; when done, ``result`` is the ``newswatch ingest --json`` object.
+    ---
+    summary: Ingest request state
+    parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+    responses:
+      200: {description: "{id, url, state (queued|running|done|failed), error, article_id, result}"}
+      404: {description: No such request}
+    """
+    try:
+        rid = int(request.path_params["id"])
+    except ValueError:
+        return error(404, f"no ingest request {request.path_params['id']!r}")
+    row = queue_of(request).get(rid)
+    return JSONResponse(row) if row else error(404, f"no ingest request {rid}")
+
+
+def get_alerts(request: Request) -> Response:
+    """Alerts, newest first.
+    ---
+    summary: List alerts
+    parameters:
+      - {name: status, in: query, schema: {type: string, enum: [pending, sending, sent, failed]}}
+      - {name: limit, in: query, schema: {type: integer, default: 100, maximum: 1000}}
+    responses:
+      200: {description: "{alerts: [...]}"}
+    """
+    status = request.query_params.get("status")
+    if status and status not in LISTED_STATUSES:
+        return error(400, f"status {status!r}: use pending, sending, sent or failed")
+    try:
+        limit = max(1, min(int(request.query_params.get("limit", 100)), 1000))
+    except ValueError:
+        return error(400, "limit must be an integer")
+    ingest = queue_of(request)
+    with ingest.db_lock:
+        rows = list_alerts(ingest.db, status, limit=limit, newest_first=True)
+    return JSONResponse({"alerts": rows})
+
+
+def get_article(request: Request) -> Response:
+    """One stored article with its entities, findings and alerts (the ``ingest --json`` shape).
+    ---
+    summary: One article
+    parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+    responses:
+      200: {description: "{id, source, fetched_at, article, entities, findings, alerts}"}
+      404: {description: No such article}
+    """
+    try:
+        aid = int(request.path_params["id"])
+    except ValueError:
+        return error(404, f"no article {request.path_params['id']!r}")
+    ingest = queue_of(request)
+    with ingest.db_lock:
+        meta = article_meta(ingest.db, aid)
+        if meta is None:
+            return error(404, f"no article {aid}")
+        result = load_result(ingest.db, aid, status="stored")
+    return JSONResponse(
+        {
+            "id": aid,
+            "source": meta["source"],
+            "source_kind": meta["source_kind"],
+            "fetched_at": meta["fetched_at"],
+            "canonical_url": meta["canonical_url"],
+            **result.to_json(),
+        }
+    )
+
+
+def health(request: Request) -> Response:
+    """Database, scheduler, worker and last crawl.
+    ---
+    summary: Health
+    responses:
+      200: {description: "{status: ok, db, scheduler, last_crawl, worker, queue_depth}"}
+      503: {description: Something is down (same body, status not ok)}
+    """
+    state = service_of(request)
+    ingest = queue_of(request)
+    out: dict[str, Any] = {"status": "ok"}
+    last = None
+    try:
+        with ingest.db_lock:
+            checked = health_check(ingest.db)
+        out["db"] = {"ok": True, "articles": checked["articles"]}
+        last = checked["last_crawl"]
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        out["db"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        out["status"] = "degraded"
+    sched = state.scheduler
+    if sched is not None:
+        nxt = sched.next_run_time
+        out["scheduler"] = {
+            "running": sched.running,
+            "role": sched.role,
+            "next_run": nxt.isoformat() if nxt else None,
+            "crawl_running": sched.runner.running.is_set(),
+        }
+        out["last_crawl"] = {"service": sched.runner.last, "stored": last}
+        if not sched.running:
+            out["status"] = "degraded"
+    else:
+        out["scheduler"] = {"running": False}
+        out["last_crawl"] = {"stored": last}
+    out["worker"] = {"alive": ingest.alive, "queue_depth": ingest.depth()}
+    if not ingest.alive:
+        out["status"] = "degraded"
+    return JSONResponse(out, status_code=200 if out["status"] == "ok" else 503)
+
+
+def metrics(request: Request) -> Response:
+    """Prometheus text exposition.
+    ---
+    summary: Metrics
+    responses:
+      200: {description: Prometheus text format 0.0.4}
+    """
+    registry = getattr(request.app.state, "metrics_registry", None)
+    if registry is None:  # one registry per app, built at the first scrape
+        registry = CollectorRegistry(auto_describe=True)
+        registry.register(DbCollector(queue_of(request)))
+        request.app.state.metrics_registry = registry
+    return PlainTextResponse(generate_latest(registry).decode(), media_type="text/plain; version=0.0.4")
+
+
+def openapi(request: Request) -> Response:
+    """This OpenAPI document.
+    ---
+    summary: OpenAPI spec
+    responses:
+      200: {description: OpenAPI 3 JSON}
+    """
+    return JSONResponse(SCHEMAS.get_schema(routes=request.app.routes))
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/ingest", post_ingest, methods=["POST"]),
+    Route("/ingest/{id}", get_ingest, methods=["GET"]),
+    Route("/alerts", get_alerts, methods=["GET"]),
+    Route("/articles/{id}", get_article, methods=["GET"]),
+    Route("/health", health, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
+    Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
+]
