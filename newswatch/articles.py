@@ -61,7 +61,7 @@ def save_article(
         db.execute("delete from mentions where article_id = ?", [article_id])
         db.execute("delete from findings where article_id = ?", [article_id])
     else:
-        article_id = int(db.table("articles").insert(row).last_pk)
+        article_id = int(db.table("articles").insert(row).last_pk or 0)
     if prepared.mentions:
         db.table("mentions").insert_all(
             {
@@ -103,7 +103,7 @@ def save_article(
             )
             .last_pk
         )
-        saved.append(SavedFinding(f, d, int(finding_id), draft))
+        saved.append(SavedFinding(f, d, int(finding_id or 0), draft))
     return article_id, saved
 
 

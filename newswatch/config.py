@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -224,7 +225,7 @@ _EXPECTED = {
 }
 
 
-def explain_error(err: dict[str, Any], errors: list[dict[str, Any]] | None = None) -> tuple[str, str]:
+def explain_error(err: Mapping[str, Any], errors: Sequence[Mapping[str, Any]] | None = None) -> tuple[str, str]:
     """(problem, fix) for one pydantic error: what was found, and what to write instead."""
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "extra_forbidden":

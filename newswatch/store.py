@@ -349,7 +349,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         return
     with write_transaction(db):
         for kind, name, detail in _schema_missing(db):  # again, now that no one else can write
-            spec, table = SCHEMA[name], db[name]
+            spec, table = SCHEMA[name], db.table(name)
             if kind == "table":
                 table.create(
                     spec["columns"], pk=spec["pk"], not_null=spec.get("not_null"), foreign_keys=spec.get("foreign_keys")
@@ -366,7 +366,7 @@ def _schema_missing(db: sqlite_utils.Database) -> list[tuple[str, str, Any]]:
     ``("column", name, column)``, ``("index", name, (columns, unique))``."""
     missing: list[tuple[str, str, Any]] = []
     for name, spec in SCHEMA.items():
-        table = db[name]
+        table = db.table(name)
         indexed: set[tuple[str, ...]] = set()
         if not table.exists():
             missing.append(("table", name, None))
@@ -399,19 +399,19 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
 
 
 def article_by_canonical(db: sqlite_utils.Database, canonical_url: str) -> dict[str, Any] | None:
-    rows = list(db["articles"].rows_where("canonical_url = ?", [canonical_url], limit=1))
+    rows = list(db.table("articles").rows_where("canonical_url = ?", [canonical_url], limit=1))
     return rows[0] if rows else None
 
 
 def alert_by_key(db: sqlite_utils.Database, key: str) -> dict[str, Any] | None:
-    rows = list(db["alerts"].rows_where("key = ?", [key], limit=1))
+    rows = list(db.table("alerts").rows_where("key = ?", [key], limit=1))
     return rows[0] if rows else None
 
 
 def update_alert(db: sqlite_utils.Database, alert_id: int, **fields: Any) -> None:
     """Update an alert row, stamping ``updated_at``."""
     fields["updated_at"] = utcnow()
-    db["alerts"].update(alert_id, fields)
+    db.table("alerts").update(alert_id, fields)
 
 
 def table_counts(db: sqlite_utils.Database) -> dict[str, int]:

@@ -23,8 +23,8 @@ def record_false_positive(
     entity_key = payload.get("entity_key") or (
         payload.get("entity_id") or f"name:{' '.join(alert['entity'].casefold().split())}"
     )
-    return (
-        db["feedback"]
+    return int(
+        db.table("feedback")
         .insert(
             {
                 "entity_key": entity_key,
@@ -38,14 +38,15 @@ def record_false_positive(
             }
         )
         .last_pk
+        or 0
     )
 
 
 def load_penalties(db: sqlite_utils.Database, amount: float) -> list[Penalty]:
     """Every stored false positive as a confidence penalty."""
-    if not db["feedback"].exists() or amount <= 0:
+    if not db.table("feedback").exists() or amount <= 0:
         return []
     return [
         Penalty(feedback_id=r["id"], entity_key=r["entity_key"], tie=r["tie"], pattern=r["pattern"], amount=amount)
-        for r in db["feedback"].rows_where(order_by="id")
+        for r in db.table("feedback").rows_where(order_by="id")
     ]

@@ -54,7 +54,9 @@ def record_alert(
         stale = t - seen >= parse_duration(settings.repeat_after)
         lifted = latest["status"] == "silenced" and silence is None
         if not stale and not lifted:
-            if list(db["alert_sources"].rows_where("alert_key = ? and article_id = ?", [latest["key"], article_id])):
+            if list(
+                db.table("alert_sources").rows_where("alert_key = ? and article_id = ?", [latest["key"], article_id])
+            ):
                 return latest["key"], "known"
             silenced = latest["status"] == "silenced" or silence is not None
             _add_source(
@@ -95,7 +97,7 @@ def record_alert(
         "entity_key": finding.entity_key,
         "trigger": finding.explain.get("trigger"),
     }
-    db["alerts"].insert(
+    db.table("alerts").insert(
         {
             "key": key,
             "group_key": group,
@@ -131,7 +133,7 @@ def _add_source(
     stamp: str,
     status: str,
 ) -> None:
-    db["alert_sources"].insert(
+    db.table("alert_sources").insert(
         {
             "alert_key": key,
             "article_id": article_id,

@@ -33,7 +33,7 @@ def apply_action(
     """Record one triage click; returns what was done, or None if the alert is unknown."""
     db = open_db(db_path)
     try:
-        rows = list(db["alerts"].rows_where("key = ?", [key], limit=1))
+        rows = list(db.table("alerts").rows_where("key = ?", [key], limit=1))
         if not rows:
             return None
         alert = rows[0]
@@ -51,7 +51,7 @@ def apply_action(
                     why=f"muted from Slack by {user_name or user_id} (alert {key})",
                     created_by=f"slack:{user_id}",
                 )["id"]
-            db["alert_actions"].insert(
+            db.table("alert_actions").insert(
                 {
                     "alert_key": key,
                     "action": action,

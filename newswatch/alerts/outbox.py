@@ -102,7 +102,7 @@ def alert_message(db: sqlite_utils.Database, row: dict[str, Any]) -> tuple[str, 
                 "select action, user_id, user_name, at from alert_actions where alert_key = ? order by id", [row["key"]]
             )
         ]
-        if db["alert_actions"].exists()
+        if db.table("alert_actions").exists()
         else []
     )
     return build_blocks(
@@ -133,7 +133,7 @@ def deliver_pending(
             return report
         where += f" and key in ({', '.join('?' for _ in keys)})"
         params = list(keys)
-    for row in list(db["alerts"].rows_where(where, params, order_by="id")):
+    for row in list(db.table("alerts").rows_where(where, params, order_by="id")):
         _deliver_alert(db, sink, row, settings, report, now, ignore_backoff)
     _deliver_replies(db, sink, settings, report, keys, now, ignore_backoff)
     return report
@@ -225,6 +225,7 @@ def _deliver_alert(
             log.warning("alert %s not delivered (attempt %d), will retry: %s", key, attempts, exc)
         report.errors[key] = str(exc)
         return
+    assert posted is not None, "a sink that marks alerts sent says where it posted them"
     update_alert(
         db,
         row["id"],
@@ -263,7 +264,9 @@ def _deliver_replies(
     for src in [dict(r) for r in db.query(sql + " order by s.id", params)]:
         skey = f"{src['alert_key']}:source:{src['id']}"
         if src["a_status"] == "failed":
-            db["alert_sources"].update(src["id"], {"reply_status": "failed", "last_error": "the alert itself failed"})
+            db.table("alert_sources").update(
+                src["id"], {"reply_status": "failed", "last_error": "the alert itself failed"}
+            )
             continue
         if src["a_status"] != "sent":
             continue  # the parent goes first; its message already counts this source
@@ -278,7 +281,9 @@ def _deliver_replies(
                 report.deferred.append(skey)
                 continue
             if not sink.can_verify:
-                db["alert_sources"].update(src["id"], {"reply_status": "failed", "last_error": "interrupted; unknown"})
+                db.table("alert_sources").update(
+                    src["id"], {"reply_status": "failed", "last_error": "interrupted; unknown"}
+                )
                 report.errors[skey] = "interrupted; unknown whether the reply arrived"
                 continue
             try:
@@ -289,7 +294,7 @@ def _deliver_replies(
                 report.errors[skey] = str(exc)
                 continue
             if found:
-                db["alert_sources"].update(
+                db.table("alert_sources").update(
                     src["id"], {"reply_status": "sent", "reply_ts": found.ts, "last_error": None}
                 )
                 report.recovered.append(skey)
@@ -315,7 +320,7 @@ def _deliver_replies(
         except DeliveryError as exc:
             t = now if now is not None else time.time()
             failed = t - first >= parse_duration(settings.give_up_after)
-            db["alert_sources"].update(
+            db.table("alert_sources").update(
                 src["id"],
                 {
                     "reply_status": "failed" if failed else "pending",
@@ -327,7 +332,7 @@ def _deliver_replies(
             if failed:
                 report.failed.append(skey)
             continue
-        db["alert_sources"].update(
+        db.table("alert_sources").update(
             src["id"], {"reply_status": "sent", "reply_ts": posted.ts if posted else None, "last_error": None}
         )
         report.replies.append(skey)
@@ -338,7 +343,7 @@ def _deliver_replies(
 
 def refresh_message(db: sqlite_utils.Database, sink: Sink, key: str) -> bool:
     """Rewrite a sent alert's message (source count, triage state) with ``chat.update``."""
-    rows = list(db["alerts"].rows_where("key = ?", [key], limit=1))
+    rows = list(db.table("alerts").rows_where("key = ?", [key], limit=1))
     if not rows or rows[0]["status"] != "sent" or not rows[0]["slack_ts"]:
         return False
     row = rows[0]

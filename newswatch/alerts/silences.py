@@ -62,7 +62,7 @@ def add_silence(
         "removed_at": None,
     }
     with write_transaction(db):
-        row["id"] = db["silences"].insert(row).last_pk
+        row["id"] = db.table("silences").insert(row).last_pk
     return row
 
 
@@ -70,7 +70,7 @@ def list_silences(
     db: sqlite_utils.Database, *, include_inactive: bool = False, now: float | None = None
 ) -> list[dict[str, Any]]:
     """Silences, newest first; by default only those in force."""
-    rows = [dict(r) for r in db["silences"].rows_where(order_by="id desc")]
+    rows = [dict(r) for r in db.table("silences").rows_where(order_by="id desc")]
     stamp = iso(time.time() if now is None else now)
     for r in rows:
         r["active"] = not r["removed_at"] and r["expires_at"] > stamp
@@ -79,13 +79,13 @@ def list_silences(
 
 def remove_silence(db: sqlite_utils.Database, silence_id: int) -> dict[str, Any]:
     """End a silence now (the row stays, with ``removed_at``)."""
-    rows = list(db["silences"].rows_where("id = ?", [silence_id]))
+    rows = list(db.table("silences").rows_where("id = ?", [silence_id]))
     if not rows:
         raise InputError(f"silence {silence_id}: no such silence (see `newswatch silence ls`)")
     if rows[0]["removed_at"]:
         raise InputError(f"silence {silence_id}: already removed at {rows[0]['removed_at']}")
     with write_transaction(db):
-        db["silences"].update(silence_id, {"removed_at": utcnow()})
+        db.table("silences").update(silence_id, {"removed_at": utcnow()})
     return {**rows[0], "removed_at": utcnow()}
 
 

@@ -165,6 +165,7 @@ class SlackSink:
                     )
             except Exception as exc:
                 raise DeliveryError(f"cannot check Slack history: {exc}") from None
+            msg: dict[str, Any]
             for msg in resp.get("messages", []):
                 if _key_of(msg) == key:
                     return Posted(channel=ch, ts=msg["ts"])

@@ -6,6 +6,7 @@ import json
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 import sqlite_utils
@@ -16,7 +17,7 @@ from ..alerts.feedback import load_penalties
 from ..alerts.rules import Penalty
 from ..alerts.silences import add_silence, list_silences, remove_silence
 from ..config import resolve_path
-from ..models import ALERT_STATUSES, FetchedPage
+from ..models import ALERT_STATUSES, FetchedPage, SourceKind
 from .app import App, Group, pass_app, read_html_file, report_delivery
 
 # -- alerts ------------------------------------------------------------------------------------
@@ -173,14 +174,14 @@ def _read_only_penalties(path: Path, amount: float) -> list[Penalty]:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
-def rules_test(app: App, html_file: str, page_url: str, source_kind: str, as_json: bool) -> None:
+def rules_test(app: App, html_file: str, page_url: str, source_kind: SourceKind, as_json: bool) -> None:
     """Show which rule takes each finding of a page and why. Writes nothing, sends nothing."""
     body = read_html_file(html_file)
     pipeline = app.pipeline
     penalties = _read_only_penalties(app.db_path, app.settings.alerts.false_positive_penalty)
     explained = pipeline.explain(FetchedPage(url=page_url, body=body, source_kind=source_kind), penalties)
     article, decided, traces = explained.article, explained.decided, explained.traces
-    out = [
+    out: list[dict[str, Any]] = [
         {
             "finding": f.public(),
             "action": d.action,

@@ -88,7 +88,7 @@ class UserError(click.ClickException):
 
     def __init__(self, exc: Exception | str, exit_code: int) -> None:
         super().__init__(str(exc))
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class; ours varies
 
 
 class Group(click.Group):

@@ -158,7 +158,7 @@ def _child(
                 process.stop()
 
         loop = task.LoopingCall(watch)
-        reactor.callWhenRunning(loop.start, 0.2, now=False)
+        reactor.callWhenRunning(loop.start, 0.2, now=False)  # type: ignore[attr-defined]
         try:
             process.start(stop_after_crawl=True, install_signal_handlers=True)
         finally:

@@ -14,8 +14,9 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from ..config import ConfigError, Strict, read_yaml, validate
+from ..models import SourceKind
 
-KIND_SOURCE_KIND = {
+KIND_SOURCE_KIND: dict[str, SourceKind] = {
     "feed": "news",
     "sitemap": "news",
     "listing": "news",
@@ -56,7 +57,7 @@ class SourceBase(Strict):
     concurrency_per_domain: int | None = Field(default=None, ge=1, le=16)
 
     @property
-    def source_kind(self) -> str:
+    def source_kind(self) -> SourceKind:
         return KIND_SOURCE_KIND[self.kind]  # type: ignore[attr-defined]
 
     def url(self, path: str) -> str:

@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 from ..models import FetchedPage
 from .middlewares import AlreadySeen
 from .pipelines import Crawl
-from .sources import Source
+from .sources import EdgarSource, FederalRegisterSource, FeedSource, ListingSource, SitemapSource, Source
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,10 @@ class SourceSpider(scrapy.Spider):
     # -- responses --------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
-        first = (response.request.meta.get("redirect_urls") or [response.request.url])[0]
-        ctype = response.headers.get(b"Content-Type", b"text/html").decode("latin-1")
+        request = response.request
+        assert request is not None, "a response Scrapy hands a callback has its request"
+        first = (request.meta.get("redirect_urls") or [request.url])[0]
+        ctype = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1")
         self.crawl.book.bump(self.name, fetched=1)
         yield FetchedPage(
             url=first,
@@ -117,19 +119,21 @@ def failure_reason(request: scrapy.Request, failure: Failure) -> tuple[str, str,
     retries = request.meta.get("retry_times", 0)
     url = (request.meta.get("redirect_urls") or [request.url])[0]
     after = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
-    if failure.check(HttpError):
-        status = failure.value.response.status
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        status = exc.response.status
         return url, f"HTTP {status}{after}", status, "failed"
     if failure.check(IgnoreRequest):
         text = str(failure.value) or "request ignored"
         return url, text, None, "blocked" if "robots.txt" in text else "failed"
-    exc = failure.value
     detail = str(exc)[:200] or "no detail (e.g. body over max_bytes, or connection dropped)"
     return url, f"{type(exc).__name__}: {detail}{after}", None, "failed"
 
 
 class FeedSpider(SourceSpider):
     """RSS 2.0 and Atom feeds: every item's link is an article."""
+
+    source: FeedSource
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for feed in self.source.feeds:
@@ -153,6 +157,8 @@ class FeedSpider(SourceSpider):
 
 class SitemapSpider(SourceSpider):
     """Sitemaps, sitemap indexes and Google News sitemaps, with a lastmod cut-off."""
+
+    source: SitemapSource
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for sm in self.source.sitemaps:
@@ -194,6 +200,8 @@ class SitemapSpider(SourceSpider):
 class ListingSpider(SourceSpider):
     """Section pages: links picked by CSS/XPath selector and/or URL pattern, paginated to a depth."""
 
+    source: ListingSource
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for path in self.source.start_paths:
             yield self.index_request(self.source.url(path), self.parse_listing, nw_page=1)
@@ -226,6 +234,8 @@ class ListingSpider(SourceSpider):
 class EdgarSpider(SourceSpider):
     """SEC EDGAR: ``/submissions/CIK##########.json`` per CIK, then each wanted filing's primary
     document under ``/Archives/edgar/data/<cik>/<accession>/``. Sends the declared User-Agent."""
+
+    source: EdgarSource
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for cik in self.source.ciks:
@@ -265,6 +275,8 @@ class EdgarSpider(SourceSpider):
 class FederalRegisterSpider(SourceSpider):
     """Federal Register: ``/api/v1/documents.json?conditions[term]=...`` per term, then each
     document's full text (``body_html_url``, else ``raw_text_url``, else ``html_url``)."""
+
+    source: FederalRegisterSource
 
     def search_url(self, term: str) -> str:
         src = self.source

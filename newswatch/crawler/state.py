@@ -83,10 +83,12 @@ def _pid_alive(pid: int | None) -> bool:
 
 def mark_interrupted(db: sqlite_utils.Database) -> None:
     """Runs left 'running' by a process that no longer exists were killed: say so."""
-    for row in list(db["crawl_runs"].rows_where("status = 'running'")):
+    for row in list(db.table("crawl_runs").rows_where("status = 'running'")):
         if not _pid_alive(row["pid"]):
             with write_transaction(db):
-                db["crawl_runs"].update(row["id"], {"status": "interrupted", "ended_at": row["ended_at"] or utcnow()})
+                db.table("crawl_runs").update(
+                    row["id"], {"status": "interrupted", "ended_at": row["ended_at"] or utcnow()}
+                )
                 db.execute(
                     "update crawl_run_sources set status = 'interrupted' where run_id = ? and status = 'running'",
                     [row["id"]],
@@ -109,7 +111,7 @@ def start_run(db: sqlite_utils.Database, sources: list[tuple[str, str]], pid: in
                     "wait for it or stop it first"
                 )
         run_id = (
-            db["crawl_runs"]
+            db.table("crawl_runs")
             .insert(
                 {
                     "started_at": utcnow(),
@@ -121,10 +123,10 @@ def start_run(db: sqlite_utils.Database, sources: list[tuple[str, str]], pid: in
             .last_pk
         )
         for name, kind in sources:
-            db["crawl_run_sources"].insert(
+            db.table("crawl_run_sources").insert(
                 {"run_id": run_id, "source": name, "kind": kind, "status": "running", **{c: 0 for c in COUNTS}}
             )
-    return run_id
+    return int(run_id or 0)
 
 
 def bump(db: sqlite_utils.Database, run_id: int, source: str, **deltas: int) -> None:
@@ -145,21 +147,21 @@ def finish_source(db: sqlite_utils.Database, run_id: int, source: str, status: s
 
 def finish_run(db: sqlite_utils.Database, run_id: int, status: str, error: str | None = None) -> None:
     with write_transaction(db):
-        db["crawl_runs"].update(run_id, {"status": status, "ended_at": utcnow(), "error": error})
+        db.table("crawl_runs").update(run_id, {"status": status, "ended_at": utcnow(), "error": error})
         db.execute("update crawl_run_sources set status = ? where run_id = ? and status = 'running'", [status, run_id])
 
 
 def record_stats(db: sqlite_utils.Database, run_id: int, stats: dict[str, Any]) -> None:
     """Keep what the crawl measured (pages, seconds per stage, peak memory) on its run row."""
     with write_transaction(db):
-        db["crawl_runs"].update(run_id, {"stats": json.dumps(stats)})
+        db.table("crawl_runs").update(run_id, {"stats": json.dumps(stats)})
 
 
 def load_run(db: sqlite_utils.Database, run_id: int) -> CrawlRun:
-    row = db["crawl_runs"].get(run_id)
+    row = db.table("crawl_runs").get(run_id)
     srcs = [
         SourceCounts(**{k: r[k] for k in ("source", "kind", "status", "finish_reason", *COUNTS)})
-        for r in db["crawl_run_sources"].rows_where("run_id = ?", [run_id], order_by="id")
+        for r in db.table("crawl_run_sources").rows_where("run_id = ?", [run_id], order_by="id")
     ]
     return CrawlRun(
         id=row["id"],
@@ -211,9 +213,9 @@ def record_url(
     }
     if existing:
         row["attempts"] = (existing[1] or 0) + 1
-        db["crawl_urls"].update(existing[0], row)
+        db.table("crawl_urls").update(existing[0], row)
     else:
-        db["crawl_urls"].insert({**row, "attempts": 1, "first_seen": now})
+        db.table("crawl_urls").insert({**row, "attempts": 1, "first_seen": now})
 
 
 def state_dir_for(db_path: Path) -> Path:

@@ -12,6 +12,7 @@ import re
 
 import trafilatura
 from lxml import html as lxml_html
+from trafilatura.settings import Document
 
 from ..models import Article, FetchedPage
 from ..urls import canonicalize
@@ -134,8 +135,9 @@ def extract_html(page: FetchedPage, *, whole_body_fallback: bool = False) -> Art
     """Main text without boilerplate, title, date, author and language of an HTML page."""
     url = page.final_url or page.url
     markup = decode_html(page.body, page.content_type)
+    doc: Document | None  # bare_extraction returns a dict only when asked to (as_dict=True)
     try:
-        doc = trafilatura.bare_extraction(
+        doc = trafilatura.bare_extraction(  # type: ignore[assignment]
             markup,
             url=url,
             with_metadata=True,

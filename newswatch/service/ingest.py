@@ -87,16 +87,16 @@ class IngestQueue:
             if self._queue.qsize() >= self.settings.service.max_queue:
                 raise QueueFull(f"ingest queue is full ({self.settings.service.max_queue} waiting); try again later")
             rid = (
-                self.db["ingest_requests"]
+                self.db.table("ingest_requests")
                 .insert({"url": url, "state": "queued", "origin": origin, "created_at": utcnow(), "created_ts": now})
                 .last_pk
             )
-        self._queue.put(rid)
-        return Submitted(rid, False, "queued")
+        self._queue.put(int(rid or 0))
+        return Submitted(int(rid or 0), False, "queued")
 
     def get(self, rid: int) -> dict[str, Any] | None:
         with self.db_lock:
-            rows = list(self.db["ingest_requests"].rows_where("id = ?", [rid]))
+            rows = list(self.db.table("ingest_requests").rows_where("id = ?", [rid]))
         if not rows:
             return None
         row = rows[0]
@@ -161,11 +161,11 @@ class IngestQueue:
 
     def _update(self, db: sqlite_utils.Database, rid: int, **fields: Any) -> None:
         with write_transaction(db):
-            db["ingest_requests"].update(rid, fields)
+            db.table("ingest_requests").update(rid, fields)
 
     def process(self, db: sqlite_utils.Database, rid: int, pipeline: Pipeline) -> None:
         """Fetch, run the pipeline, deliver alerts and record the outcome of one request."""
-        row = db["ingest_requests"].get(rid)
+        row = db.table("ingest_requests").get(rid)
         if row["state"] not in ("queued", "running"):
             return
         self._update(db, rid, state="running", started_at=utcnow())

@@ -77,7 +77,7 @@ class DbLock:
         self.on_lost = on_lost
 
     def current(self) -> dict[str, Any] | None:
-        rows = list(self.db["service_locks"].rows_where("name = ?", [self.name]))
+        rows = list(self.db.table("service_locks").rows_where("name = ?", [self.name]))
         return rows[0] if rows else None
 
     def acquire(self) -> LockInfo | None:
@@ -92,7 +92,7 @@ class DbLock:
                 why = "lease expired" if row["expires_at"] <= now else "holder process is gone"
                 taken_over = f"{row['holder']} ({why})"
                 log.warning("lock %s: taking over from %s", self.name, taken_over)
-            self.db["service_locks"].upsert(
+            self.db.table("service_locks").upsert(
                 {
                     "name": self.name,
                     "holder": self.holder,

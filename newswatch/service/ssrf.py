@@ -45,7 +45,7 @@ def system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     seen: list[str] = []
     for info in infos:
-        addr = info[4][0].split("%", 1)[0]  # drop an IPv6 zone id
+        addr = str(info[4][0]).split("%", 1)[0]  # drop an IPv6 zone id
         if addr not in seen:
             seen.append(addr)
     return seen

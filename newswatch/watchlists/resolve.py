@@ -16,10 +16,11 @@ Reads a spaCy ``Doc`` but imports nothing of ``newswatch.nlp``: the Doc is the b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from spacy.tokens import Doc
 
-from ..models import Finding, Mention
+from ..models import EntityType, Finding, Mention
 from .matcher import Match, SpanInfo
 from .watchlist import Watchlist
 
@@ -143,7 +144,7 @@ class Resolver:
                 out.append(
                     Finding(
                         entity=e.name,
-                        entity_type=e.label,
+                        entity_type=cast(EntityType, e.label),
                         tie="blacklist",
                         reason=e.reason,
                         evidence=mention.sentence,
