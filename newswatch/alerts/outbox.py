@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -30,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
 import sqlite_utils
 
 from ..config import AlertSettings
 from ..models import utcnow
+from ..procs import Owner
 from ..store import update_alert
 from .duration import from_iso, iso, parse_duration
 from .message import build_blocks, build_reply
@@ -48,26 +46,19 @@ LEASE = 900.0  # seconds a live deliverer may hold a 'sending' claim
 
 def owner_id() -> str:
     """This process as ``host:pid:start-time`` (start time guards against a reused pid)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{psutil.Process().create_time():.0f}"
+    return str(Owner.current())
 
 
 def claim_alive(claimed_by: str | None, claimed_at: float | None, now: float) -> bool:
     """Is the process that marked a row ``sending`` possibly still posting it?"""
     if not claimed_by or not claimed_at or now - claimed_at >= LEASE:
         return False
-    try:
-        host, pid_s, started = claimed_by.rsplit(":", 2)
-        pid = int(pid_s)
-    except ValueError:
+    owner = Owner.parse(claimed_by)
+    if owner is None:
         return False
-    if host != socket.gethostname():
-        return True  # cannot see it: trust the lease
-    if pid == os.getpid():
+    if owner.is_current:
         return False  # this process is sequential: an earlier claim of ours was abandoned
-    try:
-        return f"{psutil.Process(pid).create_time():.0f}" == started
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return False
+    return owner.alive()
 
 
 def _claim(db: sqlite_utils.Database, table: str, row: dict[str, Any], status_col: str, **fields: Any) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import sqlite_utils
 
 from ..errors import InputError
 from ..models import IngestResult, utcnow
+from ..procs import pid_alive
 from ..store import write_transaction
 from ..urls import canonicalize
 
@@ -69,22 +69,10 @@ class CrawlRun:
         }
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def mark_interrupted(db: sqlite_utils.Database) -> None:
     """Runs left 'running' by a process that no longer exists were killed: say so."""
     for row in list(db.table("crawl_runs").rows_where("status = 'running'")):
-        if not _pid_alive(row["pid"]):
+        if not pid_alive(row["pid"]):
             with write_transaction(db):
                 db.table("crawl_runs").update(
                     row["id"], {"status": "interrupted", "ended_at": row["ended_at"] or utcnow()}
@@ -105,7 +93,7 @@ def start_run(db: sqlite_utils.Database, sources: list[tuple[str, str]], pid: in
     with write_transaction(db):
         busy = db.execute("select id, pid from crawl_runs where status = 'running' order by id desc").fetchall()
         for run_id, other_pid in busy:
-            if _pid_alive(other_pid):
+            if pid_alive(other_pid):
                 raise InputError(
                     f"crawl run {run_id} (pid {other_pid}) is still running on this database; "
                     "wait for it or stop it first"

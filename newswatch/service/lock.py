@@ -18,31 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import psutil
 import sqlite_utils
 
+from ..procs import Owner, process_start
 from ..store import write_transaction
 
 log = logging.getLogger(__name__)
 
 
-def _process_start(pid: int) -> float | None:
-    try:
-        return psutil.Process(pid).create_time()
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return None
-
-
 def holder_alive(row: dict[str, Any]) -> bool:
     """Whether the process that holds ``row`` still runs (only knowable on the same host)."""
-    if row["host"] != socket.gethostname():
-        return True  # another machine: only the lease can tell
-    started = _process_start(row["pid"])
-    if started is None:
-        return False
-    if psutil.Process(row["pid"]).status() == psutil.STATUS_ZOMBIE:
-        return False
-    return row["started"] is None or abs(started - row["started"]) < 1.0
+    return Owner(row["host"], row["pid"], row["started"]).alive()
 
 
 @dataclass
@@ -98,7 +84,7 @@ class DbLock:
                     "holder": self.holder,
                     "pid": self.pid,
                     "host": self.host,
-                    "started": _process_start(self.pid),
+                    "started": process_start(self.pid),
                     "acquired_at": now,
                     "heartbeat_at": now,
                     "expires_at": now + self.lease,
