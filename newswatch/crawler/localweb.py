@@ -1,22 +1,22 @@
-"""A local fixture web: static sites served on 127.0.0.1 (ephemeral ports) in threads.
+"""A local fixture web for ``newswatch demo``: static sites served on 127.0.0.1 (ephemeral ports)
+in threads. ``{{BASE}}`` in a text file is replaced by the site's base URL.
 
-Used by ``newswatch demo`` (crawls ``fixtures/sites/``) and by the tests. ``{{BASE}}`` in a text
-file is replaced by the site's base URL. ``hits`` counts requests per path; ``fail`` makes paths
-answer 500; ``slow`` delays paths (seconds) so a crawl can be killed half-way; ``hold`` keeps a
-path's answer back until its event is set (at most a minute).
+:meth:`StaticSite.before_answer` is where a subclass may look at (or hold back, or fail) a request;
+the tests' fixture web (``tests/support/fixture_web.py``) does, the demo does not.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import threading
-import time
-from collections import Counter
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-FIXTURE_SITES = Path(__file__).resolve().parent.parent.parent / "fixtures" / "sites"
+from ..config import FIXTURES_DIR
+
+FIXTURE_SITES = FIXTURES_DIR / "sites"
 TEXT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".htm": "text/html; charset=utf-8",
@@ -31,13 +31,6 @@ class StaticSite:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
-        self.hits: Counter[str] = Counter()
-        self.requests: list[tuple[str, str]] = []  # (raw path with query, User-Agent)
-        self.fail: set[str] = set()
-        self.slow: dict[str, float] = {}
-        self.slow_all = 0.0
-        self.hold: dict[str, threading.Event] = {}
-        self._lock = threading.Lock()
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,16 +41,10 @@ class StaticSite:
 
             def do_GET(self) -> None:  # noqa: N802
                 path = unquote(urlsplit(self.path).path)
-                with site._lock:
-                    site.hits[path] += 1
-                    site.requests.append((self.path, self.headers.get("User-Agent", "")))
-                delay = site.slow.get(path, site.slow_all if path != "/robots.txt" else 0.0)
-                if delay:
-                    time.sleep(delay)
-                if path in site.hold:
-                    site.hold[path].wait(60)
-                if path in site.fail:
-                    return self._send(500, b"<html><body>Internal Server Error</body></html>", "text/html")
+                status = site.before_answer(path, self.path, self.headers.get("User-Agent", ""))
+                if status is not None:
+                    phrase = HTTPStatus(status).phrase
+                    return self._send(status, f"<html><body>{phrase}</body></html>".encode(), "text/html")
                 file = site.resolve(path)
                 if file is None:
                     return self._send(404, b"<html><body>Not Found</body></html>", "text/html")
@@ -80,6 +67,11 @@ class StaticSite:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name=f"site-{self.root.name}", daemon=True)
+
+    def before_answer(self, path: str, raw_path: str, user_agent: str) -> int | None:
+        """Called for every request before it is answered: an HTTP status to answer with instead of
+        the file, or None to serve it. The demo serves everything."""
+        return None
 
     @property
     def base_url(self) -> str:
@@ -109,9 +101,10 @@ class StaticSite:
         self.stop()
 
 
-def serve_sites(root: Path = FIXTURE_SITES) -> dict[str, StaticSite]:
-    """Start one server per sub-directory of ``root`` that holds a site; caller stops them."""
-    return {d.name: StaticSite(d).start() for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith(".")}
+def serve_sites(root: Path = FIXTURE_SITES, site: type[StaticSite] = StaticSite) -> dict[str, StaticSite]:
+    """Start one server (of class ``site``) per sub-directory of ``root`` that holds a site; the caller
+    stops them."""
+    return {d.name: site(d).start() for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith(".")}
 
 
 def render_sources(template: Path, sites: dict[str, StaticSite]) -> str:

@@ -20,7 +20,7 @@ from newswatch.errors import ConfigError
 from newswatch.service.lock import DbLock
 from newswatch.service.scheduler import CrawlRunner, CrawlScheduler, build_trigger, jobs_db_path, next_run_times
 from newswatch.store import open_db
-from tests.service.support import make_config
+from tests.support.service import make_config
 
 
 def test_lock_is_exclusive_and_released(tmp_path: Path) -> None:

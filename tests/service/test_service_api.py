@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from slack_sdk.signature import SignatureVerifier
 
 from newswatch.commands import cli
-from tests.service.support import PAGES, FixtureSite, ServiceProcess, make_config
+from tests.support.service import PAGES, FixtureSite, ServiceProcess, make_config
 from tests.support.slack_server import SlackServer
 
 SEED = "xiaomi-blacklist-award.html"

@@ -16,8 +16,8 @@ import psutil
 import pytest
 import yaml
 
-from tests.service.support import FixtureSite, ServiceProcess
 from tests.support.fixture_web import fixture_web, write_config
+from tests.support.service import FixtureSite, ServiceProcess
 
 NEWS = ["technews-feed", "technews-sitemap", "technews-tech"]
 SEED = "xiaomi-blacklist-award.html"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.support import FixtureSite, ServiceProcess, make_config
+from tests.support.service import FixtureSite, ServiceProcess, make_config
 from tests.support.slack_server import SlackServer
 
 SEED = "xiaomi-blacklist-award.html"

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 import httpx
 from click.testing import CliRunner
 
-from tests.alerts_helpers import ingest
-from tests.service.support import ServiceProcess, make_config
+from tests.support.alerts import ingest
+from tests.support.service import ServiceProcess, make_config
 from tests.support.slack_server import SlackServer
 
 SECRET = "a-signing-secret-for-the-service-test"

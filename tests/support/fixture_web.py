@@ -1,30 +1,64 @@
 """The fixture web (``fixtures/sites/``) on 127.0.0.1 for crawler tests, and a config dir pointing at it.
 
-The server is :class:`newswatch.crawler.localweb.StaticSite` (ThreadingHTTPServer, ephemeral port,
-hit counts per path, 500 for chosen paths, slow paths); this module adds the test wiring.
+:class:`TestSite` is the demo's :class:`newswatch.crawler.localweb.StaticSite` (ThreadingHTTPServer,
+ephemeral port) with the tests' hooks: ``hits`` counts requests per path and ``requests`` keeps
+them with their User-Agent; ``fail`` makes paths answer 500; ``slow`` delays paths (seconds) and
+``slow_all`` every path but robots.txt, so a crawl can be killed half-way; ``hold`` keeps a path's
+answer back until its event is set (at most a minute).
 """
 
 from __future__ import annotations
 
 import shutil
+import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import yaml
 
 from newswatch.crawler.localweb import FIXTURE_SITES, StaticSite, render_sources, serve_sites
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 SOURCES_TEMPLATE = FIXTURE_SITES / "sources.yaml"
 
-__all__ = ["FIXTURE_SITES", "StaticSite", "fixture_web", "write_config"]
+__all__ = ["FIXTURE_SITES", "TestSite", "fixture_web", "write_config"]
+
+
+class TestSite(StaticSite):
+    """A fixture site with the tests' hooks (see the module docstring)."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, root: Path) -> None:
+        self.hits: Counter[str] = Counter()
+        self.requests: list[tuple[str, str]] = []  # (raw path with query, User-Agent)
+        self.fail: set[str] = set()
+        self.slow: dict[str, float] = {}
+        self.slow_all = 0.0
+        self.hold: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+        super().__init__(root)
+
+    def before_answer(self, path: str, raw_path: str, user_agent: str) -> int | None:
+        with self._lock:
+            self.hits[path] += 1
+            self.requests.append((raw_path, user_agent))
+        delay = self.slow.get(path, self.slow_all if path != "/robots.txt" else 0.0)
+        if delay:
+            time.sleep(delay)
+        if path in self.hold:
+            self.hold[path].wait(60)
+        return 500 if path in self.fail else None
 
 
 @contextmanager
-def fixture_web() -> Iterator[dict[str, StaticSite]]:
+def fixture_web(root: Path = FIXTURE_SITES) -> Iterator[dict[str, TestSite]]:
     """Serve every fixture site; yields ``{"technews": site, "edgar": site, "federalregister": site}``."""
-    sites = serve_sites(FIXTURE_SITES)
+    sites = cast(dict[str, TestSite], serve_sites(root, TestSite))
     try:
         yield sites
     finally:
@@ -33,7 +67,7 @@ def fixture_web() -> Iterator[dict[str, StaticSite]]:
 
 
 def write_config(
-    dest: Path, sites: dict[str, StaticSite], *, enable: list[str] | None = None, crawl: dict | None = None
+    dest: Path, sites: dict[str, TestSite], *, enable: list[str] | None = None, crawl: dict | None = None
 ) -> Path:
     """A config dir: the repo's config files plus the fixture ``sources.yaml`` pointed at ``sites``.
 

@@ -6,7 +6,7 @@ import pytest
 
 from newswatch.nlp.ties import detect_ties
 from newswatch.pipeline import Pipeline
-from tests.conftest import CONFIG
+from tests.support.paths import CONFIG
 
 
 @pytest.fixture(scope="module")

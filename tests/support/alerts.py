@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from newswatch.commands import cli
-from tests.conftest import CONFIG, FIXTURES, SEED_PAGE, SEED_URL
+from tests.support.paths import CONFIG, FIXTURES, SEED_PAGE, SEED_URL
 
 SECOND_PAGE = FIXTURES / "pages" / "xiaomi-blacklist-second-source.html"
 SECOND_URL = "https://harbourwire.example/markets/2021/05/13/pentagon-list-hits-xiaomi-shares"

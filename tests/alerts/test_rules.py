@@ -14,8 +14,8 @@ from newswatch.alerts.message import HEADER_LIMIT, MAX_BLOCKS, SECTION_LIMIT, bu
 from newswatch.alerts.rules import load_rules
 from newswatch.errors import ConfigError
 from newswatch.models import Finding
-from tests.alerts_helpers import SECOND_PAGE, SECOND_URL, config_dir, ingest, invoke
-from tests.conftest import CONFIG, SEED_PAGE, SEED_URL
+from tests.support.alerts import SECOND_PAGE, SECOND_URL, config_dir, ingest, invoke
+from tests.support.paths import CONFIG, SEED_PAGE, SEED_URL
 from tests.support.slack_server import SlackServer
 
 

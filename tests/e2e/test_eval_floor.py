@@ -9,7 +9,7 @@ from newswatch.evaluation import Expected, evaluate, load_labelled, reasons_matc
 from newswatch.models import Finding
 from newswatch.nlp.lexicon import load_lexicon
 from newswatch.pipeline import Pipeline
-from tests.conftest import CONFIG, FIXTURES
+from tests.support.paths import CONFIG, FIXTURES
 
 EVAL_DIR = FIXTURES / "eval"
 # Floors: the figures reached (bench/eval.py), rounded down slightly. Raise them as detection improves.

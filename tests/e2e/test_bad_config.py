@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONFIG, FIXTURES, SEED_PAGE, SEED_URL
-from tests.test_bad_input import assert_one_line_error, run_cli
+from tests.e2e.test_bad_input import assert_one_line_error, run_cli
+from tests.support.paths import CONFIG, FIXTURES, SEED_PAGE, SEED_URL
 
 FIX = "(fix: "
 

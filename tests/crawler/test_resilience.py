@@ -18,7 +18,7 @@ from newswatch.crawler import run_crawl
 from newswatch.store import open_db
 from tests.support.fixture_web import fixture_web, write_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REVIEW = "/2025/03/10/review-ultrabook-14/"
 DRAFT = "/drafts/unpublished-story/"
 SITEMAP_ARTICLES = {

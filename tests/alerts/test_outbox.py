@@ -14,8 +14,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.alerts_helpers import INJECTION, SECOND_PAGE, SECOND_URL, config_dir, ingest, injection_page, invoke
-from tests.conftest import ROOT
+from tests.support.alerts import INJECTION, SECOND_PAGE, SECOND_URL, config_dir, ingest, injection_page, invoke
+from tests.support.paths import ROOT
 from tests.support.slack_server import SlackServer
 
 

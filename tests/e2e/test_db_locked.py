@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from newswatch.store import open_db
-from tests.conftest import ROOT, SEED_PAGE, SEED_URL
+from tests.support.paths import ROOT, SEED_PAGE, SEED_URL
 
 
 def test_ingest_waits_for_a_locked_database(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONFIG, ROOT, SEED_PAGE, SEED_URL
+from tests.support.paths import CONFIG, ROOT, SEED_PAGE, SEED_URL
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:

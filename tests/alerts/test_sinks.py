@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from newswatch.commands import cli
-from tests.conftest import SEED_PAGE, SEED_URL
+from tests.support.paths import SEED_PAGE, SEED_URL
 from tests.support.slack_server import SlackServer
 
 

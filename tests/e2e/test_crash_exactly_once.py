@@ -29,7 +29,7 @@ from newswatch.crawler.sources import CrawlSettings
 from tests.support.fixture_web import fixture_web, write_config
 from tests.support.slack_server import SlackServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("NEWSWATCH_CRASH_SEED", "20261125"))
 CRAWL_KILLS = 6  # kill attempts on the crawl (the CLI process or its crawl child)
 PAGE_DELAY = 0.2  # seconds each fixture page takes while the kills go on (room to land mid-crawl)

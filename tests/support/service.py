@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 PAGES = ROOT / "fixtures" / "pages"
 TOKEN = "test-token-0123456789abcdef"
 

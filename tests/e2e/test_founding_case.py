@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from newswatch.commands import cli
-from tests.conftest import SEED_PAGE, SEED_URL
+from tests.support.paths import SEED_PAGE, SEED_URL
 
 BOILERPLATE = [
     "Must read",

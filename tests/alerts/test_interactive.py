@@ -21,8 +21,8 @@ from click.testing import CliRunner
 
 from newswatch.config import load_settings
 from newswatch.service.app import ServiceState, build_app
-from tests.alerts_helpers import SECOND_PAGE, SECOND_URL, config_dir, ingest, invoke
-from tests.conftest import CONFIG
+from tests.support.alerts import SECOND_PAGE, SECOND_URL, config_dir, ingest, invoke
+from tests.support.paths import CONFIG
 from tests.support.slack_server import SlackServer
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -18,7 +18,7 @@ from newswatch.watchlists.db import list_lists, load_entities, save_list
 from newswatch.watchlists.importers import import_file
 from newswatch.watchlists.model import WatchEntity
 from newswatch.watchlists.normalize import normalize_name
-from tests.conftest import CONFIG, FIXTURES
+from tests.support.paths import CONFIG, FIXTURES
 
 WL = FIXTURES / "watchlists"
 

@@ -7,8 +7,8 @@ import multiprocessing
 from newswatch.commands import cli
 from newswatch.crawler import run_crawl
 from newswatch.store import open_db
+from tests.crawler.test_resilience import SITEMAP_ARTICLES
 from tests.support.fixture_web import fixture_web, write_config
-from tests.test_crawler_resilience import SITEMAP_ARTICLES
 
 DEMO_ALERTS = {
     ("Inspur Group", "blacklist"),
