@@ -55,7 +55,7 @@ class SlackSettings(Strict):
 
 
 class AlertSettings(Strict):
-    """Delivery of alerts (issue 5). Durations are like ``90s``, ``15m``, ``2h``, ``30d``."""
+    """Delivery of alerts (the outbox, grouping, triage). Durations are like ``90s``, ``15m``, ``2h``, ``30d``."""
 
     sink: Literal["auto", "slack", "webhook", "terminal", "jsonl"] = "auto"
     jsonl_path: str | None = None  # JSON-lines sink file (env NEWSWATCH_ALERTS_JSONL overrides)
@@ -75,7 +75,7 @@ class AlertSettings(Strict):
         return v
 
 
-# -- service (issue 6): `newswatch run`, its schedule and HTTP API --------------------------------
+# -- service: `newswatch run`, its schedule and HTTP API --------------------------------
 
 
 class ScheduleSettings(Strict):
@@ -104,7 +104,7 @@ class ServiceSettings(Strict):
 
 
 class MatchSettings(Strict):
-    """``matching``: name-match threshold, common-word Zipf frequency, candidate posting cap (issue 4)."""
+    """``matching``: name-match threshold, common-word Zipf frequency, candidate posting cap."""
 
     threshold: float = Field(default=0.85, gt=0, le=1)
     common_word_zipf: float = Field(default=3.5, ge=0, le=8)

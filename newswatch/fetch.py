@@ -15,7 +15,7 @@ from .config import FetchSettings
 from .errors import FetchError
 from .models import FetchedPage, SourceKind
 
-UrlGuard = Callable[[str], None]
+HopCheck = Callable[[str], None]
 
 
 def check_scheme(url: str) -> None:
@@ -29,7 +29,7 @@ def fetch_url(
     url: str,
     settings: FetchSettings,
     *,
-    guard: UrlGuard | None = None,
+    guard: HopCheck | None = None,
     source_kind: SourceKind = "on-demand",
     transport: httpx.BaseTransport | None = None,
 ) -> FetchedPage:

@@ -9,7 +9,7 @@ fetch -> :class:`FetchedPage` -> extract -> :class:`Article` -> annotate -> :cla
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -114,9 +114,6 @@ class Finding:
             "via": self.via,
             "confidence": round(self.confidence, 3),
         }
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

@@ -107,7 +107,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "sent_at": str,
             "next_attempt_at": str,
             "claimed_at": float,
-            # issue 5: grouping, silences, retry deadline
+            # alerts: grouping, silences, retry deadline
             "group_key": str,
             "sources": int,
             "last_seen_at": str,
@@ -119,7 +119,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "foreign_keys": [("article_id", "articles", "id")],
         "indexes": [(["key"], True), (["status"], False), (["group_key"], False)],
     },
-    # --- issue 5 (alerts): one row per article that reported an alert's group ----------------------
+    # --- alerts: one row per article that reported an alert's group ----------------------
     "alert_sources": {
         "columns": {
             "id": int,
@@ -186,7 +186,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "pk": "id",
         "indexes": [(["entity_key"], False)],
     },
-    # -- service (issue 6) -------------------------------------------------------------------
+    # -- service: ingest requests, locks -----------------------------------------------------------
     "service_locks": {  # newswatch.service.lock: one row per held lock, lease renewed by heartbeat
         "columns": {
             "name": str,
@@ -217,7 +217,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "pk": "id",
         "indexes": [(["url", "created_ts"], False), (["state"], False)],
     },
-    # -- crawler (issue 3) ------------------------------------------------------------------
+    # -- crawler: runs, per-source counts, URL fates -----------------------------------------------
     "crawl_runs": {
         "columns": {
             "id": int,
@@ -271,7 +271,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "not_null": {"canonical_url"},
         "indexes": [(["canonical_url"], True), (["status"], False)],
     },
-    # Watchlists (issue 4): imported lists and their entities; see newswatch/watchlists/db.py.
+    # Watchlists: imported lists and their entities; see newswatch/watchlists/db.py.
     "watchlists": {
         "columns": {
             "name": str,

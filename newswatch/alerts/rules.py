@@ -24,7 +24,7 @@ class When(Strict):
     entity: str | None = None  # glob / "re:" on the entity name, or "monitored" (a monitored list)
     watchlist: list[str] | None = None  # names of watchlists the entity must be on
     watched: bool | None = None
-    monitored: bool | None = None  # the entity is on a monitored-entities list (issue 4)
+    monitored: bool | None = None  # the entity is on a monitored-entities list
     source: list[Literal["text", "watchlist"]] | None = None  # what ties it: the text or list data
     source_kind: list[Literal["news", "filing", "on-demand"]] | None = None
     min_confidence: float | None = Field(default=None, ge=0, le=1)

@@ -1,4 +1,5 @@
-"""Scheduled crawling: Scrapy spiders per source kind, run in a child process per crawl.
+"""Crawling: Scrapy spiders per source kind, run in a child process per crawl (the schedule is the
+service's, :mod:`newswatch.service.scheduler`).
 
 Entry point: :func:`run_crawl` (used by ``newswatch crawl``, ``newswatch demo`` and the service).
 """

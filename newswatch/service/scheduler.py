@@ -160,7 +160,7 @@ class CrawlRunner:
 
     def crawl_fn(self) -> Callable[..., Any]:
         if self._crawl is None:
-            from ..crawler import run_crawl  # the crawler branch (issue 3)
+            from ..crawler import run_crawl  # imported here: Scrapy loads only when a crawl runs
 
             self._crawl = run_crawl
         return self._crawl
