@@ -1,17 +1,19 @@
 """Which process holds something, and whether it still runs: one answer for the whole package.
 
-The crawl runs (``crawl_runs.pid``), the service's database locks (``service_locks``) and the
-outbox's ``sending`` claims (``claimed_by``) all name a holder process. :class:`Owner` is that
-holder: host, pid and the process's start time, so a pid the kernel gave to a new process is not
-taken for the old one. Only a holder on this host can be checked; one elsewhere is trusted (its
-lease decides).
+The crawl runs (``crawl_runs.pid``), the service's database locks (``service_locks``), the
+outbox's ``sending`` claims (``claimed_by``) and the ingest requests a worker runs all name a
+holder. :class:`Owner` is that holder: host, pid and the process's start time, so a pid the kernel
+gave to a new process is not taken for the old one, and (for work done by one thread of a
+process with several, as ``newswatch run``) the thread. Only a holder on this host can be checked;
+one elsewhere is trusted (its lease decides).
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 
 import psutil
 
@@ -29,11 +31,13 @@ def process_start(pid: int) -> float | None:
 
 @dataclass(frozen=True)
 class Owner:
-    """A holder process: ``host``, ``pid`` and its start time (None when not recorded)."""
+    """A holder: ``host``, ``pid``, the process's start time (None when not recorded) and, for work
+    held by one thread, that thread's ident."""
 
     host: str
     pid: int
     started: float | None = None
+    thread: int | None = None
 
     @classmethod
     def current(cls) -> Owner:
@@ -41,18 +45,28 @@ class Owner:
         return cls(socket.gethostname(), os.getpid(), process_start(os.getpid()))
 
     @classmethod
+    def current_thread(cls) -> Owner:
+        """This thread of this process."""
+        return replace(cls.current(), thread=threading.get_ident())
+
+    @classmethod
     def parse(cls, text: str | None) -> Owner | None:
-        """An owner written by :meth:`__str__` (``host:pid:start``), or None if unreadable."""
+        """An owner written by :meth:`__str__` (``host:pid:start[:thread]``), or None if unreadable."""
         if not text:
             return None
+        parts = text.split(":")
         try:
-            host, pid, started = text.rsplit(":", 2)
-            return cls(host, int(pid), float(started))
+            if len(parts) == 3:
+                return cls(parts[0], int(parts[1]), float(parts[2]))
+            if len(parts) == 4:
+                return cls(parts[0], int(parts[1]), float(parts[2]), int(parts[3]))
         except ValueError:
             return None
+        return None
 
     def __str__(self) -> str:
-        return f"{self.host}:{self.pid}:{self.started or 0:.0f}"
+        base = f"{self.host}:{self.pid}:{self.started or 0:.0f}"
+        return base if self.thread is None else f"{base}:{self.thread}"
 
     @property
     def on_this_host(self) -> bool:
@@ -62,6 +76,13 @@ class Owner:
     def is_current(self) -> bool:
         """Is this owner this very process?"""
         return self.on_this_host and self.pid == os.getpid()
+
+    def thread_alive(self) -> bool:
+        """For an owner in this process: is its thread another thread that still runs? (The calling
+        thread itself works sequentially: a claim it left behind was abandoned.)"""
+        if self.thread is None or self.thread == threading.get_ident():
+            return False
+        return any(t.ident == self.thread and t.is_alive() for t in threading.enumerate())
 
     def alive(self) -> bool:
         """Does the holder still run? True for a holder on another host (cannot look: trust the lease);

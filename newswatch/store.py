@@ -114,6 +114,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "silence_id": int,
             "first_attempt_at": float,
             "claimed_by": str,
+            "verify_first": int,  # an earlier post may have arrived: look for it before posting
         },
         "pk": "id",
         "foreign_keys": [("article_id", "articles", "id")],
@@ -140,6 +141,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "first_attempt_at": float,
             "next_attempt_at": str,
             "claimed_by": str,
+            "verify_first": int,
         },
         "pk": "id",
         "indexes": [(["alert_key", "article_id"], True), (["reply_status"], False)],

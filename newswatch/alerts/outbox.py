@@ -45,8 +45,9 @@ LEASE = 900.0  # seconds a live deliverer may hold a 'sending' claim
 
 
 def owner_id() -> str:
-    """This process as ``host:pid:start-time`` (start time guards against a reused pid)."""
-    return str(Owner.current())
+    """This thread as ``host:pid:start-time:thread`` (start time guards against a reused pid; the
+    thread tells the service's ingest worker and its outbox thread apart)."""
+    return str(Owner.current_thread())
 
 
 def claim_alive(claimed_by: str | None, claimed_at: float | None, now: float) -> bool:
@@ -56,8 +57,8 @@ def claim_alive(claimed_by: str | None, claimed_at: float | None, now: float) ->
     owner = Owner.parse(claimed_by)
     if owner is None:
         return False
-    if owner.is_current:
-        return False  # this process is sequential: an earlier claim of ours was abandoned
+    if owner.is_current:  # another thread of this process may be posting it (sleeping out a 429, say)
+        return owner.thread_alive()
     return owner.alive()
 
 
@@ -145,14 +146,16 @@ def _deliver_alert(
     if due and due > t and not ignore_backoff and row["status"] == "pending":
         report.deferred.append(key)
         return
-    if row["status"] == "sending" and sink.marks_sent:
-        if claim_alive(row.get("claimed_by"), row.get("claimed_at"), time.time()):
+    unsure = bool(row.get("verify_first")) and row["status"] == "pending"  # an earlier post may have arrived
+    if (row["status"] == "sending" or unsure) and sink.marks_sent:
+        if not unsure and claim_alive(row.get("claimed_by"), row.get("claimed_at"), time.time()):
             report.deferred.append(key)  # another deliverer is posting it right now
             return
         if not sink.can_verify:
+            why = row.get("last_error") if unsure else "interrupted while sending"
             err = (
-                f"interrupted while sending through the {sink.name} sink, which cannot tell whether the post "
-                "arrived; check the channel, then `newswatch alerts retry KEY` if it did not"
+                f"{why}; the {sink.name} sink cannot tell whether the post arrived: check the channel, then "
+                "`newswatch alerts retry KEY` if it did not"
             )
             update_alert(db, row["id"], status="failed", last_error=err)
             report.failed.append(key)
@@ -173,6 +176,7 @@ def _deliver_alert(
                 channel=found.channel,
                 sent_at=utcnow(),
                 last_error=None,
+                verify_first=None,
             )
             report.recovered.append(key)
             log.info("alert %s was posted before an interruption (ts %s): recorded, not posted again", key, found.ts)
@@ -201,15 +205,28 @@ def _deliver_alert(
         posted = sink.post(channel=row["channel"], text=text, blocks=blocks, key=key)
     except DeliveryError as exc:
         t = now if now is not None else time.time()
+        if exc.uncertain and not sink.can_verify:
+            err = (
+                f"{exc}; the {sink.name} sink cannot tell whether the post arrived: check the channel, then "
+                "`newswatch alerts retry KEY` if it did not"
+            )
+            update_alert(db, row["id"], status="failed", last_error=err, next_attempt_at=None)
+            log.error("alert %s FAILED, delivery unknown: %s", key, exc)
+            report.failed.append(key)
+            report.errors[key] = err
+            return
         if t - first >= parse_duration(settings.give_up_after):
-            update_alert(db, row["id"], status="failed", last_error=str(exc), next_attempt_at=None)
-            log.error("alert %s FAILED after %d attempts: %s", key, attempts, exc)
+            err = f"{exc} (it may have arrived: check the channel)" if exc.uncertain else str(exc)
+            update_alert(db, row["id"], status="failed", last_error=err, next_attempt_at=None)
+            log.error("alert %s FAILED after %d attempts: %s", key, attempts, err)
             report.failed.append(key)
         else:
+            # Uncertain: the next attempt looks for the message in the channel before it posts again.
             update_alert(
                 db,
                 row["id"],
                 status="pending",
+                verify_first=1 if exc.uncertain else None,
                 last_error=str(exc),
                 next_attempt_at=iso(_next_try(settings, attempts, t)),
             )
@@ -226,6 +243,7 @@ def _deliver_alert(
         sent_at=utcnow(),
         last_error=None,
         next_attempt_at=None,
+        verify_first=None,
     )
     report.sent.append(key)
 
@@ -267,8 +285,9 @@ def _deliver_replies(
             report.deferred.append(skey)
             continue
         thread = src["a_ts"] if sink.threads and src["a_ts"] else None
-        if src["reply_status"] == "sending":
-            if claim_alive(src.get("claimed_by"), src.get("claimed_at"), time.time()):
+        unsure = bool(src.get("verify_first")) and src["reply_status"] == "pending"
+        if src["reply_status"] == "sending" or unsure:
+            if not unsure and claim_alive(src.get("claimed_by"), src.get("claimed_at"), time.time()):
                 report.deferred.append(skey)
                 continue
             if not sink.can_verify:
@@ -286,7 +305,7 @@ def _deliver_replies(
                 continue
             if found:
                 db.table("alert_sources").update(
-                    src["id"], {"reply_status": "sent", "reply_ts": found.ts, "last_error": None}
+                    src["id"], {"reply_status": "sent", "reply_ts": found.ts, "last_error": None, "verify_first": None}
                 )
                 report.recovered.append(skey)
                 touched.add(src["alert_key"])
@@ -310,12 +329,13 @@ def _deliver_replies(
             posted = sink.post(channel=src["a_channel"], text=text, blocks=blocks, key=skey, thread_ts=thread)
         except DeliveryError as exc:
             t = now if now is not None else time.time()
-            failed = t - first >= parse_duration(settings.give_up_after)
+            failed = t - first >= parse_duration(settings.give_up_after) or (exc.uncertain and not sink.can_verify)
             db.table("alert_sources").update(
                 src["id"],
                 {
                     "reply_status": "failed" if failed else "pending",
-                    "last_error": str(exc),
+                    "verify_first": 1 if exc.uncertain else None,  # looked for before a new post
+                    "last_error": str(exc) + (" (it may have arrived: check the thread)" if exc.uncertain else ""),
                     "next_attempt_at": None if failed else iso(_next_try(settings, attempts, t)),
                 },
             )
@@ -324,7 +344,13 @@ def _deliver_replies(
                 report.failed.append(skey)
             continue
         db.table("alert_sources").update(
-            src["id"], {"reply_status": "sent", "reply_ts": posted.ts if posted else None, "last_error": None}
+            src["id"],
+            {
+                "reply_status": "sent",
+                "reply_ts": posted.ts if posted else None,
+                "last_error": None,
+                "verify_first": None,
+            },
         )
         report.replies.append(skey)
         touched.add(src["alert_key"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,7 +39,15 @@ MAX_HISTORY_PAGES = 50  # 200 messages a page
 
 
 class DeliveryError(Exception):
-    """A sink could not deliver; the alert stays in the outbox with this message."""
+    """A sink could not deliver; the alert stays in the outbox with this message.
+
+    ``uncertain``: the message may have arrived all the same (a 5xx, a timeout or a connection lost
+    after the request went out), so it must not simply be posted again: the outbox looks for it
+    first (or, for a sink that cannot look, says so and stops)."""
+
+    def __init__(self, message: str, *, uncertain: bool = False) -> None:
+        super().__init__(message)
+        self.uncertain = uncertain
 
 
 @dataclass
@@ -71,13 +80,52 @@ class ServerError5xxRetryHandler(ServerErrorRetryHandler):
         return response is not None and 500 <= response.status_code <= 599
 
 
+def never_sent(error: BaseException | None) -> bool:
+    """Does this error prove the request never reached the server (refused, or no address)? Only
+    then may a post be sent again blindly."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, ConnectionRefusedError | socket.gaierror):
+            return True
+        reason = getattr(error, "reason", None)
+        error = reason if isinstance(reason, BaseException) else (error.__cause__ or error.__context__)
+    return False
+
+
+class RefusedConnectionRetryHandler(ConnectionErrorRetryHandler):
+    """Retries a connection error only when nothing was sent (refused, DNS): safe for a post."""
+
+    def _can_retry(self, *, state: Any, request: Any, response: Any = None, error: Any = None) -> bool:
+        return never_sent(error) and super()._can_retry(state=state, request=request, response=response, error=error)
+
+
 def retry_handlers(count: int) -> list[RetryHandler]:
-    """Retry handlers for 429 (sleeps Retry-After), 5xx and connection errors, ``count`` each."""
+    """Retry handlers for reads and edits (idempotent): 429 (sleeps Retry-After), 5xx and connection
+    errors, ``count`` each."""
     return [
         ConnectionErrorRetryHandler(max_retry_count=count),
         RateLimitErrorRetryHandler(max_retry_count=count),
         ServerError5xxRetryHandler(max_retry_count=count),
     ]
+
+
+def post_retry_handlers(count: int) -> list[RetryHandler]:
+    """Retry handlers for a post, which is not idempotent: only where the post surely did not
+    arrive (429: Slack refused it; a refused connection). A 5xx or a lost answer is not retried
+    here; the outbox looks for the message before it posts again."""
+    return [
+        RefusedConnectionRetryHandler(max_retry_count=count),
+        RateLimitErrorRetryHandler(max_retry_count=count),
+    ]
+
+
+def _post_error(what: str, exc: Exception) -> DeliveryError:
+    """A failed post as a :class:`DeliveryError`, uncertain unless it surely never arrived."""
+    if isinstance(exc, SlackApiError):
+        status = exc.response.status_code
+        return DeliveryError(f"{what} error: HTTP {status} {exc.response.get('error') or exc}", uncertain=status >= 500)
+    return DeliveryError(f"{what} unreachable: {type(exc).__name__}: {exc}", uncertain=not never_sent(exc))
 
 
 def _meta(key: str) -> dict[str, Any]:
@@ -92,10 +140,13 @@ def _key_of(msg: dict[str, Any]) -> str | None:
 
 
 class SlackSink:
-    """Posts with ``chat.postMessage``; retries 429 (Retry-After), 5xx and connection errors.
+    """Posts with ``chat.postMessage``, retried in the call only where it surely did not arrive
+    (429 after Retry-After, a refused connection); reads history and edits messages with retries
+    for 429, 5xx and connection errors too (those calls are idempotent).
 
     Each message carries the alert key in Slack message metadata, so after a crash between
-    posting and recording, :meth:`find_posted` can tell whether the post happened.
+    posting and recording, or an answer lost after Slack took the post, :meth:`find_posted` can
+    tell whether the post happened.
     """
 
     name = "slack"
@@ -103,8 +154,9 @@ class SlackSink:
     can_verify = True
     threads = True
 
-    def __init__(self, client: WebClient, default_channel: str) -> None:
-        self.client = client
+    def __init__(self, client: WebClient, default_channel: str, reader: WebClient | None = None) -> None:
+        self.client = client  # posts
+        self.reader = reader or client  # history and updates
         self.default_channel = default_channel
 
     @classmethod
@@ -117,13 +169,17 @@ class SlackSink:
         base_url = env.get(settings.base_url_env) or WebClient.BASE_URL
         if not base_url.endswith("/"):
             base_url += "/"
-        client = WebClient(
-            token=token,
-            base_url=base_url,
-            timeout=int(settings.timeout_seconds),
-            retry_handlers=retry_handlers(retries),
+
+        def client(handlers: list[RetryHandler]) -> WebClient:
+            return WebClient(
+                token=token, base_url=base_url, timeout=int(settings.timeout_seconds), retry_handlers=handlers
+            )
+
+        return cls(
+            client(post_retry_handlers(retries)),
+            env.get(settings.channel_env) or settings.default_channel,
+            reader=client(retry_handlers(retries)),
         )
-        return cls(client, env.get(settings.channel_env) or settings.default_channel)
 
     def post(
         self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str, thread_ts: str | None = None
@@ -139,12 +195,8 @@ class SlackSink:
                 thread_ts=thread_ts,
                 metadata=_meta(key),
             )
-        except SlackApiError as exc:
-            raise DeliveryError(
-                f"Slack API error: HTTP {exc.response.status_code} {exc.response.get('error') or exc}"
-            ) from None
-        except Exception as exc:  # connection refused, timeout after retries, bad JSON
-            raise DeliveryError(f"Slack unreachable: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # an API error, refused, timed out, answer lost, bad JSON
+            raise _post_error("Slack API" if isinstance(exc, SlackApiError) else "Slack", exc) from None
         return Posted(channel=resp.get("channel") or ch, ts=resp["ts"])
 
     def find_posted(
@@ -156,11 +208,11 @@ class SlackSink:
         for _ in range(MAX_HISTORY_PAGES):
             try:
                 if thread_ts:
-                    resp = self.client.conversations_replies(
+                    resp = self.reader.conversations_replies(
                         channel=ch, ts=thread_ts, include_all_metadata=True, limit=200, cursor=cursor
                     )
                 else:
-                    resp = self.client.conversations_history(
+                    resp = self.reader.conversations_history(
                         channel=ch, oldest=str(since), include_all_metadata=True, limit=200, cursor=cursor
                     )
             except Exception as exc:
@@ -179,7 +231,7 @@ class SlackSink:
 
     def update(self, *, channel: str | None, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         try:
-            self.client.chat_update(channel=channel or self.default_channel, ts=ts, text=text, blocks=blocks)
+            self.reader.chat_update(channel=channel or self.default_channel, ts=ts, text=text, blocks=blocks)
         except SlackApiError as exc:
             raise DeliveryError(f"Slack API error on update: {exc.response.get('error') or exc}") from None
         except Exception as exc:
@@ -189,9 +241,11 @@ class SlackSink:
 class WebhookSink:
     """A Slack incoming webhook (``slack_sdk.webhook.WebhookClient``): posts only.
 
-    A webhook cannot read history, so an alert interrupted while sending cannot be verified:
-    the outbox marks it ``failed`` ("unknown whether delivered") instead of risking a double post.
-    Replies go out as new messages ("also reported by ...") since a webhook has no thread ts.
+    A webhook cannot read history, so a post that may have arrived (interrupted, a 5xx, an answer
+    lost) cannot be verified: the outbox marks it ``failed`` ("unknown whether delivered") instead
+    of risking a double post, and retries in the call only where the post surely did not arrive
+    (429, a refused connection). Replies go out as new messages ("also reported by ...") since a
+    webhook has no thread ts.
     """
 
     name = "webhook"
@@ -200,7 +254,7 @@ class WebhookSink:
     threads = False
 
     def __init__(self, url: str, retries: int = 3, timeout: int = 10) -> None:
-        self.client = WebhookClient(url, timeout=timeout, retry_handlers=retry_handlers(retries))
+        self.client = WebhookClient(url, timeout=timeout, retry_handlers=post_retry_handlers(retries))
 
     def post(
         self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str, thread_ts: str | None = None
@@ -208,9 +262,11 @@ class WebhookSink:
         try:
             resp = self.client.send(text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
         except Exception as exc:
-            raise DeliveryError(f"webhook unreachable: {type(exc).__name__}: {exc}") from None
+            raise _post_error("webhook", exc) from None
         if resp.status_code != 200:
-            raise DeliveryError(f"webhook error: HTTP {resp.status_code} {resp.body[:200]}")
+            raise DeliveryError(
+                f"webhook error: HTTP {resp.status_code} {resp.body[:200]}", uncertain=resp.status_code >= 500
+            )
         return Posted(channel="webhook", ts="")
 
     def find_posted(

@@ -8,12 +8,16 @@ counts calls, and can be told to answer the next calls with failures:
 ``server.fail_next("chat.postMessage", [429, 500, 503])`` (429 carries ``Retry-After``), or to
 *hang*: ``server.hang("chat.postMessage")`` records the next post as accepted and then never
 answers (the client times out or the process is killed while waiting), as when Slack took a
-message but the answer was lost.
+message but the answer was lost; or to *accept, then fail*: ``server.accept_then("chat.postMessage",
+[500, "drop"])`` records the next posts as accepted and answers them with that status, or drops
+the connection without an answer (a proxy's 5xx, a connection lost after Slack took the post).
+``"webhook"`` names the incoming-webhook path in both.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +39,7 @@ class SlackState:
         self.release = threading.Event()  # set at shutdown so hung handlers end
         self.webhook_posts: list[dict[str, Any]] = []
         self.post_delay = 0.0  # seconds chat.postMessage takes to answer
+        self.accept_fail: dict[str, list[int | str]] = {}  # method -> answers after recording the post
         self._ts = time.time()
 
     def next_ts(self) -> str:
@@ -100,6 +105,11 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
                 msg = {**args, "ts": ts}
                 with state.lock:
                     state.messages.append(msg)
+                    after = state.accept_fail.get(method) or []
+                    then = after.pop(0) if after else None
+                if then is not None:
+                    self._fail_after_accept(method, then)
+                    return
                 if hang:
                     state.hung.set()
                     state.release.wait()  # accepted, never answered
@@ -166,7 +176,21 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
             state.calls.append(("webhook", 200))
             with state.lock:
                 state.webhook_posts.append(args)
+                after = state.accept_fail.get("webhook") or []
+                then = after.pop(0) if after else None
+            if then is not None:
+                self._fail_after_accept("webhook", then)
+                return
             self._send_text(200, "ok")
+
+        def _fail_after_accept(self, method: str, then: int | str) -> None:
+            """The post is recorded; the answer is a failure status, or no answer at all."""
+            if then == "drop":
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            state.calls.append((f"{method}:after-accept", int(then)))
+            self._send(int(then), {"ok": False, "error": "internal_error"})
 
         def _send_text(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
             raw = text.encode()
@@ -223,6 +247,11 @@ class SlackServer:
         """Answer the next calls of ``method`` (or ``"webhook"``) with these HTTP statuses."""
         with self.state.lock:
             self.state.failures.setdefault(method, []).extend(statuses)
+
+    def accept_then(self, method: str, answers: list[int | str]) -> None:
+        """Record each of the next posts of ``method``, then answer with a status or ``"drop"``."""
+        with self.state.lock:
+            self.state.accept_fail.setdefault(method, []).extend(answers)
 
     def hang(self, method: str, times: int = 1) -> None:
         """Record the next ``times`` calls of ``method`` as accepted and never answer them."""
