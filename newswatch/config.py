@@ -100,6 +100,7 @@ class ServiceSettings(Strict):
     fetch_total_seconds: float = Field(default=60.0, gt=0)
     max_bytes: int = Field(default=10_000_000, gt=0)
     max_queue: int = Field(default=100, ge=1)
+    max_request_bytes: int = Field(default=131_072, ge=1024)  # any request body (Slack's are a few kB)
     deliver_every_seconds: float = Field(default=30.0, gt=0)  # the outbox: pending alerts and retries
 
 

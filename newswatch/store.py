@@ -169,9 +169,10 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "user_name": str,
             "at": str,
             "detail": str,
+            "idem_key": str,  # one click as Slack sent it (alerts.interactive.idempotency_key)
         },
         "pk": "id",
-        "indexes": [(["alert_key"], False)],
+        "indexes": [(["alert_key"], False), (["idem_key"], True)],
     },
     "feedback": {
         "columns": {

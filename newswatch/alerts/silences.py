@@ -66,6 +66,23 @@ def add_silence(
     return row
 
 
+def silence_active(db: sqlite_utils.Database, silence_id: int, now: float | None = None) -> bool:
+    """Is silence ``silence_id`` in force (not removed, not expired)?"""
+    stamp = iso(time.time() if now is None else now)
+    rows = list(db.table("silences").rows_where("id = ?", [silence_id], limit=1))
+    return bool(rows) and not rows[0]["removed_at"] and rows[0]["expires_at"] > stamp
+
+
+def active_silence(
+    db: sqlite_utils.Database, entity: str, tie: str | None = None, reason: str | None = None
+) -> dict[str, Any] | None:
+    """A silence in force with exactly this entity, tie and reason (None: any), if one exists."""
+    for r in list_silences(db):
+        if r["entity"] == entity.strip() and r["tie"] == tie and r["reason"] == reason:
+            return r
+    return None
+
+
 def list_silences(
     db: sqlite_utils.Database, *, include_inactive: bool = False, now: float | None = None
 ) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Settings
 
@@ -69,11 +69,66 @@ class BearerAuth:
         await resp(scope, receive, send)
 
 
+class BodyLimit:
+    """ASGI middleware: no request body over ``limit`` bytes reaches an endpoint or memory.
+
+    A declared ``Content-Length`` over the limit is refused at once; otherwise the body is read
+    here, counting as it streams, and refused (413) the moment it passes the limit; a body within
+    it is handed to the endpoint. So an unauthenticated caller of ``/slack/...`` (which must be
+    reachable from the internet) can make the service hold at most ``limit`` bytes per request."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"").strip()
+        if declared and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        resp = error(413, f"request body over {self.limit} bytes")
+        resp.headers["Connection"] = "close"
+        await resp(scope, receive, send)
+
+
 def build_app(state: ServiceState, token: str) -> Starlette:
-    """The Starlette app: the API's routes and Slack's, behind :class:`BearerAuth`."""
+    """The Starlette app: the API's routes and Slack's, behind :class:`BearerAuth`, every body
+    bounded by ``service.max_request_bytes`` (:class:`BodyLimit`)."""
     from . import routes, slack
 
     app = Starlette(routes=[*routes.ROUTES, *slack.ROUTES])
     app.state.service = state
     app.add_middleware(BearerAuth, token=token)
+    app.add_middleware(BodyLimit, limit=state.settings.service.max_request_bytes)  # outermost: runs first
     return app

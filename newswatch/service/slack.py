@@ -10,6 +10,7 @@ forged or stale gets 401 and changes nothing. What a click does is triage logic:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -32,8 +33,6 @@ from .routes import service_of, submit_url
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1_000_000
-
 
 def signing_secret(settings: Settings) -> str | None:
     """The Slack signing secret from the environment variable ``slack.signing_secret_env`` names."""
@@ -48,10 +47,12 @@ async def verified_body(request: Request, settings: Settings) -> tuple[bytes | N
         return None, error(
             503 if request.url.path == "/slack/commands" else 401, f"{settings.slack.signing_secret_env} is not set"
         )
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return None, PlainTextResponse("request too large", status_code=413)
-    if not SignatureVerifier(secret).is_valid_request(body, dict(request.headers)):
+    body = await request.body()  # bounded by the app's BodyLimit before it gets here
+    try:
+        valid = SignatureVerifier(secret).is_valid_request(body, dict(request.headers))
+    except (ValueError, TypeError, UnicodeError):  # a timestamp that is no number, say
+        valid = False
+    if not valid:
         log.warning("Slack request: bad signature or stale timestamp from %s", request.client)
         return None, error(401, "invalid Slack signature")
     return body, None
@@ -111,18 +112,31 @@ async def interactivity(request: Request) -> Response:
         payload = json.loads(parse_qs(body.decode("utf-8"))["payload"][0])
         act = payload["actions"][0]
         action, key = act["action_id"], act["value"]
+        action_ts = str(act.get("action_ts") or hashlib.sha256(body).hexdigest())  # a replay: the same
         user = payload.get("user") or {}
+        if not isinstance(action, str) or not isinstance(key, str) or not isinstance(user, dict):
+            raise TypeError("action_id, value and user have the wrong types")
         user_id = str(user.get("id") or "")
         user_name = str(user.get("username") or user.get("name") or user_id)
-    except (KeyError, IndexError, ValueError, TypeError, UnicodeDecodeError):
+    except (KeyError, IndexError, ValueError, TypeError, UnicodeDecodeError, RecursionError, AttributeError):
         return PlainTextResponse("not a block_actions payload", status_code=400)
     if action not in ACTIONS:
         return PlainTextResponse(f"unknown action {action!r}", status_code=400)
     done = await run_in_threadpool(
-        apply_action, state.db_path, state.settings, key=key, action=action, user_id=user_id, user_name=user_name
+        apply_action,
+        state.db_path,
+        state.settings,
+        key=key,
+        action=action,
+        user_id=user_id,
+        user_name=user_name,
+        action_ts=action_ts,
     )
     if done is None:
         return JSONResponse({"response_type": "ephemeral", "text": "This alert is not in the database."})
+    if done.get("duplicate"):
+        text = f"Already recorded: {action.replace('_', ' ')} on this alert ({done['first_at']}); nothing changed."
+        return JSONResponse({"ok": True, "response_type": "ephemeral", "text": text, **done})
     return JSONResponse({"ok": True, **done}, background=BackgroundTask(refresh, state.db_path, state.settings, key))
 
 

@@ -193,3 +193,93 @@ def test_no_signing_secret_refuses_everything(
     body = _payload(_key(db_file), "ack")
     r = httpx.post(app_url, content=body, headers=_sign(body))
     assert r.status_code == 401 and _count(db_file, "alert_actions") == 0
+
+
+def _click(key: str, action: str, action_ts: str, user: str = "U42") -> bytes:
+    return urlencode(
+        {
+            "payload": json.dumps(
+                {
+                    "type": "block_actions",
+                    "user": {"id": user, "username": "alice"},
+                    "actions": [{"action_id": action, "value": key, "action_ts": action_ts, "type": "button"}],
+                }
+            )
+        }
+    ).encode()
+
+
+def test_a_replayed_false_positive_counts_once_and_the_reply_says_so(
+    runner: CliRunner, db_file: Path, slack_env: SlackServer, app_url: str
+) -> None:
+    ingest(runner, db_file)
+    key = _key(db_file)
+    body = _payload(key, "false_positive")
+    headers = _sign(body)
+    first = httpx.post(app_url, content=body, headers=headers)
+    replays = [httpx.post(app_url, content=body, headers=headers) for _ in range(3)]  # within Slack's window
+    assert first.status_code == 200 and "duplicate" not in first.json()
+    for r in replays:
+        assert r.status_code == 200 and r.json()["duplicate"] is True and "nothing changed" in r.json()["text"]
+    assert _count(db_file, "feedback") == 1 and _count(db_file, "alert_actions") == 1
+    r = invoke(runner, db_file, "rules", "test", "--html", str(SECOND_PAGE), "--url", SECOND_URL, "--json")
+    (dec,) = [d for d in json.loads(r.stdout)["decisions"] if d["finding"]["tie"] == "blacklist"]
+    assert dec["action"] == "alert" and "0.90 -> 0.65" in dec["why"] and "#2" not in dec["why"], dec["why"]
+
+
+def test_double_clicks_do_not_stack_penalties_or_silences(
+    runner: CliRunner, db_file: Path, slack_env: SlackServer, app_url: str
+) -> None:
+    ingest(runner, db_file)
+    key = _key(db_file)
+    for action in ("false_positive", "mute_entity", "ack"):
+        for ts in ("1700000000.000100", "1700000001.000200"):  # two clicks: two action_ts
+            body = _click(key, action, ts)
+            assert httpx.post(app_url, content=body, headers=_sign(body)).status_code == 200
+    assert _count(db_file, "feedback") == 1
+    assert _count(db_file, "silences") == 1
+    assert _count(db_file, "alert_actions") == 3
+    other = _click(key, "mute_entity", "1700000002.000300", user="U7")  # another triager mutes too
+    assert httpx.post(app_url, content=other, headers=_sign(other)).json()["silence_id"] == 1
+    assert _count(db_file, "silences") == 1, "the entity is already muted: the same silence, not a second"
+
+
+def _raw_post(url: str, head: str, chunks: Iterator[bytes]) -> tuple[int, int]:
+    """POST over a raw socket: the status the server answered and how many body bytes went out
+    before it answered (or closed)."""
+    parsed = httpx.URL(url)
+    sent = 0
+    with socket.create_connection((parsed.host, parsed.port), timeout=20) as sock:
+        sock.sendall(head.encode())
+        try:
+            for chunk in chunks:
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        sock.settimeout(20)
+        try:
+            data = sock.recv(65536)
+        except ConnectionResetError:
+            data = b""
+    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+    return status, sent
+
+
+@pytest.mark.parametrize("path", ["/slack/interactivity", "/slack/commands", "/ingest"])
+def test_oversized_bodies_are_refused_before_they_are_buffered(app_url: str, path: str) -> None:
+    url = app_url.replace("/slack/interactivity", path)
+    host = httpx.URL(url).netloc.decode()
+    declared = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 100000000\r\n\r\n"
+    status, sent = _raw_post(url, declared, iter([]))
+    assert status == 413, "a declared size over the limit is refused before reading"
+    streamed = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+    def drip() -> Iterator[bytes]:  # 100 MB in 64 kB chunks, no Content-Length
+        piece = b"a" * 65536
+        for _ in range(1600):
+            yield f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+            time.sleep(0.001)
+
+    status, sent = _raw_post(url, streamed, drip())
+    assert status in (413, 0) and sent < 20_000_000, (status, sent)  # refused long before 100 MB went out
