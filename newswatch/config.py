@@ -8,6 +8,7 @@ Every problem is raised as :class:`~newswatch.errors.ConfigError` naming file, p
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -89,19 +90,60 @@ class ScheduleSettings(Strict):
     crawl_nice: int = Field(default=10, ge=0, le=19)  # CPU niceness of the crawl child: on-demand ingest goes first
 
 
+AllowEntry = tuple[str | None, "ipaddress.IPv4Network | ipaddress.IPv6Network | None", int | None]
+
+
+def parse_allow_entry(text: str) -> AllowEntry:
+    """A ``service.allow`` entry: ``HOST:PORT``, ``CIDR:PORT``, ``[IPv6]:PORT`` or ``[IPv6/len]:PORT``,
+    the port a number or ``*`` (every port, said on purpose). Returns (host name, network, port;
+    None = any port); raises ValueError saying what to write."""
+    raw = str(text).strip()
+    if raw.startswith("["):
+        inside, sep, rest = raw[1:].partition("]")
+        where, port_text = inside, rest[1:] if rest.startswith(":") else None
+        if not sep:
+            raise ValueError(f"{raw!r}: no closing ']'")
+    else:
+        where, sep, port_text = raw.rpartition(":")
+        if not sep:
+            where, port_text = raw, None
+    if not where or port_text is None or not (port_text == "*" or port_text.isdigit()):
+        raise ValueError(
+            f"{raw!r} names no port: write HOST:PORT or CIDR:PORT (e.g. 127.0.0.2:8080 or "
+            "10.1.2.0/24:443; :* for every port of it)"
+        )
+    port = None if port_text == "*" else int(port_text)
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"{raw!r}: port {port} is out of range")
+    try:
+        return None, ipaddress.ip_network(where, strict=False), port
+    except ValueError:
+        return where.lower().rstrip("."), None, port
+
+
 class ServiceSettings(Strict):
     """The HTTP API and on-demand ingestion."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8787, ge=0, le=65535)
     token_env: str = "NEWSWATCH_API_TOKEN"
-    allow: list[str] = []  # hosts or CIDRs the SSRF guard lets through (test fixture servers)
+    allow: list[str] = []  # HOST:PORT or CIDR:PORT the SSRF guard lets through to private addresses
     dedupe_seconds: float = Field(default=600.0, ge=0)
     fetch_total_seconds: float = Field(default=60.0, gt=0)
     max_bytes: int = Field(default=10_000_000, gt=0)
     max_queue: int = Field(default=100, ge=1)
+    max_queue_per_caller: int = Field(default=20, ge=1)  # waiting requests of one API token / Slack channel
+    ingest_lease_seconds: float = Field(default=600.0, gt=0)  # a running request not done by then is taken back
+    ingest_attempts: int = Field(default=3, ge=1)  # tries before a request taken back is failed
     max_request_bytes: int = Field(default=131_072, ge=1024)  # any request body (Slack's are a few kB)
     deliver_every_seconds: float = Field(default=30.0, gt=0)  # the outbox: pending alerts and retries
+
+    @field_validator("allow")
+    @classmethod
+    def _allow(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            parse_allow_entry(entry)
+        return v
 
 
 class MatchSettings(Strict):

@@ -75,6 +75,8 @@ def fetch_url(
                         content_type=resp.headers.get("content-type", ""),
                         source_kind=source_kind,
                     )
+            except httpx.InvalidURL as exc:  # a redirect to data:, a bad host: httpx refuses to build it
+                raise FetchError(f"{current}: redirect to a URL that cannot be fetched ({exc})") from None
             except httpx.TimeoutException:
                 raise FetchError(f"{current}: timed out after {settings.timeout_seconds:g}s") from None
             except httpx.HTTPError as exc:

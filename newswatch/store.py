@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -216,9 +217,12 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "article_id": int,
             "error": str,
             "result": str,
+            "owner": str,  # the worker (host:pid:start:thread) running it, newswatch.procs.Owner
+            "lease_until": float,  # epoch seconds: a running request past this is taken back
+            "attempts": int,
         },
         "pk": "id",
-        "indexes": [(["url", "created_ts"], False), (["state"], False)],
+        "indexes": [(["url", "created_ts"], False), (["state"], False), (["origin", "state"], False)],
     },
     # -- crawler: runs, per-source counts, URL fates -----------------------------------------------
     "crawl_runs": {
@@ -443,14 +447,43 @@ def metric_counts(db: sqlite_utils.Database) -> dict[str, Any]:
     }
 
 
-def health_check(db: sqlite_utils.Database) -> dict[str, Any]:
-    """The database answers: its article count and the last crawl run (or None)."""
-    db.execute("select 1").fetchone()
-    last = None
-    if db.table("crawl_runs").exists():
-        rows = list(db.query("select * from crawl_runs order by id desc limit 1"))
-        last = rows[0] if rows else None
-    return {"articles": db.table("articles").count, "last_crawl": last}
+HEALTH_TIMEOUT = 2.0  # seconds the health check waits on the database before it says "degraded"
+MIN_FREE_BYTES = 50_000_000  # less free disk than this beside the database: "degraded"
+
+
+def health_check(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Can the database be read and written now? On its own short-timeout connection (it never
+    queues behind a writer waiting on a lock): ``ok``, ``problems`` (empty when ok), the article
+    count and the last crawl run. A write lock held by another process longer than
+    :data:`HEALTH_TIMEOUT`, a failing read or a nearly full disk are problems."""
+    out: dict[str, Any] = {"ok": True, "problems": [], "articles": None, "last_crawl": None}
+    try:
+        conn = sqlite3.connect(os.fspath(path), timeout=HEALTH_TIMEOUT, isolation_level=None)
+    except sqlite3.Error as exc:
+        return {**out, "ok": False, "problems": [f"cannot open the database: {exc}"]}
+    try:
+        conn.row_factory = sqlite3.Row
+        out["articles"] = conn.execute("select count(*) from articles").fetchone()[0]
+        if conn.execute("select 1 from sqlite_master where name = 'crawl_runs'").fetchone():
+            row = conn.execute("select * from crawl_runs order by id desc limit 1").fetchone()
+            out["last_crawl"] = dict(row) if row else None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            out["problems"].append(f"database cannot be written: {exc}")
+    except sqlite3.Error as exc:
+        out["problems"].append(f"database cannot be read: {exc}")
+    finally:
+        conn.close()
+    try:
+        free = shutil.disk_usage(Path(path).resolve().parent).free
+        if free < MIN_FREE_BYTES:
+            out["problems"].append(f"disk nearly full: {free // 1_000_000} MB free beside the database")
+    except OSError as exc:
+        out["problems"].append(f"cannot check free disk space: {exc}")
+    out["ok"] = not out["problems"]
+    return out
 
 
 def dumps(obj: Any) -> str:

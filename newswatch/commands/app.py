@@ -103,13 +103,19 @@ class Group(click.Group):
             raise UserError(f"database: {exc}", 4) from None
 
 
-def read_html_file(html_file: str) -> bytes:
-    """The bytes of a page file given on the command line; a clear error if it is missing or not HTML."""
+def read_html_file(html_file: str, max_bytes: int | None = None) -> bytes:
+    """The bytes of a page file given on the command line; a clear error if it is missing, larger
+    than ``max_bytes`` (``fetch.max_bytes``, as for a fetched page) or not HTML."""
     from ..nlp.extract import looks_like_html
 
     path = Path(html_file)
     if not path.is_file():
         raise InputError(f"{html_file}: no such file")
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise InputError(
+            f"{html_file}: {size} bytes is over fetch.max_bytes ({max_bytes}); a page that large is not read"
+        )
     body = path.read_bytes()
     if not looks_like_html(body):
         raise InputError(f"{html_file}: does not look like HTML (no HTML tags near the start)")

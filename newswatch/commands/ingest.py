@@ -14,6 +14,9 @@ from ..store import database_file, table_counts
 from .app import App, pass_app, read_html_file, report_delivery
 from .crawl import format_run, progress_printer
 
+# what --allow-private lets through (link-local, multicast and unspecified never pass the guard)
+PRIVATE_NETWORKS = ["0.0.0.0/0:*", "[::/0]:*"]
+
 
 @click.command()
 @click.argument("url", required=False)
@@ -24,9 +27,22 @@ from .crawl import format_run, progress_printer
 @click.option("--dry-run", is_flag=True, help="Analyse and print; store nothing, send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (article, entities, findings, alerts).")
 @click.option("--force", is_flag=True, help="Reprocess even if the stored content is unchanged.")
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Fetch URL even if it is on a private or loopback address (the SSRF guard of the service "
+    "applies by default; link-local and cloud metadata addresses stay refused).",
+)
 @pass_app
 def ingest(
-    app: App, url: str | None, html_file: str | None, page_url: str | None, dry_run: bool, as_json: bool, force: bool
+    app: App,
+    url: str | None,
+    html_file: str | None,
+    page_url: str | None,
+    dry_run: bool,
+    as_json: bool,
+    force: bool,
+    allow_private: bool,
 ) -> None:
     """Run one page (URL, or --html FILE --url URL) through the pipeline and deliver its alerts."""
     if html_file:
@@ -34,12 +50,14 @@ def ingest(
             page_url = url
         if not page_url:
             raise InputError("--html needs --url URL (the address the page came from)")
-        body = read_html_file(html_file)
+        body = read_html_file(html_file, app.settings.fetch.max_bytes)
         page = FetchedPage(url=page_url, body=body, content_type="text/html", source="ingest")
     elif url:
-        from ..fetch import fetch_url
+        from ..service.ssrf import UrlGuard, safe_fetch
 
-        page = fetch_url(url, app.settings.fetch)
+        # the same guard as URLs handed to the service; --allow-private lets private networks through
+        allow = [*app.settings.service.allow, *(PRIVATE_NETWORKS if allow_private else [])]
+        page = safe_fetch(url, app.settings.fetch, UrlGuard(allow=allow), app.settings.fetch.timeout_seconds * 3)
     else:
         raise InputError("give a URL, or --html FILE --url URL")
     pipeline = app.pipeline

@@ -4,7 +4,8 @@ from their owners (:mod:`newswatch.articles`, :mod:`newswatch.alerts.outbox`, :m
 
 from __future__ import annotations
 
-import json
+import logging
+import sqlite3
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -36,6 +37,8 @@ SCHEMAS = SchemaGenerator(
 )
 LISTED_STATUSES = ("pending", "sending", "sent", "failed")
 
+log = logging.getLogger(__name__)
+
 
 def service_of(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.service
@@ -47,6 +50,14 @@ def queue_of(request: Request) -> IngestQueue:
     if ingest is None:
         raise RuntimeError("this app has no ingest queue")
     return ingest
+
+
+def row_id(text: str) -> int | None:
+    """A path's row id, or None unless it is a whole number SQLite can hold (1 .. 2**63 - 1)."""
+    if not text.isdigit() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value < 2**63 else None
 
 
 def submit_url(ingest: IngestQueue, url: Any, origin: str) -> tuple[int, dict[str, Any]]:
@@ -63,6 +74,9 @@ def submit_url(ingest: IngestQueue, url: Any, origin: str) -> tuple[int, dict[st
         sub = ingest.submit(url, origin=origin)
     except QueueFull as exc:
         return 503, {"error": str(exc)}
+    except sqlite3.Error as exc:  # disk full, a lock held past the busy timeout: nothing was queued
+        log.error("ingest request for %s not queued: storage: %s", url, exc)
+        return 503, {"error": f"storage unavailable, nothing was queued ({exc}); try again later"}
     body = {
         "id": sub.id,
         "state": sub.state,
@@ -90,7 +104,7 @@ async def post_ingest(request: Request) -> Response:
     """
     try:
         body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # not JSON, too deep, a 5000-digit number
         return error(400, 'body is not valid JSON; send {"url": "https://..."}')
     if not isinstance(body, dict):
         return error(400, "body must be a JSON object with a non-empty string 'url'")
@@ -107,10 +121,9 @@ def get_ingest(request: Request) -> Response:
       200: {description: "{id, url, state (queued|running|done|failed), error, article_id, result}"}
       404: {description: No such request}
     """
-    try:
-        rid = int(request.path_params["id"])
-    except ValueError:
-        return error(404, f"no ingest request {request.path_params['id']!r}")
+    rid = row_id(request.path_params["id"])
+    if rid is None:
+        return error(404, f"no ingest request {request.path_params['id'][:40]!r}")
     row = queue_of(request).get(rid)
     return JSONResponse(row) if row else error(404, f"no ingest request {rid}")
 
@@ -147,10 +160,9 @@ def get_article(request: Request) -> Response:
       200: {description: "{id, source, fetched_at, article, entities, findings, alerts}"}
       404: {description: No such article}
     """
-    try:
-        aid = int(request.path_params["id"])
-    except ValueError:
-        return error(404, f"no article {request.path_params['id']!r}")
+    aid = row_id(request.path_params["id"])
+    if aid is None:
+        return error(404, f"no article {request.path_params['id'][:40]!r}")
     ingest = queue_of(request)
     with ingest.db_lock:
         meta = article_meta(ingest.db, aid)
@@ -180,15 +192,12 @@ def health(request: Request) -> Response:
     state = service_of(request)
     ingest = queue_of(request)
     out: dict[str, Any] = {"status": "ok"}
-    last = None
-    try:
-        with ingest.db_lock:
-            checked = health_check(ingest.db)
-        out["db"] = {"ok": True, "articles": checked["articles"]}
-        last = checked["last_crawl"]
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
-        out["db"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    checked = health_check(state.db_path)  # its own short-timeout connection: never waits behind a writer
+    out["db"] = {"ok": checked["ok"], "articles": checked["articles"]}
+    if not checked["ok"]:
+        out["db"]["error"] = "; ".join(checked["problems"])
         out["status"] = "degraded"
+    last = checked["last_crawl"]
     sched = state.scheduler
     if sched is not None:
         nxt = sched.next_run_time

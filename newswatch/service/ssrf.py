@@ -5,8 +5,9 @@ globally routable unicast address (after unwrapping IPv4-mapped, NAT64, 6to4 and
 forms); every redirect hop is checked again; the connection is *pinned* to the address that was
 checked (the :class:`PinnedTransport` connects to that IP and keeps the name for ``Host`` and
 TLS SNI/certificate checks), so a DNS answer that changes between check and connect (rebinding)
-cannot reach an internal address. A config allowlist (``service.allow``: host names or CIDRs)
-lets the test fixture server on 127.0.0.1 through.
+cannot reach an internal address. A config allowlist (``service.allow``: ``HOST:PORT`` or
+``CIDR:PORT``) lets a named service on a private address through; link-local addresses (cloud
+metadata), multicast and the unspecified address never pass.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..config import FetchSettings
+from ..config import FetchSettings, parse_allow_entry
 from ..errors import FetchError
 from ..fetch import fetch_url
 from ..models import FetchedPage
@@ -67,99 +68,141 @@ def embedded_addresses(ip: IPAddress) -> list[IPAddress]:
     return out or [ip]
 
 
+NEVER = "never"  # a problem no allow entry lifts (link-local incl. cloud metadata, multicast, unspecified)
+PRIVATE = "private"  # a problem an allow entry for the host and port lifts
+
+
 def address_problem(ip: IPAddress) -> str | None:
-    """Why ``ip`` must not be fetched, or None when it is a public unicast address."""
+    """Why ``ip`` must not be fetched ("10.0.0.1 is a private address"), or None when it is a
+    public unicast address."""
     for a in embedded_addresses(ip):
-        shown = f"{a} (inside {ip})" if a != ip else str(a)
-        if a.is_loopback:
-            return f"{shown} is a loopback address"
-        if a.is_link_local:
-            extra = " (cloud metadata endpoint)" if str(a) == "169.254.169.254" else ""
-            return f"{shown} is a link-local address{extra}"
-        if a.is_multicast:
-            return f"{shown} is a multicast address"
-        if a.is_unspecified:
-            return f"{shown} is the unspecified address"
-        if isinstance(a, ipaddress.IPv4Address) and a in ipaddress.ip_network("100.64.0.0/10"):
-            return f"{shown} is a carrier-grade NAT (100.64.0.0/10) address"
-        if isinstance(a, ipaddress.IPv6Address) and a in ipaddress.ip_network("fc00::/7"):
-            return f"{shown} is a unique-local (fc00::/7) address"
-        if a.is_reserved:
-            return f"{shown} is a reserved address"
-        if a.is_private:
-            return f"{shown} is a private address"
-        if not a.is_global:
-            return f"{shown} is not a globally routable address"
+        found = address_rule(a)
+        if found is not None:
+            return f"{a} (inside {ip}) is {found[0]}" if a != ip else f"{a} is {found[0]}"
     return None
 
 
-class UrlGuard:
-    """Checks URLs and remembers, per host, the addresses it approved (for pinning).
+def address_rule(ip: IPAddress) -> tuple[str, str] | None:
+    """What ``ip`` (or an address it wraps) is, and whether an allow entry may lift that (``NEVER``
+    or ``PRIVATE``); None for a public unicast address."""
+    for a in embedded_addresses(ip):
+        if a.is_link_local:
+            extra = " (cloud metadata endpoint)" if str(a) == "169.254.169.254" else ""
+            return f"a link-local address{extra}", NEVER
+        if a.is_multicast:
+            return "a multicast address", NEVER
+        if a.is_unspecified:
+            return "the unspecified address", NEVER
+        if a.is_loopback:
+            return "a loopback address", PRIVATE
+        if isinstance(a, ipaddress.IPv4Address) and a in ipaddress.ip_network("100.64.0.0/10"):
+            return "a carrier-grade NAT (100.64.0.0/10) address", PRIVATE
+        if isinstance(a, ipaddress.IPv6Address) and a in ipaddress.ip_network("fc00::/7"):
+            return "a unique-local (fc00::/7) address", PRIVATE
+        if a.is_reserved:
+            return "a reserved address", PRIVATE
+        if a.is_private:
+            return "a private address", PRIVATE
+        if not a.is_global:
+            return "not a globally routable address", PRIVATE
+    return None
 
-    ``allow`` holds host names (exact, case-insensitive) and CIDRs; a URL whose host is allowed by
-    name, or whose every address lies in an allowed network, skips the address rules.
-    """
+
+def shown_host(host: str) -> str:
+    """The host as a refusal names it: never the whole URL, never more than 80 characters."""
+    return host if len(host) <= 80 else host[:77] + "..."
+
+
+class UrlGuard:
+    """Checks URLs and remembers, per host and port, the addresses it approved (for pinning).
+
+    ``allow`` holds ``HOST:PORT`` and ``CIDR:PORT`` entries (:func:`newswatch.config.parse_allow_entry`;
+    ``*`` for every port). A URL whose host and port an entry names (or whose every address lies in
+    an allowed network, on an allowed port) may reach private and loopback addresses; link-local
+    addresses (the cloud metadata endpoint among them), multicast, the unspecified address and the
+    metadata host names are refused whatever the list says. Refusals name the host, not the URL
+    and not the addresses its name resolved to (those are logged)."""
 
     def __init__(self, allow: Iterable[str] = (), resolver: Resolver = system_resolver) -> None:
-        self.allow_hosts: set[str] = set()
-        self.allow_nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        self.allow_hosts: list[tuple[str, int | None]] = []
+        self.allow_nets: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, int | None]] = []
         for item in allow:
-            try:
-                self.allow_nets.append(ipaddress.ip_network(item, strict=False))
-            except ValueError:
-                self.allow_hosts.add(item.strip().lower().rstrip("."))
+            host, net, port = parse_allow_entry(item)
+            if net is not None:
+                self.allow_nets.append((net, port))
+            elif host is not None:
+                self.allow_hosts.append((host, port))
         self.resolver = resolver
         self.approved: dict[tuple[str, int], list[str]] = {}
 
-    def _allowed_ip(self, ip: IPAddress) -> bool:
-        return any(a in net for a in embedded_addresses(ip) for net in self.allow_nets if a.version == net.version)
+    def _host_allowed(self, host: str, port: int) -> bool:
+        return any(h == host and p in (None, port) for h, p in self.allow_hosts)
+
+    def _allowed_ip(self, ip: IPAddress, port: int) -> bool:
+        return any(
+            a in net and p in (None, port)
+            for a in embedded_addresses(ip)
+            for net, p in self.allow_nets
+            if a.version == net.version
+        )
 
     def check(self, url: str) -> list[str]:
         """Return the approved addresses for ``url``'s host, or raise :class:`SsrfRefused`."""
-        parts = urlsplit(url)
+        if any(ord(c) < 32 or ord(c) == 127 for c in url):
+            raise SsrfRefused("refused: the URL contains control characters (a line break, say)")
+        try:
+            url.encode("utf-8")
+            parts = urlsplit(url)
+            hostname = parts.hostname
+            raw_port = parts.port
+        except (ValueError, UnicodeError):
+            raise SsrfRefused("refused: not a valid URL (check the brackets of an IPv6 host, the port)") from None
         if parts.scheme.lower() not in ("http", "https"):
             scheme = parts.scheme or "no scheme"
-            raise SsrfRefused(f"refused {url!r}: scheme {scheme!r} is not allowed (only http and https)")
-        host = (parts.hostname or "").lower().rstrip(".")
+            raise SsrfRefused(f"refused: scheme {scheme[:20]!r} is not allowed (only http(s) URLs can be fetched)")
+        host = (hostname or "").lower().rstrip(".")
         if not host:
-            raise SsrfRefused(f"refused {url!r}: the URL has no host")
+            raise SsrfRefused("refused: the URL has no host")
+        shown = shown_host(host)
         if parts.username or parts.password:
-            raise SsrfRefused(f"refused {url!r}: URLs with user:password@ are not accepted")
-        try:
-            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-        except ValueError:
-            raise SsrfRefused(f"refused {url!r}: invalid port") from None
-        if host in self.allow_hosts:
-            addrs = self._resolve(url, host, port)
-            self.approved[(host, port)] = addrs
-            return addrs
+            raise SsrfRefused(f"refused {shown}: URLs with user:password@ are not accepted")
+        port = raw_port or (443 if parts.scheme.lower() == "https" else 80)
         if host in METADATA_HOSTS:
-            raise SsrfRefused(f"refused {url!r}: {host} is a cloud metadata host")
-        addrs = self._resolve(url, host, port)
-        ips = [ipaddress.ip_address(a) for a in addrs]
-        if not all(self._allowed_ip(ip) for ip in ips):
-            for ip in ips:
-                problem = address_problem(ip)
-                if problem and not self._allowed_ip(ip):
-                    via = "" if host == str(ip) else f" ({host} resolves to {ip})"
-                    raise SsrfRefused(
-                        f"refused {url!r}{via}: {problem}; only public addresses can be fetched "
-                        f"(add the host or network to service.allow in settings.yaml to permit it)"
-                    )
+            raise SsrfRefused(f"refused {shown}: a cloud metadata host")
+        host_allowed = self._host_allowed(host, port)
+        addrs = self._resolve(shown, host, port)
+        literal = len(addrs) == 1 and addrs[0] == host.strip("[]")
+        for addr in addrs:
+            ip = ipaddress.ip_address(addr)
+            found = address_rule(ip)
+            if found is None:
+                continue
+            problem, kind = found
+            if kind == PRIVATE and (host_allowed or self._allowed_ip(ip, port)):
+                continue
+            log.info("SSRF guard refused %s:%d (%s is %s)", host, port, ip, problem)
+            # a literal address is the caller's own; a name's DNS answer is not told back
+            what = (address_problem(ip) or f"{ip} is {problem}") if literal else f"{shown} resolves to {problem}"
+            lift = (
+                f" (to permit it, add {shown}:{port} to service.allow in settings.yaml)"
+                if kind == PRIVATE
+                else " (no setting permits it)"
+            )
+            raise SsrfRefused(f"refused: {what}; only public addresses can be fetched{lift}")
         self.approved[(host, port)] = addrs
         return addrs
 
-    def _resolve(self, url: str, host: str, port: int) -> list[str]:
+    def _resolve(self, shown: str, host: str, port: int) -> list[str]:
         try:
-            return [str(ipaddress.ip_address(host))]
+            return [str(ipaddress.ip_address(host.strip("[]")))]
         except ValueError:
             pass
         try:
             addrs = self.resolver(host, port)
-        except (socket.gaierror, UnicodeError, OSError) as exc:
-            raise SsrfRefused(f"refused {url!r}: host {host!r} does not resolve ({exc})") from None
+        except (socket.gaierror, UnicodeError, OSError):
+            raise SsrfRefused(f"refused {shown}: the host does not resolve") from None
         if not addrs:
-            raise SsrfRefused(f"refused {url!r}: host {host!r} has no A or AAAA records")
+            raise SsrfRefused(f"refused {shown}: the host has no A or AAAA records")
         return addrs
 
     def __call__(self, url: str) -> None:

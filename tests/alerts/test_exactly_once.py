@@ -76,7 +76,7 @@ def test_a_post_sleeping_out_a_429_is_not_taken_over_by_the_outbox_thread_of_the
 ) -> None:
     # The ingest worker's post gets a 429 and sleeps out Retry-After while the alert is 'sending';
     # the service's outbox thread runs every second meanwhile and must leave that claim alone.
-    config = make_config(tmp_path / "config", service={"allow": ["127.0.0.2/32"], "deliver_every_seconds": 1})
+    config = make_config(tmp_path / "config", service={"allow": ["127.0.0.2/32:*"], "deliver_every_seconds": 1})
     env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack.base_url, "SLACK_CHANNEL": "#risk-test"}
     with FixtureSite("127.0.0.2") as site:
         svc = ServiceProcess(config, tmp_path / "n.db", tmp_path / "svc.log", env=env, args=["--no-scheduler"])

@@ -65,7 +65,7 @@ def test_html_needs_url(tmp_path: Path) -> None:
 
 def test_unreachable_url(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{closed_port()}/article"
-    proc = run_cli("--db", str(tmp_path / "x.db"), "ingest", url)
+    proc = run_cli("--db", str(tmp_path / "x.db"), "ingest", url, "--allow-private")  # loopback: say so
     assert_one_line_error(proc, url, "unreachable")
 
 

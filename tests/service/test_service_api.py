@@ -40,7 +40,7 @@ def service(
 ) -> Iterator[ServiceProcess]:
     tmp = tmp_path_factory.mktemp("svc")
     # only the fixture site's address is allowlisted: 127.0.0.1 is not
-    config = make_config(tmp / "config", service={"allow": ["127.0.0.2/32"], "dedupe_seconds": 600})
+    config = make_config(tmp / "config", service={"allow": ["127.0.0.2/32:*"], "dedupe_seconds": 600})
     site.redirects.update(
         {
             "/to-private": "http://10.0.0.1/admin",
@@ -259,7 +259,7 @@ def test_slack_command_refusals(service: ServiceProcess) -> None:
 
 
 def test_sigterm_stops_the_service_cleanly(tmp_path: Path, site: FixtureSite) -> None:
-    config = make_config(tmp_path / "config", service={"allow": ["127.0.0.2/32"]})
+    config = make_config(tmp_path / "config", service={"allow": ["127.0.0.2/32:*"]})
     svc = ServiceProcess(config, tmp_path / "nw.db", tmp_path / "svc.log", args=["--no-scheduler"])
     svc.wait_ready()
     assert svc.ingest_and_wait(f"{site.base}/{SEED}")["state"] == "done"

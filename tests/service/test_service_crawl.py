@@ -40,7 +40,7 @@ def service_config(dest: Path, web: dict, cron: str, lease: float = 3) -> Path:
     path = cfg / "settings.yaml"
     data = yaml.safe_load(path.read_text())
     data["schedule"].update({"cron": cron, "lock_lease_seconds": lease, "misfire_grace_seconds": 30})
-    data["service"].update({"allow": ["127.0.0.2/32"]})
+    data["service"].update({"allow": ["127.0.0.2/32:*"]})
     path.write_text(yaml.safe_dump(data))
     return cfg
 

@@ -24,7 +24,7 @@ def test_api_ingest_gives_up_after_the_configured_time_not_the_default(tmp_path:
     # failed at once; by the built-in defaults (6 h) it would stay pending for a retry.
     config = make_config(
         tmp_path / "config",
-        service={"allow": ["127.0.0.2/32"], "deliver_every_seconds": 3600},
+        service={"allow": ["127.0.0.2/32:*"], "deliver_every_seconds": 3600},
         alerts={"give_up_after": "0s", "retry_backoff": "1h", "http_retries": 0},
     )
     slack.fail_next("chat.postMessage", [500] * 50)

@@ -83,7 +83,7 @@ def test_bad_urls_are_refused(url: str, why: str) -> None:
 
 def test_every_resolved_address_must_be_public() -> None:
     guard = UrlGuard(resolver=lambda h, p: ["93.184.216.34", "10.0.0.7"])
-    with pytest.raises(SsrfRefused, match=r"resolves to 10\.0\.0\.7.*private"):
+    with pytest.raises(SsrfRefused, match=r"mixed\.example resolves to a private address"):
         guard.check("http://mixed.example/")
 
 
@@ -98,10 +98,10 @@ def test_localhost_name_resolves_to_loopback_and_is_refused() -> None:
 
 
 def test_allowlist_by_cidr_and_by_host() -> None:
-    assert UrlGuard(allow=["127.0.0.0/8"]).check("http://127.0.0.1:9/") == ["127.0.0.1"]
-    assert UrlGuard(allow=["localhost"]).check("http://localhost:9/")
+    assert UrlGuard(allow=["127.0.0.0/8:9"]).check("http://127.0.0.1:9/") == ["127.0.0.1"]
+    assert UrlGuard(allow=["localhost:9"]).check("http://localhost:9/")
     with pytest.raises(SsrfRefused, match="private"):
-        UrlGuard(allow=["127.0.0.0/8"]).check("http://10.0.0.1/")
+        UrlGuard(allow=["127.0.0.0/8:*"]).check("http://10.0.0.1/")
 
 
 # -- over real HTTP -------------------------------------------------------------------------
@@ -165,14 +165,14 @@ def server() -> Iterator[str]:
     ],
 )
 def test_redirect_hops_are_checked(server: str, path: str, why: str) -> None:
-    guard = UrlGuard(allow=["127.0.0.1/32"])
+    guard = UrlGuard(allow=["127.0.0.1/32:*"])
     with pytest.raises(FetchError, match=why):
         safe_fetch(server + path, FetchSettings(), guard, total_seconds=10)
 
 
 def test_allowed_fetch_follows_a_good_redirect_and_keeps_the_host_header(server: str) -> None:
     port = server.rsplit(":", 1)[1]
-    guard = UrlGuard(allow=["localhost"], resolver=lambda h, p: ["127.0.0.1"])
+    guard = UrlGuard(allow=["localhost:*"], resolver=lambda h, p: ["127.0.0.1"])
     page = safe_fetch(f"http://localhost:{port}/to-page", FetchSettings(), guard, total_seconds=10)
     assert page.final_url == f"http://localhost:{port}/page"
     assert f"host=localhost:{port}".encode() in page.body  # connected to the pinned IP, Host kept
@@ -183,7 +183,7 @@ def test_connection_is_pinned_to_the_checked_address(server: str) -> None:
     connects to the address the guard checked instead of looking the name up again."""
     port = server.rsplit(":", 1)[1]
     lookups: list[str] = []
-    guard = UrlGuard(allow=["127.0.0.1/32"], resolver=lambda h, p: lookups.append(h) or ["127.0.0.1"])
+    guard = UrlGuard(allow=["127.0.0.1/32:*"], resolver=lambda h, p: lookups.append(h) or ["127.0.0.1"])
     page = safe_fetch(f"http://rebind.test:{port}/page", FetchSettings(), guard, total_seconds=10)
     assert f"host=rebind.test:{port}".encode() in page.body
     assert set(lookups) == {"rebind.test"}
@@ -193,13 +193,13 @@ def test_a_changed_dns_answer_is_checked_again_before_connecting(server: str) ->
     """DNS rebinding: first answer public-allowed, the next answer private: refused, never connected."""
     port = server.rsplit(":", 1)[1]
     answers = iter([["127.0.0.1"], ["10.0.0.1"]])
-    guard = UrlGuard(allow=["127.0.0.1/32"], resolver=lambda h, p: next(answers))
-    with pytest.raises(SsrfRefused, match=r"rebind\.test resolves to 10\.0\.0\.1.*private"):
+    guard = UrlGuard(allow=["127.0.0.1/32:*"], resolver=lambda h, p: next(answers))
+    with pytest.raises(SsrfRefused, match=r"rebind\.test resolves to a private address"):
         safe_fetch(f"http://rebind.test:{port}/page", FetchSettings(), guard, total_seconds=10)
 
 
 def test_size_limit_is_enforced(server: str) -> None:
-    guard = UrlGuard(allow=["127.0.0.1/32"])
+    guard = UrlGuard(allow=["127.0.0.1/32:*"])
     with pytest.raises(FetchError, match="too large"):
         safe_fetch(server + "/page", FetchSettings(max_bytes=10), guard, total_seconds=10)
 
@@ -212,7 +212,7 @@ def test_pinning_to_an_ipv6_address() -> None:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         port = httpd.server_address[1]
-        guard = UrlGuard(allow=["::1/128"], resolver=lambda h, p: ["::1"])
+        guard = UrlGuard(allow=["[::1/128]:*"], resolver=lambda h, p: ["::1"])
         page = safe_fetch(f"http://v6.test:{port}/page", FetchSettings(), guard, total_seconds=10)
         assert f"host=v6.test:{port}".encode() in page.body
         with pytest.raises(SsrfRefused, match="loopback"):
@@ -223,6 +223,6 @@ def test_pinning_to_an_ipv6_address() -> None:
 
 
 def test_total_time_limit_stops_a_dripping_body(server: str) -> None:
-    guard = UrlGuard(allow=["127.0.0.1/32"])
+    guard = UrlGuard(allow=["127.0.0.1/32:*"])
     with pytest.raises(FetchError, match="total time limit"):
         safe_fetch(server + "/drip", FetchSettings(timeout_seconds=5), guard, total_seconds=1)
