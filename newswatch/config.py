@@ -197,6 +197,10 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(str(path), "file", f"cannot be read: {exc}", "make it a readable UTF-8 text file") from None
     try:
         return yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(
+            str(path), "document", "nested too deeply to read", "a config file nests a few levels, not thousands"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"

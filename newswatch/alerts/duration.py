@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from ..errors import InputError
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_SECONDS = 100 * 365 * 86400  # a century: longer than anything newswatch times (and dates stay valid)
 
 
 def parse_duration(text: str | int | float, what: str = "duration") -> float:
@@ -16,8 +17,11 @@ def parse_duration(text: str | int | float, what: str = "duration") -> float:
         return float(text)
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", str(text))
     if not m:
-        raise InputError(f"{what}: {text!r} is not a duration (use e.g. 90s, 15m, 2h, 30d, 1w)")
-    return float(m.group(1)) * _UNITS[m.group(2) or "s"]
+        raise InputError(f"{what}: {str(text)[:40]!r} is not a duration (use e.g. 90s, 15m, 2h, 30d, 1w)")
+    seconds = float(m.group(1)) * _UNITS[m.group(2) or "s"]
+    if seconds > MAX_SECONDS:
+        raise InputError(f"{what}: {str(text)[:40]!r} is longer than 100 years; give a shorter one")
+    return seconds
 
 
 def iso(ts: float) -> str:

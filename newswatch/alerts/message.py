@@ -23,15 +23,31 @@ TIE_TITLES = {
 }
 
 
-def escape_mrkdwn(text: str | None) -> str:
-    """Escape ``&``, ``<`` and ``>`` so Slack shows them and parses no mention or link.
+# mrkdwn's formatting characters, shown as look-alikes in page text so a page cannot style itself
+# ("*Severity:* low" in a title); underscores only where they could open or close italics.
+FORMATTING = str.maketrans({"*": "∗", "~": "∼", "`": "ˋ"})
+BARE_URL = re.compile(r"\b(h)tt(ps?)://([^\s/?#&<>|]+)", re.I)
 
-    Idempotent: already-escaped entities (``&amp;``, ``&lt;``, ``&gt;``) are left alone.
+
+def _defang(m: re.Match[str]) -> str:
+    """``https://evil.example`` -> ``hxxps://evil[.]example``: shown, never auto-linked by Slack."""
+    return f"{m.group(1)}xx{m.group(2)}://{m.group(3).replace('.', '[.]')}"
+
+
+def escape_mrkdwn(text: str | None) -> str:
+    """Page text made inert for Slack mrkdwn: ``&``, ``<`` and ``>`` escaped (no mention, no
+    link), the formatting characters ``* ~ `` ` `` and word-edge ``_`` shown as look-alikes (no
+    styling), bare URLs defanged (``hxxps://evil[.]example``, not auto-linked).
+
+    Idempotent: already-escaped entities (``&amp;``, ``&lt;``, ``&gt;``) are left alone, and the
+    look-alikes and defanged URLs are not touched again.
     """
     if not text:
         return ""
     text = re.sub(r"&(?!(amp|lt|gt);)", "&amp;", text)
-    return text.replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("<", "&lt;").replace(">", "&gt;").translate(FORMATTING)
+    text = re.sub(r"(?<![^\W_])_|_(?![^\W_])", "ˍ", text)
+    return BARE_URL.sub(_defang, text)
 
 
 def truncate(text: str, limit: int, suffix: str = "") -> str:

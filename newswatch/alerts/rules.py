@@ -40,7 +40,17 @@ class When(Strict):
                 raise ValueError(
                     f"expected a valid regular expression after 're:' (this is an invalid regular expression: {exc})"
                 ) from None
+            if NESTED_QUANTIFIER.search(v[3:]):
+                raise ValueError(
+                    "expected a regular expression without a repeated group that itself repeats, such as (a+)+: "
+                    "on page-derived names it can take exponential time; write it without the nesting"
+                )
         return v
+
+
+# A group holding a quantifier, itself quantified: "(a+)+", "(\w*)*", "(x|y+){2,}" backtrack
+# catastrophically on a near-miss name.
+NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*(?:[+*]|\{\d*,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,)")
 
 
 class Then(Strict):

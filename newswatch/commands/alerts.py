@@ -124,7 +124,7 @@ def silence_ls(app: App, show_all: bool, as_json: bool) -> None:
 
 
 @silence.command("rm")
-@click.argument("silence_id", type=int)
+@click.argument("silence_id", type=click.IntRange(1, 2**63 - 1))
 @pass_app
 def silence_rm(app: App, silence_id: int) -> None:
     """End a silence now."""

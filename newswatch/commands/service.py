@@ -28,7 +28,9 @@ def run_cmd(app: App, host: str | None, port: int | None, no_scheduler: bool) ->
 
 
 @click.command("schedule")
-@click.option("-n", "count", type=int, default=5, show_default=True, help="How many run times to show.")
+@click.option(
+    "-n", "count", type=click.IntRange(1, 1000), default=5, show_default=True, help="How many run times to show."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (default when piped).")
 @pass_app
 def schedule_cmd(app: App, count: int, as_json: bool) -> None:

@@ -71,7 +71,7 @@ def ls_cmd(app: App, as_json: bool) -> None:
 @watchlist.command("match")
 @click.argument("name")
 @click.option("--label", type=click.Choice(["ORG", "PERSON"]), help="Type the name is known to be.")
-@click.option("--limit", default=5, show_default=True, help="How many candidates.")
+@click.option("--limit", type=click.IntRange(1, 100), default=5, show_default=True, help="How many candidates.")
 @click.option("--json", "as_json", is_flag=True, help="JSON array of candidates.")
 @pass_app
 def match_cmd(app: App, name: str, label: str | None, limit: int, as_json: bool) -> None:

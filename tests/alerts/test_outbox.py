@@ -14,7 +14,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.support.alerts import INJECTION, SECOND_PAGE, SECOND_URL, config_dir, ingest, injection_page, invoke
+from tests.support.alerts import SECOND_PAGE, SECOND_URL, config_dir, ingest, injection_page, invoke
 from tests.support.paths import ROOT
 from tests.support.slack_server import SlackServer
 
@@ -238,7 +238,8 @@ def test_injection_title_posts_no_mention_or_link(
     page = injection_page(tmp_path)
     ingest(runner, db_file, page, SECOND_URL)
     (msg,) = slack_env.messages
-    assert INJECTION.replace("<", "&lt;").replace(">", "&gt;") in json.dumps(msg["blocks"], ensure_ascii=False)
+    # shown, escaped, and the bare URL defanged so Slack links nothing
+    assert "&lt;!channel&gt; &lt;@U123&gt; &lt;hxxps://evil|click&gt;" in json.dumps(msg["blocks"], ensure_ascii=False)
     _assert_inert(msg)
     # the same page as a second source: the thread reply is inert too
     db2 = tmp_path / "second.db"

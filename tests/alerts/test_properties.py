@@ -78,3 +78,26 @@ def test_triage_lines_and_digest_are_inert(entity: str, names: list[str]) -> Non
     }
     dtext, dblocks, _ = build_digest(data, "24h")
     _inert([dtext, *_texts(dblocks)])
+
+
+STYLED = "Deal *Severity:* low ~struck~ `code` _it_ see https://evil.example/login and <https://evil.example|here>"
+
+
+def test_page_text_cannot_style_itself_or_auto_link() -> None:
+    alert = {
+        "key": "k",
+        "entity": "Acme",
+        "tie": "blacklist",
+        "reason": "Entity List",
+        "evidence": STYLED,
+        "confidence": 0.9,
+        "url": "https://news.example/a",
+        "title": STYLED,
+    }
+    _, blocks = build_blocks(alert)
+    for text in _texts(blocks):
+        page_part = text.replace("*Entity:*", "").replace("*Tie:*", "").replace("*Reason:*", "")
+        page_part = page_part.replace("*Severity:* medium", "").replace("*Confidence:*", "").replace("*Acme*", "")
+        assert "*Severity:* low" not in page_part and "~struck~" not in page_part and "`code`" not in page_part
+        assert not re.search(r"(?<![\w.])https?://", re.sub(r"<https://news\.example/a\|", "", text)), text
+    assert any("hxxps://evil[.]example" in t for t in _texts(blocks))

@@ -134,3 +134,43 @@ def test_page_without_text_is_stored_with_reason(tmp_path: Path) -> None:
     row = sqlite3.connect(db).execute("select url, error from articles").fetchone()
     assert row[0] == "https://example.org/gallery"
     assert "no extractable main text" in row[1]
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (
+            ["silence", "add", "--entity", "X", "--for", "99999999999999999999d", "--why", "w"],
+            ["longer than 100 years"],
+        ),
+        (["silence", "rm", "99999999999999999999999"], ["SILENCE_ID", "range"]),
+        (["digest", "--since", "99999999999d", "--print"], ["longer than 100 years"]),
+        (["schedule", "-n", "100000000"], ["-n", "range"]),
+        (["watchlist", "match", "Xiaomi", "--limit", "-1"], ["--limit", "range"]),
+    ],
+)
+def test_out_of_range_numbers_get_a_clear_error_not_a_traceback(
+    tmp_path: Path, args: list[str], needles: list[str]
+) -> None:
+    proc = run_cli("--db", str(tmp_path / "x.db"), *args)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    (error,) = [line for line in proc.stderr.splitlines() if line.startswith(("Error", "error"))]
+    for n in needles:
+        assert n in error, error
+
+
+def test_a_settings_file_nested_thousands_deep_is_one_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "config"
+    shutil.copytree(CONFIG, cfg)
+    (cfg / "settings.yaml").write_text("a: " + "[" * 20000 + "]" * 20000 + "\n")
+    proc = run_cli("--config", str(cfg), "--db", str(tmp_path / "x.db"), "rules", "check")
+    assert_one_line_error(proc, "settings.yaml", "nested too deeply")
+
+
+def test_a_rule_regex_that_can_backtrack_for_ever_is_refused(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - name: slow\n    when: {entity: 're:(a+)+$'}\n    then: {action: alert}\n", encoding="utf-8"
+    )
+    proc = run_cli("--db", str(tmp_path / "x.db"), "rules", "check", str(rules))
+    assert_one_line_error(proc, "rules.yaml", "repeated group", "(a+)+")
