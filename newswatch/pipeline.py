@@ -49,9 +49,11 @@ from .nlp.annotate import build_nlp
 from .nlp.extract import extract
 from .nlp.lexicon import Lexicon, load_lexicon
 from .nlp.ties import detect_ties
+from .nlp.windows import windows
 from .store import alert_by_key, article_by_canonical, write_transaction
 from .watchlists import Resolver, Watchlist, load_watchlist_yaml
 from .watchlists.db import lists_version, load_entities
+from .watchlists.resolve import Resolved
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,8 @@ class Pipeline:
         t = timings if timings is not None else {}
         if not article.text:
             return [], []
+        if doc is None and len(article.text) > self.settings.nlp.window_chars:
+            return self._analyse_in_windows(article.text, t)
         t0 = time.perf_counter()
         if doc is None:
             doc = self.nlp(article.text)  # annotate
@@ -140,6 +144,53 @@ class Pipeline:
         t["ties"] = t.get("ties", 0.0) + tie_seconds
         t["matching"] = t.get("matching", 0.0) + time.perf_counter() - t1 - tie_seconds
         return resolved.mentions, findings
+
+    def _analyse_in_windows(self, text: str, t: dict[str, float]) -> tuple[list[Mention], list[Finding]]:
+        """:meth:`analyse` for a text too long for one spaCy call (nlp/windows.py): window by window,
+        one Doc in memory at a time; mentions shifted to article offsets and kept once where windows
+        overlap; ties kept once; list-data findings decided over the whole article."""
+        nlp_settings = self.settings.nlp
+        merged = Resolved()
+        seen_mentions: set[tuple[int, int, str]] = set()
+        findings: list[Finding] = []
+        seen_findings: set[tuple[str, str, str, str, str]] = set()
+        sentence_base = 0
+        for start, end in windows(text, nlp_settings.window_chars, nlp_settings.window_overlap_chars):
+            t0 = time.perf_counter()
+            doc = self.nlp(text[start:end])
+            t1 = time.perf_counter()
+            t["ner"] = t.get("ner", 0.0) + t1 - t0
+            resolved = self.resolver.mentions(doc)
+            for m in resolved.mentions:
+                m.start, m.end = m.start + start, m.end + start
+                if m.sentence_index >= 0:
+                    m.sentence_index += sentence_base
+                where = (m.start, m.end, m.label)
+                if where in seen_mentions:
+                    continue
+                seen_mentions.add(where)
+                merged.mentions.append(m)
+                if id(m) in resolved.matches:
+                    merged.matches[id(m)] = resolved.matches[id(m)]
+            t2 = time.perf_counter()
+            detected = detect_ties(doc, self.lexicon)
+            t3 = time.perf_counter()
+            t["ties"] = t.get("ties", 0.0) + t3 - t2
+            for f in self.resolver.ties(detected):
+                what = (f.entity_id or f.entity.casefold(), f.entity_type, f.tie, f.reason.casefold(), f.evidence)
+                if what in seen_findings:
+                    continue
+                seen_findings.add(what)
+                if f.sentence_index >= 0:
+                    f.sentence_index += sentence_base
+                f.explain["window"] = [start, end]
+                findings.append(f)
+            sentence_base += sum(1 for _ in doc.sents)
+            t["matching"] = t.get("matching", 0.0) + (t2 - t1) + (time.perf_counter() - t3)
+            del doc
+        merged.mentions.sort(key=lambda m: m.start)
+        findings += self.resolver.list_findings(merged, findings)
+        return merged.mentions, findings
 
     def decide(
         self,
@@ -201,8 +252,8 @@ class Pipeline:
             prepared = Prepared(page=page, article=article, content_hash=chash, force=force, timings=timings)
             if existing and existing["content_hash"] == chash and not force:
                 prepared.unchanged_id = existing["id"]
-            elif article.text:
-                todo.append(prepared)
+            elif article.text and len(article.text) <= self.settings.nlp.window_chars:
+                todo.append(prepared)  # a longer text is analysed in windows by analyse()
             out.append(prepared)
         t0 = time.perf_counter()
         docs = list(self.nlp.pipe([p.article.text for p in todo], batch_size=max(1, len(todo))))
