@@ -5,7 +5,10 @@ once, and the alerts are the ones a clean, uninterrupted crawl produces.
 
 The kill points come from a seeded RNG (seed printed; set ``NEWSWATCH_CRASH_SEED`` to replay one).
 One post is deterministically "accepted by Slack, answer lost" (``server.hang``) and the deliverer
-killed while it waits: the next deliverer must find that message instead of posting it again.
+killed while it waits: the next deliverer must find that message instead of posting it again. One
+post is rate-limited (429, Retry-After slept out inside the call, where kills may land) and one is
+accepted and its connection dropped before the answer (``server.accept_then``): neither may
+become two messages. ``NEWSWATCH_CRASH_SEED`` varies the kill points.
 """
 
 from __future__ import annotations
@@ -163,6 +166,9 @@ def test_random_sigkills_of_crawl_and_delivery_store_and_send_everything_exactly
             site.slow_all = PAGE_DELAY
         server.state.post_delay = POST_DELAY
         server.hang("chat.postMessage")  # the first post is accepted and never answered
+        server.state.retry_after = 2
+        server.fail_next("chat.postMessage", [429])  # ... but first rate-limited: slept out in the call
+        server.accept_then("chat.postMessage", ["drop"])  # a later post: accepted, connection dropped
 
         # Two deliverer loops, so runs overlap too (as the service's outbox and a CLI run may):
         # a post in flight by a live deliverer must be left alone, an interrupted one recovered.
@@ -182,10 +188,12 @@ def test_random_sigkills_of_crawl_and_delivery_store_and_send_everything_exactly
                     while proc.poll() is None and time.monotonic() < deadline:
                         time.sleep(0.02)
                 else:  # right after the crawl stored something new, so it dies mid-stream
-                    pause = rng.uniform(0.0, 0.4)
+                    # (pages wait for the page worker's start-up and then commit in a burst of a
+                    # few tenths of a second: the kill must come within it)
+                    pause = rng.uniform(0.0, 0.06)
                     deadline = time.monotonic() + 60
                     while proc.poll() is None and _count(db_file, "articles") == before and time.monotonic() < deadline:
-                        time.sleep(0.02)
+                        time.sleep(0.01)
                     time.sleep(pause)
                 killed = _kill(proc, target)
                 crawl_kills += killed
@@ -217,6 +225,7 @@ def test_random_sigkills_of_crawl_and_delivery_store_and_send_everything_exactly
         assert crawl_kills >= CRAWL_KILLS // 2, log  # the kills did land on running crawls
         assert kills >= 3 and not errors, errors
         assert server.state.hung.is_set() and server.count("chat.postMessage", 0) == 1  # accepted, answer lost
+        assert server.count("chat.postMessage", 429) == 1 and not server.state.accept_fail["chat.postMessage"]
 
         # Recovery: one crawl and one delivery run to completion.
         for site in web.values():

@@ -106,7 +106,7 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
                 with state.lock:
                     state.messages.append(msg)
                     after = state.accept_fail.get(method) or []
-                    then = after.pop(0) if after else None
+                    then = after.pop(0) if after and not hang else None
                 if then is not None:
                     self._fail_after_accept(method, then)
                     return
