@@ -206,9 +206,14 @@ def test_random_sigkills_of_crawl_and_delivery_store_and_send_everything_exactly
                     )
                 )
                 proc.stderr.close()
-            # Let the deliverers go on until one of them has walked into the hung post (needs a stored alert).
-            deadline = time.monotonic() + 30
-            while not server.state.hung.is_set() and _count(db_file, "alerts") and time.monotonic() < deadline:
+            # Let the deliverers go on until they have walked into the hung post and the dropped one
+            # (needs stored alerts).
+            deadline = time.monotonic() + 60
+
+            def pending_faults() -> bool:
+                return not server.state.hung.is_set() or bool(server.state.accept_fail["chat.postMessage"])
+
+            while pending_faults() and _count(db_file, "alerts") and time.monotonic() < deadline:
                 time.sleep(0.1)
         finally:
             for d in deliverers:
