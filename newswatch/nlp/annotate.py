@@ -11,17 +11,17 @@ from collections.abc import Iterable, Sequence
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import EntityRuler
 from spacy.tokens import Doc, Span
 
 from ..errors import ConfigError
 from ..models import WatchName
-from .lexicon import Lexicon
+from .lexicon import AWARD_NOUNS, Lexicon
 
 log = logging.getLogger(__name__)
 
 OPEN_QUOTES = ["“", '"', "‘", "«", "„"]
 CLOSE_QUOTES = ["”", '"', "’", "»", "“"]
-AWARD_NOUNS = ["award", "prize", "medal", "honour", "honor", "trophy", "title", "order", "decoration"]
 AWARD_HEADS = ["Award", "Awards", "Prize", "Medal", "Trophy"]
 
 
@@ -31,7 +31,7 @@ def _award_shape_patterns() -> list[dict]:
         {"ORTH": {"IN": OPEN_QUOTES}},
         {**inner, "OP": "+"},
         {"ORTH": {"IN": CLOSE_QUOTES}},
-        {"LOWER": {"IN": AWARD_NOUNS}},
+        {"LOWER": {"IN": sorted(AWARD_NOUNS)}},
     ]
     titled = [{"IS_TITLE": True, "OP": "+"}, {"ORTH": {"IN": AWARD_HEADS}}]
     titled_of = [
@@ -342,10 +342,13 @@ def build_nlp(model: str, lexicon: Lexicon, watch_names: Sequence[WatchName] = (
         ) from None
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("newswatch_sentence_hints", before="parser")
-    where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
     ruler = nlp.add_pipe(
-        "entity_ruler", name="newswatch_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}, **where
+        "entity_ruler",
+        name="newswatch_ruler",
+        config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True},
+        before="ner" if "ner" in nlp.pipe_names else None,
     )
+    assert isinstance(ruler, EntityRuler)
     ruler.add_patterns(ruler_patterns(nlp, lexicon, watch_names))
     nlp.add_pipe("newswatch_org_relabel", config={"org_words": list(lexicon.org_words)}, last=True)
     nlp.add_pipe("newswatch_person_aliases", last=True)

@@ -226,16 +226,16 @@ def import_ofac_sdn(path: Path, list_name: str, alt: Path | None = None, **_: An
             if len(row) < 4:
                 result.skip(alt, line, "row", f"{len(row)} column(s), alt.csv rows have 5")
                 continue
-            ent = by_num.get(row[0].strip())
+            listed = by_num.get(row[0].strip())
             alt_name = _ofac(row[3])
-            if ent is None:
+            if listed is None:
                 result.skip(alt, line, "ent_num", f"'{row[0].strip()}' is not in {path.name}")
             elif not alt_name:
                 result.skip(alt, line, "alt_name", "empty")
             else:
-                ent.aliases.append(alt_name)
-                if ent.type == "person" and (f := _flip_person(alt_name)):
-                    ent.aliases.append(f)
+                listed.aliases.append(alt_name)
+                if listed.type == "person" and (f := _flip_person(alt_name)):
+                    listed.aliases.append(f)
     return result
 
 
