@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import EntityRuler
 from spacy.tokens import Doc, Span
 
 from ..errors import ConfigError
@@ -342,10 +343,14 @@ def build_nlp(model: str, lexicon: Lexicon, watch_names: Sequence[WatchName] = (
         ) from None
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("newswatch_sentence_hints", before="parser")
-    where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
     ruler = nlp.add_pipe(
-        "entity_ruler", name="newswatch_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}, **where
+        "entity_ruler",
+        name="newswatch_ruler",
+        config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True},
+        before="ner" if "ner" in nlp.pipe_names else None,
     )
+    if not isinstance(ruler, EntityRuler):
+        raise ConfigError("settings.yaml", "nlp.model", "spaCy gave no EntityRuler for 'entity_ruler'", "check spaCy")
     ruler.add_patterns(ruler_patterns(nlp, lexicon, watch_names))
     nlp.add_pipe("newswatch_org_relabel", config={"org_words": list(lexicon.org_words)}, last=True)
     nlp.add_pipe("newswatch_person_aliases", last=True)

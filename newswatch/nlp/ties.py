@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
 
-from ..models import Finding
+from ..models import Finding, Tie
 from .lexicon import Lexicon
 
 NEIGHBOURHOOD = 2  # sentences either side searched for a list/award named nearby
@@ -151,7 +151,7 @@ class Candidate:
 @dataclass
 class Trigger:
     token: Token
-    tie: str
+    tie: Tie
     kind: str  # blacklist-verb, list-verb, adjective, state, award-subject, award-object, ...
     needs_list: bool = False
     explain: dict = field(default_factory=dict)
@@ -673,10 +673,10 @@ def _reason(trig: Trigger, sents: list[Span], si: int, lex: Lexicon) -> tuple[st
         if label == "LIST":
             govs = [e for e in sent.ents if e.label_ == "GOV"]
             if govs:
-                name = govs[0].ent_id_ or lex.list_for_issuer(govs[0].text)
-                if name:
+                issued = govs[0].ent_id_ or lex.list_for_issuer(govs[0].text)
+                if issued:
                     src = f"issuer '{govs[0].text}'" + ("" if j == si else f" in sentence {j - si:+d}")
-                    return name, src, (0.95 if j == si else 0.9)
+                    return issued, src, (0.95 if j == si else 0.9)
     if label == "LIST":
         return "unnamed government list", "no list or issuer named nearby", 0.75
     return None, "no award named nearby", 0.0
