@@ -21,11 +21,13 @@ class BlacklistTriggers(Strict):
     needs_list: list[str] = []
     adjectives: list[str] = []
     list_subject: list[str] = []
+    nouns: list[str] = []
 
 
 class DelistingTriggers(Strict):
     standalone: list[str] = []
     needs_list: list[str] = []
+    nouns: list[str] = []
 
 
 class AwardTriggers(Strict):
