@@ -129,7 +129,9 @@ QUANTITY_WORDS = {
 }
 LEGAL_FORMS = {"co", "ltd", "limited", "inc", "corp", "corporation", "plc", "llc", "ag", "sa", "gmbh", "holdings"}
 LAW_WORDS = {"act", "law", "regulation", "regulations", "order", "rule"}
-FACTUAL_INF_HEADS = {"move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin"}
+FACTUAL_INF_HEADS = {
+    "move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin", "continue", "order",
+}  # fmt: skip
 
 
 @dataclass
@@ -694,6 +696,9 @@ def _role_tokens(trig: Trigger) -> Role:
         for c in t.children:
             if c.dep_ in ("nsubj", "nsubjpass"):
                 role.take(_subject_or_antecedent(t, c), c.dep_)
+        namely = next((x for x in t.doc[t.i + 1 : t.sent.end] if x.lower_ in ("namely", "including")), None)
+        if namely is not None and trig.kind == "state":
+            _surface_right(namely, role)  # "... remain on the list, namely A, B and C"
         _companions(t, role)
         return role
     passive = _is_passive(t)
@@ -1122,6 +1127,8 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 sent.text.strip(),
                 lead_in=_ends_with_colon(sent),
             )
+            if last.lead_in:
+                last.items_until = si
             if not sent_cands:
                 continue
             role_obj = _role_tokens(trig)
@@ -1142,9 +1149,12 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 raw.append(
                     (_finding(c, trig.tie, reason, sent.text.strip(), si, trig, role, reason_src, reason_conf), c)
                 )
-        if acted or last is None or not sent_cands:
+        if acted or last is None or last.items_until < si - 1:
             continue
-        if (last.lead_in or last.items_until == si - 1) and last.items_until >= si - 1 and _is_item(sent, last):
+        if all(t.is_space or t.text in BULLETS for t in sent):
+            last.items_until = si  # a bullet the sentence splitter cut off its item
+            continue
+        if sent_cands and _is_item(sent, last):
             # an item of the enumeration the act before began ("...are added to the Entity List:", bullets)
             last.items_until = si
             items = [c for c in sent_cands if not _nested(c, sent_cands)]
