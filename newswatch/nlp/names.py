@@ -29,7 +29,7 @@ KEEP_LABELS = {"LIST", "AWARD", "GOV", "DATE", "MONEY", "PERCENT", "TIME", "QUAN
 BULLETS = {"•", "·", "*", "▪", "●", "○", "■", "◦", "-", "–", "—"}
 LEAD_WORDS = {
     "the", "a", "an", "and", "or", "of", "for", "in", "on", "at", "by", "with", "from", "to", "as", "among",
-    "including", "namely", "other", "new", "these", "those", "this", "that", "its", "their", "his", "her",
+    "including", "namely", "other", "these", "those", "this", "that", "its", "their", "his", "her",
     "both", "all", "some", "several", "earlier", "later", "meanwhile", "also", "but", "while", "when",
 }  # fmt: skip
 MAX_RUN = 14
@@ -110,7 +110,8 @@ class NameShapes:
                     break
                 j -= 1
                 continue
-            if tok.text in ("&", "-") or (tok.lower_ in ("of", "for", "and") and j > 0 and _cap(doc[j - 1])):
+            joins = tok.lower_ == "and" or (tok.lower_ in ("of", "for") and doc[j - 1].lower_ in self.of_heads)
+            if tok.text in ("&", "-") or (joins and j > 0 and _cap(doc[j - 1])):
                 if tok.lower_ == "and" and (self._is_head(doc[j - 1]) or doc[j - 1].text == ","):
                     break  # "X Technology and Y Electronics" are two names
                 j -= 1

@@ -874,6 +874,11 @@ def _reason(trig: Trigger, sents: list[Span], si: int, lex: Lexicon) -> tuple[st
                     src = f"issuer '{govs[0].text}'" + ("" if j == si else f" in sentence {j - si:+d}")
                     return issued, src, (0.95 if j == si else 0.9)
     if label == "LIST":
+        for j in range(si - NEIGHBOURHOOD - 1, -1, -1):  # "the list" is the list named last before
+            named = [e for e in sents[j].ents if e.label_ == "LIST"]
+            if named:
+                e = named[-1]
+                return e.ent_id_ or lex.list_for_alias(e.text) or e.text, f"list named in sentence {j - si:+d}", 0.85
         return "unnamed government list", "no list or issuer named nearby", 0.75
     return None, "no award named nearby", 0.0
 
@@ -1008,9 +1013,25 @@ def _enumeration(targets: list[Candidate], sent_cands: list[Candidate], blocked:
                 nxt = order[j + step]
                 if any(t.i in blocked for t in gap) or nxt.root.i in blocked or not _gap_ok(gap):
                     break
+                if _in_foreign_phrase(nxt.root, c.root):
+                    break
                 chosen.add(id(nxt))
                 j += step
     return [c for c in order if id(c) in chosen]
+
+
+def _in_foreign_phrase(mate: Token, seed: Token) -> bool:
+    """Is ``mate`` inside a prepositional phrase the seed is not in ("At the Acme Conference, Jane Roe
+    won ...": the conference is no member of the winners)?"""
+    seed_line = {seed.i, *(a.i for a in seed.ancestors)}
+    tok = mate
+    for _ in range(12):
+        if tok.i in seed_line or tok.head is tok:
+            return False
+        if tok.dep_ == "prep" and tok.lower_ not in MEMBER_PREPS and tok.i not in seed_line:
+            return True
+        tok = tok.head
+    return False
 
 
 def _ends_with_colon(sent: Span) -> bool:
