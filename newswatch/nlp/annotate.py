@@ -17,7 +17,7 @@ from spacy.tokens import Doc, Span
 from ..errors import ConfigError
 from ..models import WatchName
 from .lexicon import Lexicon
-from .names import name_shapes
+from .names import enumeration_labels, name_shapes
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def org_relabel(doc: Doc, org_words: set[str]) -> Doc:
             changed = True
     if changed:
         doc.ents = ents
-    return _org_consistency(_acronym_definitions(doc))
+    return enumeration_labels(_org_consistency(_acronym_definitions(doc)), frozenset(org_words))
 
 
 def _is_subsequence(short: str, long: str) -> bool:

@@ -223,3 +223,76 @@ def name_shapes(legal: list[str], prefixes: list[str], heads: list[str], of_head
         frozenset(w.casefold() for w in heads),
         frozenset(w.casefold() for w in of_heads),
     )
+
+
+SEPARATORS = {",", "and", ";", "&"}
+
+
+def enumeration_labels(doc: Doc, org_words: frozenset[str]) -> Doc:
+    """Capitalised runs in an enumeration take the label of the names beside them: "Chile's Ana
+    Morel, Kenya's David Otieno and ..." makes "Ana Morel" a PERSON like "David Otieno"; an ORG
+    without any company word coordinated with people ("Ilse Varga and Tomas Brenner") is a person."""
+    ents = list(doc.ents)
+    taken = {i for e in ents for i in range(e.start, e.end)}
+    label_at = {i: e for e in ents if e.label_ in ("PERSON", "ORG") for i in range(e.start, e.end)}
+    new: list[Span] = []
+    i = 0
+    while i < len(doc):
+        if i in taken or not _cap(doc[i]) or doc[i].pos_ != "PROPN":
+            i += 1
+            continue
+        j = i
+        while j < len(doc) and j - i < 4 and j not in taken and _cap(doc[j]) and doc[j].pos_ == "PROPN":
+            j += 1
+        if j - i >= 2 and not (j < len(doc) and doc[j].lower_ in ("'s", "’s")):
+            mate = _neighbour(doc, i, j, label_at)
+            if mate is not None and mate.label_ == "PERSON":
+                new.append(Span(doc, i, j, label="PERSON"))
+        i = max(j, i + 1)
+    changed = False
+    for n, e in enumerate(ents):
+        if e.label_ != "ORG" or e.ent_id_ or not 2 <= len(e) <= 3 or {t.lower_ for t in e} & org_words:
+            continue
+        if not all(t.is_title and t.pos_ == "PROPN" for t in e):
+            continue
+        mate = _neighbour(doc, e.start, e.end, label_at)
+        if mate is not None and mate.label_ == "PERSON":
+            ents[n] = Span(doc, e.start, e.end, label="PERSON")
+            changed = True
+    if new or changed:
+        try:
+            doc.ents = sorted(ents + new, key=lambda s: s.start)
+        except ValueError:
+            log.debug("enumeration labels overlap: %s", new)
+    return doc
+
+
+def _neighbour(doc: Doc, start: int, end: int, label_at: dict[int, Span]) -> Span | None:
+    """The PERSON/ORG entity next to ``doc[start:end]`` across a separator (skipping "Kenya's")."""
+    # to the right: ", (GPE 's)? NAME"
+    k = end
+    if k < len(doc) and doc[k].lower_ in SEPARATORS:
+        k += 1
+        if k < len(doc) and doc[k].lower_ == "and":
+            k += 1
+        k = _skip_origin(doc, k)
+        if k in label_at and label_at[k].start == k:
+            return label_at[k]
+    # to the left: "NAME , (GPE 's)?" before us
+    k = start - 1
+    if k >= 0 and doc[k].lower_ in ("'s", "’s"):
+        k -= 2
+    if k >= 0 and doc[k].lower_ in SEPARATORS:
+        k -= 1
+        if k >= 0 and doc[k].text == ",":
+            k -= 1
+        if k in label_at and label_at[k].end == k + 1:
+            return label_at[k]
+    return None
+
+
+def _skip_origin(doc: Doc, k: int) -> int:
+    """Past a "Kenya's" / "Norway’s" before a name."""
+    if k + 1 < len(doc) and doc[k].ent_type_ in ("GPE", "NORP") and doc[k + 1].lower_ in ("'s", "’s"):
+        return k + 2
+    return k

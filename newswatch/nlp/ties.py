@@ -667,9 +667,11 @@ def _role_tokens(trig: Trigger) -> Role:
         objects = [c for c in t.children if c.dep_ in ("dobj", "nsubjpass")]
         for p in [*t.children, *(x for o in objects for x in o.children)]:
             if p.dep_ in ("prep", "dative") and p.lower_ in ("on", "against", "upon", "from", "to", "off"):
-                for o in p.children:
-                    if o.dep_ == "pobj":
-                        role.take(o, f"target ({p.text} sanctions)")
+                objects_of_p = [o for o in p.children if o.dep_ == "pobj"]
+                for o in objects_of_p:
+                    role.take(o, f"target ({p.text} sanctions)")
+                if not objects_of_p:
+                    _surface_right(p, role)  # the parse lost the object of "from" in a long name
         return role
     if trig.kind == "subject-to":
         verb = t.head
