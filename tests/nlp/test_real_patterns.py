@@ -160,7 +160,9 @@ def test_imposed_sanctions_on_names_the_sanctioned_banks(find) -> None:
 
 
 def test_subject_to_an_asset_freeze_is_a_listing(find) -> None:
-    got = find("The ministry said Harwick Football Club is now also subject to an asset freeze under UK financial sanctions.")
+    got = find(
+        "The ministry said Harwick Football Club is now also subject to an asset freeze under UK financial sanctions."
+    )
     assert got == {("Harwick Football Club", "blacklist", "UK sanctions list")}
 
 
