@@ -228,10 +228,25 @@ def name_shapes(legal: list[str], prefixes: list[str], heads: list[str], of_head
 SEPARATORS = {",", "and", ";", "&"}
 
 
+TITLES = {
+    "president", "prime", "minister", "foreign", "deputy", "vice", "princess", "prince", "king", "queen",
+    "sir", "dame", "dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "professor", "prof.", "general",
+    "chairman", "premier", "senator", "governor", "mayor", "ambassador", "secretary", "former",
+}  # fmt: skip
+
+
 def enumeration_labels(doc: Doc, org_words: frozenset[str]) -> Doc:
-    """Capitalised runs in an enumeration take the label of the names beside them: "Chile's Ana
+    """Capitalised runs in an enumeration take the label of the people beside them: "Chile's Ana
     Morel, Kenya's David Otieno and ..." makes "Ana Morel" a PERSON like "David Otieno"; an ORG
-    without any company word coordinated with people ("Ilse Varga and Tomas Brenner") is a person."""
+    without any company word coordinated with people ("Ilse Varga and Tomas Brenner") is a person.
+    Titles before a name ("Thai Princess", "Foreign Minister") are left out of it."""
+    for _ in range(3):
+        if not _label_pass(doc, org_words):
+            break
+    return doc
+
+
+def _label_pass(doc: Doc, org_words: frozenset[str]) -> bool:
     ents = list(doc.ents)
     taken = {i for e in ents for i in range(e.start, e.end)}
     label_at = {i: e for e in ents if e.label_ in ("PERSON", "ORG") for i in range(e.start, e.end)}
@@ -242,18 +257,25 @@ def enumeration_labels(doc: Doc, org_words: frozenset[str]) -> Doc:
             i += 1
             continue
         j = i
-        while j < len(doc) and j - i < 4 and j not in taken and _cap(doc[j]) and doc[j].pos_ == "PROPN":
+        while j < len(doc) and j - i < 6 and j not in taken and (_cap(doc[j]) or doc[j].text == "-"):
+            if doc[j].text != "-" and doc[j].pos_ != "PROPN":
+                break
             j += 1
-        if j - i >= 2 and not (j < len(doc) and doc[j].lower_ in ("'s", "’s")):
+        while j > i and doc[j - 1].text == "-":
+            j -= 1
+        start = i + 1 if j - i > 2 and doc[i + 1].lower_ in TITLES else i  # "Thai Princess ..."
+        while start < j and doc[start].lower_ in TITLES:
+            start += 1
+        if j - start >= 2 and doc[j - 1].lower_ not in TITLES and not (j < len(doc) and doc[j].lower_ in ("'s", "’s")):
             mate = _neighbour(doc, i, j, label_at)
             if mate is not None and mate.label_ == "PERSON":
-                new.append(Span(doc, i, j, label="PERSON"))
+                new.append(Span(doc, start, j, label="PERSON"))
         i = max(j, i + 1)
     changed = False
     for n, e in enumerate(ents):
-        if e.label_ != "ORG" or e.ent_id_ or not 2 <= len(e) <= 3 or {t.lower_ for t in e} & org_words:
+        if e.label_ != "ORG" or e.ent_id_ or not 2 <= len(e) <= 5 or {t.lower_ for t in e} & org_words:
             continue
-        if not all(t.is_title and t.pos_ == "PROPN" for t in e):
+        if not all((t.is_title and t.pos_ == "PROPN") or t.text == "-" for t in e):
             continue
         mate = _neighbour(doc, e.start, e.end, label_at)
         if mate is not None and mate.label_ == "PERSON":
@@ -264,11 +286,19 @@ def enumeration_labels(doc: Doc, org_words: frozenset[str]) -> Doc:
             doc.ents = sorted(ents + new, key=lambda s: s.start)
         except ValueError:
             log.debug("enumeration labels overlap: %s", new)
-    return doc
+            return False
+        return True
+    return False
 
 
 def _neighbour(doc: Doc, start: int, end: int, label_at: dict[int, Span]) -> Span | None:
-    """The PERSON/ORG entity next to ``doc[start:end]`` across a separator (skipping "Kenya's")."""
+    """The PERSON/ORG entity next to ``doc[start:end]`` across a separator (skipping "Kenya's"),
+    a person first."""
+    mates = [m for m in (_right_mate(doc, end, label_at), _left_mate(doc, start, label_at)) if m is not None]
+    return next((m for m in mates if m.label_ == "PERSON"), mates[0] if mates else None)
+
+
+def _right_mate(doc: Doc, end: int, label_at: dict[int, Span]) -> Span | None:
     # to the right: ", (GPE 's)? NAME"
     k = end
     if k < len(doc) and doc[k].lower_ in SEPARATORS:
@@ -278,10 +308,16 @@ def _neighbour(doc: Doc, start: int, end: int, label_at: dict[int, Span]) -> Spa
         k = _skip_origin(doc, k)
         if k in label_at and label_at[k].start == k:
             return label_at[k]
-    # to the left: "NAME , (GPE 's)?" before us
+    return None
+
+
+def _left_mate(doc: Doc, start: int, label_at: dict[int, Span]) -> Span | None:
+    # "NAME , (GPE 's | NORP Title)?" before us
     k = start - 1
     if k >= 0 and doc[k].lower_ in ("'s", "’s"):
         k -= 2
+    elif k >= 0 and (doc[k].ent_type_ == "NORP" or doc[k].pos_ == "ADJ"):
+        k -= 1
     if k >= 0 and doc[k].lower_ in SEPARATORS:
         k -= 1
         if k >= 0 and doc[k].text == ",":
@@ -292,7 +328,9 @@ def _neighbour(doc: Doc, start: int, end: int, label_at: dict[int, Span]) -> Spa
 
 
 def _skip_origin(doc: Doc, k: int) -> int:
-    """Past a "Kenya's" / "Norway’s" before a name."""
+    """Past a "Kenya's" / "Norway’s" / "Thai Princess" before a name."""
     if k + 1 < len(doc) and doc[k].ent_type_ in ("GPE", "NORP") and doc[k + 1].lower_ in ("'s", "’s"):
+        return k + 2
+    if k + 1 < len(doc) and doc[k].ent_type_ == "NORP" and doc[k + 1].is_title and not doc[k + 1].ent_type_:
         return k + 2
     return k

@@ -194,7 +194,7 @@ def _short_forms(doc: Doc) -> dict[str, Span]:
     "Contemporary Amperex Technology Co., Limited (CATL)" -> {"YMTC": <full name>, ...}."""
     out: dict[str, Span] = {}
     for ent in doc.ents:
-        if ent.label_ != "ORG" or len(ent) < 2:
+        if ent.label_ != "ORG" or (len(ent) < 2 and not ent[0].is_title):
             continue
         j = ent.end
         while j < len(doc) and j < ent.end + 3 and (doc[j].text == "," or doc[j].lower_.rstrip(".") in LEGAL_FORMS):
@@ -219,6 +219,8 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         in_ent.update(range(ent.start, ent.end))
         if ent.label_ not in ("ORG", "PERSON") or _is_gov(ent):
             continue
+        if ent.label_ == "PERSON" and all(t.lower_ in TITLE_WORDS for t in ent):
+            continue  # "Foreign Minister" tagged as a person
         name, eid = names[ent.start]
         if ent.label_ == "ORG" and len(ent) > 1 and ent[0].lower_ == "the":
             name = name[4:].strip() if name.lower().startswith("the ") else name
@@ -407,6 +409,8 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
                 out.append(Trigger(tok, "blacklist", "blacklist-verb"))
             elif lemma in tr.delisting.standalone:
                 out.append(Trigger(tok, "delisting", "delist-verb"))
+            elif lemma in ISSUER_VERBS and any(e.label_ in ("GOV", "LIST") for e in sent.ents):
+                out.append(Trigger(tok, "blacklist", "issuer-verb"))  # "OFAC designated X", "re-designated X"
             elif lemma in tr.blacklist.needs_list and _prep_list_ref(tok, to_list, lex):
                 out.append(Trigger(tok, "blacklist", "list-verb", needs_list=True))
             elif lemma in tr.delisting.needs_list and _prep_list_ref(tok, from_list, lex):
@@ -452,10 +456,27 @@ def _previous(sent: Span) -> Span:
 
 
 STATE_VERBS = {"be", "remain", "stay", "continue"}
+TITLE_WORDS = {
+    "president", "prime", "minister", "foreign", "deputy", "vice", "princess", "prince", "king", "queen",
+    "secretary", "general", "chairman", "premier", "senator", "governor", "ambassador", "former", "the",
+}  # fmt: skip
+ISSUER_VERBS = {"designate", "redesignate", "re-designate"}  # a listing when a list's issuer is in the sentence
 STATE_WORDS = {"sanctioned", "blacklisted", "designated", "listed"}
 COPULAS = {"include", "be", "comprise", "feature", "cover", "number", "contain", "encompass"}
 SANCTION_NOUNS = {"sanction", "sanctions", "freeze", "designation", "designations"}
-IMPOSE_VERBS = {"impose", "levy", "slap", "place", "put", "apply", "reimpose", "re-impose"}
+IMPOSE_VERBS = {
+    "impose",
+    "levy",
+    "slap",
+    "place",
+    "put",
+    "apply",
+    "reimpose",
+    "re-impose",
+    "maintain",
+    "keep",
+    "retain",
+}
 LIFT_VERBS = {"lift", "remove", "ease", "end", "drop", "revoke", "rescind", "terminate", "withdraw", "delist"}
 # nouns a continued act lists its members under ("Among the nine companies were ...", "They are ...")
 MEMBER_NOUNS = {
@@ -517,7 +538,7 @@ def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: P
     """A noun that names the act as the subject of "include"/"be"/"join": "New additions to the list
     include X", "Other honorees include X", "The newly added entities are X", "These designations
     include X". Returns (tie, index of the verb) or None."""
-    if tok.dep_ not in ("nsubj", "nsubjpass") or tok.pos_ not in ("NOUN", "PROPN"):
+    if tok.dep_ not in ("nsubj", "nsubjpass") or tok.pos_ not in ("NOUN", "PROPN", "NUM"):
         return None
     verb = tok.head
     if verb.lemma_.casefold() not in COPULAS | {"join"}:
@@ -530,9 +551,15 @@ def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: P
         return "delisting", verb.i
     if low in tr.award.recipient_nouns or lemma in tr.award.recipient_nouns:
         return "award", verb.i
+    noun = tok
+    if tok.like_num or tok.lemma_.casefold() in QUANTITY_WORDS | {"one", "some", "all", "most"}:
+        of = next((c for c in tok.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+        pobj = next((o for o in of.children if o.dep_ == "pobj"), None) if of is not None else None
+        if pobj is not None:
+            noun, lemma = pobj, pobj.lemma_.casefold()  # "Four of the 15 individuals that were awarded ..."
     if lemma in MEMBER_NOUNS:
-        for c in tok.children:
-            if c.dep_ in ("amod", "acl", "compound") and c.i != tok.i:
+        for c in noun.children:
+            if c.dep_ in ("amod", "acl", "compound", "relcl") and c.i != noun.i:
                 act = _act_word(c, lex)
                 if act is not None:
                     return act, verb.i  # "the sanctioned entities are", "the companies added ... include"
@@ -642,10 +669,14 @@ def _subject_or_antecedent(verb: Token, c: Token) -> Token:
     ("SMIC, which is already on the Entity List" -> SMIC)."""
     if c.lower_ in RELATIVE_PRONOUNS and verb.dep_ == "relcl":
         return verb.head
-    if verb.dep_ == "relcl" and any(
-        p.lower_ == "of" and any(o.lower_ in RELATIVE_PRONOUNS for o in p.children) for p in c.children
-    ):
-        return verb.head  # "Huawei and HiSilicon, both of which are blacklisted"
+    if any(p.lower_ == "of" and any(o.lower_ in RELATIVE_PRONOUNS for o in p.children) for p in c.children):
+        # "Huawei and HiSilicon, both of which are blacklisted": the names just before the comma
+        if verb.dep_ == "relcl":
+            return verb.head
+        j = c.i - 1
+        while j > 0 and c.doc[j].is_punct:
+            j -= 1
+        return c.doc[j]
     return c
 
 
@@ -666,7 +697,7 @@ def _role_tokens(trig: Trigger) -> Role:
     if trig.kind == "sanctions-noun":
         objects = [c for c in t.children if c.dep_ in ("dobj", "nsubjpass")]
         for p in [*t.children, *(x for o in objects for x in o.children)]:
-            if p.dep_ in ("prep", "dative") and p.lower_ in ("on", "against", "upon", "from", "to", "off"):
+            if p.dep_ in ("prep", "dative") and p.lower_ in ("on", "against", "upon", "from", "to", "off", "of"):
                 objects_of_p = [o for o in p.children if o.dep_ == "pobj"]
                 for o in objects_of_p:
                     role.take(o, f"target ({p.text} sanctions)")
@@ -982,9 +1013,15 @@ def _gap_ok(gap: Span) -> bool:
     """Can the tokens between two names be an enumeration's separator ("X, Y", "X; and (ii) Y",
     "X, memory chip maker Y", "X, Thai Princess Y")? No verb, no preposition, no clause."""
     toks = [t for t in gap if not t.is_space]
-    if len(toks) > 8 or not any(t.lower_ in ENUM_SEPARATORS for t in toks):
+    if len(toks) > 12 or not any(t.lower_ in ENUM_SEPARATORS for t in toks):
         return False
+    # ", a pioneer of X's space programme, renowned scientist ...": an appositive may hold "of"
+    appositive = len(toks) >= 3 and toks[0].text == "," and toks[1].lower_ in ("a", "an", "the")
+    if any(t.lemma_.casefold() in RELATIONAL_NOUNS for t in toks):
+        return False  # "X, a unit of Y": Y is no member
     for t in toks:
+        if appositive and t.lower_ in ("of", "for", "in", "at"):
+            continue
         if t.lower_ in ENUM_GLUE or t.lower_ in ROMAN or (t.like_num and len(t) <= 2):
             continue
         if t.ent_type_ in ("GPE", "NORP", "LOC"):
@@ -1052,7 +1089,7 @@ def _is_item(sent: Span, last: Act) -> bool:
     if toks[0].text in BULLETS or (toks[0].text == "(" and len(toks) > 2 and toks[1].lower_ in ROMAN):
         return True
     finite = [t for t in toks if t.tag_ in ("VBD", "VBZ", "VBP", "MD", "VBG") and not t.ent_type_]
-    if finite or len(toks) > 40:
+    if finite or len(toks) > (400 if last.lead_in else 40):
         return False
     # after a lead-in ("... the following entities:") any short line; else only a fragment that goes on
     # with the enumeration the sentence before was cut in ("(China); (iii) ...")
