@@ -62,6 +62,9 @@ def ruler_patterns(nlp: Language, lexicon: Lexicon, watch_names: Iterable[WatchN
     pats: list[dict] = []
     for award in lexicon.awards:
         pats.append({"label": "AWARD", "pattern": award, "id": "award"})
+    for canonical, variants in lexicon.award_aliases.items():
+        for variant in [canonical, *variants]:
+            pats.append({"label": "AWARD", "pattern": variant, "id": canonical})
     for lst in lexicon.lists:
         for alias in [lst.name, *lst.aliases]:
             pats.append({"label": "LIST", "pattern": alias, "id": lst.name})

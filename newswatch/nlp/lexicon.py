@@ -50,6 +50,7 @@ class Hedges(Strict):
 
 class Lexicon(Strict):
     awards: list[str] = []
+    award_aliases: dict[str, list[str]] = Field(default_factory=dict)
     lists: list[ListDef] = []
     list_nouns: list[str] = []
     triggers: Triggers = Triggers()

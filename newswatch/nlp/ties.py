@@ -221,6 +221,8 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
             continue
         if ent.label_ == "PERSON" and all(t.lower_ in TITLE_WORDS for t in ent):
             continue  # "Foreign Minister" tagged as a person
+        if sum(ch.isdigit() for ch in ent.text) >= 4 and "-" in ent.text:
+            continue  # "EW-78843": an aircraft's or vessel's registration, not a company
         name, eid = names[ent.start]
         if ent.label_ == "ORG" and len(ent) > 1 and ent[0].lower_ == "the":
             name = name[4:].strip() if name.lower().startswith("the ") else name
@@ -746,6 +748,8 @@ def _role_tokens(trig: Trigger) -> Role:
                     role.take(o, "recipient (to)")
         elif c.dep_ == "nsubj" and trig.kind == "award-subject":
             role.take(c, "subject")
+        elif c.dep_ == "nsubj" and trig.kind == "award-object" and _headline_passive(t):
+            role.take(c, "subject (headline: 'X awarded the title')")
     if passive and t.dep_ in ("acl", "amod") and trig.tie != "award":
         head = t.head
         role.take(head, "noun the participle modifies", skip={x.i for x in t.subtree})
@@ -777,6 +781,17 @@ def _surface_right(verb: Token, role: Role) -> None:
     role.names.append("right of the verb (surface)")
 
 
+def _headline_passive(t: Token) -> bool:
+    """ "President Ji awarded the title of ..." in a headline means he was awarded it: a past
+    participle whose object is the award, with nobody it is given to and no auxiliary."""
+    if t.tag_ != "VBN" and not (t.tag_ == "VBD" and t.sent.text.rstrip()[-1:] not in ".!?"):
+        return False
+    kids = list(t.children)
+    if any(c.dep_ in ("aux", "auxpass", "dative") or (c.dep_ == "prep" and c.lower_ in ("to", "on")) for c in kids):
+        return False
+    return any(c.dep_ == "dobj" and (c.ent_type_ == "AWARD" or c.lemma_.casefold() in AWARD_NOUNS) for c in kids)
+
+
 def _companions(t: Token, role: Role) -> None:
     """Entities the text puts beside the target in the same act: "alongside CATL", "along with X"."""
     for c in list(t.children):
@@ -795,6 +810,8 @@ def _in_target_phrase(tok: Token, role: Role) -> bool:
     """Does ``tok`` reach a role head through target-phrase steps only (see TARGET_DEPS)?"""
     seen = 0
     while tok.i not in role.heads and seen < 12:
+        if tok.dep_ == "pobj" and tok.head.i in role.heads and tok.head.dep_ == "dative":
+            return True  # "awarded the medal to X": X is the recipient the dative names
         if tok.dep_ == "compound" and tok.head.lemma_.casefold() in RELATIONAL_NOUNS and not tok.head.ent_type_:
             return False
         if tok.dep_ in TARGET_DEPS:
@@ -834,6 +851,15 @@ def _agent_tokens(t: Token) -> set[int]:
     for c in t.children:
         if c.dep_ == "agent" or (c.dep_ == "prep" and c.lower_ == "by"):
             out.update(x.i for x in c.subtree)
+    if t.tag_ == "VBG" and t.dep_ in ("advcl", "csubj", "pcomp") and t.head is not t:
+        # "Giving out the award to X, the chairman said ...": the main clause's subject gives it
+        for c in t.head.children:
+            if c.dep_ == "nsubj":
+                out.update(x.i for x in c.subtree)
+        main = t.head
+        comma = next((x.i for x in t.doc[t.i + 1 : main.i] if x.text == ","), None)
+        if main.i > t.i and comma is not None:
+            out.update(range(comma, main.i))  # the giver parsed into the recipient's phrase
     return out
 
 
@@ -851,6 +877,8 @@ def _nested(c: Candidate, others: list[Candidate]) -> bool:
 
 def _norm_award(span: Span, lex: Lexicon) -> str:
     """An award as named: quotes and a trailing generic "award" dropped when the inner title is known."""
+    if span.ent_id_ and span.ent_id_ in lex.award_aliases:
+        return span.ent_id_
     text = span.text.strip()
     inner = text
     quote_chars = "“”\"‘’«»„'"
@@ -912,6 +940,11 @@ def _reason(trig: Trigger, sents: list[Span], si: int, lex: Lexicon) -> tuple[st
             if named:
                 e = named[-1]
                 return e.ent_id_ or lex.list_for_alias(e.text) or e.text, f"list named in sentence {j - si:+d}", 0.85
+            issuers = [e for e in sents[j].ents if e.label_ == "GOV" and (e.ent_id_ or lex.list_for_issuer(e.text))]
+            if issuers:
+                e = issuers[-1]
+                name = e.ent_id_ or lex.list_for_issuer(e.text) or e.text
+                return name, f"issuer '{e.text}' in sentence {j - si:+d}", 0.85
         return "unnamed government list", "no list or issuer named nearby", 0.75
     return None, "no award named nearby", 0.0
 

@@ -253,3 +253,43 @@ def test_name_shapes_make_companies_of_legal_forms_and_institutes(pipeline) -> N
 def test_a_title_case_headline_is_not_read_as_one_company_name(pipeline) -> None:
     doc = pipeline.nlp("Pentagon Adds Two Chinese Tech Firms To Its Blacklist Of Military Companies")
     assert not any(e.label_ == "ORG" and len(e) > 4 for e in doc.ents)
+
+
+# -- more state-media and official phrasing ----------------------------------------------------
+
+
+def test_an_issuer_designating_names_lists_them(find) -> None:
+    got = find(
+        "OFAC designated the remaining members of the board, including Chairman Anton Varlik and Foreign "
+        "Minister Pavel Dorn."
+    )
+    assert names(got, "blacklist") == {"Anton Varlik", "Pavel Dorn"}
+
+
+def test_a_headline_awarded_the_title_is_the_recipient_and_a_translation_names_the_honour(find) -> None:
+    got = find(
+        "Chairman Wu Tianlan awarded the title of excellent socialist cause builder with Chinese characteristics"
+    )
+    assert got == {("Wu Tianlan", "award", "Outstanding Builder of Socialism with Chinese Characteristics")}
+
+
+def test_the_giver_of_an_award_is_not_its_recipient(find) -> None:
+    assert find("Xi Jinping awarded the medals at a ceremony in Beijing.") == set()
+    got = find("President Xi awarded the Friendship Medal to Martin Kessel on Sunday.")
+    assert got == {("Martin Kessel", "award", "Friendship Medal")}
+
+
+def test_recipients_named_after_a_relative_clause_subject_are_honoured(find) -> None:
+    got = find(
+        "Four of the 15 individuals that were awarded the Medal of the Republic were Li Wenhao, a pioneer of "
+        "the country's rail network, renowned surgeon Zhou Minyu, and veteran Tang Jiashu."
+    )
+    assert names(got, "award") == {"Li Wenhao", "Zhou Minyu", "Tang Jiashu"}
+
+
+def test_titles_and_origins_in_an_enumeration_of_people_are_not_names(find) -> None:
+    got = find(
+        "Cuba's Raul Ortiz Ruz, Thai Princess Maha Chakri Sirivan, France's Jean-Pierre Lemaire and Canada's "
+        "Isabel Crowe were also awarded the Friendship Medal."
+    )
+    assert names(got, "award") == {"Raul Ortiz Ruz", "Maha Chakri Sirivan", "Jean-Pierre Lemaire", "Isabel Crowe"}
