@@ -392,6 +392,13 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
         low = tok.lower_
         if low == "including" or (tok.dep_ == "prep" and tok.tag_ == "VBG"):
             continue  # "..., including X" introduces members; it is not an act of its own
+        if (
+            (low in winners or lemma in winners)
+            and tok.dep_ in ("appos", "attr")
+            and any(p.lower_ == "of" and any(x.ent_type_ == "AWARD" for x in p.subtree) for p in tok.children)
+        ):
+            out.append(Trigger(tok, "award", "recipient-noun"))  # "X, a recipient of the Y Award"
+            continue
         nominal = _nominal_act(tok, lex)
         if nominal is not None:
             out.append(Trigger(tok, nominal[0], "nominal", explain={"verb": nominal[1]}))
@@ -411,7 +418,10 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
                 out.append(Trigger(tok, "blacklist", "blacklist-verb"))
             elif lemma in tr.delisting.standalone:
                 out.append(Trigger(tok, "delisting", "delist-verb"))
-            elif lemma in ISSUER_VERBS and any(e.label_ in ("GOV", "LIST") for e in sent.ents):
+            elif lemma in ISSUER_VERBS and (
+                any(e.label_ in ("GOV", "LIST") for e in sent.ents)
+                or any(x.lower_ in ("e.o.", "eo") or x.text == "Executive" for x in sent)
+            ):
                 out.append(Trigger(tok, "blacklist", "issuer-verb"))  # "OFAC designated X", "re-designated X"
             elif lemma in tr.blacklist.needs_list and _prep_list_ref(tok, to_list, lex):
                 out.append(Trigger(tok, "blacklist", "list-verb", needs_list=True))
@@ -428,7 +438,10 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
             elif lemma in tr.award.recipient_object and _mentions_award(tok):
                 out.append(Trigger(tok, "award", "award-object"))
             elif lemma in ("be", "remain", "stay") and sent_has_list and _prep_list_ref(tok, {"on", "in"}, lex):
-                out.append(Trigger(tok, "blacklist", "state"))
+                no_longer = any(
+                    c.lower_ == "longer" and any(x.lower_ == "no" for x in c.children) for c in tok.children
+                )
+                out.append(Trigger(tok, "delisting" if no_longer else "blacklist", "state"))
             elif lemma == "be" and any(
                 c.dep_ == "prep"
                 and c.lower_ == "among"
@@ -576,7 +589,14 @@ def _sanctions_act(tok: Token) -> Tie | None:
     lemma = tok.lemma_.casefold()
     if lemma not in IMPOSE_VERBS and lemma not in LIFT_VERBS:
         return None
-    if not any(c.dep_ in ("dobj", "nsubjpass") and c.lemma_.casefold() in SANCTION_NOUNS for c in tok.children):
+    if not any(
+        c.dep_ in ("dobj", "nsubjpass")
+        and (
+            c.lemma_.casefold() in SANCTION_NOUNS
+            or (c.lemma_.casefold() == "order" and any(x.lower_ == "denial" for x in c.children))
+        )
+        for c in tok.children
+    ):
         return None
     return "blacklist" if lemma in IMPOSE_VERBS else "delisting"
 
@@ -706,6 +726,14 @@ def _role_tokens(trig: Trigger) -> Role:
                 if not objects_of_p:
                     _surface_right(p, role)  # the parse lost the object of "from" in a long name
         return role
+    if trig.kind == "recipient-noun":
+        if t.dep_ == "appos":
+            role.take(t.head, "name the recipient noun stands beside", skip={x.i for x in t.subtree})
+        else:
+            for c in t.head.children:
+                if c.dep_ == "nsubj":
+                    role.take(c, "subject (is a recipient of)")
+        return role
     if trig.kind == "subject-to":
         verb = t.head
         for c in verb.children:
@@ -742,7 +770,7 @@ def _role_tokens(trig: Trigger) -> Role:
             role.take(_subject_or_antecedent(t, c), "passive subject")
         elif not passive and c.dep_ in ("dobj", "dative"):
             role.take(c, "object" if c.dep_ == "dobj" else "recipient")
-        elif c.dep_ in ("prep", "dative") and c.lower_ == "to" and trig.tie == "award":
+        elif c.dep_ in ("prep", "dative") and c.lower_ in ("to", "on", "upon") and trig.tie == "award":
             for o in c.children:
                 if o.dep_ == "pobj":
                     role.take(o, "recipient (to)")
@@ -750,14 +778,32 @@ def _role_tokens(trig: Trigger) -> Role:
             role.take(c, "subject")
         elif c.dep_ == "nsubj" and trig.kind == "award-object" and _headline_passive(t):
             role.take(c, "subject (headline: 'X awarded the title')")
-    if passive and t.dep_ in ("acl", "amod") and trig.tie != "award":
+    if passive and t.dep_ in ("acl", "amod"):
         head = t.head
-        role.take(head, "noun the participle modifies", skip={x.i for x in t.subtree})
+        if trig.tie != "award":
+            role.take(head, "noun the participle modifies", skip={x.i for x in t.subtree})
         if head.dep_ == "pobj" and head.head.lower_ == "among":  # "Among the companies added ... were X and Y"
             verb = head.head.head
             for c in verb.children:
                 if c.dep_ in ("nsubj", "attr", "nsubjpass") and c.i != head.head.i:
                     role.take(c, "member (among ... were)")
+        one = head.head.head if head.dep_ == "pobj" and head.head.lower_ == "of" else None
+        if one is not None and one.dep_ == "appos" and (one.like_num or one.lower_ in ("one", "two", "three", "some")):
+            role.take(one.head, "name 'one of the entities added' stands beside", skip={x.i for x in one.subtree})
+    for c in t.subtree:
+        if (
+            c.dep_ == "prep"
+            and c.lower_ in ("including", "namely")
+            and trig.tie != "award"
+            and (c.head is t or c.head.ent_type_ == "LIST" or c.head.lemma_.casefold() in ("list", "blacklist"))
+        ):
+            role.take(c, f"members ({c.text})")  # "Eight companies were removed from the list, including X"
+    if trig.tie == "award" and trig.kind == "award-object":
+        for o in t.children:
+            if o.dep_ == "dobj":
+                for p in o.children:
+                    if p.dep_ == "prep" and p.lower_ in ("on", "upon", "to"):
+                        role.take(p, f"recipient ({p.text}, under the award)")  # "conferred the Medal on X"
     prep = trig.explain.get("linear_prep")
     if prep is not None and not any(c.dep_ in ("nsubjpass", "auxpass") for c in t.children):
         role.free.update(x.i for x in t.doc[t.i + 1 : prep] if x.dep_ != "poss" and x.head.dep_ != "poss")
@@ -810,8 +856,8 @@ def _in_target_phrase(tok: Token, role: Role) -> bool:
     """Does ``tok`` reach a role head through target-phrase steps only (see TARGET_DEPS)?"""
     seen = 0
     while tok.i not in role.heads and seen < 12:
-        if tok.dep_ == "pobj" and tok.head.i in role.heads and tok.head.dep_ == "dative":
-            return True  # "awarded the medal to X": X is the recipient the dative names
+        if tok.dep_ == "pobj" and tok.head.i in role.heads and tok.head.dep_ in ("dative", "prep"):
+            return True  # "awarded the medal to X", "conferred it on X": the preposition the role took
         if tok.dep_ == "compound" and tok.head.lemma_.casefold() in RELATIONAL_NOUNS and not tok.head.ent_type_:
             return False
         if tok.dep_ in TARGET_DEPS:

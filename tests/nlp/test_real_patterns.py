@@ -293,3 +293,90 @@ def test_titles_and_origins_in_an_enumeration_of_people_are_not_names(find) -> N
         "Isabel Crowe were also awarded the Friendship Medal."
     )
     assert names(got, "award") == {"Raul Ortiz Ruz", "Maha Chakri Sirivan", "Jean-Pierre Lemaire", "Isabel Crowe"}
+
+
+# -- delisting phrasings -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("The Commerce Department took Quillon Instruments off the Entity List on Friday.", "Quillon Instruments"),
+        ("Quillon Instruments is no longer on the Unverified List.", "Quillon Instruments"),
+        (
+            "A federal judge ordered the Pentagon to remove Quillon Instruments from its list of Chinese military "
+            "companies.",
+            "Quillon Instruments",
+        ),
+        (
+            "Quillon Instruments was removed from the Unverified List after officials completed checks.",
+            "Quillon Instruments",
+        ),
+        ("The Commerce Department terminated the denial order against Quillon Instruments.", "Quillon Instruments"),
+        ("OFAC delisted Quillon Shipping on Tuesday.", "Quillon Shipping"),
+    ],
+)
+def test_each_delisting_phrasing_delists(find, text: str, entity: str) -> None:
+    assert names(find(text), "delisting") == {entity}
+    assert names(find(text), "blacklist") == set()
+
+
+def test_companies_removed_including_are_each_delisted(find) -> None:
+    got = find(
+        "Eight companies were removed from the Unverified List, including Quillon Instruments and Marrow Optics."
+    )
+    assert names(got, "delisting") == {"Quillon Instruments", "Marrow Optics"}
+
+
+def test_removed_from_the_list_were_lists_its_bullets(find) -> None:
+    got = find(
+        "The Commerce Department updated the Unverified List on Monday. Removed from the list were:\n"
+        "• Quillon Instruments Co., Ltd.;\n• Marrow Optics Technology Co.; and\n• Tarrant Laser Systems.\n"
+    )
+    assert names(got, "delisting") == {
+        "Quillon Instruments Co., Ltd.",
+        "Marrow Optics Technology Co.",
+        "Tarrant Laser Systems",
+    }
+
+
+# -- more official and award phrasing ----------------------------------------------------------
+
+
+def test_one_of_the_entities_added_is_added(find) -> None:
+    got = find("Quillon Instruments, one of the entities added to the Entity List on Monday, said it would appeal.")
+    assert got == {("Quillon Instruments", "blacklist", "Entity List")}
+
+
+def test_designated_pursuant_to_an_executive_order_is_a_designation(find) -> None:
+    assert names(find("Quillon Bank was designated pursuant to E.O. 14024 on Friday."), "blacklist") == {"Quillon Bank"}
+
+
+def test_conferred_on_and_a_recipient_of_name_the_honoured(find) -> None:
+    got = find("The trade union federation conferred the National May Day Labour Medal on Zhou Minyu.")
+    assert got == {("Zhou Minyu", "award", "National May Day Labour Medal")}
+    got = find("Li Wenhao, a recipient of the Friendship Award, spoke at the forum.")
+    assert got == {("Li Wenhao", "award", "Friendship Award")}
+
+
+def test_among_the_entrepreneurs_honoured_as_builders_is_the_honour(find) -> None:
+    got = find(
+        "Zhou Minyu was among 100 private entrepreneurs honoured as outstanding builders of socialism with "
+        "Chinese characteristics."
+    )
+    assert got == {("Zhou Minyu", "award", "Outstanding Builder of Socialism with Chinese Characteristics")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Quillon Instruments has been seeking removal from the Entity List for two years.",
+        "The Commerce Department plans to remove Quillon Instruments from the Unverified List.",
+        "Quillon Instruments will be taken off the list next month, officials said.",
+        "Entity List companies like Quillon Instruments have lost suppliers.",
+        "U.S. sanctions on Quillon Instruments hurt its sales.",
+        "If the Pentagon adds Quillon Instruments to its list, investors will have to sell.",
+    ],
+)
+def test_intent_noun_phrases_and_conditionals_do_not_fire(find, text: str) -> None:
+    assert find(text) == set()
