@@ -18,8 +18,10 @@ false matches (a look-alike matching anything, or a spelling matching only other
 time per query. With ``--nk PYTHON`` the same queries are scored by nomenklatura in its own
 virtualenv (``python3 -m venv /tmp/nk-venv && /tmp/nk-venv/bin/pip install nomenklatura``; it is
 heavy, so it is not a dependency of newswatch): its default algorithm (``DefaultAlgorithm``,
-regression-v1) and logic-v2 (what yente uses), each at its usual threshold (0.7 for logic-v2 as in
-yente, 0.5 for regression-v1), over candidates from a generous token/phonetic/fuzzy-token block.
+regression-v1) and logic-v2 (what yente uses), both at yente's threshold 0.7, over candidates from
+a generous block (entries sharing a token, a metaphone or a token of fuzzy ratio >= 75 with the
+query; query and candidates are FtM Person/Organization entities, persons with firstName/lastName
+from "LAST, First" as OpenSanctions does).
 """
 
 from __future__ import annotations
@@ -295,13 +297,13 @@ for i, e in enumerate(ents):
             vocab.setdefault("~" + metaphone(t), set()).add(i)
 words = [w for w in vocab if not w.startswith("~")]
 out = {}
-for algo, threshold in ((DefaultAlgorithm, 0.5), (LogicV2, 0.7)):
+for algo, threshold in ((DefaultAlgorithm, 0.7), (LogicV2, 0.7)):
     cfg = algo.default_config()
     res = []
-    for q, label, _ in queries:
+    for k, (q, label, _) in enumerate(queries):
         t0 = time.perf_counter()
         qp = model.make_entity("Person" if label == "PERSON" else "Organization")
-        qp.id = "query"
+        qp.id = f"query-{algo.NAME}-{k}"  # the matchers cache name analysis per entity id
         qp.add("name", q)
         cands = set()
         for t in toks(q):
