@@ -169,8 +169,7 @@ def match_cmd(app: App, name: str, label: str | None, limit: int, as_json: bool)
     entities = []
     for fname in app.settings.watchlists:
         entities += load_watchlist_yaml(resolve_path(app.config_dir, fname))
-    entities += load_entities(app.db)
-    wl = Watchlist.from_settings(entities, app.settings.matching)
+    wl = Watchlist.from_db(app.db, app.settings.matching, entities)
     found = wl.index.match(name, label, limit=limit, from_ner=label is not None, all_scores=True)
     out = [{**m.public(), "matches": m.score >= wl.index.threshold} for m in found]
     if as_json:

@@ -1,7 +1,8 @@
 """Watchlists in the SQLite file: tables ``watchlists`` and ``watch_entities`` (see ``store.SCHEMA``),
 plus this room's own ``watch_names`` (every name of every entity analysed once at import: its
-normalized key and parts, so start-up does not analyse them again) and ``watch_list_changes``
-(what each re-import added, removed or changed), created here if missing.
+normalized key and parts) with ``watch_postings`` (its posting keys; :mod:`.stored` reads both, so
+a process starts without reading the lists) and ``watch_list_changes`` (what each re-import
+added, removed or changed), created here if missing.
 
 A (re-)import replaces the whole list in ONE transaction: readers see the old list or the new
 one, never a mix, and a failure half-way leaves the old list as it was. A file that yields no
@@ -20,7 +21,7 @@ import sqlite_utils
 from ..errors import InputError
 from ..models import utcnow
 from ..store import write_transaction
-from .matcher import analyse_entity
+from .matcher import analyse_entity, posting_keys
 from .model import WatchEntity
 from .names import Part
 
@@ -30,6 +31,9 @@ OWN_TABLES = (
     "weak integer not null default 0, key text not null, parts text not null)",
     "create index if not exists watch_names_list on watch_names (list)",
     "create index if not exists watch_names_entity on watch_names (entity_id)",
+    "create index if not exists watch_names_key on watch_names (key)",
+    "create table if not exists watch_postings (pkey text not null, name_id integer not null)",
+    "create index if not exists watch_postings_pkey on watch_postings (pkey)",
     "create table if not exists watch_list_changes (id integer primary key, list text not null, "
     "imported_at text not null, change text not null, entity_id text not null, name text, detail text)",
     "create index if not exists watch_list_changes_list on watch_list_changes (list, imported_at)",
@@ -83,11 +87,11 @@ def save_list(
     no entity to import."""
     ensure_tables(db)
     sql = f"insert into watch_entities ({', '.join(ENTITY_COLUMNS)}) values ({', '.join('?' for _ in ENTITY_COLUMNS)})"
-    names_sql = "insert into watch_names (entity_id, list, alias, weak, key, parts) values (?, ?, ?, ?, ?, ?)"
     with write_transaction(db):
         existed = db.execute("select count(*) from watchlists where name = ?", [name]).fetchone()[0] > 0
         before = {e.id: e for e in load_entities(db, lists=[name], analysed=False)} if existed else {}
         db.execute("delete from watch_entities where list = ?", [name])
+        db.execute("delete from watch_postings where name_id in (select rowid from watch_names where list = ?)", [name])
         db.execute("delete from watch_names where list = ?", [name])
         count = 0
         stamp = utcnow()
@@ -108,11 +112,7 @@ def save_list(
                     e.leads,
                 ],
             )
-            for alias, weak, key, parts in analyse_entity(e):
-                db.execute(
-                    names_sql,
-                    [e.id, name, alias, int(weak), key, json.dumps([[p.text, p.tag, p.phon] for p in parts])],
-                )
+            _insert_names(db, e, name)
             count += 1
             seen.add(e.id)
             if existed:
@@ -157,6 +157,45 @@ def save_list(
         "changed": kinds.count("changed"),
         "changes": changes,
     }
+
+
+NAMES_SQL = "insert into watch_names (entity_id, list, alias, weak, key, parts) values (?, ?, ?, ?, ?, ?)"
+
+
+def _insert_names(db: sqlite_utils.Database, e: WatchEntity, list_name: str) -> None:
+    """Every name of ``e`` analysed, into ``watch_names``, and its posting keys into ``watch_postings``
+    (a weak alias is found by its exact key only: no postings)."""
+    seen: set[str] = set()
+    for alias, weak, key, parts in analyse_entity(e):
+        if not key or (key, weak) in seen:
+            continue
+        seen.add((key, weak))
+        cur = db.execute(NAMES_SQL, [e.id, list_name, alias, int(weak), key, json.dumps(parts)])
+        if not weak:
+            db.conn.executemany(
+                "insert into watch_postings (pkey, name_id) values (?, ?)",
+                [(pk, cur.lastrowid) for pk in posting_keys(parts)],
+            )
+
+
+def backfill_names(db: sqlite_utils.Database) -> int:
+    """Analyse the names of lists imported before ``watch_names`` existed (once); returns how many
+    entities were analysed."""
+    ensure_tables(db)
+    lists = [
+        r[0]
+        for r in db.execute(
+            "select name from watchlists w where not exists (select 1 from watch_names n where n.list = w.name)"
+        )
+    ]
+    if not lists:
+        return 0
+    n = 0
+    with write_transaction(db):
+        for e in load_entities(db, lists=lists, analysed=False):
+            _insert_names(db, e, e.list_name)
+            n += 1
+    return n
 
 
 def list_changes(db: sqlite_utils.Database, name: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:

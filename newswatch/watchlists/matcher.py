@@ -53,6 +53,7 @@ from rapidfuzz import fuzz
 from .model import WatchEntity
 from .names import Part, align, analyse_alias, analyse_query, phonetic
 from .normalize import is_legal_form, normalize_name, text_tokens
+from .stored import StoredNames
 
 log = logging.getLogger(__name__)
 
@@ -213,8 +214,12 @@ class NameIndex:
         threshold: float = 0.85,
         common_word_zipf: float = 3.5,
         max_postings: int = 256,
+        store: StoredNames | None = None,
     ) -> None:
         self.threshold = threshold
+        self.store = store
+        self._stored_ai: dict[int, int] = {}  # watch_names rowid -> alias id, names read so far
+        self._ent_index: dict[str, int] = {}
         self.common_zipf = common_word_zipf
         self.max_postings = max_postings
         self.entities: list[WatchEntity] = []
@@ -233,6 +238,7 @@ class NameIndex:
     def add(self, e: WatchEntity) -> None:
         ei = len(self.entities)
         self.entities.append(e)
+        self._ent_index.setdefault(e.id, ei)
         seen: set[tuple[str, tuple[str, ...]]] = set()
         for alias, weak, key, parts in e.analysed if e.analysed is not None else analyse_entity(e):
             if not key:
@@ -268,16 +274,48 @@ class NameIndex:
         return self._automaton
 
     def __len__(self) -> int:
-        return len(self.alias_text)
+        return len(self.alias_text) - len(self._stored_ai) + (self.store.count() if self.store else 0)
+
+    def _from_store(self, rows: Iterable[tuple[int, str, str, bool, str, tuple[Part, ...]]]) -> list[int]:
+        """Alias ids of stored names (read into the in-process arrays on first use)."""
+        out = []
+        for rid, eid, alias, weak, key, parts in rows:
+            ai = self._stored_ai.get(rid)
+            if ai is None:
+                ei = self._ent_index.get(eid)
+                if ei is None:
+                    ent = self.store.entity(eid) if self.store else None
+                    if ent is None:
+                        continue
+                    ei = len(self.entities)
+                    self.entities.append(ent)
+                    self._ent_index[eid] = ei
+                ai = len(self.alias_text)
+                self.alias_text.append(alias)
+                self.alias_key.append(key)
+                self.alias_ent.append(ei)
+                self.alias_parts.append(parts)
+                self.alias_weak.append(weak)
+                self._stored_ai[rid] = ai
+            out.append(ai)
+        return out
+
+    def aliases_for_key(self, key: str) -> list[int]:
+        """Alias ids whose normalized key is ``key`` (in memory and stored), at most ``max_postings``."""
+        mem = self.by_key.get(key, [])[: self.max_postings]
+        if self.store is None:
+            return mem
+        return list(dict.fromkeys(mem + self._from_store(self.store.by_key(key, self.max_postings))))
 
     # -- one name ---------------------------------------------------------------------------
 
     def candidates(self, key: str) -> list[int]:
         """Alias ids worth scoring for ``key``: same key, plus the aliases sharing the most and
         rarest posting keys with it (at most ``MAX_CANDIDATES``)."""
-        exact = self.by_key.get(key, [])[: self.max_postings]
+        exact = self.aliases_for_key(key)
         weight: dict[int, float] = {}
-        for qk in query_keys(key):
+        qkeys = query_keys(key)
+        for qk in qkeys:
             post = self.postings.get(qk)
             if not post:
                 continue
@@ -285,6 +323,14 @@ class NameIndex:
             for ai in post[: self.max_postings]:
                 weight[ai] = weight.get(ai, 0.0) + w
         ranked = sorted(weight, key=lambda ai: -weight[ai])[:MAX_CANDIDATES]
+        if self.store is not None:
+            sweight: dict[int, float] = {}
+            for ids in self.store.postings(qkeys, self.max_postings).values():
+                w = 1.0 / len(ids)
+                for rid in ids[: self.max_postings]:
+                    sweight[rid] = sweight.get(rid, 0.0) + w
+            top = sorted(sweight, key=lambda rid: -sweight[rid])[:MAX_CANDIDATES]
+            ranked += self._from_store(self.store.names(top))
         return list(dict.fromkeys([*exact, *ranked]))
 
     def score(self, key: str, label: str | None, ai: int) -> Match:
@@ -372,7 +418,7 @@ class NameIndex:
         if " " in key:
             return True, None
         if len(key) < SHORT:
-            written = {self.alias_text[ai] for ai in self.by_key.get(key, [])}
+            written = {self.alias_text[ai] for ai in self.aliases_for_key(key)}
             if surface not in written:
                 return False, f"short alias must be written as listed ({', '.join(sorted(written))})"
             return True, None
@@ -390,7 +436,7 @@ class NameIndex:
         """Every listed alias in ``text`` (longest, non-overlapping, on token boundaries), with
         matches scored and the common-word rule applied; ``spans`` are the NER entities."""
         toks = text_tokens(text)
-        if not toks or not len(self.automaton):
+        if not toks or not (len(self.automaton) or self.store is not None):
             return []
         starts, ends, parts, pos = [], [], [], 1
         for t in toks:
@@ -399,13 +445,20 @@ class NameIndex:
             parts.append(t.norm)
             pos += len(t.norm) + 1
         joined = " " + " ".join(parts) + " "
-        raw_hits = []
-        for end_idx, key in self.automaton.iter(joined):
+        raw_hits: list[tuple[int, int, str]] = []
+        for end_idx, key in self.automaton.iter(joined) if len(self.automaton) else ():
             s = end_idx - len(key) - 1 + 1  # first char of the key (after the leading space)
             i = bisect.bisect_left(starts, s)
             j = bisect.bisect_left(ends, s + len(key))
             if i < len(starts) and starts[i] == s and j < len(ends) and ends[j] == s + len(key):
                 raw_hits.append((i, j, key))
+        if self.store is not None and self.store.max_key_tokens:
+            span = min(self.store.max_key_tokens, 8)
+            grams = {(i, i + n - 1): " ".join(parts[i : i + n]) for i in range(len(parts)) for n in range(1, span + 1)}
+            grams = {ij: g for ij, g in grams.items() if ij[1] < len(parts)}
+            present = self.store.present_keys(grams.values())
+            known = {(i, j) for i, j, _ in raw_hits}
+            raw_hits += [(i, j, g) for (i, j), g in grams.items() if g in present and (i, j) not in known]
         raw_hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
         taken: set[int] = set()
         out = []
@@ -438,7 +491,7 @@ class NameIndex:
             log.debug("gazetteer hit %r rejected: %s", surface, why)
             return None
         matches = []
-        for ai in self.by_key.get(key, [])[: self.max_postings]:
+        for ai in self.aliases_for_key(key):
             m = self.score(key, ner_label, ai)
             m.features["gazetteer"] = True
             if self.alias_weak[ai]:

@@ -46,6 +46,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -169,8 +170,7 @@ ACRONYM = 0.9
 INITIAL = 0.7
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(NamedTuple):
     """One token of an analysed name: normalized text, tag (see module docstring), phonetic key."""
 
     text: str
