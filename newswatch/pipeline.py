@@ -109,8 +109,7 @@ class Pipeline:
         ones; reloaded only when an import changed them. They are matched by the gazetteer and the
         name matcher, not put into the NER ruler (a million patterns would not fit there)."""
         version = lists_version(db)
-        if version == self._lists_version:
-            self.resolver.watchlist.attach(db)
+        if version == self._lists_version and self.resolver.watchlist.attach(db):
             return
         # the imported lists are read through the index stored at import, not loaded
         self.resolver = Resolver(Watchlist.from_db(db, self.settings.matching, self.base_entities))

@@ -32,8 +32,9 @@ OWN_TABLES = (
     "create index if not exists watch_names_list on watch_names (list)",
     "create index if not exists watch_names_entity on watch_names (entity_id)",
     "create index if not exists watch_names_key on watch_names (key)",
-    "create table if not exists watch_postings (pkey text not null, name_id integer not null)",
-    "create index if not exists watch_postings_pkey on watch_postings (pkey)",
+    # clustered by posting key: one B-tree, no separate index
+    "create table if not exists watch_postings (pkey text not null, name_id integer not null, "
+    "primary key (pkey, name_id)) without rowid",
     "create table if not exists watch_list_changes (id integer primary key, list text not null, "
     "imported_at text not null, change text not null, entity_id text not null, name text, detail text)",
     "create index if not exists watch_list_changes_list on watch_list_changes (list, imported_at)",
@@ -165,7 +166,7 @@ NAMES_SQL = "insert into watch_names (entity_id, list, alias, weak, key, parts) 
 def _insert_names(db: sqlite_utils.Database, e: WatchEntity, list_name: str) -> None:
     """Every name of ``e`` analysed, into ``watch_names``, and its posting keys into ``watch_postings``
     (a weak alias is found by its exact key only: no postings)."""
-    seen: set[str] = set()
+    seen: set[tuple[str, bool]] = set()
     for alias, weak, key, parts in analyse_entity(e):
         if not key or (key, weak) in seen:
             continue
@@ -173,7 +174,7 @@ def _insert_names(db: sqlite_utils.Database, e: WatchEntity, list_name: str) -> 
         cur = db.execute(NAMES_SQL, [e.id, list_name, alias, int(weak), key, json.dumps(parts)])
         if not weak:
             db.conn.executemany(
-                "insert into watch_postings (pkey, name_id) values (?, ?)",
+                "insert or ignore into watch_postings (pkey, name_id) values (?, ?)",
                 [(pk, cur.lastrowid) for pk in posting_keys(parts)],
             )
 

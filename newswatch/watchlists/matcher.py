@@ -4,9 +4,10 @@ Two ways in:
 
 * :meth:`NameIndex.match` scores one name (an NER span) against *candidates*: aliases with the
   same normalized key, plus the aliases that share the most (and the rarest) of the query's
-  tokens, phonetic keys, joined token pairs ("jongun") and initials ("pmc") — postings longer than
-  ``max_postings`` are cut, at most ``MAX_CANDIDATES`` are scored — so a query never scans the
-  list. Each candidate is scored by the alignment of :mod:`.names` (literal, merged, acronym,
+  tokens, phonetic keys, joined token pairs ("jongun") and initials ("pmc") — a posting of more
+  than ``max_postings`` names is not used (unless it is the query's only one, then cut), at most
+  ``MAX_CANDIDATES`` are scored — so a query never scans the list and its cost does not grow
+  with it. Each candidate is scored by the alignment of :mod:`.names` (literal, merged, acronym,
   phonetic, fuzzy and initial pairs; family-name weight; unmatched tokens on either side), 1.0
   when the normalized keys are equal; halved when the types disagree (ORG~company,
   PERSON~person). ``features`` carries ``exact``, ``token_overlap``, ``fuzzy`` (token-sort ratio,
@@ -92,7 +93,7 @@ COMPANY_CONTEXT = {
 }
 LABEL_TYPE = {"ORG": "company", "PERSON": "person"}
 SHORT = 4
-MAX_CANDIDATES = 120
+MAX_CANDIDATES = 50
 WEAK_SCORE = 0.9
 
 
@@ -108,6 +109,13 @@ def posting_keys(parts: Sequence[Part]) -> set[str]:
     if 2 <= len(initials) <= 6 and len(parts) > 1:
         out.add("#" + initials)
     return out
+
+
+def _informative(posts: list[list[int]], cap: int) -> list[list[int]]:
+    """Postings of at most ``cap`` names (a key under more names identifies nobody: "trading",
+    "bank"); the shortest one when all are longer, so a query is never left without candidates."""
+    short = [p for p in posts if len(p) <= cap]
+    return short or sorted(posts, key=len)[:1]
 
 
 def query_keys(key: str) -> list[str]:
@@ -315,17 +323,15 @@ class NameIndex:
         exact = self.aliases_for_key(key)
         weight: dict[int, float] = {}
         qkeys = query_keys(key)
-        for qk in qkeys:
-            post = self.postings.get(qk)
-            if not post:
-                continue
+        posts = [p for qk in qkeys if (p := self.postings.get(qk))]
+        for post in _informative(posts, self.max_postings):
             w = 1.0 / len(post)
             for ai in post[: self.max_postings]:
                 weight[ai] = weight.get(ai, 0.0) + w
         ranked = sorted(weight, key=lambda ai: -weight[ai])[:MAX_CANDIDATES]
         if self.store is not None:
             sweight: dict[int, float] = {}
-            for ids in self.store.postings(qkeys, self.max_postings).values():
+            for ids in _informative(list(self.store.postings(qkeys, self.max_postings).values()), self.max_postings):
                 w = 1.0 / len(ids)
                 for rid in ids[: self.max_postings]:
                     sweight[rid] = sweight.get(rid, 0.0) + w

@@ -37,6 +37,7 @@ class StoredNames:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        self.file = db_file(db)
         self._entities: dict[str, WatchEntity | None] = {}
         self.max_key_tokens = int(
             db.execute(
@@ -45,9 +46,13 @@ class StoredNames:
             or 0
         )
 
-    def attach(self, db: sqlite_utils.Database) -> None:
-        """Use ``db`` (another connection to the same file) from now on."""
+    def attach(self, db: sqlite_utils.Database) -> bool:
+        """Use ``db`` from now on if it is a connection to the same file (True); False otherwise
+        (the caller opens the other file's lists instead)."""
+        if db is not self.db and db_file(db) != self.file:
+            return False
         self.db = db
+        return True
 
     def count(self) -> int:
         return int(self.db.execute("select count(*) from watch_names").fetchone()[0])
@@ -105,6 +110,12 @@ class StoredNames:
                 f"select rowid, entity_id, alias, weak, key, parts from watch_names {where}", args
             )
         ]
+
+
+def db_file(db: sqlite_utils.Database) -> str:
+    """The file behind a connection ("" for an in-memory database)."""
+    row = db.execute("pragma database_list").fetchone()
+    return str(row[2] or "") if row else ""
 
 
 def _entity(row: Sequence[Any]) -> WatchEntity:

@@ -76,10 +76,10 @@ class Watchlist:
         backfill_names(db)
         return cls.from_settings(bundled, settings, store=StoredNames(db))
 
-    def attach(self, db: sqlite_utils.Database) -> None:
-        """Read the stored lists through ``db`` (another connection to the same file) from now on."""
-        if self.store is not None:
-            self.store.attach(db)
+    def attach(self, db: sqlite_utils.Database) -> bool:
+        """Read the stored lists through ``db`` from now on; False when ``db`` is another file than
+        the one these lists were opened from (open it with :meth:`from_db` instead)."""
+        return self.store is None or self.store.attach(db)
 
     def get(self, entity_id: str | None) -> WatchEntity | None:
         if not entity_id:
