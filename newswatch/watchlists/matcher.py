@@ -52,7 +52,7 @@ import ahocorasick
 from rapidfuzz import fuzz
 
 from .model import WatchEntity
-from .names import Part, align, analyse_alias, analyse_query, phonetic
+from .names import Alignment, Part, align, analyse_alias, analyse_query, phonetic
 from .normalize import is_legal_form, normalize_name, text_tokens
 from .stored import StoredNames
 
@@ -109,6 +109,11 @@ def posting_keys(parts: Sequence[Part]) -> set[str]:
     if 2 <= len(initials) <= 6 and len(parts) > 1:
         out.add("#" + initials)
     return out
+
+
+def _best(weight: dict[int, float]) -> list[int]:
+    """The candidates worth aligning: best posting weight first, at most ``MAX_CANDIDATES``."""
+    return sorted(weight, key=lambda k: -weight[k])[:MAX_CANDIDATES]
 
 
 def _informative(posts: list[list[int]], cap: int) -> list[list[int]]:
@@ -328,51 +333,58 @@ class NameIndex:
             w = 1.0 / len(post)
             for ai in post[: self.max_postings]:
                 weight[ai] = weight.get(ai, 0.0) + w
-        ranked = sorted(weight, key=lambda ai: -weight[ai])[:MAX_CANDIDATES]
+        ranked = _best(weight)
         if self.store is not None:
             sweight: dict[int, float] = {}
             for ids in _informative(list(self.store.postings(qkeys, self.max_postings).values()), self.max_postings):
                 w = 1.0 / len(ids)
                 for rid in ids[: self.max_postings]:
                     sweight[rid] = sweight.get(rid, 0.0) + w
-            top = sorted(sweight, key=lambda rid: -sweight[rid])[:MAX_CANDIDATES]
+            top = _best(sweight)
             ranked += self._from_store(self.store.names(top))
         return list(dict.fromkeys([*exact, *ranked]))
 
-    def score(self, key: str, label: str | None, ai: int) -> Match:
-        """Score alias ``ai`` against a normalized query, with the features behind the score."""
+    def score(self, key: str, label: str | None, ai: int, *, detail: bool = True) -> Match:
+        """Score alias ``ai`` against a normalized query, with the features behind the score
+        (``detail=False``: only what ranking needs; :meth:`explain` adds the rest to a kept match)."""
         akey = self.alias_key[ai]
         ent = self.entities[self.alias_ent[ai]]
         exact = akey == key
         want = LABEL_TYPE.get(label or "")
         type_agree = None if want is None else want == ent.type
-        feats: dict[str, Any] = {"exact": exact}
+        feats: dict[str, Any] = {"exact": exact, "type_agree": type_agree, "query_key": key, "alias_key": akey}
         if exact:
-            score, overlap, fz = 1.0, 1.0, 1.0
+            score = 1.0
         elif self.alias_weak[ai]:
-            score, overlap, fz = 0.0, soft_token_overlap(key, akey), fuzz.token_sort_ratio(key, akey) / 100.0
+            score = 0.0
             feats["weak_alias"] = "a weak alias counts only as written"
         else:
             al = align(analyse_query(key, want or ent.type), self.alias_parts[ai])
             score = al.score
-            overlap = soft_token_overlap(key, akey)
-            fz = fuzz.token_sort_ratio(key, akey) / 100.0
-            feats["phonetic"] = any(p[2] == "phonetic" for p in al.pairs)
-            feats["alignment"] = al.explain()
+            feats["alignment"] = al
         if type_agree is False:
             score *= 0.5
-        feats.update(
-            {
-                "token_overlap": round(overlap, 3),
-                "fuzzy": round(fz, 3),
-                "type_agree": type_agree,
-                "query_key": key,
-                "alias_key": akey,
-            }
-        )
         if self.alias_weak[ai]:
             feats["weak_alias"] = feats.get("weak_alias", True)
-        return Match(ent, self.alias_text[ai], score, feats)
+        m = Match(ent, self.alias_text[ai], score, feats)
+        return self.explain(m) if detail else m
+
+    @staticmethod
+    def explain(m: Match) -> Match:
+        """Add the explanation to a match: every alignment pair and unmatched token with its score
+        and weight, whether a phonetic pair counted, and (for information) token overlap and the
+        token-sort fuzzy ratio of the two keys."""
+        f = m.features
+        if "token_overlap" in f:
+            return m
+        key, akey = f["query_key"], f["alias_key"]
+        al = f.get("alignment")
+        if isinstance(al, Alignment):
+            f["phonetic"] = any(p[2] == "phonetic" for p in al.pairs)
+            f["alignment"] = al.explain()
+        f["token_overlap"] = 1.0 if f["exact"] else round(soft_token_overlap(key, akey), 3)
+        f["fuzzy"] = 1.0 if f["exact"] else round(fuzz.token_sort_ratio(key, akey) / 100.0, 3)
+        return m
 
     def match(
         self, name: str, label: str | None = None, *, limit: int = 5, from_ner: bool = True, all_scores: bool = False
@@ -388,7 +400,7 @@ class NameIndex:
         best: dict[int, Match] = {}
         written = len(text_tokens(name)) > len(key.split())
         for ai in self.candidates(key):
-            m = self.score(key, label, ai)
+            m = self.score(key, label, ai, detail=False)
             if self.alias_weak[ai] and m.features["exact"]:
                 ent = self.entities[self.alias_ent[ai]]
                 why = None  # a person's weak alias (a nickname) is no name on its own
@@ -417,7 +429,7 @@ class NameIndex:
         out.sort(key=lambda m: (-m.score, m.entity.list_name, m.entity.id))
         if not all_scores:
             out = [m for m in out if m.score >= self.threshold]
-        return out[:limit]
+        return [self.explain(m) for m in out[:limit]]
 
     def _common_word_ok(self, key: str, surface: str, *, corroborated: bool | str) -> tuple[bool, str | None]:
         """The common-word rule (see module docstring): (allowed?, explanation or None)."""

@@ -250,6 +250,7 @@ def analyse_alias(alias: str, kind: str) -> tuple[Part, ...]:
     return tuple(Part(t, _tag(t, "O", kind), phonetic(t)) for t in toks)
 
 
+@lru_cache(maxsize=4096)
 def analyse_query(key: str, kind: str | None) -> tuple[Part, ...]:
     """The parts of a query's normalized key (no order or case tells its family name)."""
     return tuple(Part(t, _tag(t, "O", kind or ""), phonetic(t)) for t in key.split())
@@ -329,6 +330,8 @@ def align(query: tuple[Part, ...], alias: tuple[Part, ...]) -> Alignment:
         for ai in range(len(alias) - 1):
             if qi in used_q:
                 break
+            if len(alias[ai].text) >= len(q.text) or not q.text.startswith(alias[ai].text):
+                continue
             for n in (2, 3):
                 run = list(range(ai, ai + n))
                 if ai + n <= len(alias) and not set(run) & used_a and "".join(alias[i].text for i in run) == q.text:
@@ -337,6 +340,8 @@ def align(query: tuple[Part, ...], alias: tuple[Part, ...]) -> Alignment:
         if qi in used_q or not 3 <= len(q.text) <= 6:
             continue
         for ai in range(len(alias)):
+            if alias[ai].text[0] != q.text[0]:
+                continue
             span: list[int] = []
             letters, i = "", ai
             while i < len(alias) and len(letters) < len(q.text):
@@ -351,7 +356,7 @@ def align(query: tuple[Part, ...], alias: tuple[Part, ...]) -> Alignment:
         if ai in used_a:
             continue
         for qi in range(len(query) - 1):
-            if qi in used_q or qi + 1 in used_q:
+            if qi in used_q or qi + 1 in used_q or not a.text.startswith(query[qi].text):
                 continue
             if query[qi].text + query[qi + 1].text == a.text:
                 take([qi, qi + 1], [ai], "merged", 1.0)
