@@ -1,7 +1,8 @@
 """Configuration: YAML files in a config directory, validated by pydantic models.
 
 The config directory is, in order: the ``--config`` option, ``NEWSWATCH_CONFIG``, ``./config``
-when it holds a ``settings.yaml``, else the ``config/`` shipped beside the package.
+when it holds a ``settings.yaml``, else the defaults shipped inside the package
+(``newswatch/defaults/``, package data read through :mod:`importlib.resources`).
 Every problem is raised as :class:`~newswatch.errors.ConfigError` naming file, place and fix.
 """
 
@@ -12,6 +13,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -20,8 +22,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 
-PACKAGE_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
-FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"  # the demo's pages and fixture web
+
+def _package_dir(name: str) -> Path:
+    """A data directory shipped inside the package (a checkout and an installed wheel alike)."""
+    return Path(str(resources.files("newswatch").joinpath(name)))
+
+
+PACKAGE_CONFIG_DIR = _package_dir("defaults")  # the bundled settings, lexicon, rules, sources, watchlist
+DEMO_DIR = _package_dir("demo")  # the demo's pages (pages/) and fixture web (sites/)
 
 M = TypeVar("M", bound=BaseModel)
 

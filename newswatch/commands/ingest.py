@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..config import FIXTURES_DIR
+from ..config import DEMO_DIR
 from ..errors import InputError
 from ..models import FetchedPage, IngestResult
 from ..store import database_file, table_counts
@@ -92,13 +92,13 @@ def print_result(result: IngestResult) -> None:
     "--pages",
     type=click.Path(file_okay=False),
     default=None,
-    help="Folder of demo pages with manifest.json (default: fixtures/pages).",
+    help="Folder of demo pages with manifest.json (default: the bundled demo pages).",
 )
 @click.option(
     "--sites",
     type=click.Path(file_okay=False),
     default=None,
-    help="Fixture web to serve on 127.0.0.1 and crawl (default: fixtures/sites).",
+    help="Fixture web to serve on 127.0.0.1 and crawl (default: the bundled fixture web).",
 )
 @pass_app
 def demo(app: App, pages: str | None, sites: str | None) -> None:
@@ -109,7 +109,7 @@ def demo(app: App, pages: str | None, sites: str | None) -> None:
 
     run = crawl_fixture_web(app.config_dir, app.db_path, Path(sites) if sites else None, progress=progress_printer)
     click.echo(format_run(run))
-    folder = Path(pages) if pages else FIXTURES_DIR / "pages"
+    folder = Path(pages) if pages else DEMO_DIR / "pages"
     manifest = folder / "manifest.json"
     if not manifest.is_file():
         raise InputError(f"{manifest}: demo manifest not found")
