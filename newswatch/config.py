@@ -197,6 +197,30 @@ def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     return path
 
 
+def write_default_config(dest: str | os.PathLike[str], *, overwrite: bool = False) -> list[Path]:
+    """Copy the bundled default config files into ``dest`` (created if needed) for editing; refuses,
+    naming them, to replace files already there unless ``overwrite``. Returns the files written."""
+    target = Path(dest)
+    if target.exists() and not target.is_dir():
+        raise ConfigError(str(target), "directory", "exists and is not a directory", "name a new or existing directory")
+    sources = sorted(PACKAGE_CONFIG_DIR.glob("*.yaml"))
+    existing = [target / f.name for f in sources if (target / f.name).exists()]
+    if existing and not overwrite:
+        raise ConfigError(
+            str(target),
+            "directory",
+            "already holds " + ", ".join(p.name for p in existing),
+            "choose another directory, or pass --force to replace them",
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for f in sources:
+        out = target / f.name
+        out.write_bytes(f.read_bytes())
+        written.append(out)
+    return written
+
+
 def read_yaml(path: Path) -> Any:
     """Read one YAML file, turning every failure into a ConfigError that names the line."""
     try:

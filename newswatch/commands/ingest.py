@@ -1,4 +1,5 @@
-"""``newswatch ingest``, ``demo`` and ``init-db``: one page through the pipeline, the demo, the schema."""
+"""``newswatch ingest``, ``demo``, ``init-db`` and ``init-config``: one page through the pipeline, the
+demo, the schema, an editable copy of the default config."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..config import DEMO_DIR
+from ..config import DEMO_DIR, write_default_config
 from ..errors import InputError
 from ..models import FetchedPage, IngestResult
 from ..store import database_file, table_counts
@@ -134,3 +135,14 @@ def demo(app: App, pages: str | None, sites: str | None) -> None:
 def init_db(app: App) -> None:
     """Create the database and its tables (idempotent)."""
     click.echo(json.dumps(table_counts(app.db)))
+
+
+@click.command("init-config")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Replace config files already in DIRECTORY.")
+def init_config(directory: str, force: bool) -> None:
+    """Write an editable copy of the bundled default config into DIRECTORY (then pass --config
+    DIRECTORY, set NEWSWATCH_CONFIG, or name it ./config)."""
+    for path in write_default_config(directory, overwrite=force):
+        click.echo(f"wrote {path}")
+    click.echo(f"next: edit {Path(directory) / 'sources.yaml'} and run: newswatch --config {directory} rules check")
