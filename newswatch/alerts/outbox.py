@@ -42,6 +42,7 @@ from ..config import AlertSettings
 from ..models import utcnow
 from ..procs import Owner
 from ..store import update_alert
+from . import health
 from .duration import from_iso, iso, parse_duration
 from .message import build_blocks, build_reply
 from .sinks import DeliveryError, Sink
@@ -110,6 +111,8 @@ class DeliveryReport:
 def alert_message(db: sqlite_utils.Database, row: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """(text, blocks) of an alert as it should look now (source count, triage state)."""
     payload = json.loads(row["payload"] or "{}")
+    if payload.get("kind") == health.HEALTH_KIND:
+        return health.build_blocks(payload, recovered=health.recovered(db, row["key"]))
     actions = (
         [
             dict(r)
@@ -376,7 +379,7 @@ def _deliver_replies(
                 report.recovered.append(skey)
                 touched.add(src["alert_key"])
                 continue
-        text, blocks = build_reply(src)
+        text, blocks = health.build_recovery_reply(src) if src["source"] == health.HEALTH_SOURCE else build_reply(src)
         attempts = (src["attempts"] or 0) + 1
         first = src.get("first_attempt_at") or t
         if not _claim(
