@@ -328,6 +328,14 @@ def _dry_run_result(db: sqlite_utils.Database, prepared: Prepared) -> IngestResu
     return result
 
 
+def judge_sources(db: sqlite_utils.Database, run_id: int, broken_after: int) -> list[tuple[str, str]]:
+    """After a crawl run: each finished source's health (``alerts/health.py``): a source broken for
+    ``broken_after`` runs in a row gets one "source broken" alert, a recovered one its thread reply."""
+    from .alerts.health import evaluate_run
+
+    return evaluate_run(db, run_id, broken_after)
+
+
 def commit(db: sqlite_utils.Database, prepared: Prepared, alert_settings: AlertSettings) -> IngestResult:
     """Store a :class:`Prepared` page: article, mentions, findings and pending alerts in ONE write
     transaction. The stored article is looked up again inside the transaction, so the same content
