@@ -31,7 +31,7 @@ from typing import Any
 import sqlite_utils
 
 from ..config import AlertSettings
-from ..models import utcnow
+from ..models import epoch, iso_us, utcnow
 from ..procs import Owner
 from ..store import update_alert
 from .duration import from_iso, iso, parse_duration
@@ -50,9 +50,10 @@ def owner_id() -> str:
     return str(Owner.current_thread())
 
 
-def claim_alive(claimed_by: str | None, claimed_at: float | None, now: float) -> bool:
+def claim_alive(claimed_by: str | None, claimed_at: str | float | None, now: float) -> bool:
     """Is the process that marked a row ``sending`` possibly still posting it?"""
-    if not claimed_by or not claimed_at or now - claimed_at >= LEASE:
+    at = epoch(claimed_at)
+    if not claimed_by or not at or now - at >= LEASE:
         return False
     owner = Owner.parse(claimed_by)
     if owner is None:
@@ -162,7 +163,7 @@ def _deliver_alert(
             report.errors[key] = err
             return
         try:
-            found = sink.find_posted(channel=row["channel"], key=key, since=(row["claimed_at"] or 0) - 60)
+            found = sink.find_posted(channel=row["channel"], key=key, since=(epoch(row["claimed_at"]) or 0) - 60)
         except DeliveryError as exc:
             update_alert(db, row["id"], last_error=str(exc))
             report.errors[key] = str(exc)
@@ -187,15 +188,15 @@ def _deliver_alert(
         report.printed.append(key)
         return
     attempts = (row["attempts"] or 0) + 1
-    first = row.get("first_attempt_at") or t
+    first = epoch(row.get("first_attempt_at")) or t
     if not _claim(
         db,
         "alerts",
         row,
         "status",
         attempts=attempts,
-        claimed_at=time.time(),
-        first_attempt_at=first,
+        claimed_at=iso_us(time.time()),
+        first_attempt_at=iso_us(first),
         claimed_by=owner_id(),
         updated_at=utcnow(),
     ):
@@ -298,7 +299,7 @@ def _deliver_replies(
                 continue
             try:
                 found = sink.find_posted(
-                    channel=src["a_channel"], key=skey, since=(src["claimed_at"] or 0) - 60, thread_ts=thread
+                    channel=src["a_channel"], key=skey, since=(epoch(src["claimed_at"]) or 0) - 60, thread_ts=thread
                 )
             except DeliveryError as exc:
                 report.errors[skey] = str(exc)
@@ -312,15 +313,15 @@ def _deliver_replies(
                 continue
         text, blocks = build_reply(src)
         attempts = (src["attempts"] or 0) + 1
-        first = src.get("first_attempt_at") or t
+        first = epoch(src.get("first_attempt_at")) or t
         if not _claim(
             db,
             "alert_sources",
             src,
             "reply_status",
             attempts=attempts,
-            claimed_at=time.time(),
-            first_attempt_at=first,
+            claimed_at=iso_us(time.time()),
+            first_attempt_at=iso_us(first),
             claimed_by=owner_id(),
         ):
             report.deferred.append(skey)
