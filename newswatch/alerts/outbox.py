@@ -33,9 +33,9 @@ import sqlite_utils
 from ..config import AlertSettings
 from ..models import epoch, iso_us, utcnow
 from ..procs import Owner
-from ..store import update_alert
+from ..store import database_file, update_alert
 from .duration import from_iso, iso, parse_duration
-from .message import build_blocks, build_reply
+from .message import build_blocks, build_reply, record_url
 from .sinks import DeliveryError, Sink
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,11 @@ class DeliveryReport:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def alert_message(db: sqlite_utils.Database, row: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-    """(text, blocks) of an alert as it should look now (source count, triage state)."""
+def alert_message(
+    db: sqlite_utils.Database, row: dict[str, Any], ui_base_url: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """(text, blocks) of an alert as it should look now (source count, triage state), with a link to
+    its record in ``newswatch ui`` when ``ui_base_url`` (setting ``ui.base_url``) is set."""
     payload = json.loads(row["payload"] or "{}")
     actions = (
         [
@@ -99,7 +102,10 @@ def alert_message(db: sqlite_utils.Database, row: dict[str, Any]) -> tuple[str, 
         else []
     )
     return build_blocks(
-        {**payload, "key": row["key"]}, sources=row.get("sources") or payload.get("sources") or 1, actions=actions
+        {**payload, "key": row["key"]},
+        sources=row.get("sources") or payload.get("sources") or 1,
+        actions=actions,
+        record=record_url(ui_base_url, Path(database_file(db)).stem, row.get("id")),
     )
 
 
@@ -115,8 +121,10 @@ def deliver_pending(
     settings: AlertSettings | None = None,
     now: float | None = None,
     ignore_backoff: bool = False,
+    ui_base_url: str | None = None,
 ) -> DeliveryReport:
-    """Deliver every ``pending`` (or interrupted ``sending``) alert, then pending thread replies."""
+    """Deliver every ``pending`` (or interrupted ``sending``) alert, then pending thread replies.
+    With ``ui_base_url`` each message links to the alert's record in ``newswatch ui``."""
     settings = settings or AlertSettings()
     report = DeliveryReport()
     where = "status in ('pending', 'sending')"
@@ -127,8 +135,8 @@ def deliver_pending(
         where += f" and key in ({', '.join('?' for _ in keys)})"
         params = list(keys)
     for row in list(db.table("alerts").rows_where(where, params, order_by="id")):
-        _deliver_alert(db, sink, row, settings, report, now, ignore_backoff)
-    _deliver_replies(db, sink, settings, report, keys, now, ignore_backoff)
+        _deliver_alert(db, sink, row, settings, report, now, ignore_backoff, ui_base_url)
+    _deliver_replies(db, sink, settings, report, keys, now, ignore_backoff, ui_base_url)
     return report
 
 
@@ -140,6 +148,7 @@ def _deliver_alert(
     report: DeliveryReport,
     now: float | None,
     ignore_backoff: bool,
+    ui_base_url: str | None = None,
 ) -> None:
     key = row["key"]
     t = now if now is not None else time.time()
@@ -182,7 +191,7 @@ def _deliver_alert(
             report.recovered.append(key)
             log.info("alert %s was posted before an interruption (ts %s): recorded, not posted again", key, found.ts)
             return
-    text, blocks = alert_message(db, row)
+    text, blocks = alert_message(db, row, ui_base_url)
     if not sink.marks_sent:
         sink.post(channel=row["channel"], text=text, blocks=blocks, key=key)
         report.printed.append(key)
@@ -257,6 +266,7 @@ def _deliver_replies(
     keys: list[str] | None,
     now: float | None,
     ignore_backoff: bool,
+    ui_base_url: str | None = None,
 ) -> None:
     """Post 'also reported by' thread replies for later sources of sent alerts; update the parents."""
     if not sink.marks_sent:
@@ -356,16 +366,16 @@ def _deliver_replies(
         report.replies.append(skey)
         touched.add(src["alert_key"])
     for key in touched:
-        refresh_message(db, sink, key)
+        refresh_message(db, sink, key, ui_base_url)
 
 
-def refresh_message(db: sqlite_utils.Database, sink: Sink, key: str) -> bool:
+def refresh_message(db: sqlite_utils.Database, sink: Sink, key: str, ui_base_url: str | None = None) -> bool:
     """Rewrite a sent alert's message (source count, triage state) with ``chat.update``."""
     rows = list(db.table("alerts").rows_where("key = ?", [key], limit=1))
     if not rows or rows[0]["status"] != "sent" or not rows[0]["slack_ts"]:
         return False
     row = rows[0]
-    text, blocks = alert_message(db, row)
+    text, blocks = alert_message(db, row, ui_base_url)
     try:
         sink.update(channel=row["channel"], ts=row["slack_ts"], text=text, blocks=blocks)
     except DeliveryError as exc:
@@ -432,8 +442,16 @@ class Outbox:
     ``newswatch alerts deliver`` run at the same time never post an alert twice.
     """
 
-    def __init__(self, db_path: Path, settings: AlertSettings, sink_factory: Callable[[], Sink], every: float) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        settings: AlertSettings,
+        sink_factory: Callable[[], Sink],
+        every: float,
+        ui_base_url: str | None = None,
+    ) -> None:
         self.db_path = db_path
+        self.ui_base_url = ui_base_url
         self.settings = settings
         self.sink_factory = sink_factory
         self.every = every
@@ -465,7 +483,7 @@ class Outbox:
                         )
                         warned = True
                     continue
-                report = deliver_pending(db, sink, settings=self.settings)
+                report = deliver_pending(db, sink, settings=self.settings, ui_base_url=self.ui_base_url)
                 if report.sent or report.failed:
                     log.warning("outbox: %s", report)
             except Exception:  # noqa: BLE001 - the outbox keeps going; each alert keeps its own error

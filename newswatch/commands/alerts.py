@@ -46,7 +46,9 @@ def alerts_deliver(app: App, now: bool) -> None:
     """Send every pending alert (Slack if a token is set, else print them)."""
     from ..alerts.outbox import deliver_pending
 
-    report = deliver_pending(app.db, app.sink(), settings=app.settings.alerts, ignore_backoff=now)
+    report = deliver_pending(
+        app.db, app.sink(), settings=app.settings.alerts, ignore_backoff=now, ui_base_url=app.settings.ui.base_url
+    )
     report_delivery(report)
     click.echo(
         json.dumps(
