@@ -84,9 +84,10 @@ select
   ar.url as article_url, coalesce(a.sources, 1) as sources,
   (select group_concat(x.action || ' by ' || coalesce(x.user_name, x.user_id, 'someone') || ' at ' || x.at, '; ')
      from alert_actions x where x.alert_id = a.id) as triage,
-  a.channel, a.sent_at, a.id as alert_id, a.finding_id, a.article_id
+  a.channel, a.sent_at, a.id as alert_id, f.id as finding_id, a.article_id
 from alerts a
-left join findings f on f.id = a.finding_id
+-- its finding; after a page was re-ingested (finding_id cleared) the finding that now names it
+left join findings f on f.id = coalesce(a.finding_id, (select min(g.id) from findings g where g.alert_id = a.id))
 left join articles ar on ar.id = a.article_id
 order by a.created_at desc, a.id desc""",
     "entity_timeline": """
@@ -179,6 +180,7 @@ def _step_keys(db: sqlite_utils.Database) -> None:
             _null_dangling(db, table, link)
     for table in ALERT_KEYED:
         _alert_id_triggers(db, table)
+        db.execute(f"create index if not exists {table}_alert_id on {table} (alert_id)")
 
 
 def _alert_id_triggers(db: sqlite_utils.Database, table: str) -> None:
@@ -326,15 +328,16 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     try:
         db.execute("BEGIN IMMEDIATE")
         try:
-            start = version(db)  # again, now that no one else can write
+            start = version(db)  # again, now that no one else can write: another process may have
             for number, (name, step) in enumerate(STEPS, start=1):
                 if number > start:
                     step(db)
                     done.append(name)
-            problems = db.execute("pragma foreign_key_check").fetchall()
-            if problems:
-                raise RuntimeError(f"store migration left foreign keys unmet: {problems[:5]}")
-            db.execute(f"pragma user_version = {LATEST}")
+            if done:
+                problems = db.execute("pragma foreign_key_check").fetchall()
+                if problems:
+                    raise RuntimeError(f"store migration left foreign keys unmet: {problems[:5]}")
+                db.execute(f"pragma user_version = {LATEST}")
         except BaseException:
             db.conn.rollback()
             raise

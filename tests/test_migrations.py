@@ -128,6 +128,22 @@ def test_opening_again_changes_nothing_and_new_writes_stay_linked(old_db: Path) 
     with write_transaction(db):
         db.execute("delete from findings where id = ?", [fid])
     assert db.execute("select finding_id from alerts where id = ?", [aid]).fetchone()[0] is None
+    with write_transaction(db):  # ... and writes them again, naming the alert by its key
+        again = (
+            db.table("findings")
+            .insert(
+                {
+                    "article_id": 1,
+                    "entity": "Quillon Ltd",
+                    "tie": "blacklist",
+                    "evidence": "Quillon Ltd was added again.",
+                    "alert_key": "k-new",
+                }
+            )
+            .last_pk
+        )
+    overview = db.execute("select finding_id, evidence from alert_overview where alert_id = ?", [aid]).fetchone()
+    assert overview == (again, "Quillon Ltd was added again.")
     # a link to nothing is refused at commit
     with pytest.raises(sqlite3.IntegrityError):
         with write_transaction(db):
@@ -139,3 +155,23 @@ def test_a_new_database_is_created_at_the_latest_version(tmp_path: Path) -> None
     assert db.execute("pragma user_version").fetchone()[0] == LATEST
     assert set(VIEWS) <= set(db.view_names())
     assert db.table("articles").detect_fts() == "articles_fts"
+
+
+def _open_and_count(path: str) -> int:
+    db = open_db(path)
+    return db.execute("select count(*) from alert_overview").fetchone()[0]
+
+
+def test_processes_opening_an_old_file_at_once_migrate_it_once(old_db: Path) -> None:
+    import multiprocessing
+
+    alerts = len(_rows(old_db)["alerts"])
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        counts = pool.map(_open_and_count, [str(old_db)] * 3)
+    assert counts == [alerts] * 3
+    con = sqlite3.connect(old_db)
+    assert con.execute("pragma user_version").fetchone()[0] == LATEST
+    assert (
+        con.execute("select count(*) from sqlite_master where name like '\\_%\\_rebuilt' escape '\\'").fetchone()[0]
+        == 0
+    )

@@ -1,10 +1,11 @@
 """The investigator's view in a real headless Chromium (Debian's ``/usr/bin/chromium``, driven by
 Playwright; no browser is downloaded): search, open the founding-case alert, follow its entity to
-the timeline, read the three founding-case findings with their evidence. Screenshots land in
-``docs/`` for the README."""
+the timeline, read the three founding-case findings with their evidence. The screenshots it takes
+go to the test's temporary folder, or with ``NEWSWATCH_SCREENSHOTS=docs`` to ``docs/`` (the README's)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,16 @@ from tests.support.paths import ROOT, SEED_URL
 from tests.support.ui import make_demo_db, ui_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-DOCS = ROOT / "docs"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where the screenshots go: ``docs/`` when asked (to refresh the README's), else a temporary folder."""
+    where = os.environ.get("NEWSWATCH_SCREENSHOTS")
+    folder = ROOT / where if where else tmp_path
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +55,7 @@ def founding_case(db: Path) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def test_an_analyst_goes_from_a_search_to_the_entity_timeline(demo_db: Path, browser: Browser) -> None:
+def test_an_analyst_goes_from_a_search_to_the_entity_timeline(demo_db: Path, browser: Browser, shots: Path) -> None:
     case = founding_case(demo_db)
     assert {(f["entity"], f["tie"]) for f in case} == {
         ("Xiaomi Corporation", "blacklist"),
@@ -62,8 +72,7 @@ def test_an_analyst_goes_from_a_search_to_the_entity_timeline(demo_db: Path, bro
         rows = page.locator("table.rows-and-columns tbody tr")
         assert rows.count() >= 2
         assert all("Xiaomi" in rows.nth(i).inner_text() for i in range(rows.count()))
-        DOCS.mkdir(exist_ok=True)
-        page.screenshot(path=str(DOCS / "ui-search.png"), full_page=True)
+        page.screenshot(path=str(shots / "ui-search.png"), full_page=True)
 
         # the founding-case alert: Xiaomi put on the DoD list
         page.locator(f"a.nw-alert:text-is('{blacklist['alert_key']}')").click()
@@ -82,8 +91,10 @@ def test_an_analyst_goes_from_a_search_to_the_entity_timeline(demo_db: Path, bro
         top = page.locator("table.rows-and-columns tbody tr").nth(2).bounding_box()
         assert top is not None  # the heading, the facets and the founding case's three rows
         page.screenshot(
-            path=str(DOCS / "ui-timeline.png"),
+            path=str(shots / "ui-timeline.png"),
             full_page=True,
             clip={"x": 0, "y": 0, "width": 1400, "height": top["y"] + top["height"] + 10},
         )
         page.close()
+    for name in ("ui-search.png", "ui-timeline.png"):
+        assert (shots / name).read_bytes().startswith(PNG), name
