@@ -13,10 +13,10 @@ from .app import App, pass_app
 
 @click.command("ui")
 @click.option(
-    "--host", default="127.0.0.1", show_default=True, help="Address to bind; beyond loopback a token is needed."
+    "--host", default=None, help="Address to bind (default from settings: 127.0.0.1); beyond loopback: a token."
 )
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port (0 picks a free one)."
+    "--port", type=click.IntRange(0, 65535), default=None, help="Port (default from settings: 8001; 0: any free)."
 )
 @click.option("--write", is_flag=True, help="Offer the writable query (a note on an alert); read-only without it.")
 @pass_app
@@ -25,9 +25,11 @@ def ui_cmd(app: App, host: str | None, port: int | None, write: bool) -> None:
     host = host or app.settings.ui.host
     port = app.settings.ui.port if port is None else port
     try:
-        from ..ui import server
-    except ImportError as exc:  # pragma: no cover - the optional extra is missing
-        raise InputError(f"the UI needs datasette: pip install 'newswatch[ui]' ({exc})") from None
+        import datasette  # noqa: F401 - the optional extra
+    except ImportError:
+        raise InputError("newswatch ui needs datasette: pip install -e '.[ui]' (or '.[test]')") from None
+    from ..ui import server
+
     app.db  # noqa: B018 - open (and migrate) the store before datasette reads it
     token = None
     if not server.is_loopback(host):
