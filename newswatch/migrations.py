@@ -181,6 +181,9 @@ def _step_keys(db: sqlite_utils.Database) -> None:
     for table in ALERT_KEYED:
         _alert_id_triggers(db, table)
         db.execute(f"create index if not exists {table}_alert_id on {table} (alert_id)")
+    # a finding deleted (a re-ingested page) clears the links to it: found by index, not by a scan
+    for table in ("alerts", "alert_sources"):
+        db.execute(f"create index if not exists {table}_finding_id on {table} (finding_id)")
 
 
 def _alert_id_triggers(db: sqlite_utils.Database, table: str) -> None:
