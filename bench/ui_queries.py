@@ -129,7 +129,7 @@ def main() -> None:
                 "select * from entity_timeline where subject = ?", [subject]
             ).fetchall(),
             "open_alerts: first page": lambda: q("select * from open_alerts limit 51").fetchall(),
-            "source_health: all": lambda: q("select * from source_health").fetchall(),
+            "source_overview: all": lambda: q("select * from source_overview").fetchall(),
         }
         for name, fn in measures.items():
             print(f"{name}: {timed(fn):.1f} ms")

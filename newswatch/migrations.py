@@ -18,7 +18,7 @@ Steps:
 3. **timestamps**: every epoch-seconds column (claims, leases, locks) becomes ISO 8601 UTC text
    (microseconds, ``+00:00``, so it sorts as it compares); see :func:`newswatch.models.iso_us`.
 4. **views**: ``alert_overview``, ``entity_timeline``, ``open_alerts``, ``triage_log``,
-   ``source_health`` (dropped and made again by every later step that changes them).
+   ``source_overview`` (dropped and made again by every later step that changes them).
 
 The store knows tables, not stages: nothing here imports a stage.
 """
@@ -125,10 +125,10 @@ from alert_actions x
 left join alerts a on a.id = x.alert_id
 left join findings f on f.id = a.finding_id
 order by x.at desc, x.id desc""",
-    "source_health": """
+    "source_overview": """
 with runs as (
   select s.source, s.kind, r.id as run_id, r.started_at, r.ended_at, s.status, s.fetched, s.new, s.updated,
-         s.unchanged, s.failed, s.skipped, s.alerts, s.finish_reason,
+         s.unchanged, s.failed, s.skipped, s.alerts, s.finish_reason, s.found, s.last_error,
          row_number() over (partition by s.source order by r.started_at desc, s.id desc) as n,
          count(*) over (partition by s.source) as run_count
   from crawl_run_sources s join crawl_runs r on r.id = s.run_id
@@ -142,15 +142,18 @@ arts as (
   select source, count(*) as articles, max(fetched_at) as last_article_at from articles group by source
 )
 select
-  runs.source, runs.kind, runs.started_at as last_run_at, runs.status as last_run_status,
+  runs.source, runs.kind, h.state, h.bad_runs, h.since as state_since, h.alert_key as health_alert,
+  runs.started_at as last_run_at, runs.status as last_run_status, runs.found as last_run_links,
   runs.fetched as last_run_fetched, runs.new as last_run_new, runs.failed as last_run_failed,
   runs.skipped as last_run_skipped, runs.alerts as last_run_alerts, runs.finish_reason, runs.run_count as runs,
   coalesce(arts.articles, 0) as articles, arts.last_article_at,
   coalesce(urls.urls, 0) as urls, coalesce(urls.failed_urls, 0) as failed_urls,
-  coalesce(urls.blocked_urls, 0) as blocked_urls, urls.last_url_seen
+  coalesce(urls.blocked_urls, 0) as blocked_urls, urls.last_url_seen,
+  coalesce(runs.last_error, h.last_error) as last_error
 from runs
 left join urls on urls.source = runs.source
 left join arts on arts.source = runs.source
+left join source_health h on h.source = runs.source  -- the state newswatch.alerts.health keeps
 where runs.n = 1
 order by runs.source""",
 }

@@ -259,10 +259,28 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "skipped": int,
             "alerts": int,
             "finish_reason": str,
+            # source health: article links its index pages gave, the last error booked
+            "found": int,
+            "last_error": str,
         },
         "pk": "id",
         "foreign_keys": [("run_id", "crawl_runs", "id")],
         "indexes": [(["run_id", "source"], True)],
+    },
+    # per source: broken or ok, bad runs in a row, the alert raised (newswatch/alerts/health.py)
+    "source_health": {
+        "columns": {
+            "source": str,
+            "kind": str,
+            "state": str,
+            "bad_runs": int,
+            "last_error": str,
+            "alert_key": str,
+            "since": str,
+            "last_run_id": int,
+            "updated_at": str,
+        },
+        "pk": "source",
     },
     "crawl_urls": {
         "columns": {

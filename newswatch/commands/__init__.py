@@ -1,7 +1,7 @@
 """The ``newswatch`` command line: thin wrappers over the pipeline, the store and the outbox.
 
 One click group; each module here holds the commands of one area and is added below, one line
-each (``ingest``/``demo``/``init-db``, ``crawl``, ``alerts``/``silence``/``rules``/``digest``,
+each (``ingest``/``demo``/``init-db``/``init-config``, ``crawl``, ``alerts``/``silence``/``rules``/``digest``,
 ``watchlist``, ``run``/``schedule``, ``ui``/``export``). :mod:`.app` holds what they share.
 """
 
@@ -40,6 +40,7 @@ def cli(ctx: click.Context, db: str | None, config: str | None, verbose: int) ->
 cli.add_command(ingest.ingest)
 cli.add_command(ingest.demo)
 cli.add_command(ingest.init_db)
+cli.add_command(ingest.init_config)
 cli.add_command(crawl.crawl)
 cli.add_command(alerts.alerts)
 cli.add_command(alerts.silence)

@@ -90,7 +90,15 @@ def test_the_ui_serves_views_search_and_canned_queries_read_only(store: Path) ->
         with open_db(store) as db:
             exported = sorted(str(r["finding_id"]) for r in entity_timeline(db, "Xiaomi Corporation"))
         assert from_ui == exported and len(exported) >= 3
-        for view in ("alerts", "entity_timeline", "open_alerts", "source_health", "findings", "articles"):
+        for view in (
+            "alerts",
+            "entity_timeline",
+            "open_alerts",
+            "source_overview",
+            "source_health",
+            "findings",
+            "articles",
+        ):
             assert httpx.get(f"{url}/{view}").status_code == 200, view
         # read-only: no writable query, and SQL that writes is refused
         assert httpx.get(f"{url}/note_on_an_alert").status_code == 404
