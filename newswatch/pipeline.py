@@ -296,7 +296,13 @@ class Pipeline:
         result = self.process(page, db, force=force)
         report = None
         if result.new_alert_keys:
-            report = deliver_pending(db, sink, keys=result.new_alert_keys, settings=self.settings.alerts)
+            report = deliver_pending(
+                db,
+                sink,
+                keys=result.new_alert_keys,
+                settings=self.settings.alerts,
+                ui_base_url=self.settings.ui.base_url,
+            )
         if result.article_id is not None:
             result.alerts = alerts_for_article(db, result.article_id)
         return result, report
