@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import Field
@@ -27,11 +28,13 @@ class BlacklistTriggers(Strict):
     needs_list: list[str] = []
     adjectives: list[str] = []
     list_subject: list[str] = []
+    nouns: list[str] = []
 
 
 class DelistingTriggers(Strict):
     standalone: list[str] = []
     needs_list: list[str] = []
+    nouns: list[str] = []
 
 
 class AwardTriggers(Strict):
@@ -86,6 +89,27 @@ class Lexicon(Strict):
                 if low == iss:
                     return lst.name
         return None
+
+    def list_named_in(self, text: str) -> str | None:
+        """The list a descriptive name names: the longest alias (else issuer) of a list found in
+        ``text`` as whole words ("SDN List (Iran-related, E.O. 13846)" -> OFAC SDN List,
+        "OFAC full blocking sanctions" -> OFAC SDN List), or None."""
+        low = f" {_fold(text)} "
+        best: tuple[int, int, str] | None = None
+        for lst in self.lists:
+            for rank, names in ((1, [lst.name, *lst.aliases]), (0, lst.issuers)):
+                for name in names:
+                    key = _fold(name)
+                    if key and f" {key} " in low:
+                        cand = (rank, len(key), lst.name)
+                        if best is None or cand > best:
+                            best = cand
+        return best[2] if best else None
+
+
+def _fold(text: str) -> str:
+    """Case-folded words of ``text`` without punctuation (for whole-word containment)."""
+    return " ".join(re.sub(r"[^\w]+", " ", text.casefold().replace("’", "'").replace("'s", "")).split())
 
 
 def load_lexicon(path: Path) -> Lexicon:

@@ -217,6 +217,8 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         if ent.label_ not in ("ORG", "PERSON") or _is_gov(ent):
             continue
         name, eid = names[ent.start]
+        if ent.label_ == "ORG" and len(ent) > 1 and ent[0].lower_ == "the":
+            name = name[4:].strip() if name.lower().startswith("the ") else name
         cands.append(Candidate(name, ent.label_, range(ent.start, ent.end), ent.root, eid))
     anaphors = {w.casefold() for w in lex.company_anaphors}
     # an ORG entity that is only an anaphor noun ("the Company" in a filing) refers back, it names nothing
@@ -383,6 +385,20 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
         low = tok.lower_
         if low == "including" or (tok.dep_ == "prep" and tok.tag_ == "VBG"):
             continue  # "..., including X" introduces members; it is not an act of its own
+        nominal = _nominal_act(tok, lex)
+        if nominal is not None:
+            out.append(Trigger(tok, nominal[0], "nominal", explain={"verb": nominal[1]}))
+            continue
+        sanction_act = _sanctions_act(tok)
+        if sanction_act is not None:
+            out.append(Trigger(tok, sanction_act, "sanctions-noun"))
+            continue
+        if lemma in STATE_VERBS and _state_adjective(tok, lex, sent_has_list):
+            out.append(Trigger(tok, "blacklist", "state"))
+            continue
+        if low == "subject" and _subject_to_sanctions(tok):
+            out.append(Trigger(tok, "blacklist", "subject-to"))
+            continue
         if tok.pos_ in ("VERB", "AUX") or tok.tag_.startswith("VB"):
             if lemma in tr.blacklist.standalone or low in tr.blacklist.standalone:
                 out.append(Trigger(tok, "blacklist", "blacklist-verb"))
@@ -430,6 +446,127 @@ def _previous(sent: Span) -> Span:
     if sent.start == 0:
         return doc[0:0]
     return doc[sent.start - 1].sent
+
+
+STATE_VERBS = {"be", "remain", "stay", "continue"}
+STATE_WORDS = {"sanctioned", "blacklisted", "designated", "listed"}
+COPULAS = {"include", "be", "comprise", "feature", "cover", "number", "contain", "encompass"}
+SANCTION_NOUNS = {"sanction", "sanctions", "freeze", "designation", "designations"}
+IMPOSE_VERBS = {"impose", "levy", "slap", "place", "put", "apply", "reimpose", "re-impose"}
+LIFT_VERBS = {"lift", "remove", "ease", "end", "drop", "revoke", "rescind", "terminate", "withdraw", "delist"}
+# nouns a continued act lists its members under ("Among the nine companies were ...", "They are ...")
+MEMBER_NOUNS = {
+    "company",
+    "firm",
+    "entity",
+    "organization",
+    "organisation",
+    "business",
+    "individual",
+    "person",
+    "people",
+    "bank",
+    "institution",
+    "name",
+    "unit",
+    "subsidiary",
+    "affiliate",
+    "party",
+    "target",
+    "exporter",
+    "supplier",
+    "maker",
+    "manufacturer",
+    "one",
+    "other",
+    "others",
+    "they",
+    "these",
+    "those",
+    "recipient",
+    "honoree",
+    "honouree",
+    "awardee",
+    "winner",
+    "laureate",
+    "entrepreneur",
+    "figure",
+    "worker",
+    "official",
+    "executive",
+}
+
+
+def _act_word(tok: Token, lex: Lexicon) -> Tie | None:
+    """The tie a word that names an act carries: "added", "designated", "removed", "honoured"..."""
+    tr = lex.triggers
+    lemma, low = tok.lemma_.casefold(), tok.lower_
+    if low in tr.blacklist.adjectives or lemma in tr.blacklist.standalone or lemma in tr.blacklist.needs_list:
+        return "blacklist" if lemma not in ("include", "name", "keep", "move", "identify") else None
+    if lemma in tr.delisting.standalone or lemma in ("remove", "delete", "delist"):
+        return "delisting"
+    if lemma in tr.award.recipient_object and lemma not in ("name", "give", "hand"):
+        return "award"
+    return None
+
+
+def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: PLR0911
+    """A noun that names the act as the subject of "include"/"be"/"join": "New additions to the list
+    include X", "Other honorees include X", "The newly added entities are X", "These designations
+    include X". Returns (tie, index of the verb) or None."""
+    if tok.dep_ not in ("nsubj", "nsubjpass") or tok.pos_ not in ("NOUN", "PROPN"):
+        return None
+    verb = tok.head
+    if verb.lemma_.casefold() not in COPULAS | {"join"}:
+        return None
+    tr = lex.triggers
+    low, lemma = tok.lower_, tok.lemma_.casefold()
+    if low in tr.blacklist.nouns or lemma in tr.blacklist.nouns:
+        return "blacklist", verb.i
+    if low in tr.delisting.nouns or lemma in tr.delisting.nouns:
+        return "delisting", verb.i
+    if low in tr.award.recipient_nouns or lemma in tr.award.recipient_nouns:
+        return "award", verb.i
+    if lemma in MEMBER_NOUNS:
+        for c in tok.children:
+            if c.dep_ in ("amod", "acl", "compound") and c.i != tok.i:
+                act = _act_word(c, lex)
+                if act is not None:
+                    return act, verb.i  # "the sanctioned entities are", "the companies added ... include"
+    return None
+
+
+def _sanctions_act(tok: Token) -> Tie | None:
+    """ "imposed (full blocking) sanctions on X" is a listing, "lifted sanctions on X" / "removed
+    blocking sanctions from X" a delisting: a verb with a sanctions noun as its object."""
+    if not (tok.pos_ == "VERB" or tok.tag_.startswith("VB")):
+        return None
+    lemma = tok.lemma_.casefold()
+    if lemma not in IMPOSE_VERBS and lemma not in LIFT_VERBS:
+        return None
+    if not any(c.dep_ in ("dobj", "nsubjpass") and c.lemma_.casefold() in SANCTION_NOUNS for c in tok.children):
+        return None
+    return "blacklist" if lemma in IMPOSE_VERBS else "delisting"
+
+
+def _state_adjective(tok: Token, lex: Lexicon, sent_has_list: bool) -> bool:
+    """ "X remains sanctioned", "Huawei and HiSilicon, both of which are blacklisted", "X is already
+    listed" (with a list nearby): a state verb with a listing participle as its complement."""
+    for c in tok.children:
+        if c.dep_ in ("acomp", "xcomp", "oprd", "attr") and c.lower_ in STATE_WORDS:
+            if c.lower_ == "listed" and not (sent_has_list or _list_ref_in(_previous(tok.sent), lex)):
+                return False
+            if c.lower_ in ("designated", "listed") and any(x.dep_ == "prep" for x in c.children):
+                return False  # "designated as a hub", "listed on the Nasdaq": not this sense
+            return True
+    return False
+
+
+def _subject_to_sanctions(tok: Token) -> bool:
+    """ "X is now subject to an asset freeze / to sanctions"."""
+    return tok.dep_ == "acomp" and any(
+        p.lower_ == "to" and any(o.lemma_.casefold() in SANCTION_NOUNS for o in p.children) for p in tok.children
+    )
 
 
 def _list_subject(tok: Token, lex: Lexicon) -> bool:
@@ -502,6 +639,10 @@ def _subject_or_antecedent(verb: Token, c: Token) -> Token:
     ("SMIC, which is already on the Entity List" -> SMIC)."""
     if c.lower_ in RELATIVE_PRONOUNS and verb.dep_ == "relcl":
         return verb.head
+    if verb.dep_ == "relcl" and any(
+        p.lower_ == "of" and any(o.lower_ in RELATIVE_PRONOUNS for o in p.children) for p in c.children
+    ):
+        return verb.head  # "Huawei and HiSilicon, both of which are blacklisted"
     return c
 
 
@@ -511,6 +652,37 @@ def _role_tokens(trig: Trigger) -> Role:
     role = Role()
     if trig.kind == "adjective":
         role.take(t.head, "modified noun", skip={t.i})
+        return role
+    if trig.kind == "nominal":
+        verb = t.doc[trig.explain["verb"]]
+        for c in verb.children:
+            if c.dep_ in ("dobj", "attr", "nsubj", "oprd", "appos") and c.i != t.i and c.i > verb.i:
+                role.take(c, "member (after the act noun)")
+        _surface_right(verb, role)
+        return role
+    if trig.kind == "sanctions-noun":
+        objects = [c for c in t.children if c.dep_ in ("dobj", "nsubjpass")]
+        for p in [*t.children, *(x for o in objects for x in o.children)]:
+            if p.dep_ in ("prep", "dative") and p.lower_ in ("on", "against", "upon", "from", "to", "off"):
+                for o in p.children:
+                    if o.dep_ == "pobj":
+                        role.take(o, f"target ({p.text} sanctions)")
+        return role
+    if trig.kind == "subject-to":
+        verb = t.head
+        for c in verb.children:
+            if c.dep_ in ("nsubj", "nsubjpass"):
+                role.take(_subject_or_antecedent(verb, c), "subject (subject to)")
+        return role
+    if trig.kind == "continued-member":
+        verb = t
+        for c in verb.children:
+            if c.dep_ in ("dobj", "attr", "oprd", "appos") and c.i > verb.i:
+                role.take(c, "member (continued act)")
+            if c.dep_ in ("nsubj", "nsubjpass") and trig.explain.get("among"):
+                role.take(c, "member (among ... were)")
+        if not trig.explain.get("among"):
+            _surface_right(verb, role)
         return role
     if trig.kind == "list-includes":
         for c in t.children:
@@ -551,6 +723,19 @@ def _role_tokens(trig: Trigger) -> Role:
         return _role_tokens(Trigger(t.head, trig.tie, trig.kind))
     _companions(t, role)
     return role
+
+
+def _surface_right(verb: Token, role: Role) -> None:
+    """Tokens right of ``verb`` up to a clause break: the members a copula or "include" lists when the
+    parse loses them in a long enumeration."""
+    sent = verb.sent
+    for x in verb.doc[verb.i + 1 : sent.end]:
+        if x.lower_ in RELATIVE_PRONOUNS | {"while", "but", "whereas", "although"}:
+            break
+        if x.tag_ in ("VBD", "VBZ", "VBP", "MD") and not x.ent_type_ and x.i > verb.i + 1:
+            break
+        role.free.add(x.i)
+    role.names.append("right of the verb (surface)")
 
 
 def _companions(t: Token, role: Role) -> None:
@@ -640,10 +825,16 @@ def _norm_award(span: Span, lex: Lexicon) -> str:
     inner = inner.strip()
     if inner.lower().startswith("the "):
         inner = inner[4:]
+    key = _singular(inner)
     for award in lex.awards:
-        if inner.casefold() == award.casefold():
-            return award
+        if key == _singular(award):
+            return award  # "National Model Workers" is the title "National Model Worker"
     return inner
+
+
+def _singular(text: str) -> str:
+    words = [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in text.casefold().split()]
+    return " ".join(words)
 
 
 def _reason(trig: Trigger, sents: list[Span], si: int, lex: Lexicon) -> tuple[str | None, str, float]:
@@ -709,21 +900,228 @@ def _leader_links(doc: Doc, cands: list[Candidate], lex: Lexicon) -> dict[str, t
     return links
 
 
+def _finding(
+    c: Candidate,
+    tie: Tie,
+    reason: str,
+    evidence: str,
+    si: int,
+    trig: Trigger,
+    role: str,
+    reason_src: str,
+    reason_conf: float,
+) -> Finding:
+    base = 0.9
+    conf = base * reason_conf * (0.9 if c.via_anaphor else 1.0)
+    return Finding(
+        entity=c.name,
+        entity_type="PERSON" if c.label == "PERSON" else "ORG",
+        tie=tie,
+        reason=reason,
+        evidence=evidence,
+        confidence=round(conf, 3),
+        entity_id=c.entity_id,
+        sentence_index=si,
+        explain={
+            "trigger": trig.token.text,
+            "trigger_kind": trig.kind,
+            "role": role,
+            "reason_source": reason_src,
+            "anaphor": c.via_anaphor,
+            "confidence": {"role": base, "reason": reason_conf, "anaphor": 0.9 if c.via_anaphor else 1.0},
+        },
+    )
+
+
+ENUM_SEPARATORS = {",", ";", "and", "or", "&", "plus", ":"}
+ENUM_GLUE = ENUM_SEPARATORS | {
+    "as",
+    "well",
+    "along",
+    "with",
+    "also",
+    "namely",
+    "including",
+    "such",
+    "(",
+    ")",
+    "•",
+    "-",
+    "–",
+    "—",
+    "the",
+    "its",
+    "their",
+    "both",
+    "a",
+    "an",
+    "'s",
+    "’s",
+    "among",
+    "others",
+    "other",
+    "respectively",
+}
+ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv"}
+
+
+def _gap_ok(gap: Span) -> bool:
+    """Can the tokens between two names be an enumeration's separator ("X, Y", "X; and (ii) Y",
+    "X, memory chip maker Y", "X, Thai Princess Y")? No verb, no preposition, no clause."""
+    toks = [t for t in gap if not t.is_space]
+    if len(toks) > 8 or not any(t.lower_ in ENUM_SEPARATORS for t in toks):
+        return False
+    for t in toks:
+        if t.lower_ in ENUM_GLUE or t.lower_ in ROMAN or (t.like_num and len(t) <= 2):
+            continue
+        if t.ent_type_ in ("GPE", "NORP", "LOC"):
+            continue
+        if t.pos_ in ("NOUN", "ADJ", "PROPN") and t.lower_ not in RELATIVE_PRONOUNS and t.tag_ not in ("VBD", "VBZ"):
+            continue
+        return False
+    return True
+
+
+def _enumeration(targets: list[Candidate], sent_cands: list[Candidate], blocked: set[int]) -> list[Candidate]:
+    """The targets plus every name enumerated with one of them ("added A, B, C and D", "(i) A; (ii) B")."""
+    if not targets:
+        return targets
+    order = sorted(sent_cands, key=lambda c: c.tokens.start)
+    chosen = {id(c) for c in targets}
+    doc = order[0].root.doc
+    for n, c in enumerate(order):
+        if id(c) not in chosen:
+            continue
+        for step in (-1, 1):
+            j = n
+            while 0 <= j + step < len(order):
+                a, b = (order[j + step], order[j]) if step < 0 else (order[j], order[j + step])
+                if a.tokens.stop > b.tokens.start:
+                    break
+                gap = doc[a.tokens.stop : b.tokens.start]
+                nxt = order[j + step]
+                if any(t.i in blocked for t in gap) or nxt.root.i in blocked or not _gap_ok(gap):
+                    break
+                chosen.add(id(nxt))
+                j += step
+    return [c for c in order if id(c) in chosen]
+
+
+def _ends_with_colon(sent: Span) -> bool:
+    toks = [t for t in sent if not t.is_space]
+    return bool(toks) and toks[-1].text == ":"
+
+
+BULLETS = {"•", "·", "-", "–", "—", "*", "▪", "●", "○", "■", "◦"}
+
+
+def _is_item(sent: Span, last: Act) -> bool:
+    """Is ``sent`` an item of an enumeration (a bullet, a "(iii) ..." fragment, a line without a verb)?"""
+    toks = [t for t in sent if not t.is_space]
+    if not toks:
+        return False
+    if toks[0].text in BULLETS or (toks[0].text == "(" and len(toks) > 2 and toks[1].lower_ in ROMAN):
+        return True
+    finite = [t for t in toks if t.tag_ in ("VBD", "VBZ", "VBP", "MD", "VBG") and not t.ent_type_]
+    if finite or len(toks) > 40:
+        return False
+    # after a lead-in ("... the following entities:") any short line; else only a fragment that goes on
+    # with the enumeration the sentence before was cut in ("(China); (iii) ...")
+    return last.lead_in or toks[0].text in ("(", ";", ",") or toks[0].is_lower
+
+
+def _continuations(sent: Span, lex: Lexicon, last: Act, found: list[Trigger]) -> list[Trigger]:
+    """Verbs that continue the act of a sentence before: "They are X", "Other firms added include X"
+    (when the participle did not already trigger), "Among the nine companies were X", "It also added X"."""
+    out: list[Trigger] = []
+    taken = {t.token.i for t in found}
+    for tok in sent:
+        if tok.i in taken:
+            continue
+        lemma = tok.lemma_.casefold()
+        if lemma in COPULAS | {"join"} and tok.dep_ in ("ROOT", "conj"):
+            subj = next((c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            among = next(
+                (
+                    c
+                    for c in tok.children
+                    if c.dep_ == "prep"
+                    and c.lower_ == "among"
+                    and any(o.lemma_.casefold() in MEMBER_NOUNS for o in c.children)
+                ),
+                None,
+            )
+            if among is not None and lemma == "be":
+                out.append(Trigger(tok, last.tie, "continued-member", explain={"among": True}))
+            elif subj is not None and (subj.lemma_.casefold() in MEMBER_NOUNS or subj.lower_ in MEMBER_NOUNS):
+                out.append(Trigger(tok, last.tie, "continued-member"))
+        elif (
+            lemma in lex.triggers.blacklist.needs_list
+            and lemma not in ("include", "keep", "move")
+            and (tok.pos_ == "VERB" or tok.tag_.startswith("VB"))
+            and last.tie == "blacklist"
+            and (
+                any(c.lower_ in ("also", "too") for c in tok.children)
+                or any(c.dep_ in ("nsubj", "nsubjpass") and c.lower_ in ("it", "they") for c in tok.children)
+            )
+        ):
+            out.append(Trigger(tok, last.tie, "continued-verb"))
+    return out
+
+
+@dataclass
+class Act:
+    """The last act of listing, delisting or honouring stated, for the sentences that continue it
+    ("They are ...", "Among the nine companies were ...", bullet items after "...:")."""
+
+    tie: Tie
+    reason: str
+    reason_src: str
+    reason_conf: float
+    si: int
+    evidence: str
+    lead_in: bool = False  # the sentence ends with ":" (items follow)
+    items_until: int = -1  # last sentence index read as an item of this act
+
+
 def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
     """All findings in an annotated document, one per (entity, tie, reason), best evidence kept."""
     sents = list(doc.sents)
     cands = _candidates(doc, lex)
     raw: list[tuple[Finding, Candidate]] = []
+    last: Act | None = None
     for si, sent in enumerate(sents):
         sent_cands = [c for c in cands if sent.start <= c.root.i < sent.end]
-        if not sent_cands:
-            continue
-        for trig in find_triggers(sent, lex):
+        acted = False
+        triggers = find_triggers(sent, lex)
+        if last is not None and si - last.si <= 2:
+            triggers += _continuations(sent, lex, last, triggers)
+        for trig in triggers:
             why_not = hedge(trig.token, lex)
             if why_not:
                 continue
-            reason, reason_src, reason_conf = _reason(trig, sents, si, lex)
-            if reason is None:
+            found_reason: str | None
+            if trig.kind.startswith("continued") and last is not None:
+                found_reason, reason_src = last.reason, f"continues sentence {last.si - si:+d}"
+                reason_conf = 0.9 * last.reason_conf
+            else:
+                found_reason, reason_src, reason_conf = _reason(trig, sents, si, lex)
+            if found_reason is None:
+                continue
+            reason = found_reason
+            if trig.kind == "nominal" and reason_src.startswith("no list") and last is None:
+                continue  # "the additions include X" with no list or act anywhere near
+            acted = True
+            last = Act(
+                trig.tie,
+                reason,
+                reason_src,
+                reason_conf,
+                si,
+                sent.text.strip(),
+                lead_in=_ends_with_colon(sent),
+            )
+            if not sent_cands:
                 continue
             role_obj = _role_tokens(trig)
             role = role_obj.name
@@ -735,29 +1133,32 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 and c.root.i != trig.token.i
                 and ((c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)) or c.root.i in role_obj.free)
             ]
+            targets = _enumeration(targets, sent_cands, agent | {trig.token.i})
             targets = [c for c in targets if not _nested(c, targets)]
-            base = 0.9
-            if not targets:
-                continue
+            if targets:
+                last.items_until = si
             for c in targets:
-                conf = base * reason_conf * (0.9 if c.via_anaphor else 1.0)
-                f = Finding(
-                    entity=c.name,
-                    entity_type="PERSON" if c.label == "PERSON" else "ORG",
-                    tie=trig.tie,
-                    reason=reason,
-                    evidence=sent.text.strip(),
-                    confidence=round(conf, 3),
-                    entity_id=c.entity_id,
-                    sentence_index=si,
-                    explain={
-                        "trigger": trig.token.text,
-                        "trigger_kind": trig.kind,
-                        "role": role,
-                        "reason_source": reason_src,
-                        "anaphor": c.via_anaphor,
-                        "confidence": {"role": base, "reason": reason_conf, "anaphor": 0.9 if c.via_anaphor else 1.0},
-                    },
+                raw.append(
+                    (_finding(c, trig.tie, reason, sent.text.strip(), si, trig, role, reason_src, reason_conf), c)
+                )
+        if acted or last is None or not sent_cands:
+            continue
+        if (last.lead_in or last.items_until == si - 1) and last.items_until >= si - 1 and _is_item(sent, last):
+            # an item of the enumeration the act before began ("...are added to the Entity List:", bullets)
+            last.items_until = si
+            items = [c for c in sent_cands if not _nested(c, sent_cands)]
+            item_trig = Trigger(sent[0], last.tie, "continued-item")
+            for c in items:
+                f = _finding(
+                    c,
+                    last.tie,
+                    last.reason,
+                    last.evidence,
+                    si,
+                    item_trig,
+                    "item of an enumeration",
+                    f"continues sentence {last.si - si:+d}",
+                    0.9 * last.reason_conf,
                 )
                 raw.append((f, c))
     links = _leader_links(doc, cands, lex)
