@@ -85,9 +85,8 @@ class Pipeline:
         self.resolver = Resolver(watchlist)
         self.nlp = build_nlp(settings.nlp.model, lexicon, watchlist.watch_names())
         # Chinese articles (simplified and traditional) have their own annotator and tie rules
-        self.zh_nlp = ChineseNlp(
-            load_zh_lexicon(resolve_path(config_dir, settings.nlp.lexicon_zh)), watchlist.watch_names()
-        )
+        self.zh_lexicon = load_zh_lexicon(resolve_path(config_dir, settings.nlp.lexicon_zh))
+        self.zh_nlp = ChineseNlp(self.zh_lexicon, watchlist.watch_names())
         self.zh_ties = ChineseTies(self.zh_nlp)
         self.base_entities = list(watchlist.entities.values())  # bundled YAML lists (in the NER ruler)
         self._lists_version: tuple[object, ...] | None = None

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 SENTENCE_END = "。!?\n"
 CLAUSE_END = ";"
 # characters that end a name (after NFKC: full-width punctuation is ASCII here)
-DELIMITERS = set(",、;:!?。\n\t \"'“”‘’「」『』《》【】[]<>|/\\…—~")
+DELIMITERS = set(",、;:!?。\n\t \"'“”‘’「」『』《》【】[]<>|/\\…—–~")
 NAME_JOINERS = set("·•‧-")
 # words that end a name on its right, or stop an organisation name growing to the left
 FUNCTION_WORDS = [
@@ -214,7 +214,7 @@ class ChineseNlp:
         self.roles = _longest_first([*lexicon.leader_roles, *lexicon.other_roles])
         t = lexicon.triggers
         self.triggers = _longest_first([*t.blacklist, *t.sanction, *t.delisting, *t.award_subject, *t.award_object])
-        self.stops = _longest_first([*FUNCTION_WORDS, *self.roles, *self.triggers, *lexicon.hedges])
+        self.stops = _longest_first([*FUNCTION_WORDS, *self.roles, *self.triggers])
         self.right_bounds = _longest_first([*FUNCTION_WORDS, *self.roles, *self.triggers, *lexicon.hedges])
         self.list_aliases = sorted(
             ((to_simplified(a), n.reason) for n in lexicon.lists for a in [*n.aliases]),
@@ -255,8 +255,8 @@ class ChineseNlp:
         ch = t[p]
         if not (HAN.match(ch) or ch.isalnum()):
             return True
-        if ch.isdigit():
-            return True
+        if ch.isdigit() or (ch in NUMERALS and p + 1 < len(t) and t[p + 1] in CLASSIFIERS):
+            return True  # 迪布朗|两名外国专家
         return self._word_at(t, p, self.right_bounds) is not None or self._word_at(t, p, self.suffixes) is not None
 
     def _grow_left(self, t: str, end: int, taken: list[ZhEnt], limit: int = 40) -> int:
@@ -277,12 +277,18 @@ class ChineseNlp:
                 break
             if ch in DELIMITERS or ch.isdigit() or not (HAN.match(ch) or ch.isalpha() or ch in NAME_JOINERS):
                 break
+            if ch in NAME_JOINERS and (p < 2 or t[p - 2] in NAME_JOINERS or t[p - 2] in DELIMITERS):
+                break  # "荣誉--中央统战部": a dash, not a name's hyphen
             if any(e.end == p and e.label in ("ORG", "PERSON", "LIST", "AWARD") for e in taken):
                 break
             conj = next((c for c in CONJUNCTIONS if t.startswith(c, p - len(c))), None)
             if conj is not None and p != end:
                 left = p - len(conj)
-                if self._word_ending_at(t, left, self.suffixes) or any(e.end == left for e in taken):
+                if (
+                    self._word_ending_at(t, left, self.suffixes)
+                    or any(e.end == left for e in taken)
+                    or any(self._word_ending_at(t, left - k, self.roles) for k in (2, 3))  # 总裁关彦斌与…
+                ):
                     break
                 p = left
                 continue
@@ -292,8 +298,8 @@ class ChineseNlp:
             if stop is not None and p == end:
                 break
             p -= 1
-        while p < end and t[p] in NAME_JOINERS:
-            p += 1
+        while p < end and (t[p] in NAME_JOINERS or t.startswith(CONJUNCTIONS, p)):
+            p += next((len(c) for c in CONJUNCTIONS if t.startswith(c, p)), 1)
         return p
 
     def _inside_word(self, t: str, p: int, words: Sequence[str]) -> bool:
@@ -438,6 +444,8 @@ class ChineseNlp:
         while q < len(t) and (HAN.match(t[q]) or t[q] in NAME_JOINERS) and q - p < 16:
             if q - p >= 2 and t[q] not in NAME_JOINERS and t[q - 1] not in NAME_JOINERS:
                 if self._word_at(t, q, self.right_bounds) is not None:
+                    break
+                if t[q] in NUMERALS and q + 1 < len(t) and t[q + 1] in CLASSIFIERS:
                     break
             q += 1
         run = t[p:q]

@@ -56,6 +56,15 @@ class ZhLexicon(Strict):
 
         return ZhLexicon.model_validate(conv(data))
 
+    def canonical(self, text: str) -> str | None:
+        """The reason of the longest list or honour alias ``text`` holds (simplified), or None."""
+        best: tuple[int, str] | None = None
+        for named in self.lists + self.awards:
+            for alias in named.aliases:
+                if alias and alias in text and (best is None or len(alias) > best[0]):
+                    best = (len(alias), named.reason)
+        return best[1] if best else None
+
     def reasons(self) -> set[str]:
         """Every canonical reason this lexicon can give."""
         return {n.reason for n in self.lists + self.awards} | set(self.issuers)

@@ -32,6 +32,30 @@ GIVER_MARKERS = ("向", "为", "给")
 AWARD_EVENT = ("大会", "会", "活动", "名单", "决定", "奖励", "对象", "仪式", "体系", "工作", "典礼")
 GOVERNMENT_TAILS = ("政府", "法院", "国会", "议会", "参议院", "众议院", "白宫")
 ANAPHORIC_AWARD = ("该称号", "此称号", "这一称号", "上述称号", "该荣誉", "这一荣誉", "此荣誉", "该奖", "此奖", "该奖章")
+HEAD_FOLLOWERS = set(",、;:。!?)")
+HEAD_FOLLOWER_WORDS = (
+    "和",
+    "与",
+    "及",
+    "以及",
+    "等",
+    "在内",
+    "被",
+    "已",
+    "也",
+    "均",
+    "都",
+    "分别",
+    "共同",
+    "一起",
+    "同时",
+    "再次",
+    "此前",
+    "曾",
+    "于",
+    "的",
+    "获",
+)
 NEGATIONS = ("未", "没", "不", "非", "无")
 
 
@@ -116,7 +140,7 @@ class ChineseTies:
         t = ann.norm.text
         kind = self.kinds[word]
         cs, ce = self._clause(t, ss, se, ts)
-        if self._hedged(t, cs, ts):
+        if self._hedged(ann, cs, ts):
             return []
         reason, reason_from, reason_ent = self._reason(ann, si, kind, cs, ce, ss, se, ts, te)
         if reason is None:
@@ -186,13 +210,15 @@ class ChineseTies:
         ce = t.find(";", ts, se)
         return cs, se if ce < 0 else ce
 
-    def _hedged(self, t: str, cs: int, ts: int) -> bool:
+    def _hedged(self, ann: ZhAnnotated, cs: int, ts: int) -> bool:
+        t = ann.norm.text
         chunks = _chunks(t, cs, ts)
         scope_start = chunks[-2][0] if len(chunks) >= 2 else chunks[-1][0]
+        names = [e for e in ann.ents if e.label in ("ORG", "PERSON") and e.end > scope_start and e.start < ts]
         for h in self.lex.hedges:
             i = t.find(h, scope_start, ts)
             while i >= 0:
-                if is_word(t, i, i + len(h)):
+                if is_word(t, i, i + len(h)) and not any(e.start <= i < e.end for e in names):  # 新希望集团
                     return True
                 i = t.find(h, i + 1, ts)
         for n in NEGATIONS:
@@ -271,9 +297,21 @@ class ChineseTies:
     # -- targets ----------------------------------------------------------------------------
 
     def _candidates(self, ann: ZhAnnotated, lo: int, hi: int) -> list[ZhEnt]:
+        """Names in ``[lo, hi)`` that head their phrase: not a person's employer ("…公司董事长X"), not
+        an organisation modifying what follows ("渔政总队“中国海警3111”船政委X")."""
+        t = ann.norm.text
         ents = ann.in_range(lo, hi)
         employers = {id(e.employer) for e in ents if e.label == "PERSON" and e.employer is not None}
-        return [e for e in ents if id(e) not in employers]
+        out = []
+        for e in ents:
+            if id(e) in employers:
+                continue
+            if e.label == "ORG" and e.end < hi:
+                rest = t[e.end : hi].lstrip()
+                if rest and not (rest[0] in HEAD_FOLLOWERS or rest.startswith(HEAD_FOLLOWER_WORDS)):
+                    continue
+            out.append(e)
+        return out
 
     def _targets(
         self, ann: ZhAnnotated, kind: str, cs: int, ce: int, ts: int, te: int, reason_ent: ZhEnt | None
