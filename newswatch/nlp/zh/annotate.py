@@ -140,6 +140,57 @@ ORG_CLASSIFIER = re.compile(
     r"^等\s*[0-9一二三四五六七八九十百千两几多]*\s*[个家间所]?(?:中国|中方|美国)?"
     r"(?:企业|公司|实体|机构|单位|集体|组织|厂商|科技公司|高校)"
 )
+PROPER_TAGS = (
+    "nt",
+    "nz",
+    "ns",
+    "nr",
+    "eng",
+    "j",
+)  # jieba: organisation, other proper, place, person, Latin, abbreviation
+NOT_NAME_TAGS = ("v", "d", "p", "r", "c", "u", "m", "t", "f", "q")
+ANAPHORS = (
+    "其",
+    "这些",
+    "以下",
+    "下列",
+    "如下",
+    "这家",
+    "那些",
+    "上述",
+    "以上",
+    "它们",
+    "他们",
+    "她们",
+    "该",
+    "此",
+    "这",
+)
+SLOT_LEADS = sorted(
+    [
+        "包括",
+        "包含",
+        "其中",
+        "以及",
+        "和",
+        "与",
+        "及",
+        "将",
+        "把",
+        "向",
+        "为",
+        "给",
+        "对",
+        "决定",
+        "授予",
+        "给予",
+        "被",
+        "共同",
+        "分别",
+    ],
+    key=len,
+    reverse=True,
+)
 CLASSIFIERS = set("个家间所名位款项批")
 NUMERALS = set("0123456789一二三四五六七八九十百千万两几多〇")
 LEADING_QUALIFIER = re.compile(r"^(?:[0-9]{4}年度?|第[0-9一二三四五六七八九十]+届)")
@@ -288,6 +339,7 @@ class ChineseNlp:
                     self._word_ending_at(t, left, self.suffixes)
                     or any(e.end == left for e in taken)
                     or any(self._word_ending_at(t, left - k, self.roles) for k in (2, 3))  # 总裁关彦斌与…
+                    or self._person_before(t, left)  # 教授艾伦·布莱克和…
                 ):
                     break
                 p = left
@@ -301,6 +353,14 @@ class ChineseNlp:
         while p < end and (t[p] in NAME_JOINERS or t.startswith(CONJUNCTIONS, p)):
             p += next((len(c) for c in CONJUNCTIONS if t.startswith(c, p)), 1)
         return p
+
+    def _person_before(self, t: str, p: int) -> bool:
+        """Does the text just left of ``p`` (back to a delimiter) hold a role word or a joined name?"""
+        q = p
+        while q > 0 and t[q - 1] not in DELIMITERS and p - q < 20:
+            q -= 1
+        piece = t[q:p]
+        return any(j in piece for j in NAME_JOINERS) or any(r in piece for r in self.roles if len(r) > 1)
 
     def _inside_word(self, t: str, p: int, words: Sequence[str]) -> bool:
         """Does one of ``words`` run across position ``p`` (董事|长: "董事" ends inside "董事长")?"""
@@ -322,7 +382,9 @@ class ChineseNlp:
 
     def _is_generic(self, name: str) -> bool:
         core = re.sub(r"^[0-9一二三四五六七八九十百千两几多]+[个家间所名位]?", "", name)
-        core = re.sub(r"^(?:中国|美国|我国|国内|外国|海外|该|这家|此|各|其)", "", core)
+        core = re.sub(
+            r"^(?:中国|美国|我国|国内|外国|海外|该|这家|此|各|其|以下|下列|上述|有关|相关|多家|部分)", "", core
+        )
         return name in self.generic or core in self.generic or not core or len(name) < 2
 
     @property
@@ -501,6 +563,25 @@ class ChineseNlp:
                     taken.append(employer)
             out.append(ZhEnt(p, end, "PERSON", name, roles=roles, leader=leader, employer=employer, how="role"))
             p = end
+        # a list line "张明远  青禾智能科技有限公司董事长": the name, then its employer and role
+        for m in re.finditer(r"(?m)^[\s0-9.、)]*([\u4e00-\u9fff·]{2,8})[ \t\u3000]+([^\s,;。]{2,40})$", t):
+            name, rest = m.group(1), m.group(2)
+            role = self._word_ending_at(rest, len(rest), self.roles)
+            if (
+                role is None
+                or not self._plausible_person(name)
+                or any(e.overlaps(m.start(1), m.end(1)) for e in taken + out)
+            ):
+                continue
+            org_s, org_e = m.start(2), m.end(2) - len(role)
+            employer = next((e for e in taken if e.label == "ORG" and e.end == org_e), None)
+            if employer is None and org_e - org_s >= 2 and not self._is_generic(t[org_s:org_e]):
+                employer = ZhEnt(org_s, org_e, "ORG", t[org_s:org_e], how="line")
+                taken.append(employer)
+            leader = role in self.leader_roles
+            out.append(
+                ZhEnt(m.start(1), m.end(1), "PERSON", name, roles=[role], leader=leader, employer=employer, how="line")
+            )
         # 雷军(小米集团创始人): a name before a bracketed role
         for m in re.finditer(r"\(([^()\n]{2,30})\)", t):
             inner = m.group(1)
@@ -608,6 +689,65 @@ class ChineseNlp:
                     continue
                 out.append(ZhEnt(m.start(), m.end(), label, name, how="repeat"))
         return out
+
+    def slot_names(self, t: str, lo: int, hi: int, listing: bool) -> list[ZhEnt]:
+        """Names in a target slot that no shape or role gave: the slot's items (split at 、, 和, 与 …)
+        that read as a person (a surname and jieba's person tag) or, in a listing's slot (将 X 列入),
+        as an organisation; counts (11家中国实体), generic nouns and pronouns are none."""
+        out: list[ZhEnt] = []
+        for m in re.finditer(r"[^,、;:!?。\n“”\"「」()\s]+", t[lo:hi]):
+            s0, e0 = lo + m.start(), lo + m.end()
+            for s, e in self._split_conjunctions(t, s0, e0):
+                s = self._strip_left(t, s, e)
+                e = self._strip_right(t, s, e)
+                name = t[s:e]
+                if len(name) < 2 or len(name) > 25 or self._is_generic(name) or self._after_count(t, s):
+                    continue
+                if not all(HAN.match(c) or c.isalpha() or c in NAME_JOINERS for c in name):
+                    continue
+                if name.startswith(ANAPHORS) or name in self.roles or t.startswith("的", e):
+                    continue  # a pronoun, a role, or a modifier ("与新疆…有关|的中国实体")
+                flags = [p.flag for p in self.jieba.cut(name)]
+                person = (
+                    2 <= len(name) <= 4 and self._plausible_person(name) and bool(flags) and flags[0].startswith("nr")
+                ) or any(j in name for j in "·•‧")
+                if person:
+                    out.append(ZhEnt(s, e, "PERSON", name, how="slot"))
+                elif (
+                    listing and any(f.startswith(PROPER_TAGS) for f in flags) and not flags[0].startswith(NOT_NAME_TAGS)
+                ):
+                    out.append(ZhEnt(s, e, "ORG", name, how="slot"))
+        return out
+
+    def _split_conjunctions(self, t: str, s: int, e: int) -> list[tuple[int, int]]:
+        out, start = [], s
+        i = s
+        while i < e:
+            conj = next((c for c in CONJUNCTIONS if t.startswith(c, i) and is_word(t, i, i + len(c))), None)
+            if conj is not None and i > start:
+                out.append((start, i))
+                start = i + len(conj)
+                i = start
+                continue
+            i += 1
+        out.append((start, e))
+        return [(a, b) for a, b in out if b > a]
+
+    def _strip_left(self, t: str, s: int, e: int) -> int:
+        changed = True
+        while changed and s < e:
+            changed = False
+            w = self._word_at(t, s, SLOT_LEADS)
+            if w is not None:
+                s += len(w)
+                changed = True
+        return s
+
+    def _strip_right(self, t: str, s: int, e: int) -> int:
+        q = s + 1
+        while q < e and not (q - s >= 2 and self._right_bound(t, q)):
+            q += 1
+        return q
 
     # -- the whole article ------------------------------------------------------------------
 

@@ -23,15 +23,29 @@ Per trigger (``lexicon_zh.yaml`` ``triggers``), inside its clause (a sentence cu
 from __future__ import annotations
 
 from ...models import Finding, Tie
-from .annotate import ChineseNlp, ZhAnnotated, ZhEnt, is_word
+from .annotate import ANAPHORS, ChineseNlp, ZhAnnotated, ZhEnt, is_word
 
 CONTINUATIONS = ("其中包含", "其中包括", "其中有", "其中", "包括", "包含", "分别是", "分别为", "涉及", "即")
 BA = ("将", "把")
-NOT_BA = ("将会", "将于", "将近", "将军", "将来", "将领", "将要", "将在", "将被", "将对", "将其")
+NOT_BA = ("将会", "将于", "将近", "将军", "将来", "将领", "将要", "将在", "将被", "将对")
 GIVER_MARKERS = ("向", "为", "给")
 AWARD_EVENT = ("大会", "会", "活动", "名单", "决定", "奖励", "对象", "仪式", "体系", "工作", "典礼")
 GOVERNMENT_TAILS = ("政府", "法院", "国会", "议会", "参议院", "众议院", "白宫")
-ANAPHORIC_AWARD = ("该称号", "此称号", "这一称号", "上述称号", "该荣誉", "这一荣誉", "此荣誉", "该奖", "此奖", "该奖章")
+ANAPHORIC_AWARD = (
+    "该称号",
+    "此称号",
+    "这一称号",
+    "上述称号",
+    "该荣誉",
+    "这一荣誉",
+    "此荣誉",
+    "此殊荣",
+    "该殊荣",
+    "这一殊荣",
+    "该奖",
+    "此奖",
+    "该奖章",
+)
 HEAD_FOLLOWERS = set(",、;:。!?)")
 HEAD_FOLLOWER_WORDS = (
     "和",
@@ -103,7 +117,10 @@ class ChineseTies:
     def __call__(self, ann: ZhAnnotated) -> list[Finding]:
         found: dict[tuple[str, str, str], Finding] = {}
         for si, (ss, se) in enumerate(ann.sentences):
-            for ts, te, word in self._triggers(ann, ss, se):
+            hits = self._triggers(ann, ss, se)
+            if not hits:
+                hits = self._honours_heading(ann, ss, se)
+            for ts, te, word in hits:
                 for f in self._at_trigger(ann, si, ss, se, ts, te, word):
                     key = (" ".join(f.entity.split()), f.tie, f.reason.casefold())
                     if key not in found or f.confidence > found[key].confidence:
@@ -126,19 +143,34 @@ class ChineseTies:
                 i = t.find(word, i + 1, se)
         return sorted(taken)
 
+    def _honours_heading(self, ann: ZhAnnotated, ss: int, se: int) -> list[tuple[int, int, str]]:
+        """ "…建设者名单如下:" / "…获奖名单:": a heading naming an honour, its recipients on the lines
+        after it (read as the honour's lead-in)."""
+        t = ann.norm.text
+        line = t[ss:se].rstrip()
+        if not line.endswith(":"):
+            return []
+        m = max(line.rfind("名单"), line.rfind("如下"))
+        award = [e for e in ann.ents if e.label == "AWARD" and ss <= e.start and e.end <= ss + max(m, 0)]
+        if m < 0 or not award:
+            return []
+        return [(ss + m, ss + m + 2, "名单")]
+
     def _trigger_ok(self, ann: ZhAnnotated, i: int, j: int, word: str) -> bool:
         t = ann.norm.text
         if self.kinds[word] == "award_object" and word == "表彰" and t.startswith(AWARD_EVENT, j):
             return False
-        if len(word) == 1:  # 获 alone: only right before an honour (获全国五一劳动奖章)
-            return any(e.label == "AWARD" and j <= e.start <= j + 3 for e in ann.ents)
+        if len(word) == 1:  # 获 alone: only right before an honour (获全国五一劳动奖章, 获此殊荣)
+            return t.startswith(ANAPHORIC_AWARD, j) or any(
+                e.label == "AWARD" and j <= e.start <= j + 3 for e in ann.ents
+            )
         return True
 
     # -- one trigger ------------------------------------------------------------------------
 
     def _at_trigger(self, ann: ZhAnnotated, si: int, ss: int, se: int, ts: int, te: int, word: str) -> list[Finding]:
         t = ann.norm.text
-        kind = self.kinds[word]
+        kind = self.kinds.get(word, "award_heading")
         cs, ce = self._clause(t, ss, se, ts)
         if self._hedged(ann, cs, ts):
             return []
@@ -149,7 +181,7 @@ class ChineseTies:
         direct, structure = self._targets(ann, kind, cs, ce, ts, te, reason_ent)
         targets = [(e, structure) for e in direct]
         targets += [(e, "continuation") for e in self._continued(ann, ce, te, cs)]
-        if structure != "relative" and (t[ce - 1 : ce] == ":" or t[se - 1 : se] == ":"):
+        if structure != "relative" and (t[cs:ce].rstrip().endswith(":") or t[ss:se].rstrip().endswith(":")):
             targets += [(e, "lead-in") for e in self._lead_in(ann, si)]
         evidence = ann.norm.verbatim(ss, se).strip()
         out: list[Finding] = []
@@ -296,11 +328,18 @@ class ChineseTies:
 
     # -- targets ----------------------------------------------------------------------------
 
-    def _candidates(self, ann: ZhAnnotated, lo: int, hi: int) -> list[ZhEnt]:
+    def _candidates(self, ann: ZhAnnotated, lo: int, hi: int, listing: bool = False) -> list[ZhEnt]:
         """Names in ``[lo, hi)`` that head their phrase: not a person's employer ("…公司董事长X"), not
-        an organisation modifying what follows ("渔政总队“中国海警3111”船政委X")."""
+        an organisation modifying what follows ("渔政总队“中国海警3111”船政委X"). A slot with no
+        name recognised elsewhere is read item by item (:meth:`ChineseNlp.slot_names`)."""
         t = ann.norm.text
         ents = ann.in_range(lo, hi)
+        if not ents and hi > lo:
+            taken = [e for e in ann.ents if e.overlaps(lo, hi)]
+            ents = [
+                e for e in self.nlp.slot_names(t, lo, hi, listing) if not any(x.overlaps(e.start, e.end) for x in taken)
+            ]
+            ann.ents += ents
         employers = {id(e.employer) for e in ents if e.label == "PERSON" and e.employer is not None}
         out = []
         for e in ents:
@@ -321,6 +360,8 @@ class ChineseTies:
         if reason_ent is not None and reason_ent.start >= te and t.startswith("的", reason_ent.end):
             nxt = [e for e in ann.in_range(reason_ent.end + 1, ce) if e.start <= reason_ent.end + 3]
             return nxt[:1], "relative"
+        if kind == "award_heading":
+            return [], "heading"
         if kind == "award_object":
             b = max((t.rfind(m, cs, ts) for m in GIVER_MARKERS), default=-1)
             if b >= 0 and not t.startswith(("为了", "为其", "为此"), b):
@@ -335,12 +376,16 @@ class ChineseTies:
             frm = t.find("从", ba, ts)
             if frm > ba:
                 hi = frm
-            return self._candidates(ann, ba + 1, hi), "ba"
+            if t[ba + 1 : hi].lstrip().startswith(ANAPHORS):  # 将其 / 将这些企业 列入: what was named before
+                return self._candidates(ann, cs, ba), "anaphor"
+            return self._candidates(ann, ba + 1, hi, listing=True), "ba"
         bei = t.rfind("被", cs, ts)
         if bei >= 0:
             return self._candidates(ann, cs, bei), "passive"
         if kind == "sanction":
-            return self._candidates(ann, te, ce)[:8], "object"
+            return self._candidates(ann, te, ce, listing=True)[:8], "object"
+        if reason_ent is not None and reason_ent.end <= ts:  # 清单新增 X / 名单中增列 X: the list is the subject
+            return self._candidates(ann, te, ce, listing=True), "object"
         return self._candidates(ann, cs, ts), "subject"
 
     def _ba(self, t: str, cs: int, ts: int) -> int | None:
