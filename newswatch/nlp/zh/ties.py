@@ -70,6 +70,22 @@ HEAD_FOLLOWER_WORDS = (
     "的",
     "获",
 )
+ACT_NOUNS = (
+    "决定",
+    "做法",
+    "行为",
+    "举措",
+    "措施",
+    "认定",
+    "裁定",
+    "理由",
+    "依据",
+    "原因",
+    "计划",
+    "可能",
+    "风险",
+    "传闻",
+)
 NEGATIONS = ("未", "没", "不", "非", "无")
 
 
@@ -178,6 +194,8 @@ class ChineseTies:
         if reason is None:
             return []
         tie: Tie = "award" if kind.startswith("award") else "delisting" if kind == "delisting" else "blacklist"
+        if self._noun_phrase(t, te, ce, reason_ent):
+            return []
         direct, structure = self._targets(ann, kind, cs, ce, ts, te, reason_ent)
         targets = [(e, structure) for e in direct]
         targets += [(e, "continuation") for e in self._continued(ann, ce, te, cs)]
@@ -235,6 +253,11 @@ class ChineseTies:
                     )
                 )
         return out
+
+    def _noun_phrase(self, t: str, te: int, ce: int, reason_ent: ZhEnt | None) -> bool:
+        """ "将小米认定为中国军事企业的决定(缺乏依据)": the act only as a noun phrase, stated by no clause."""
+        after = reason_ent.end if reason_ent is not None and reason_ent.start >= te else te
+        return t.startswith(tuple("的" + n for n in ACT_NOUNS), after)
 
     def _clause(self, t: str, ss: int, se: int, ts: int) -> tuple[int, int]:
         cs = t.rfind(";", ss, ts)
