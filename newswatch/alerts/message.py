@@ -109,7 +109,8 @@ def build_blocks(
 
     ``alert`` needs: key, entity, tie, reason, evidence, confidence, severity, url, title,
     published; optional: via, mention, as_written (shown when the text names the entity otherwise),
-    language (the article's: the evidence is quoted in it, the entity and reason are the lists' names). ``actions`` (rows of ``alert_actions``) add a triage line.
+    language (the article's: the evidence is quoted in it, the entity and reason are the lists' names).
+    ``actions`` (rows of ``alert_actions``) add a triage line.
     """
     entity = escape_mrkdwn(alert["entity"])
     reason = escape_mrkdwn(alert["reason"])
