@@ -57,6 +57,7 @@ class Hedges(Strict):
 
 class Lexicon(Strict):
     awards: list[str] = []
+    award_aliases: dict[str, list[str]] = Field(default_factory=dict)
     lists: list[ListDef] = []
     list_nouns: list[str] = []
     triggers: Triggers = Triggers()
@@ -65,6 +66,10 @@ class Lexicon(Strict):
     leader_roles: list[str] = Field(default_factory=list)
     propagate_ties: list[str] = Field(default_factory=lambda: ["award"])
     org_words: list[str] = Field(default_factory=list)
+    legal_forms: list[str] = Field(default_factory=list)
+    prefix_forms: list[str] = Field(default_factory=list)
+    name_heads: list[str] = Field(default_factory=list)
+    of_heads: list[str] = Field(default_factory=list)
 
     def list_for_alias(self, text: str) -> str | None:
         """Canonical list name for a list alias as written, or None."""

@@ -128,7 +128,9 @@ QUANTITY_WORDS = {
 }
 LEGAL_FORMS = {"co", "ltd", "limited", "inc", "corp", "corporation", "plc", "llc", "ag", "sa", "gmbh", "holdings"}
 LAW_WORDS = {"act", "law", "regulation", "regulations", "order", "rule"}
-FACTUAL_INF_HEADS = {"move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin"}
+FACTUAL_INF_HEADS = {
+    "move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin", "continue", "order",
+}  # fmt: skip
 
 
 @dataclass
@@ -191,7 +193,7 @@ def _short_forms(doc: Doc) -> dict[str, Span]:
     "Contemporary Amperex Technology Co., Limited (CATL)" -> {"YMTC": <full name>, ...}."""
     out: dict[str, Span] = {}
     for ent in doc.ents:
-        if ent.label_ != "ORG" or len(ent) < 2:
+        if ent.label_ != "ORG" or (len(ent) < 2 and not ent[0].is_title):
             continue
         j = ent.end
         while j < len(doc) and j < ent.end + 3 and (doc[j].text == "," or doc[j].lower_.rstrip(".") in LEGAL_FORMS):
@@ -216,6 +218,10 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         in_ent.update(range(ent.start, ent.end))
         if ent.label_ not in ("ORG", "PERSON") or _is_gov(ent):
             continue
+        if ent.label_ == "PERSON" and all(t.lower_ in TITLE_WORDS for t in ent):
+            continue  # "Foreign Minister" tagged as a person
+        if sum(ch.isdigit() for ch in ent.text) >= 4 and "-" in ent.text:
+            continue  # "EW-78843": an aircraft's or vessel's registration, not a company
         name, eid = names[ent.start]
         if ent.label_ == "ORG" and len(ent) > 1 and ent[0].lower_ == "the":
             name = name[4:].strip() if name.lower().startswith("the ") else name
@@ -385,6 +391,13 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
         low = tok.lower_
         if low == "including" or (tok.dep_ == "prep" and tok.tag_ == "VBG"):
             continue  # "..., including X" introduces members; it is not an act of its own
+        if (
+            (low in winners or lemma in winners)
+            and tok.dep_ in ("appos", "attr")
+            and any(p.lower_ == "of" and any(x.ent_type_ == "AWARD" for x in p.subtree) for p in tok.children)
+        ):
+            out.append(Trigger(tok, "award", "recipient-noun"))  # "X, a recipient of the Y Award"
+            continue
         nominal = _nominal_act(tok, lex)
         if nominal is not None:
             out.append(Trigger(tok, nominal[0], "nominal", explain={"verb": nominal[1]}))
@@ -404,6 +417,11 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
                 out.append(Trigger(tok, "blacklist", "blacklist-verb"))
             elif lemma in tr.delisting.standalone:
                 out.append(Trigger(tok, "delisting", "delist-verb"))
+            elif lemma in ISSUER_VERBS and (
+                any(e.label_ in ("GOV", "LIST") for e in sent.ents)
+                or any(x.lower_ in ("e.o.", "eo") or x.text == "Executive" for x in sent)
+            ):
+                out.append(Trigger(tok, "blacklist", "issuer-verb"))  # "OFAC designated X", "re-designated X"
             elif lemma in tr.blacklist.needs_list and _prep_list_ref(tok, to_list, lex):
                 out.append(Trigger(tok, "blacklist", "list-verb", needs_list=True))
             elif lemma in tr.delisting.needs_list and _prep_list_ref(tok, from_list, lex):
@@ -419,7 +437,10 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
             elif lemma in tr.award.recipient_object and _mentions_award(tok):
                 out.append(Trigger(tok, "award", "award-object"))
             elif lemma in ("be", "remain", "stay") and sent_has_list and _prep_list_ref(tok, {"on", "in"}, lex):
-                out.append(Trigger(tok, "blacklist", "state"))
+                no_longer = any(
+                    c.lower_ == "longer" and any(x.lower_ == "no" for x in c.children) for c in tok.children
+                )
+                out.append(Trigger(tok, "delisting" if no_longer else "blacklist", "state"))
             elif lemma == "be" and any(
                 c.dep_ == "prep"
                 and c.lower_ == "among"
@@ -449,10 +470,27 @@ def _previous(sent: Span) -> Span:
 
 
 STATE_VERBS = {"be", "remain", "stay", "continue"}
+TITLE_WORDS = {
+    "president", "prime", "minister", "foreign", "deputy", "vice", "princess", "prince", "king", "queen",
+    "secretary", "general", "chairman", "premier", "senator", "governor", "ambassador", "former", "the",
+}  # fmt: skip
+ISSUER_VERBS = {"designate", "redesignate", "re-designate"}  # a listing when a list's issuer is in the sentence
 STATE_WORDS = {"sanctioned", "blacklisted", "designated", "listed"}
 COPULAS = {"include", "be", "comprise", "feature", "cover", "number", "contain", "encompass"}
 SANCTION_NOUNS = {"sanction", "sanctions", "freeze", "designation", "designations"}
-IMPOSE_VERBS = {"impose", "levy", "slap", "place", "put", "apply", "reimpose", "re-impose"}
+IMPOSE_VERBS = {
+    "impose",
+    "levy",
+    "slap",
+    "place",
+    "put",
+    "apply",
+    "reimpose",
+    "re-impose",
+    "maintain",
+    "keep",
+    "retain",
+}
 LIFT_VERBS = {"lift", "remove", "ease", "end", "drop", "revoke", "rescind", "terminate", "withdraw", "delist"}
 # nouns a continued act lists its members under ("Among the nine companies were ...", "They are ...")
 MEMBER_NOUNS = {
@@ -514,7 +552,7 @@ def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: P
     """A noun that names the act as the subject of "include"/"be"/"join": "New additions to the list
     include X", "Other honorees include X", "The newly added entities are X", "These designations
     include X". Returns (tie, index of the verb) or None."""
-    if tok.dep_ not in ("nsubj", "nsubjpass") or tok.pos_ not in ("NOUN", "PROPN"):
+    if tok.dep_ not in ("nsubj", "nsubjpass") or tok.pos_ not in ("NOUN", "PROPN", "NUM"):
         return None
     verb = tok.head
     if verb.lemma_.casefold() not in COPULAS | {"join"}:
@@ -527,9 +565,15 @@ def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: P
         return "delisting", verb.i
     if low in tr.award.recipient_nouns or lemma in tr.award.recipient_nouns:
         return "award", verb.i
+    noun = tok
+    if tok.like_num or tok.lemma_.casefold() in QUANTITY_WORDS | {"one", "some", "all", "most"}:
+        of = next((c for c in tok.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+        pobj = next((o for o in of.children if o.dep_ == "pobj"), None) if of is not None else None
+        if pobj is not None:
+            noun, lemma = pobj, pobj.lemma_.casefold()  # "Four of the 15 individuals that were awarded ..."
     if lemma in MEMBER_NOUNS:
-        for c in tok.children:
-            if c.dep_ in ("amod", "acl", "compound") and c.i != tok.i:
+        for c in noun.children:
+            if c.dep_ in ("amod", "acl", "compound", "relcl") and c.i != noun.i:
                 act = _act_word(c, lex)
                 if act is not None:
                     return act, verb.i  # "the sanctioned entities are", "the companies added ... include"
@@ -544,7 +588,14 @@ def _sanctions_act(tok: Token) -> Tie | None:
     lemma = tok.lemma_.casefold()
     if lemma not in IMPOSE_VERBS and lemma not in LIFT_VERBS:
         return None
-    if not any(c.dep_ in ("dobj", "nsubjpass") and c.lemma_.casefold() in SANCTION_NOUNS for c in tok.children):
+    if not any(
+        c.dep_ in ("dobj", "nsubjpass")
+        and (
+            c.lemma_.casefold() in SANCTION_NOUNS
+            or (c.lemma_.casefold() == "order" and any(x.lower_ == "denial" for x in c.children))
+        )
+        for c in tok.children
+    ):
         return None
     return "blacklist" if lemma in IMPOSE_VERBS else "delisting"
 
@@ -639,10 +690,14 @@ def _subject_or_antecedent(verb: Token, c: Token) -> Token:
     ("SMIC, which is already on the Entity List" -> SMIC)."""
     if c.lower_ in RELATIVE_PRONOUNS and verb.dep_ == "relcl":
         return verb.head
-    if verb.dep_ == "relcl" and any(
-        p.lower_ == "of" and any(o.lower_ in RELATIVE_PRONOUNS for o in p.children) for p in c.children
-    ):
-        return verb.head  # "Huawei and HiSilicon, both of which are blacklisted"
+    if any(p.lower_ == "of" and any(o.lower_ in RELATIVE_PRONOUNS for o in p.children) for p in c.children):
+        # "Huawei and HiSilicon, both of which are blacklisted": the names just before the comma
+        if verb.dep_ == "relcl":
+            return verb.head
+        j = c.i - 1
+        while j > 0 and c.doc[j].is_punct:
+            j -= 1
+        return c.doc[j]
     return c
 
 
@@ -663,10 +718,20 @@ def _role_tokens(trig: Trigger) -> Role:
     if trig.kind == "sanctions-noun":
         objects = [c for c in t.children if c.dep_ in ("dobj", "nsubjpass")]
         for p in [*t.children, *(x for o in objects for x in o.children)]:
-            if p.dep_ in ("prep", "dative") and p.lower_ in ("on", "against", "upon", "from", "to", "off"):
-                for o in p.children:
-                    if o.dep_ == "pobj":
-                        role.take(o, f"target ({p.text} sanctions)")
+            if p.dep_ in ("prep", "dative") and p.lower_ in ("on", "against", "upon", "from", "to", "off", "of"):
+                objects_of_p = [o for o in p.children if o.dep_ == "pobj"]
+                for o in objects_of_p:
+                    role.take(o, f"target ({p.text} sanctions)")
+                if not objects_of_p:
+                    _surface_right(p, role)  # the parse lost the object of "from" in a long name
+        return role
+    if trig.kind == "recipient-noun":
+        if t.dep_ == "appos":
+            role.take(t.head, "name the recipient noun stands beside", skip={x.i for x in t.subtree})
+        else:
+            for c in t.head.children:
+                if c.dep_ == "nsubj":
+                    role.take(c, "subject (is a recipient of)")
         return role
     if trig.kind == "subject-to":
         verb = t.head
@@ -693,6 +758,9 @@ def _role_tokens(trig: Trigger) -> Role:
         for c in t.children:
             if c.dep_ in ("nsubj", "nsubjpass"):
                 role.take(_subject_or_antecedent(t, c), c.dep_)
+        namely = next((x for x in t.doc[t.i + 1 : t.sent.end] if x.lower_ in ("namely", "including")), None)
+        if namely is not None and trig.kind == "state":
+            _surface_right(namely, role)  # "... remain on the list, namely A, B and C"
         _companions(t, role)
         return role
     passive = _is_passive(t)
@@ -701,20 +769,40 @@ def _role_tokens(trig: Trigger) -> Role:
             role.take(_subject_or_antecedent(t, c), "passive subject")
         elif not passive and c.dep_ in ("dobj", "dative"):
             role.take(c, "object" if c.dep_ == "dobj" else "recipient")
-        elif c.dep_ in ("prep", "dative") and c.lower_ == "to" and trig.tie == "award":
+        elif c.dep_ in ("prep", "dative") and c.lower_ in ("to", "on", "upon") and trig.tie == "award":
             for o in c.children:
                 if o.dep_ == "pobj":
                     role.take(o, "recipient (to)")
         elif c.dep_ == "nsubj" and trig.kind == "award-subject":
             role.take(c, "subject")
-    if passive and t.dep_ in ("acl", "amod") and trig.tie != "award":
+        elif c.dep_ == "nsubj" and trig.kind == "award-object" and _headline_passive(t):
+            role.take(c, "subject (headline: 'X awarded the title')")
+    if passive and t.dep_ in ("acl", "amod"):
         head = t.head
-        role.take(head, "noun the participle modifies", skip={x.i for x in t.subtree})
+        if trig.tie != "award":
+            role.take(head, "noun the participle modifies", skip={x.i for x in t.subtree})
         if head.dep_ == "pobj" and head.head.lower_ == "among":  # "Among the companies added ... were X and Y"
             verb = head.head.head
             for c in verb.children:
                 if c.dep_ in ("nsubj", "attr", "nsubjpass") and c.i != head.head.i:
                     role.take(c, "member (among ... were)")
+        one = head.head.head if head.dep_ == "pobj" and head.head.lower_ == "of" else None
+        if one is not None and one.dep_ == "appos" and (one.like_num or one.lower_ in ("one", "two", "three", "some")):
+            role.take(one.head, "name 'one of the entities added' stands beside", skip={x.i for x in one.subtree})
+    for c in t.subtree:
+        if (
+            c.dep_ == "prep"
+            and c.lower_ in ("including", "namely")
+            and trig.tie != "award"
+            and (c.head is t or c.head.ent_type_ == "LIST" or c.head.lemma_.casefold() in ("list", "blacklist"))
+        ):
+            role.take(c, f"members ({c.text})")  # "Eight companies were removed from the list, including X"
+    if trig.tie == "award" and trig.kind == "award-object":
+        for o in t.children:
+            if o.dep_ == "dobj":
+                for p in o.children:
+                    if p.dep_ == "prep" and p.lower_ in ("on", "upon", "to"):
+                        role.take(p, f"recipient ({p.text}, under the award)")  # "conferred the Medal on X"
     prep = trig.explain.get("linear_prep")
     if prep is not None and not any(c.dep_ in ("nsubjpass", "auxpass") for c in t.children):
         role.free.update(x.i for x in t.doc[t.i + 1 : prep] if x.dep_ != "poss" and x.head.dep_ != "poss")
@@ -738,6 +826,17 @@ def _surface_right(verb: Token, role: Role) -> None:
     role.names.append("right of the verb (surface)")
 
 
+def _headline_passive(t: Token) -> bool:
+    """ "President Ji awarded the title of ..." in a headline means he was awarded it: a past
+    participle whose object is the award, with nobody it is given to and no auxiliary."""
+    if t.tag_ != "VBN" and not (t.tag_ == "VBD" and t.sent.text.rstrip()[-1:] not in ".!?"):
+        return False
+    kids = list(t.children)
+    if any(c.dep_ in ("aux", "auxpass", "dative") or (c.dep_ == "prep" and c.lower_ in ("to", "on")) for c in kids):
+        return False
+    return any(c.dep_ == "dobj" and (c.ent_type_ == "AWARD" or c.lemma_.casefold() in AWARD_NOUNS) for c in kids)
+
+
 def _companions(t: Token, role: Role) -> None:
     """Entities the text puts beside the target in the same act: "alongside CATL", "along with X"."""
     for c in list(t.children):
@@ -756,6 +855,8 @@ def _in_target_phrase(tok: Token, role: Role) -> bool:
     """Does ``tok`` reach a role head through target-phrase steps only (see TARGET_DEPS)?"""
     seen = 0
     while tok.i not in role.heads and seen < 12:
+        if tok.dep_ == "pobj" and tok.head.i in role.heads and tok.head.dep_ in ("dative", "prep"):
+            return True  # "awarded the medal to X", "conferred it on X": the preposition the role took
         if tok.dep_ == "compound" and tok.head.lemma_.casefold() in RELATIONAL_NOUNS and not tok.head.ent_type_:
             return False
         if tok.dep_ in TARGET_DEPS:
@@ -795,6 +896,15 @@ def _agent_tokens(t: Token) -> set[int]:
     for c in t.children:
         if c.dep_ == "agent" or (c.dep_ == "prep" and c.lower_ == "by"):
             out.update(x.i for x in c.subtree)
+    if t.tag_ == "VBG" and t.dep_ in ("advcl", "csubj", "pcomp") and t.head is not t:
+        # "Giving out the award to X, the chairman said ...": the main clause's subject gives it
+        for c in t.head.children:
+            if c.dep_ == "nsubj":
+                out.update(x.i for x in c.subtree)
+        main = t.head
+        comma = next((x.i for x in t.doc[t.i + 1 : main.i] if x.text == ","), None)
+        if main.i > t.i and comma is not None:
+            out.update(range(comma, main.i))  # the giver parsed into the recipient's phrase
     return out
 
 
@@ -812,6 +922,8 @@ def _nested(c: Candidate, others: list[Candidate]) -> bool:
 
 def _norm_award(span: Span, lex: Lexicon) -> str:
     """An award as named: quotes and a trailing generic "award" dropped when the inner title is known."""
+    if span.ent_id_ and span.ent_id_ in lex.award_aliases:
+        return span.ent_id_
     text = span.text.strip()
     inner = text
     quote_chars = "“”\"‘’«»„'"
@@ -868,6 +980,16 @@ def _reason(trig: Trigger, sents: list[Span], si: int, lex: Lexicon) -> tuple[st
                     src = f"issuer '{govs[0].text}'" + ("" if j == si else f" in sentence {j - si:+d}")
                     return issued, src, (0.95 if j == si else 0.9)
     if label == "LIST":
+        for j in range(si - NEIGHBOURHOOD - 1, -1, -1):  # "the list" is the list named last before
+            named = [e for e in sents[j].ents if e.label_ == "LIST"]
+            if named:
+                e = named[-1]
+                return e.ent_id_ or lex.list_for_alias(e.text) or e.text, f"list named in sentence {j - si:+d}", 0.85
+            issuers = [e for e in sents[j].ents if e.label_ == "GOV" and (e.ent_id_ or lex.list_for_issuer(e.text))]
+            if issuers:
+                e = issuers[-1]
+                name = e.ent_id_ or lex.list_for_issuer(e.text) or e.text
+                return name, f"issuer '{e.text}' in sentence {j - si:+d}", 0.85
         return "unnamed government list", "no list or issuer named nearby", 0.75
     return None, "no award named nearby", 0.0
 
@@ -969,9 +1091,15 @@ def _gap_ok(gap: Span) -> bool:
     """Can the tokens between two names be an enumeration's separator ("X, Y", "X; and (ii) Y",
     "X, memory chip maker Y", "X, Thai Princess Y")? No verb, no preposition, no clause."""
     toks = [t for t in gap if not t.is_space]
-    if len(toks) > 8 or not any(t.lower_ in ENUM_SEPARATORS for t in toks):
+    if len(toks) > 12 or not any(t.lower_ in ENUM_SEPARATORS for t in toks):
         return False
+    # ", a pioneer of X's space programme, renowned scientist ...": an appositive may hold "of"
+    appositive = len(toks) >= 3 and toks[0].text == "," and toks[1].lower_ in ("a", "an", "the")
+    if any(t.lemma_.casefold() in RELATIONAL_NOUNS for t in toks):
+        return False  # "X, a unit of Y": Y is no member
     for t in toks:
+        if appositive and t.lower_ in ("of", "for", "in", "at"):
+            continue
         if t.lower_ in ENUM_GLUE or t.lower_ in ROMAN or (t.like_num and len(t) <= 2):
             continue
         if t.ent_type_ in ("GPE", "NORP", "LOC"):
@@ -1002,9 +1130,25 @@ def _enumeration(targets: list[Candidate], sent_cands: list[Candidate], blocked:
                 nxt = order[j + step]
                 if any(t.i in blocked for t in gap) or nxt.root.i in blocked or not _gap_ok(gap):
                     break
+                if _in_foreign_phrase(nxt.root, c.root):
+                    break
                 chosen.add(id(nxt))
                 j += step
     return [c for c in order if id(c) in chosen]
+
+
+def _in_foreign_phrase(mate: Token, seed: Token) -> bool:
+    """Is ``mate`` inside a prepositional phrase the seed is not in ("At the Acme Conference, Jane Roe
+    won ...": the conference is no member of the winners)?"""
+    seed_line = {seed.i, *(a.i for a in seed.ancestors)}
+    tok = mate
+    for _ in range(12):
+        if tok.i in seed_line or tok.head is tok:
+            return False
+        if tok.dep_ == "prep" and tok.lower_ not in MEMBER_PREPS and tok.i not in seed_line:
+            return True
+        tok = tok.head
+    return False
 
 
 def _ends_with_colon(sent: Span) -> bool:
@@ -1023,7 +1167,7 @@ def _is_item(sent: Span, last: Act) -> bool:
     if toks[0].text in BULLETS or (toks[0].text == "(" and len(toks) > 2 and toks[1].lower_ in ROMAN):
         return True
     finite = [t for t in toks if t.tag_ in ("VBD", "VBZ", "VBP", "MD", "VBG") and not t.ent_type_]
-    if finite or len(toks) > 40:
+    if finite or len(toks) > (400 if last.lead_in else 40):
         return False
     # after a lead-in ("... the following entities:") any short line; else only a fragment that goes on
     # with the enumeration the sentence before was cut in ("(China); (iii) ...")
@@ -1121,6 +1265,8 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 sent.text.strip(),
                 lead_in=_ends_with_colon(sent),
             )
+            if last.lead_in:
+                last.items_until = si
             if not sent_cands:
                 continue
             role_obj = _role_tokens(trig)
@@ -1141,9 +1287,12 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 raw.append(
                     (_finding(c, trig.tie, reason, sent.text.strip(), si, trig, role, reason_src, reason_conf), c)
                 )
-        if acted or last is None or not sent_cands:
+        if acted or last is None or last.items_until < si - 1:
             continue
-        if (last.lead_in or last.items_until == si - 1) and last.items_until >= si - 1 and _is_item(sent, last):
+        if all(t.is_space or t.text in BULLETS for t in sent):
+            last.items_until = si  # a bullet the sentence splitter cut off its item
+            continue
+        if sent_cands and _is_item(sent, last):
             # an item of the enumeration the act before began ("...are added to the Entity List:", bullets)
             last.items_until = si
             items = [c for c in sent_cands if not _nested(c, sent_cands)]
