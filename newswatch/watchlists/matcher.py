@@ -6,7 +6,8 @@ Two ways in:
   same normalized key, plus aliases sharing one of the query's two rarest tokens (postings longer
   than ``max_postings`` are cut), so a query never scans the list. Each candidate gets explicit
   features — ``exact`` (normalized keys equal), ``token_overlap`` (Jaccard of tokens), ``fuzzy``
-  (rapidfuzz token-sort ratio), ``type_agree`` (ORG~company, PERSON~person) — and a score:
+  (rapidfuzz token-sort ratio), ``type_agree`` (ORG~company, PERSON~person), ``pinyin`` (a name in
+  Han characters whose pinyin is a Latin alias: 曾毓群 ~ "Zeng Yuqun", scored 0.95) — and a score:
   1.0 when exact, else ``0.55 * fuzzy + 0.45 * token_overlap``; halved when the types disagree.
   A match needs ``score >= threshold`` (``settings.yaml`` ``matching.threshold``). At most
   ``max_postings`` entities sharing one normalized key are scored (a name shared by more entries
@@ -43,6 +44,7 @@ from rapidfuzz import fuzz, process
 
 from .model import WatchEntity
 from .normalize import is_legal_form, normalize_name, text_tokens
+from .pinyin import compact, has_han, pinyin_key
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +183,7 @@ class NameIndex:
         self.alias_ent: list[int] = []
         self.by_key: dict[str, list[int]] = {}
         self.postings: dict[str, list[int]] = {}
+        self.by_compact: dict[str, list[int]] = {}  # Latin aliases, words run together (pinyin feature)
         self.skipped_aliases = 0
         for e in entities:
             self.add(e)
@@ -206,6 +209,8 @@ class NameIndex:
             self.by_key.setdefault(key, []).append(ai)
             for tok in set(key.split()):
                 self.postings.setdefault(tok, []).append(ai)
+            if not has_han(alias):
+                self.by_compact.setdefault(compact(key), []).append(ai)
         self._automaton = None
 
     @property
@@ -281,6 +286,7 @@ class NameIndex:
             ei = self.alias_ent[ai]
             if ei not in best or m.score > best[ei].score:
                 best[ei] = m
+        self._pinyin_matches(name, key, label, best)
         out = sorted(best.values(), key=lambda m: (-m.score, m.entity.list_name, m.entity.id))
         for m in out:
             if m.features["exact"]:
@@ -298,6 +304,24 @@ class NameIndex:
         if not all_scores:
             out = [m for m in out if m.score >= self.threshold]
         return out[:limit]
+
+    PINYIN_SCORE = 0.95  # a Chinese name whose pinyin is a Latin alias: above the threshold, below exact
+
+    def _pinyin_matches(self, name: str, key: str, label: str | None, best: dict[int, Match]) -> None:
+        """Feature ``pinyin``: a name in Han characters whose pinyin (pypinyin, surname readings for
+        a person) is a listed Latin alias, syllables run together: 曾毓群 ~ "Zeng Yuqun"."""
+        if not has_han(name):
+            return
+        reading = pinyin_key(name, person=label != "ORG")
+        for ai in self.by_compact.get(reading, [])[: self.max_postings]:
+            m = self.score(key, label, ai)
+            if m.features["exact"]:
+                continue
+            m.score = self.PINYIN_SCORE * (0.5 if m.features["type_agree"] is False else 1.0)
+            m.features["pinyin"] = reading
+            ei = self.alias_ent[ai]
+            if ei not in best or m.score > best[ei].score:
+                best[ei] = m
 
     def _common_word_ok(self, key: str, surface: str, *, corroborated: bool | str) -> tuple[bool, str | None]:
         """The common-word rule (see module docstring): (allowed?, explanation or None)."""
