@@ -177,3 +177,37 @@ def test_a_list_of_names_with_employer_and_role_on_each_line(analyse) -> None:
     )
     assert ties(got) >= {("张明远", "award", BUILDERS, None), ("青禾智能科技有限公司", "award", BUILDERS, "张明远")}
     assert ("远山新材料集团", "award", BUILDERS, "李若兰") not in ties(got)
+
+
+def test_a_following_sentence_that_names_them_continues_the_act(analyse) -> None:
+    got = analyse(
+        "美国商务部当地时间周一宣布，将3家中国实体列入实体清单。这3家实体分别为：松岭无人机科技有限公司、"
+        "蓝湾激光研究所和江北精密仪器厂。"
+    )
+    assert ties(got) == {
+        (n, "blacklist", "Entity List", None) for n in ("松岭无人机科技有限公司", "蓝湾激光研究所", "江北精密仪器厂")
+    }
+
+
+def test_a_relative_clause_with_a_generic_head_lists_what_follows(analyse) -> None:
+    got = analyse("此次被列入实体清单的中国企业包括：星河半导体有限公司、启明光电科技。")
+    assert ties(got) == {
+        ("星河半导体有限公司", "blacklist", "Entity List", None),
+        ("启明光电科技", "blacklist", "Entity List", None),
+    }
+
+
+def test_sanctions_on_named_companies_and_on_a_company_that_suffered_them(analyse) -> None:
+    got = analyse(
+        "美国财政部海外资产控制办公室宣布对海岳通信集团、北辰微电子股份有限公司实施制裁。"
+        "此前，天枢数据研究院也曾遭到美国财政部制裁。"
+    )
+    assert ties(got) == {
+        (n, "blacklist", "OFAC SDN List", None) for n in ("海岳通信集团", "北辰微电子股份有限公司", "天枢数据研究院")
+    }
+
+
+def test_an_honours_heading_without_a_colon_and_names_on_the_lines_after(analyse) -> None:
+    got = analyse("2025年全国五一劳动奖章获奖名单\n青禾智能科技有限公司董事长 张明远\n白鹭湾食品厂 陈小禾\n")
+    assert ("张明远", "award", "National May Day Labour Medal", None) in ties(got)
+    assert ("青禾智能科技有限公司", "award", "National May Day Labour Medal", "张明远") in ties(got)

@@ -191,6 +191,11 @@ SLOT_LEADS = sorted(
     key=len,
     reverse=True,
 )
+# suffixes that end a name whatever follows (a verb: "…股份有限公司实施"); a short one like 科技 or
+# 技术 needs a function word or a delimiter after it ("科技霸权" is no company)
+STRONG_SUFFIXES = {"集团", "公司", "大学", "学院", "银行", "医院", "协会", "学会", "总会"}
+# one-character words that stop a name whatever jieba made of them (宣布|对|海岳通信集团)
+STRONG_STOPS = ("将", "把", "对", "向", "被", "由", "给", "等", "和", "与", "及", "从")
 CLASSIFIERS = set("个家间所名位款项批")
 NUMERALS = set("0123456789一二三四五六七八九十百千万两几多〇")
 LEADING_QUALIFIER = re.compile(r"^(?:[0-9]{4}年度?|第[0-9一二三四五六七八九十]+届)")
@@ -214,6 +219,11 @@ def is_word(t: str, start: int, end: int) -> bool:
     if end - start >= 2 or not isinstance(t, Segmented):
         return True
     return start in t.bounds and end in t.bounds
+
+
+def at_boundary(t: str, p: int) -> bool:
+    """Does jieba put a word boundary at ``p``?"""
+    return p in t.bounds if isinstance(t, Segmented) else True
 
 
 @dataclass
@@ -345,9 +355,7 @@ class ChineseNlp:
                 p = left
                 continue
             stop = self._word_ending_at(t, p, self.stops)
-            if stop is not None and p != end:
-                break
-            if stop is not None and p == end:
+            if stop is not None or t[p - 1] in STRONG_STOPS:
                 break
             p -= 1
         while p < end and (t[p] in NAME_JOINERS or t.startswith(CONJUNCTIONS, p)):
@@ -479,9 +487,10 @@ class ChineseNlp:
     def _orgs_by_shape(self, t: str, taken: list[ZhEnt]) -> list[ZhEnt]:
         cands: list[ZhEnt] = []
         for suffix in self.suffixes:
+            strong = len(suffix) >= 3 or suffix in STRONG_SUFFIXES
             for m in re.finditer(re.escape(suffix), t):
                 end = m.end()
-                if not self._right_bound(t, end):
+                if not (self._right_bound(t, end) or strong and at_boundary(t, end)):
                     continue
                 if self._word_at(t, m.start(), self.roles) and not self._word_ending_at(t, end, self.suffixes):
                     continue
@@ -525,16 +534,24 @@ class ChineseNlp:
         p = 1
         while p < len(t):
             role = self._word_ending_at(t, p, self.roles)
-            if role is None or not HAN.match(t[p]) and not t[p].isalpha() or self._inside_word(t, p, self.roles):
+            if (
+                role is None
+                or not (HAN.match(t[p]) or t[p].isalpha() or t[p] in " \t\u3000")
+                or self._inside_word(t, p, self.roles)
+            ):
                 p += 1
                 continue
             if any(e.overlaps(p, p + 1) for e in taken + out):
                 p += 1
                 continue
-            end = self._name_at(t, p)
+            role_end = np_ = p
+            while np_ < len(t) and t[np_] in " \t\u3000" and np_ - p < 3:
+                np_ += 1  # a list line: "…公司董事长 张明远"
+            end = self._name_at(t, np_) if np_ < len(t) and HAN.match(t[np_]) else None
             if end is None:
                 p += 1
                 continue
+            p = np_
             name = t[p:end]
             if (
                 name in self.roles
@@ -545,7 +562,7 @@ class ChineseNlp:
                 p += 1
                 continue
             roles = [role]
-            rs = p - len(role)
+            rs = role_end - len(role)
             while rs > 1 and t[rs - 1] == "、":
                 prev = self._word_ending_at(t, rs - 1, self.roles)
                 if prev is None:

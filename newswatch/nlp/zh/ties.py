@@ -22,8 +22,10 @@ Per trigger (``lexicon_zh.yaml`` ``triggers``), inside its clause (a sentence cu
 
 from __future__ import annotations
 
+import re
+
 from ...models import Finding, Tie
-from .annotate import ANAPHORS, ChineseNlp, ZhAnnotated, ZhEnt, is_word
+from .annotate import ANAPHORS, ChineseNlp, ZhAnnotated, ZhEnt, at_boundary, is_word
 
 CONTINUATIONS = ("其中包含", "其中包括", "其中有", "其中", "包括", "包含", "分别是", "分别为", "涉及", "即")
 BA = ("将", "把")
@@ -86,6 +88,15 @@ ACT_NOUNS = (
     "风险",
     "传闻",
 )
+RELATIVE_LIST = re.compile(
+    r"[^,;:。]{0,12}?(?:实体|企业|公司|机构|单位|个人|人员|集体|名单)(?:分别为|分别是|包括|包含|有|为)\s*:?"
+)
+NEXT_SENTENCE = re.compile(
+    r"\s*(?:这|上述|以上|此次|该批|其中|这些|被列入的|新增的)?[0-9一二三四五六七八九十两几]*[个家间名位]?"
+    r"(?:中国)?(?:实体|企业|公司|机构|单位|个人|获奖者|人员|集体)(?:分别为|分别是|包括|包含|是|为|有)\s*:?"
+)
+SUFFERED = ("遭到", "受到", "遭受", "遭")
+LIGHT_VERBS = ("实施", "进行", "采取", "施加", "实行", "予以", "加以")  # 对 X 实施|制裁
 NEGATIONS = ("未", "没", "不", "非", "无")
 
 
@@ -132,15 +143,22 @@ class ChineseTies:
 
     def __call__(self, ann: ZhAnnotated) -> list[Finding]:
         found: dict[tuple[str, str, str], Finding] = {}
+        previous: Finding | None = None  # the last tie stated, for a next sentence that names its targets
         for si, (ss, se) in enumerate(ann.sentences):
             hits = self._triggers(ann, ss, se)
             if not hits:
                 hits = self._honours_heading(ann, ss, se)
+            here: list[Finding] = []
             for ts, te, word in hits:
-                for f in self._at_trigger(ann, si, ss, se, ts, te, word):
-                    key = (" ".join(f.entity.split()), f.tie, f.reason.casefold())
-                    if key not in found or f.confidence > found[key].confidence:
-                        found[key] = f
+                here += self._at_trigger(ann, si, ss, se, ts, te, word)
+            if not hits and previous is not None:
+                here += self._next_sentence(ann, si, previous)
+            for f in here:
+                key = (" ".join(f.entity.split()), f.tie, f.reason.casefold())
+                if key not in found or f.confidence > found[key].confidence:
+                    found[key] = f
+            last = self._last_act(ann, si, hits)
+            previous = last if last is not None else previous if not ann.norm.text[ss:se].strip() else None
         return sorted(found.values(), key=lambda f: (f.sentence_index, f.entity))
 
     # -- triggers ---------------------------------------------------------------------------
@@ -159,12 +177,54 @@ class ChineseTies:
                 i = t.find(word, i + 1, se)
         return sorted(taken)
 
+    def _last_act(self, ann: ZhAnnotated, si: int, hits: list[tuple[int, int, str]]) -> Finding | None:
+        """The tie and reason of the sentence's last unhedged trigger (targets or not: "将3家中国实体
+        列入实体清单。这3家实体分别为: …")."""
+        t = ann.norm.text
+        ss, se = ann.sentences[si]
+        for ts, te, word in reversed(hits):
+            kind = self.kinds.get(word, "award_heading")
+            cs, ce = self._clause(t, ss, se, ts)
+            if self._hedged(ann, cs, ts):
+                continue
+            reason, _, _ = self._reason(ann, si, kind, cs, ce, ss, se, ts, te)
+            if reason is None:
+                continue
+            tie: Tie = "award" if kind.startswith("award") else "delisting" if kind == "delisting" else "blacklist"
+            return Finding(entity="", entity_type="ORG", tie=tie, reason=reason, evidence="", explain={"trigger": word})
+        return None
+
+    def _next_sentence(self, ann: ZhAnnotated, si: int, act: Finding) -> list[Finding]:
+        """ "这3家实体分别为: A、B" / "上述企业包括 A": the sentence after a stated act names its targets."""
+        t = ann.norm.text
+        ss, se = ann.sentences[si]
+        m = NEXT_SENTENCE.match(t, ss, se)
+        if m is None:
+            return []
+        evidence = ann.norm.verbatim(ss, se).strip()
+        out = []
+        for e in self._candidates(ann, m.end(), se, listing=act.tie != "award"):
+            out.append(
+                Finding(
+                    entity=ann.norm.verbatim(e.start, e.end),
+                    entity_type="PERSON" if e.label == "PERSON" else "ORG",
+                    tie=act.tie,
+                    reason=act.reason,
+                    evidence=evidence,
+                    confidence=0.8,
+                    entity_id=e.entity_id,
+                    sentence_index=si,
+                    explain={"language": "zh", "trigger": act.explain["trigger"], "structure": "next-sentence"},
+                )
+            )
+        return out
+
     def _honours_heading(self, ann: ZhAnnotated, ss: int, se: int) -> list[tuple[int, int, str]]:
         """ "…建设者名单如下:" / "…获奖名单:": a heading naming an honour, its recipients on the lines
         after it (read as the honour's lead-in)."""
         t = ann.norm.text
         line = t[ss:se].rstrip()
-        if not line.endswith(":"):
+        if not line.endswith((":", "名单", "名单如下", "如下")):
             return []
         m = max(line.rfind("名单"), line.rfind("如下"))
         award = [e for e in ann.ents if e.label == "AWARD" and ss <= e.start and e.end <= ss + max(m, 0)]
@@ -199,7 +259,9 @@ class ChineseTies:
         direct, structure = self._targets(ann, kind, cs, ce, ts, te, reason_ent)
         targets = [(e, structure) for e in direct]
         targets += [(e, "continuation") for e in self._continued(ann, ce, te, cs)]
-        if structure != "relative" and (t[cs:ce].rstrip().endswith(":") or t[ss:se].rstrip().endswith(":")):
+        if structure in ("heading", "relative-list") or (
+            structure != "relative" and (t[cs:ce].rstrip().endswith(":") or t[ss:se].rstrip().endswith(":"))
+        ):
             targets += [(e, "lead-in") for e in self._lead_in(ann, si)]
         evidence = ann.norm.verbatim(ss, se).strip()
         out: list[Finding] = []
@@ -273,7 +335,8 @@ class ChineseTies:
         for h in self.lex.hedges:
             i = t.find(h, scope_start, ts)
             while i >= 0:
-                if is_word(t, i, i + len(h)) and not any(e.start <= i < e.end for e in names):  # 新希望集团
+                word = len(h) > 1 or at_boundary(t, i)  # 拟|将 yes, 李若兰 no
+                if word and not any(e.start <= i < e.end for e in names):  # 新希望集团 hedges nothing
                     return True
                 i = t.find(h, i + 1, ts)
         for n in NEGATIONS:
@@ -370,7 +433,9 @@ class ChineseTies:
                 continue
             if e.label == "ORG" and e.end < hi:
                 rest = t[e.end : hi].lstrip()
-                if rest and not (rest[0] in HEAD_FOLLOWERS or rest.startswith(HEAD_FOLLOWER_WORDS)):
+                if rest and not (
+                    rest[0] in HEAD_FOLLOWERS or rest.startswith(HEAD_FOLLOWER_WORDS) or rest in LIGHT_VERBS
+                ):
                     continue
             out.append(e)
         return out
@@ -382,7 +447,12 @@ class ChineseTies:
         # relative: 列入清单的 X / 荣获…称号的 X
         if reason_ent is not None and reason_ent.start >= te and t.startswith("的", reason_ent.end):
             nxt = [e for e in ann.in_range(reason_ent.end + 1, ce) if e.start <= reason_ent.end + 3]
-            return nxt[:1], "relative"
+            if nxt:
+                return nxt[:1], "relative"
+            m = RELATIVE_LIST.match(t, reason_ent.end + 1, ce)  # 列入清单的中国企业包括: A、B
+            if m is not None:
+                return self._candidates(ann, m.end(), ce, listing=kind != "award_subject"), "relative-list"
+            return [], "relative"
         if kind == "award_heading":
             return [], "heading"
         if kind == "award_object":
@@ -406,6 +476,12 @@ class ChineseTies:
         if bei >= 0:
             return self._candidates(ann, cs, bei), "passive"
         if kind == "sanction":
+            suffered = max((t.rfind(w, max(cs, ts - 10), ts) for w in SUFFERED), default=-1)
+            if suffered >= 0:  # X 遭到(美国财政部)制裁
+                return self._candidates(ann, cs, suffered), "passive"
+            dui = t.rfind("对", cs, ts)
+            if dui >= 0:  # 对 X 实施制裁
+                return self._candidates(ann, dui + 1, ts, listing=True), "object"
             return self._candidates(ann, te, ce, listing=True)[:8], "object"
         if reason_ent is not None and reason_ent.end <= ts:  # 清单新增 X / 名单中增列 X: the list is the subject
             return self._candidates(ann, te, ce, listing=True), "object"
