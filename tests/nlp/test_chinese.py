@@ -211,3 +211,21 @@ def test_an_honours_heading_without_a_colon_and_names_on_the_lines_after(analyse
     got = analyse("2025年全国五一劳动奖章获奖名单\n青禾智能科技有限公司董事长 张明远\n白鹭湾食品厂 陈小禾\n")
     assert ("张明远", "award", "National May Day Labour Medal", None) in ties(got)
     assert ("青禾智能科技有限公司", "award", "National May Day Labour Medal", "张明远") in ties(got)
+
+
+def test_names_after_a_colon_in_the_same_sentence_are_the_targets(analyse) -> None:
+    got = analyse(
+        "美国商务部宣布将以下3家中国实体列入实体清单：松岭无人机科技有限公司、蓝湾激光研究所、江北精密仪器厂。"
+    )
+    assert ties(got) == {
+        (n, "blacklist", "Entity List", None) for n in ("松岭无人机科技有限公司", "蓝湾激光研究所", "江北精密仪器厂")
+    }
+
+
+def test_names_separated_by_spaces_on_the_lines_after_a_heading(analyse) -> None:
+    got = analyse(
+        "2025年江南省劳动模范名单如下（按姓氏笔画为序）：\n王海岳　刘青禾　张明远\n陈小禾（白鹭湾食品厂厂长）\n"
+    )
+    assert ties(got) == {(n, "award", "Model Worker", None) for n in ("王海岳", "刘青禾", "张明远", "陈小禾")} | {
+        ("白鹭湾食品厂", "award", "Model Worker", "陈小禾")
+    }

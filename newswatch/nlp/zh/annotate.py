@@ -599,6 +599,17 @@ class ChineseNlp:
             out.append(
                 ZhEnt(m.start(1), m.end(1), "PERSON", name, roles=[role], leader=leader, employer=employer, how="line")
             )
+        # a line of names separated by spaces: "王海岳　刘青禾　张明远"
+        for m in re.finditer(
+            r"(?m)^[ \t\u3000]*((?:[\u4e00-\u9fff]{2,4}[ \t\u3000]+)+[\u4e00-\u9fff]{2,4})[ \t\u3000]*$", t
+        ):
+            names = list(re.finditer(r"[\u4e00-\u9fff]{2,4}", m.group(1)))
+            if len(names) < 2 or not all(self._plausible_person(n.group()) for n in names):
+                continue
+            for n in names:
+                s_, e_ = m.start(1) + n.start(), m.start(1) + n.end()
+                if not any(x.overlaps(s_, e_) for x in taken + out):
+                    out.append(ZhEnt(s_, e_, "PERSON", n.group(), how="name-line"))
         # 雷军(小米集团创始人): a name before a bracketed role
         for m in re.finditer(r"\(([^()\n]{2,30})\)", t):
             inner = m.group(1)

@@ -258,6 +258,10 @@ class ChineseTies:
             return []
         direct, structure = self._targets(ann, kind, cs, ce, ts, te, reason_ent)
         targets = [(e, structure) for e in direct]
+        colon = t.find(":", te, ce)
+        if colon >= 0 and structure not in ("relative-list",) and t[colon + 1 : ce].strip():
+            # "…列入实体清单: A、B、C。": the names after the colon
+            targets += [(e, "colon-list") for e in self._candidates(ann, colon + 1, ce, listing=tie != "award")]
         targets += [(e, "continuation") for e in self._continued(ann, ce, te, cs)]
         if structure in ("heading", "relative-list") or (
             structure != "relative" and (t[cs:ce].rstrip().endswith(":") or t[ss:se].rstrip().endswith(":"))
