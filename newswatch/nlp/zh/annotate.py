@@ -22,6 +22,7 @@ PERSON, LIST, AWARD), which the resolve stage reads as it reads the English one.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -196,6 +197,7 @@ SLOT_LEADS = sorted(
 STRONG_SUFFIXES = {"集团", "公司", "大学", "学院", "银行", "医院", "协会", "学会", "总会"}
 # one-character words that stop a name whatever jieba made of them (宣布|对|海岳通信集团)
 STRONG_STOPS = ("将", "把", "对", "向", "被", "由", "给", "等", "和", "与", "及", "从")
+MAX_SPAN = 60  # no entity is longer (organisation names grow at most 40 characters left of a suffix)
 CLASSIFIERS = set("个家间所名位款项批")
 NUMERALS = set("0123456789一二三四五六七八九十百千万两几多〇")
 LEADING_QUALIFIER = re.compile(r"^(?:[0-9]{4}年度?|第[0-9一二三四五六七八九十]+届)")
@@ -219,6 +221,14 @@ def is_word(t: str, start: int, end: int) -> bool:
     if end - start >= 2 or not isinstance(t, Segmented):
         return True
     return start in t.bounds and end in t.bounds
+
+
+def occupancy(ents: Iterable[ZhEnt], n: int) -> bytearray:
+    """One byte per character: 1 where one of ``ents`` covers it."""
+    occ = bytearray(n)
+    for e in ents:
+        occ[e.start : e.end] = b"\x01" * (e.end - e.start)
+    return occ
 
 
 def at_boundary(t: str, p: int) -> bool:
@@ -253,10 +263,27 @@ class ZhAnnotated:
     sentences: list[tuple[int, int]]
     ents: list[ZhEnt]
     doc: Doc
+    _starts: list[int] = field(default_factory=list, repr=False)
+    _index_len: int = field(default=-1, repr=False)
 
     def in_range(self, start: int, end: int, labels: Iterable[str] = ("ORG", "PERSON")) -> list[ZhEnt]:
+        """Entities inside ``[start, end)`` with one of ``labels``, in text order."""
         want = set(labels)
-        return [e for e in self.ents if e.label in want and e.start >= start and e.end <= end]
+        return [e for e in self.near(start, end) if e.label in want and e.start >= start and e.end <= end]
+
+    def near(self, start: int, end: int) -> list[ZhEnt]:
+        """Entities overlapping ``[start, end)`` (through a start-sorted index; names longer than
+        ``MAX_SPAN`` characters are none)."""
+        if self._index_len != len(self.ents):
+            self.ents.sort(key=lambda e: (e.start, -e.end))
+            self._starts = [e.start for e in self.ents]
+            self._index_len = len(self.ents)
+        lo = bisect.bisect_left(self._starts, start - MAX_SPAN)
+        hi = bisect.bisect_left(self._starts, end)
+        return [e for e in self.ents[lo:hi] if e.end > start]
+
+    def add(self, ents: list[ZhEnt]) -> None:
+        self.ents += ents
 
 
 def _longest_first(words: Iterable[str]) -> list[str]:
@@ -273,6 +300,7 @@ class ChineseNlp:
         self.generic = {to_simplified(w) for w in lexicon.org_generic}
         self.leader_roles = set(lexicon.leader_roles)
         self.roles = _longest_first([*lexicon.leader_roles, *lexicon.other_roles])
+        self.role_tails = {r[-1] for r in self.roles}
         t = lexicon.triggers
         self.triggers = _longest_first([*t.blacklist, *t.sanction, *t.delisting, *t.award_subject, *t.award_object])
         self.stops = _longest_first([*FUNCTION_WORDS, *self.roles, *self.triggers])
@@ -326,6 +354,7 @@ class ChineseNlp:
         of it is not a name of its own ("福建省海洋与渔业厅" is one name, "华为与中兴" two)."""
         p = end
         floor = max(0, end - limit)
+        ends = {e.end for e in taken if floor <= e.end <= end}
         while p > floor:
             ch = t[p - 1]
             if ch == ")":
@@ -340,14 +369,14 @@ class ChineseNlp:
                 break
             if ch in NAME_JOINERS and (p < 2 or t[p - 2] in NAME_JOINERS or t[p - 2] in DELIMITERS):
                 break  # "荣誉--中央统战部": a dash, not a name's hyphen
-            if any(e.end == p and e.label in ("ORG", "PERSON", "LIST", "AWARD") for e in taken):
+            if p in ends:
                 break
             conj = next((c for c in CONJUNCTIONS if t.startswith(c, p - len(c))), None)
             if conj is not None and p != end:
                 left = p - len(conj)
                 if (
                     self._word_ending_at(t, left, self.suffixes)
-                    or any(e.end == left for e in taken)
+                    or left in ends
                     or any(self._word_ending_at(t, left - k, self.roles) for k in (2, 3))  # 总裁关彦斌与…
                     or self._person_before(t, left)  # 教授艾伦·布莱克和…
                 ):
@@ -463,11 +492,11 @@ class ChineseNlp:
         # quoted titles followed by (or ending in) an award noun: “杰出青年”称号
         for m in re.finditer(r"[“\"「『]([^“”\"「」『』\n]{2,30})[”\"」』]", t):
             inner = m.group(1)
-            noun = self._word_at(t, m.end(), self.award_nouns)
+            award_noun = self._word_at(t, m.end(), self.award_nouns)
             ends_award = any(inner.endswith(n) for n in self.award_nouns)
-            if noun is None and not ends_award:
+            if award_noun is None and not ends_award:
                 continue
-            end = m.end() + (len(noun) if noun else 0)
+            end = m.end() + (len(award_noun) if award_noun else 0)
             inside = [x for x in out if x.label == "AWARD" and x.overlaps(m.start(), end)]
             if inside:
                 for x in inside:  # the quoted title is the award's written extent
@@ -478,14 +507,15 @@ class ChineseNlp:
                 continue
             reason = LEADING_QUALIFIER.sub("", inner).strip() or inner
             out.append(ZhEnt(m.start(), end, "AWARD", t[m.start() : end], reason, how="quoted"))
-        for noun in _longest_first(self.lexicon.list_nouns):
-            for m in re.finditer(re.escape(noun), t):
+        for list_noun in _longest_first(self.lexicon.list_nouns):
+            for m in re.finditer(re.escape(list_noun), t):
                 if free(m.start(), m.end()):
-                    out.append(ZhEnt(m.start(), m.end(), "LIST", noun, None, how="noun"))
+                    out.append(ZhEnt(m.start(), m.end(), "LIST", list_noun, None, how="noun"))
         return out
 
     def _orgs_by_shape(self, t: str, taken: list[ZhEnt]) -> list[ZhEnt]:
         cands: list[ZhEnt] = []
+        named = occupancy((x for x in taken if x.label in ("LIST", "AWARD")), len(t))
         for suffix in self.suffixes:
             strong = len(suffix) >= 3 or suffix in STRONG_SUFFIXES
             for m in re.finditer(re.escape(suffix), t):
@@ -500,13 +530,15 @@ class ChineseNlp:
                 name = t[start:end]
                 if self._is_generic(name) or name == suffix or self._after_count(t, start):
                     continue
-                if any(x.overlaps(start, end) for x in taken if x.label in ("LIST", "AWARD")):
+                if any(named[start:end]):
                     continue
                 cands.append(ZhEnt(start, end, "ORG", name, how="shape"))
         out: list[ZhEnt] = []
+        occ = bytearray(len(t))
         for c in sorted(cands, key=lambda c: (-(c.end - c.start), c.start)):
-            if not any(c.overlaps(o.start, o.end) for o in out):
+            if not any(occ[c.start : c.end]):
                 out.append(c)
+                occ[c.start : c.end] = b"\x01" * (c.end - c.start)
         return out
 
     def _name_at(self, t: str, p: int) -> int | None:
@@ -531,9 +563,10 @@ class ChineseNlp:
 
     def _people(self, t: str, taken: list[ZhEnt]) -> list[ZhEnt]:
         out: list[ZhEnt] = []
+        occ = occupancy(taken, len(t))
         p = 1
         while p < len(t):
-            role = self._word_ending_at(t, p, self.roles)
+            role = self._word_ending_at(t, p, self.roles) if t[p - 1] in self.role_tails else None
             if (
                 role is None
                 or not (HAN.match(t[p]) or t[p].isalpha() or t[p] in " \t\u3000")
@@ -541,7 +574,7 @@ class ChineseNlp:
             ):
                 p += 1
                 continue
-            if any(e.overlaps(p, p + 1) for e in taken + out):
+            if occ[p] or any(e.overlaps(p, p + 1) for e in out[-3:]):
                 p += 1
                 continue
             role_end = np_ = p
@@ -665,6 +698,7 @@ class ChineseNlp:
             base = chunk.start()
             parts: list[tuple[int, int]] = []
             pos = base
+            named = [e for e in taken if e.label in ("ORG", "PERSON") and e.overlaps(base, chunk.end())]
             for piece in chunk.group().split("、"):
                 parts.append((pos, pos + len(piece)))
                 pos += len(piece) + 1
@@ -684,9 +718,7 @@ class ChineseNlp:
                     break
             parts = items
             org_typed = bool(ORG_CLASSIFIER.match(tail))
-            known = [
-                next((e for e in taken if e.overlaps(s, e_) and e.label in ("ORG", "PERSON")), None) for s, e_ in parts
-            ]
+            known = [next((e for e in named if e.overlaps(s, e_)), None) for s, e_ in parts]
             if any(k is not None and k.label == "ORG" for k in known):
                 org_typed = org_typed or sum(1 for k in known if k is not None) >= 1
             if any(k is not None and k.label == "PERSON" for k in known) or not org_typed:
@@ -707,15 +739,17 @@ class ChineseNlp:
         is written in the article ("授予张明远等20人…", then "董事长张明远")."""
         out: list[ZhEnt] = []
         names = {(e.text, e.label) for e in taken if e.label in ("ORG", "PERSON") and len(e.text) >= 2}
+        occ = occupancy(taken, len(t))
         for name, label in sorted(names, key=lambda x: -len(x[0])):
             for m in re.finditer(re.escape(name), t):
-                if any(x.overlaps(m.start(), m.end()) for x in taken + out):
+                if any(occ[m.start() : m.end()]):
                     continue
                 if m.start() > 0 and HAN.match(t[m.start() - 1]) and not self._word_ending_at(t, m.start(), self.stops):
                     continue
                 if not self._right_bound(t, m.end()):
                     continue
                 out.append(ZhEnt(m.start(), m.end(), label, name, how="repeat"))
+                occ[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
         return out
 
     def slot_names(self, t: str, lo: int, hi: int, listing: bool) -> list[ZhEnt]:
@@ -794,16 +828,18 @@ class ChineseNlp:
 
     def _doc(self, norm: Normalised, sentences: list[tuple[int, int]], ents: list[ZhEnt]) -> Doc:
         text = norm.original
-        doc = Doc(self.vocab, words=list(text), spaces=[False] * len(text))
         starts = {norm.span(s, e)[0] for s, e in sentences if e > s}
-        for i, tok in enumerate(doc):
-            tok.is_sent_start = i == 0 or i in starts
+        # sentence starts given to the constructor: set token by token they cost O(n) each
+        flags = [i == 0 or i in starts for i in range(len(text))]
+        doc = Doc(self.vocab, words=list(text), spaces=[False] * len(text), sent_starts=flags)
         spans: list[Span] = []
+        occ = bytearray(len(text))
         for e in sorted(ents, key=lambda e: -(e.end - e.start)):
             s, end = norm.span(e.start, e.end)
-            if end <= s or any(x.start < end and s < x.end for x in spans):
+            if end <= s or any(occ[s:end]):
                 continue
             spans.append(Span(doc, s, end, label=e.label))
+            occ[s:end] = b"\x01" * (end - s)
         doc.ents = sorted(spans, key=lambda sp: sp.start)
         return doc
 

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 HAN = re.compile(r"[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # 〇 too: 第七〇二研究所
 KANA = re.compile(r"[\u3040-\u30ff]")
@@ -21,7 +22,7 @@ PINYIN_RESIDUE = re.compile(r"(?<=[\u4e00-\u9fff])[(（][a-zü]*[āáǎàēéě�
 
 
 @lru_cache(maxsize=1)
-def _converter():  # type: ignore[no-untyped-def]
+def _converter() -> Any:
     import opencc
 
     return opencc.OpenCC("t2s")

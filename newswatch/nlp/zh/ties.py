@@ -166,7 +166,7 @@ class ChineseTies:
     def _triggers(self, ann: ZhAnnotated, ss: int, se: int) -> list[tuple[int, int, str]]:
         t = ann.norm.text
         taken: list[tuple[int, int, str]] = []
-        inside = [e for e in ann.ents if e.start < se and e.end > ss]
+        inside = ann.near(ss, se)
         for word in self.words:
             i = t.find(word, ss, se)
             while i >= 0 and i + len(word) <= se:
@@ -227,7 +227,7 @@ class ChineseTies:
         if not line.endswith((":", "名单", "名单如下", "如下")):
             return []
         m = max(line.rfind("名单"), line.rfind("如下"))
-        award = [e for e in ann.ents if e.label == "AWARD" and ss <= e.start and e.end <= ss + max(m, 0)]
+        award = ann.in_range(ss, ss + max(m, 0), ("AWARD",))
         if m < 0 or not award:
             return []
         return [(ss + m, ss + m + 2, "名单")]
@@ -238,7 +238,7 @@ class ChineseTies:
             return False
         if len(word) == 1:  # 获 alone: only right before an honour (获全国五一劳动奖章, 获此殊荣)
             return t.startswith(ANAPHORIC_AWARD, j) or any(
-                e.label == "AWARD" and j <= e.start <= j + 3 for e in ann.ents
+                e.label == "AWARD" and j <= e.start <= j + 3 for e in ann.near(j, j + 4)
             )
         return True
 
@@ -335,7 +335,7 @@ class ChineseTies:
         t = ann.norm.text
         chunks = _chunks(t, cs, ts)
         scope_start = chunks[-2][0] if len(chunks) >= 2 else chunks[-1][0]
-        names = [e for e in ann.ents if e.label in ("ORG", "PERSON") and e.end > scope_start and e.start < ts]
+        names = [e for e in ann.near(scope_start, ts) if e.label in ("ORG", "PERSON")]
         for h in self.lex.hedges:
             i = t.find(h, scope_start, ts)
             while i >= 0:
@@ -354,7 +354,7 @@ class ChineseTies:
     ) -> tuple[str | None, str, ZhEnt | None]:
         t = ann.norm.text
         if kind.startswith("award"):
-            awards = [e for e in ann.ents if e.label == "AWARD"]
+            awards = [e for e in ann.near(ann.sentences[max(0, si - 3)][0], se) if e.label == "AWARD"]
             if t.startswith(ANAPHORIC_AWARD, te) or t.startswith(ANAPHORIC_AWARD, te + 1):
                 for k in range(si - 1, max(-1, si - 4), -1):
                     s, e_ = ann.sentences[k]
@@ -367,7 +367,7 @@ class ChineseTies:
                     e = inside[0] if lo >= te else inside[-1]
                     return e.reason, where, e
             return None, "", None
-        lists = [e for e in ann.ents if e.label == "LIST"]
+        lists = [e for e in ann.near(cs, ce) if e.label == "LIST"]
         after = [e for e in lists if te <= e.start and e.end <= ce]
         before = [e for e in lists if cs <= e.start and e.end <= ts]
         named = after[0] if after else before[-1] if before else None
@@ -391,17 +391,17 @@ class ChineseTies:
     def _list_in_context(self, ann: ZhAnnotated, si: int) -> str | None:
         """The list named in the same sentence, the three before, or the first line (the title)."""
         ss, se = ann.sentences[si]
-        candidates = [e for e in ann.ents if e.label == "LIST" and e.reason and ss <= e.start < se]
+        candidates = [e for e in ann.near(ss, se) if e.label == "LIST" and e.reason and ss <= e.start < se]
         if candidates:
             return candidates[-1].reason
         for k in range(si - 1, max(-1, si - 4), -1):
             s, e_ = ann.sentences[k]
-            named = [e for e in ann.ents if e.label == "LIST" and e.reason and s <= e.start < e_]
+            named = [e for e in ann.near(s, e_) if e.label == "LIST" and e.reason and s <= e.start < e_]
             if named:
                 return named[-1].reason
         if ann.sentences:
             s, e_ = ann.sentences[0]
-            named = [e for e in ann.ents if e.label == "LIST" and e.reason and s <= e.start < e_]
+            named = [e for e in ann.near(s, e_) if e.label == "LIST" and e.reason and s <= e.start < e_]
             if named:
                 return named[-1].reason
         return None
@@ -425,11 +425,11 @@ class ChineseTies:
         t = ann.norm.text
         ents = ann.in_range(lo, hi)
         if not ents and hi > lo:
-            taken = [e for e in ann.ents if e.overlaps(lo, hi)]
+            taken = ann.near(lo, hi)
             ents = [
                 e for e in self.nlp.slot_names(t, lo, hi, listing) if not any(x.overlaps(e.start, e.end) for x in taken)
             ]
-            ann.ents += ents
+            ann.add(ents)
         employers = {id(e.employer) for e in ents if e.label == "PERSON" and e.employer is not None}
         out = []
         for e in ents:
