@@ -1,4 +1,4 @@
-"""Writes fixtures/sites/zhnews/: a Chinese news site for the fixture web (run once; the output is
+"""Writes newswatch/demo/sites/zhnews/: a Chinese news site for the fixture web (run once; the output is
 committed). Every name and event in it is invented for newswatch's tests and demo.
 
 - rss.xml: the site's feed (UTF-8), one item per article;
