@@ -829,13 +829,14 @@ def _surface_right(verb: Token, role: Role) -> None:
 
 def _headline_passive(t: Token) -> bool:
     """ "President Ji awarded the title of ..." in a headline means he was awarded it: a past
-    participle whose object is the award, with nobody it is given to and no auxiliary."""
+    participle whose object is "the title", with nobody it is given to and no auxiliary (a giver
+    is written "awarded X the title" or "awarded the title to X")."""
     if t.tag_ != "VBN" and not (t.tag_ == "VBD" and t.sent.text.rstrip()[-1:] not in ".!?"):
         return False
     kids = list(t.children)
     if any(c.dep_ in ("aux", "auxpass", "dative") or (c.dep_ == "prep" and c.lower_ in ("to", "on")) for c in kids):
         return False
-    return any(c.dep_ == "dobj" and (c.ent_type_ == "AWARD" or c.lemma_.casefold() in AWARD_NOUNS) for c in kids)
+    return any(c.dep_ == "dobj" and c.lemma_.casefold() in ("title", "titles") for c in kids)
 
 
 def _companions(t: Token, role: Role) -> None:
