@@ -790,6 +790,11 @@ def _role_tokens(trig: Trigger) -> Role:
         one = head.head.head if head.dep_ == "pobj" and head.head.lower_ == "of" else None
         if one is not None and one.dep_ == "appos" and (one.like_num or one.lower_ in ("one", "two", "three", "some")):
             role.take(one.head, "name 'one of the entities added' stands beside", skip={x.i for x in one.subtree})
+    for c in t.children:
+        if c.dep_ in ("advcl", "xcomp", "conj") and c.tag_ == "VBG" and c.lemma_ in ("name", "include", "list"):
+            for o in c.children:
+                if o.dep_ == "dobj":
+                    role.take(o, f"members ({c.text})")  # "added five firms to the list, naming X, Y and Z"
     for c in t.subtree:
         if (
             c.dep_ == "prep"
@@ -1281,6 +1286,11 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 and c.root.i != trig.token.i
                 and ((c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)) or c.root.i in role_obj.free)
             ]
+            if not targets and trig.tie != "award":
+                # "imposed sanctions on seven oligarchs: A, B and C" - the members follow the colon
+                colon = next((x.i for x in trig.token.doc[trig.token.i + 1 : sent.end] if x.text == ":"), None)
+                if colon is not None:
+                    targets = [c for c in sent_cands if c.tokens.start > colon and c.root.i not in agent]
             targets = _enumeration(targets, sent_cands, agent | {trig.token.i})
             targets = [c for c in targets if not _nested(c, targets)]
             if targets:
