@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
 
-from ..models import Finding, Tie
+from ..models import EntityType, Finding, Tie
 from .lexicon import Lexicon
 
 NEIGHBOURHOOD = 2  # sentences either side searched for a list/award named nearby
@@ -1042,9 +1042,12 @@ def _finding(
 ) -> Finding:
     base = 0.9
     conf = base * reason_conf * (0.9 if c.via_anaphor else 1.0)
+    etype: EntityType = "PERSON" if c.label == "PERSON" else "ORG"
+    if etype == "PERSON" and tie != "award" and len(c.tokens) == 1 and " " not in c.name and not c.entity_id:
+        etype = "ORG"  # a lone unknown name put on a list ("OFAC designated Grinex") is an entity, not a person
     return Finding(
         entity=c.name,
-        entity_type="PERSON" if c.label == "PERSON" else "ORG",
+        entity_type=etype,
         tie=tie,
         reason=reason,
         evidence=evidence,

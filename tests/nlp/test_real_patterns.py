@@ -408,3 +408,10 @@ def test_a_company_word_makes_a_company_of_a_name_the_model_calls_a_person(pipel
     assert {e.text for e in doc.ents if e.label_ == "ORG"} >= {"Quorra Computing", "Halvard Microsystems"}
     doc = pipeline.nlp("OFAC imposed sanctions on Public Joint Stock Company Gazelle Bank of Russia.")
     assert "Public Joint Stock Company Gazelle Bank of Russia" in {e.text for e in doc.ents if e.label_ == "ORG"}
+
+
+def test_a_lone_unknown_name_put_on_a_list_is_an_entity(pipeline) -> None:
+    findings = detect_ties(
+        pipeline.nlp("OFAC also designated Garvex's successor, Trundlex, on Thursday."), pipeline.lexicon
+    )
+    assert {(f.entity, f.entity_type) for f in findings if f.tie == "blacklist"} >= {("Trundlex", "ORG")}
