@@ -276,10 +276,13 @@ def _label_pass(doc: Doc, org_words: frozenset[str]) -> bool:
         start = i + 1 if j - i > 2 and doc[i + 1].lower_ in TITLES else i  # "Thai Princess ..."
         while start < j and doc[start].lower_ in TITLES:
             start += 1
-        if j - start >= 2 and doc[j - 1].lower_ not in TITLES and not (j < len(doc) and doc[j].lower_ in ("'s", "’s")):
+        possessive = j < len(doc) and doc[j].lower_ in ("'s", "’s")
+        if j - start >= 1 and doc[j - 1].lower_ not in TITLES and not possessive and not doc[start].is_sent_start:
             mate = _neighbour(doc, i, j, label_at)
-            if mate is not None and mate.label_ == "PERSON":
+            if mate is not None and mate.label_ == "PERSON" and j - start >= 2:
                 new.append(Span(doc, start, j, label="PERSON"))
+            elif mate is not None and mate.label_ == "ORG" and _coordinated(doc, i, j, mate):
+                new.append(Span(doc, start, j, label="ORG"))  # "the list included Huawei and Hikvision"
         i = max(j, i + 1)
     changed = False
     for n, e in enumerate(ents):
@@ -315,6 +318,12 @@ def _label_pass(doc: Doc, org_words: frozenset[str]) -> bool:
             return False
         return True
     return False
+
+
+def _coordinated(doc: Doc, start: int, end: int, mate: Span) -> bool:
+    """Is ``doc[start:end]`` joined to the ORG ``mate`` by "and"/"or" (not just a comma)?"""
+    gap = doc[mate.end : start] if mate.end <= start else doc[end : mate.start]
+    return any(t.lower_ in ("and", "or", "&") for t in gap) and len(gap) <= 2
 
 
 def _neighbour(doc: Doc, start: int, end: int, label_at: dict[int, Span]) -> Span | None:

@@ -922,6 +922,8 @@ def _nested(c: Candidate, others: list[Candidate]) -> bool:
             continue
         if c.tokens.stop <= o.tokens.start and o.tokens.start - c.tokens.stop <= 4:
             between = c.root.doc[c.tokens.stop : o.tokens.start]
+            if any(t.lower_ in ("and", "or", "&") for t in between):
+                continue  # "Huawei and Jane Roe" are coordinated, not "Huawei CEO Jane Roe"
             if all(t.lower_ in LINK_WORDS or t.pos_ in ("NOUN", "PROPN") for t in between):
                 return True
     return False

@@ -415,3 +415,8 @@ def test_a_lone_unknown_name_put_on_a_list_is_an_entity(pipeline) -> None:
         pipeline.nlp("OFAC also designated Garvex's successor, Trundlex, on Thursday."), pipeline.lexicon
     )
     assert {(f.entity, f.entity_type) for f in findings if f.tie == "blacklist"} >= {("Trundlex", "ORG")}
+
+
+def test_a_company_coordinated_with_an_unknown_name_is_still_a_member(find) -> None:
+    got = find("The Entity List, which included Huawei and Korvix, was first published in 2019.")
+    assert names(got, "blacklist") == {"Huawei", "Korvix"}
