@@ -1107,6 +1107,9 @@ def _gap_ok(gap: Span) -> bool:
         return False
     # ", a pioneer of X's space programme, renowned scientist ...": an appositive may hold "of"
     appositive = len(toks) >= 3 and toks[0].text == "," and toks[1].lower_ in ("a", "an", "the")
+    preps = [n for n, t in enumerate(toks) if t.lower_ in ("of", "for", "in", "at")]
+    if appositive and preps and not any(t.text == "," for t in toks[preps[0] :]):
+        return False  # ", a worker at Acme Co.": the name after the preposition is the employer, no member
     if any(t.lemma_.casefold() in RELATIONAL_NOUNS for t in toks):
         return False  # "X, a unit of Y": Y is no member
     for t in toks:

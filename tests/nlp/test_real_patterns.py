@@ -420,3 +420,10 @@ def test_a_lone_unknown_name_put_on_a_list_is_an_entity(pipeline) -> None:
 def test_a_company_coordinated_with_an_unknown_name_is_still_a_member(find) -> None:
     got = find("The Entity List, which included Huawei and Korvix, was first published in 2019.")
     assert names(got, "blacklist") == {"Huawei", "Korvix"}
+
+
+def test_an_employer_inside_an_appositive_is_not_honoured(find) -> None:
+    got = find(
+        "Zhou Minyu, a welder at Harrow Heavy Industries Co., Ltd., was awarded the National Model Worker title."
+    )
+    assert names(got) == {"Zhou Minyu"}
