@@ -1,4 +1,4 @@
-"""Crawl benchmark: the whole fixture web (5 sources, 12 documents) into a fresh database, and an
+"""Crawl benchmark: the whole fixture web (6 sources, 16 documents) into a fresh database, and an
 incremental re-crawl, several times; prints wall time, pages/s and the child-process start-up cost.
 
     .venv/bin/python bench/crawl.py [--rounds 3]
@@ -29,7 +29,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             cfg = Path(tmp) / "config"
             cfg.mkdir()
-            for f in (ROOT / "config").glob("*.yaml"):
+            for f in (ROOT / "newswatch" / "defaults").glob("*.yaml"):
                 if f.name != "sources.yaml":
                     shutil.copy(f, cfg / f.name)
             (cfg / "sources.yaml").write_text(render_sources(FIXTURE_SITES / "sources.yaml", sites))

@@ -4,7 +4,7 @@
     .venv/bin/python bench/real_articles.py                    # figures of both splits, TUNE misses
     .venv/bin/python bench/real_articles.py --show report      # also the REPORT split's misses
     .venv/bin/python bench/real_articles.py --json
-    .venv/bin/python bench/real_articles.py --dir DIR --config config
+    .venv/bin/python bench/real_articles.py --dir DIR --config newswatch/defaults
 
 Every article goes through the stages after extraction exactly as ``Pipeline.prepare`` runs them
 (the excerpts are already extracted text): annotate, resolve, ties, resolve, the rules of the
@@ -121,8 +121,9 @@ def score_article(pipeline: Pipeline, db: Any, path: Path) -> Scored:
     decided = run_article(pipeline, db, path, data)
     text_findings = [f for f, _ in decided if f.source == "text"]
     alerted = [f for f, action in decided if action == "alert"]
-    ties = score_page(path.stem, expected, text_findings, pipeline.watchlist, pipeline.lexicon)
-    alerts = score_page(path.stem, expected, alerted, pipeline.watchlist, pipeline.lexicon)
+    zh = pipeline.zh_lexicon
+    ties = score_page(path.stem, expected, text_findings, pipeline.watchlist, pipeline.lexicon, zh=zh)
+    alerts = score_page(path.stem, expected, alerted, pipeline.watchlist, pipeline.lexicon, zh=zh)
     false_ids = {id(e) for e, flag in zip(expected, alert_flags, strict=True) if not flag}
     neutral = [(e, f) for e, f in alerts.matched if id(e) in false_ids]
     alerts.matched = [(e, f) for e, f in alerts.matched if id(e) not in false_ids]
@@ -178,7 +179,7 @@ def sentence_naming(text: str, entity: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", type=Path, default=DEFAULT_DIR)
-    ap.add_argument("--config", type=Path, default=ROOT / "config")
+    ap.add_argument("--config", type=Path, default=ROOT / "newswatch" / "defaults")
     ap.add_argument("--show", choices=["tune", "report", "both"], default="tune", help="whose misses to print")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

@@ -16,14 +16,13 @@ from spacy.tokens import Doc, Span
 
 from ..errors import ConfigError
 from ..models import WatchName
-from .lexicon import Lexicon
+from .lexicon import AWARD_NOUNS, Lexicon
 from .names import enumeration_labels, name_shapes
 
 log = logging.getLogger(__name__)
 
 OPEN_QUOTES = ["“", '"', "‘", "«", "„"]
 CLOSE_QUOTES = ["”", '"', "’", "»", "“"]
-AWARD_NOUNS = ["award", "prize", "medal", "honour", "honor", "trophy", "title", "order", "decoration"]
 AWARD_HEADS = ["Award", "Awards", "Prize", "Medal", "Trophy"]
 
 
@@ -33,7 +32,7 @@ def _award_shape_patterns() -> list[dict]:
         {"ORTH": {"IN": OPEN_QUOTES}},
         {**inner, "OP": "+"},
         {"ORTH": {"IN": CLOSE_QUOTES}},
-        {"LOWER": {"IN": AWARD_NOUNS}},
+        {"LOWER": {"IN": sorted(AWARD_NOUNS)}},
     ]
     titled = [{"IS_TITLE": True, "OP": "+"}, {"ORTH": {"IN": AWARD_HEADS}}]
     titled_of = [

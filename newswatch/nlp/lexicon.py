@@ -9,6 +9,13 @@ from pydantic import Field
 
 from ..config import Strict, read_yaml, validate
 
+# Common nouns that stand for an award: the annotator tags '"Hero of Labour" medal' as AWARD with
+# them, and the tie rules accept "awarded the prize" because of them. ("order" is not one: "awarded
+# an order for ten ships" is a contract; "Order of ..." is a title shape the annotator knows.)
+AWARD_NOUNS = frozenset(
+    {"award", "prize", "medal", "honour", "honor", "trophy", "title", "decoration", "distinction", "accolade"}
+)
+
 
 class ListDef(Strict):
     name: str

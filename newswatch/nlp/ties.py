@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span, Token
 
 from ..models import EntityType, Finding, Tie
-from .lexicon import Lexicon
+from .lexicon import AWARD_NOUNS, Lexicon
 
 NEIGHBOURHOOD = 2  # sentences either side searched for a list/award named nearby
 ANAPHOR_WINDOW = 3  # sentences back searched for the company "the company" means
@@ -47,7 +47,6 @@ GOV_WORDS = {
     "parliament",
     "council",
 }
-AWARD_NOUNS = {"award", "prize", "medal", "honour", "honor", "trophy", "title", "distinction", "accolade"}
 LINK_WORDS = {"'s", "’s", "and", "&", ",", "-", "–", "of", "the", "a", "its", "executive", "officer"}
 # Dependency steps that keep an entity inside the target phrase ("drone maker DJI and BGI",
 # "28 entities, including Hikvision"); any other step (possessor, "chairman of X", a relative
