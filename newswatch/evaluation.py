@@ -11,8 +11,9 @@ Matching (documented so labels and detector meet on meaning, not spelling):
   the other's ("Hesai" ~ "Hesai Group", "Luokung" ~ "Luokung Technology Corp");
 - tie: equal;
 - reason: both sides canonicalised (a list alias or issuer becomes its list's name via the
-  lexicon; quotes, a leading "the", case and punctuation dropped); equal, or one contains the
-  other ("Outstanding Builder of Socialism" ~ "... with Chinese Characteristics",
+  lexicon, and so does a descriptive name holding one: "SDN List (Iran-related)"; quotes, a
+  leading "the", case and punctuation dropped); equal, or one contains the other
+  ("Outstanding Builder of Socialism" ~ "... with Chinese Characteristics",
   "Red Dot Award" ~ "Red Dot Award: Product Design 2022");
 - ``via`` is not compared: a propagated finding and a direct one for the same entity, tie and
   reason count once (the alert key is the same).
@@ -116,7 +117,13 @@ def reason_key(reason: str, lexicon: Lexicon | None = None) -> str:
     text = re.sub(r"[\"“”‘«»„]", "", text).strip()
     if lexicon is not None:
         bare = re.sub(r"^(the|its|a)\s+", "", text, flags=re.I)
-        text = lexicon.list_for_alias(text) or lexicon.list_for_alias(bare) or lexicon.list_for_issuer(text) or text
+        text = (
+            lexicon.list_for_alias(text)
+            or lexicon.list_for_alias(bare)
+            or lexicon.list_for_issuer(text)
+            or lexicon.list_named_in(text)
+            or text
+        )
     text = text.casefold()
     text = re.sub(r"^(the|a|an)\s+", "", text)
     text = re.sub(r"[^\w]+", " ", text)

@@ -296,7 +296,13 @@ class Pipeline:
         result = self.process(page, db, force=force)
         report = None
         if result.new_alert_keys:
-            report = deliver_pending(db, sink, keys=result.new_alert_keys, settings=self.settings.alerts)
+            report = deliver_pending(
+                db,
+                sink,
+                keys=result.new_alert_keys,
+                settings=self.settings.alerts,
+                ui_base_url=self.settings.ui.base_url,
+            )
         if result.article_id is not None:
             result.alerts = alerts_for_article(db, result.article_id)
         return result, report
@@ -326,6 +332,14 @@ def _dry_run_result(db: sqlite_utils.Database, prepared: Prepared) -> IngestResu
             }
         )
     return result
+
+
+def judge_sources(db: sqlite_utils.Database, run_id: int, broken_after: int) -> list[tuple[str, str]]:
+    """After a crawl run: each finished source's health (``alerts/health.py``): a source broken for
+    ``broken_after`` runs in a row gets one "source broken" alert, a recovered one its thread reply."""
+    from .alerts.health import evaluate_run
+
+    return evaluate_run(db, run_id, broken_after)
 
 
 def commit(db: sqlite_utils.Database, prepared: Prepared, alert_settings: AlertSettings) -> IngestResult:

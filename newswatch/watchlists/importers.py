@@ -159,9 +159,16 @@ def _country_from_addresses(value: Any) -> str | None:
 
 def _csl_entity(path: Path, line: int | str, row: dict[str, Any], list_name: str, n: int, result: ImportResult) -> None:
     result.rows += 1
-    name = (row.get("name") or "").strip()
+    raw_name = row.get("name")
+    if raw_name is not None and not isinstance(raw_name, str):
+        result.skip(path, line, "name", f"expected text, got {type(raw_name).__name__}")
+        return
+    name = (raw_name or "").strip()
     if not name:
         result.skip(path, line, "name", "empty")
+        return
+    if not isinstance(row.get("type") or "", str):
+        result.skip(path, line, "type", f"expected text, got {type(row.get('type')).__name__} ({name})")
         return
     kind = _kind(row.get("type"))
     if kind is None:
@@ -477,7 +484,13 @@ def import_file(
         raise InputError("--alt is only for --format ofac-sdn (OFAC alt.csv)")
     if alt is not None and not alt.is_file():
         raise InputError(f"{alt}: no such file")
-    result = IMPORTERS[fmt](path, list_name, alt=alt)
+    try:
+        result = IMPORTERS[fmt](path, list_name, alt=alt)
+    except csv.Error as exc:
+        # A field beyond the csv module's limit, a NUL byte, ...: the file is not a list we can read.
+        raise InputError(f"{path}: not a readable CSV file ({exc}); nothing imported") from None
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply to be a list; nothing imported") from None
     ids: set[str] = set()
     unique = []
     for e in result.entities:

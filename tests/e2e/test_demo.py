@@ -21,7 +21,7 @@ DEMO_ALERTS = {
     ("Northbay Semiconductor Inc", "blacklist"),
     ("Nettrix Information Industry Co., Ltd.", "blacklist"),
     ("Suma Technology Co., Ltd.", "blacklist"),
-    # the founding case page (fixtures/pages)
+    # the founding case page (newswatch/demo/pages)
     ("Xiaomi Corporation", "blacklist"),
 }
 
