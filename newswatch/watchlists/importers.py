@@ -98,7 +98,13 @@ def _csv_records(
     line, so one stray quote costs one row, not every row after it. (Lists in these formats write
     each record on one line; a line break inside a quoted field is not used by them.)"""
     for n, line in enumerate(lines, start=start):
-        recs = list(csv.reader([line]))  # csv.Error (a field over the limit, NUL): the file is refused
+        try:
+            recs = list(csv.reader([line]))
+        except csv.Error as exc:
+            if result is not None:
+                result.rows += 1
+                result.skip(path, n, "row", f"broken line ({exc})")
+            continue
         if not recs:
             yield n, []
             continue
