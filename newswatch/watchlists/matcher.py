@@ -457,7 +457,16 @@ class NameIndex:
         if not has_han(name):
             return
         reading = pinyin_key(name, person=label != "ORG")
-        for ai in self.by_compact.get(reading, [])[: self.max_postings]:
+        found = self.by_compact.get(reading, [])[: self.max_postings]
+        if self.store is not None and reading:
+            # a stored alias of up to three words has its words run together as a posting key
+            ids = self.store.postings([reading], self.max_postings).get(reading, [])
+            found = found + [
+                ai
+                for ai in self._from_store(self.store.names(ids[: self.max_postings]))
+                if compact(self.alias_key[ai]) == reading and not has_han(self.alias_text[ai])
+            ]
+        for ai in found:
             m = self.score(key, label, ai)
             if m.features["exact"]:
                 continue
