@@ -44,8 +44,10 @@ def ui_cmd(app: App, host: str | None, port: int | None, write: bool) -> None:
     where = sock.getsockname()
     shown = f"[{where[0]}]" if ":" in where[0] else where[0]
     db_file = Path(app.db_path).resolve()
-    click.echo(f"newswatch ui: http://{shown}:{where[1]}/{db_file.stem} ({'read-write' if write else 'read-only'})")
-    server.serve(server.build_app(db_file, write=write, token=token), sock)
+    prefix = server.base_path(app.settings.ui.base_url)
+    mode = "read-write" if write else "read-only"
+    click.echo(f"newswatch ui: http://{shown}:{where[1]}{prefix}{db_file.stem} ({mode})")
+    server.serve(server.build_app(db_file, write=write, token=token, prefix=prefix), sock)
 
 
 @click.command("export")

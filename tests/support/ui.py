@@ -13,8 +13,8 @@ from pathlib import Path
 from tests.support.paths import CONFIG
 
 
-def newswatch_cmd(db: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "newswatch", "--config", str(CONFIG), "--db", str(db), *args]
+def newswatch_cmd(db: Path, *args: str, config: Path = CONFIG) -> list[str]:
+    return [sys.executable, "-m", "newswatch", "--config", str(config), "--db", str(db), *args]
 
 
 def make_demo_db(path: Path) -> Path:
@@ -24,10 +24,10 @@ def make_demo_db(path: Path) -> Path:
 
 
 @contextmanager
-def ui_server(db: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def ui_server(db: Path, *args: str, env: dict[str, str] | None = None, config: Path = CONFIG) -> Iterator[str]:
     """``newswatch ui --port 0`` in its own process; yields the database's URL it prints."""
     proc = subprocess.Popen(
-        newswatch_cmd(db, "ui", "--port", "0", *args),
+        newswatch_cmd(db, "ui", "--port", "0", *args, config=config),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -142,8 +142,11 @@ def test_a_slack_alert_links_to_its_record_and_the_record_to_the_timeline(
 ) -> None:
     cdir = config_dir(tmp_path)
     settings = yaml.safe_load((cdir / "settings.yaml").read_text())
-    with ui_server(tmp_path / "newswatch.db") as url:  # the UI on the (new) store the alerts go to
+    settings["ui"] = {"base_url": "http://127.0.0.1:1/risk/ui"}  # behind a proxy, under a path
+    (cdir / "settings.yaml").write_text(yaml.safe_dump(settings))
+    with ui_server(tmp_path / "newswatch.db", config=cdir) as url:  # the UI on the store the alerts go to
         base = url.rsplit("/", 1)[0]
+        assert base.endswith("/risk/ui")
         settings["ui"] = {"base_url": base}
         (cdir / "settings.yaml").write_text(yaml.safe_dump(settings))
         out = ingest(runner, tmp_path / "newswatch.db", config=cdir)
@@ -158,7 +161,9 @@ def test_a_slack_alert_links_to_its_record_and_the_record_to_the_timeline(
         assert record.status_code == 200 and blacklist["key"] in record.text
         timeline = re.search(r'<a class="nw-entity" href="([^"]+)">Xiaomi Corporation</a>', record.text)
         assert timeline, "the alert's entity links to its timeline"
-        rows = httpx.get(base + timeline[1].replace("?", ".json?", 1), params={"_shape": "objects"}).json()["rows"]
+        assert timeline[1].startswith("/risk/ui/newswatch/entity_timeline?"), "links keep the UI's path"
+        root = base.removesuffix("/risk/ui")
+        rows = httpx.get(root + timeline[1].replace("?", ".json?", 1), params={"_shape": "objects"}).json()["rows"]
         assert {(r["entity"], r["tie"]) for r in rows} >= {("Xiaomi Corporation", "blacklist"), ("Lei Jun", "award")}
 
 
