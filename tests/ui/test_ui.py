@@ -186,3 +186,65 @@ def _count(db: Path, table: str) -> int:
     import sqlite3
 
     return sqlite3.connect(db).execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def test_a_broken_source_shows_in_source_health_and_its_alert_links_its_record(store: Path) -> None:
+    from newswatch.alerts.health import HEALTH_KIND, HEALTH_TIE
+    from newswatch.alerts.outbox import alert_message
+    from newswatch.store import write_transaction
+
+    db = open_db(store)
+    payload = {
+        "kind": HEALTH_KIND,
+        "source": "technews-tech",
+        "source_kind": "listing",
+        "problem": "no links",
+        "runs": 2,
+        "run_id": 1,
+        "found": 0,
+        "fetched": 0,
+        "failed": 0,
+        "since": "2026-01-05T06:00:00+00:00",
+    }
+    with write_transaction(db):
+        aid = (
+            db.table("alerts")
+            .insert(
+                {
+                    "key": "source-broken-technews-tech-1",
+                    "status": "pending",
+                    "entity": "technews-tech",
+                    "tie": HEALTH_TIE,
+                    "reason": "source broken",
+                    "payload": json.dumps(payload),
+                    "created_at": "2026-01-05T06:00:00+00:00",
+                }
+            )
+            .last_pk
+        )
+        db.table("source_health").insert(
+            {
+                "source": "technews-tech",
+                "kind": "listing",
+                "state": "broken",
+                "bad_runs": 2,
+                "alert_key": "source-broken-technews-tech-1",
+                "since": "2026-01-05T06:00:00+00:00",
+            }
+        )
+    row = db.table("alerts").get(aid)
+    _, blocks = alert_message(db, row, "https://risk.example/ui")
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [b["url"] for b in buttons] == [f"https://risk.example/ui/store/alerts/{aid}"]
+    _, plain = alert_message(db, row)
+    assert not [b for b in plain if b["type"] == "actions"]
+    (state,) = db.execute("select state from source_overview where source = 'technews-tech'").fetchone()
+    assert state == "broken"
+    db.conn.close()
+    with ui_server(store) as url:
+        quiet = httpx.get(f"{url}/sources_gone_quiet.json", params={"days": "100000", "_shape": "objects"}).json()
+        # broken, and the one source that never gave an article; the others gave some within the days
+        assert {(r["source"], r["state"]) for r in quiet["rows"]} == {
+            ("technews-tech", "broken"),
+            ("technews-sitemap", None),
+        }
