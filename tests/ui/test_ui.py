@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import sqlite3
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,7 @@ from tests.support.ui import ui_server
 
 V0 = ROOT / "fixtures" / "db" / "v0.db"
 TOKEN = "ui-test-token-0123456789"
+get = partial(httpx.get, timeout=60)  # the machine is shared: a slow answer is not a wrong one
 
 
 @pytest.fixture
@@ -63,20 +65,20 @@ def test_export_of_an_unknown_entity_says_so_and_names_the_near_ones(store: Path
 
 def test_the_ui_serves_views_search_and_canned_queries_read_only(store: Path) -> None:
     with ui_server(store) as url:
-        hits = httpx.get(f"{url}/alert_overview.json", params={"_search": "Inspur", "_shape": "objects"}).json()
+        hits = get(f"{url}/alert_overview.json", params={"_search": "Inspur", "_shape": "objects"}).json()
         assert [r["entity"] for r in hits["rows"]] == ["Inspur Group"]
-        page = httpx.get(f"{url}/alert_overview", params={"_search": "Inspur"}).text
+        page = get(f"{url}/alert_overview", params={"_search": "Inspur"}).text
         assert re.search(r'<a class="nw-alert" href="/store/alerts/\d+">', page), "the key opens the alert's row"
-        fp = httpx.get(f"{url}/false_positives_by_rule.json", params={"_shape": "objects"}).json()["rows"]
+        fp = get(f"{url}/false_positives_by_rule.json", params={"_shape": "objects"}).json()["rows"]
         assert fp and fp[0]["entities"] == "Inspur Group" and fp[0]["false_positives"] == 1
-        about = httpx.get(f"{url}/everything_about_an_entity.json", params={"entity": "lumen", "_shape": "objects"})
+        about = get(f"{url}/everything_about_an_entity.json", params={"entity": "lumen", "_shape": "objects"})
         assert {(r["what"], r["subject"]) for r in about.json()["rows"]} == {
             ("finding", "Lumen Optics Holdings Ltd"),
             ("finding", "Wuhan Lumen Optics Co., Ltd."),
         }
-        about = httpx.get(f"{url}/everything_about_an_entity.json", params={"entity": "northwind", "_shape": "objects"})
+        about = get(f"{url}/everything_about_an_entity.json", params={"entity": "northwind", "_shape": "objects"})
         assert [(r["what"], r["role"]) for r in about.json()["rows"]] == [("listed", "on list portfolio")]
-        quiet = httpx.get(f"{url}/sources_gone_quiet.json", params={"days": "0", "_shape": "objects"}).json()["rows"]
+        quiet = get(f"{url}/sources_gone_quiet.json", params={"days": "0", "_shape": "objects"}).json()["rows"]
         assert {r["source"] for r in quiet} == {
             "technews-feed",
             "technews-sitemap",
@@ -84,9 +86,9 @@ def test_the_ui_serves_views_search_and_canned_queries_read_only(store: Path) ->
             "sec-edgar",
             "fedreg-entity-list",
         }
-        assert httpx.get(f"{url}/triage_log.json", params={"_shape": "objects"}).json()["rows"][0]["who"] == "ana"
+        assert get(f"{url}/triage_log.json", params={"_shape": "objects"}).json()["rows"][0]["who"] == "ana"
         # the compliance file from the UI: the timeline's CSV is the rows `newswatch export` writes
-        sheet = httpx.get(f"{url}/entity_timeline.csv", params={"subject": "Xiaomi Corporation", "_size": "max"})
+        sheet = get(f"{url}/entity_timeline.csv", params={"subject": "Xiaomi Corporation", "_size": "max"})
         from_ui = sorted(r["finding_id"] for r in csv.DictReader(io.StringIO(sheet.text)))
         with open_db(store) as db:
             exported = sorted(str(r["finding_id"]) for r in entity_timeline(db, "Xiaomi Corporation"))
@@ -96,16 +98,16 @@ def test_the_ui_serves_views_search_and_canned_queries_read_only(store: Path) ->
             for (n,) in sqlite3.connect(store).execute("select name from sqlite_master where type in ('table', 'view')")
         ]
         for name in every:  # every page, with its metadata (titles, facets, sort) applied, renders
-            assert httpx.get(f"{url}/{name}").status_code == 200, name
+            assert get(f"{url}/{name}").status_code == 200, name
         # read-only: no writable query, and SQL that writes is refused
-        assert httpx.get(f"{url}/note_on_an_alert").status_code == 404
-        refused = httpx.get(url + ".json", params={"sql": "delete from alerts"})
+        assert get(f"{url}/note_on_an_alert").status_code == 404
+        refused = get(url + ".json", params={"sql": "delete from alerts"})
         assert refused.status_code == 400
     assert _count(store, "alerts") == 13
 
 
 def test_with_write_a_note_on_an_alert_is_kept(store: Path) -> None:
-    with ui_server(store, "--write") as url, httpx.Client() as client:
+    with ui_server(store, "--write") as url, httpx.Client(timeout=60) as client:
         form = client.get(f"{url}/note_on_an_alert")
         token = re.search(r'name="csrftoken" value="([^"]+)"', form.text)
         assert form.status_code == 200 and token
@@ -128,10 +130,10 @@ def test_beyond_loopback_the_ui_wants_the_service_token(store: Path, runner: Cli
     assert r.exit_code != 0 and "NEWSWATCH_API_TOKEN" in r.output
     with ui_server(store, "--host", "0.0.0.0", env={"NEWSWATCH_API_TOKEN": TOKEN}) as url:
         url = url.replace("0.0.0.0", "127.0.0.1")
-        assert httpx.get(url).status_code == 401
-        assert httpx.get(url, headers={"Authorization": "Bearer wrong-token-0123456789"}).status_code == 401
-        assert httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
-        assert httpx.get(url, auth=("analyst", TOKEN)).status_code == 200  # a browser's basic-auth prompt
+        assert get(url).status_code == 401
+        assert get(url, headers={"Authorization": "Bearer wrong-token-0123456789"}).status_code == 401
+        assert get(url, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+        assert get(url, auth=("analyst", TOKEN)).status_code == 200  # a browser's basic-auth prompt
 
 
 def test_a_slack_alert_links_to_its_record_and_the_record_to_the_timeline(
@@ -154,13 +156,13 @@ def test_a_slack_alert_links_to_its_record_and_the_record_to_the_timeline(
         buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
         view = next(e for e in buttons if e["text"]["text"] == "View record")
         assert re.fullmatch(re.escape(base) + r"/newswatch/alerts/\d+", view["url"])
-        record = httpx.get(view["url"])
+        record = get(view["url"])
         assert record.status_code == 200 and blacklist["key"] in record.text
         timeline = re.search(r'<a class="nw-entity" href="([^"]+)">Xiaomi Corporation</a>', record.text)
         assert timeline, "the alert's entity links to its timeline"
         assert timeline[1].startswith("/risk/ui/newswatch/entity_timeline?"), "links keep the UI's path"
         root = base.removesuffix("/risk/ui")
-        rows = httpx.get(root + timeline[1].replace("?", ".json?", 1), params={"_shape": "objects"}).json()["rows"]
+        rows = get(root + timeline[1].replace("?", ".json?", 1), params={"_shape": "objects"}).json()["rows"]
         assert {(r["entity"], r["tie"]) for r in rows} >= {("Xiaomi Corporation", "blacklist"), ("Lei Jun", "award")}
 
 
@@ -239,7 +241,7 @@ def test_a_broken_source_shows_in_source_health_and_its_alert_links_its_record(s
     assert state == "broken"
     db.conn.close()
     with ui_server(store) as url:
-        quiet = httpx.get(f"{url}/sources_gone_quiet.json", params={"days": "100000", "_shape": "objects"}).json()
+        quiet = get(f"{url}/sources_gone_quiet.json", params={"days": "100000", "_shape": "objects"}).json()
         # broken, and the one source that never gave an article; the others gave some within the days
         assert {(r["source"], r["state"]) for r in quiet["rows"]} == {
             ("technews-tech", "broken"),
