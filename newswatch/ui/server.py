@@ -81,6 +81,8 @@ def build_app(db_file: Path, *, write: bool = False, token: str | None = None, p
 
     if not pm.is_registered(plugin):
         pm.register(plugin, name="newswatch-ui")
+    if pm.get_plugin("datasette.handle_exception") is not None:  # ours answers errors, in one log line
+        pm.unregister(name="datasette.handle_exception")
     ds = Datasette(
         files=[str(db_file)],
         metadata=metadata(db_file, write=write),
