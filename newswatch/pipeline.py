@@ -50,6 +50,8 @@ from .nlp.extract import extract
 from .nlp.lexicon import Lexicon, load_lexicon
 from .nlp.ties import detect_ties
 from .nlp.windows import windows
+from .nlp.zh import ChineseNlp, is_chinese, load_zh_lexicon
+from .nlp.zh.ties import ChineseTies
 from .store import alert_by_key, article_by_canonical, write_transaction
 from .watchlists import Resolver, Watchlist, load_watchlist_yaml
 from .watchlists.db import lists_version
@@ -82,6 +84,10 @@ class Pipeline:
         self.rules = rules
         self.resolver = Resolver(watchlist)
         self.nlp = build_nlp(settings.nlp.model, lexicon, watchlist.watch_names())
+        # Chinese articles (simplified and traditional) have their own annotator and tie rules
+        self.zh_lexicon = load_zh_lexicon(resolve_path(config_dir, settings.nlp.lexicon_zh))
+        self.zh_nlp = ChineseNlp(self.zh_lexicon, watchlist.watch_names())
+        self.zh_ties = ChineseTies(self.zh_nlp)
         self.base_entities = list(watchlist.entities.values())  # bundled YAML lists (in the NER ruler)
         self._lists_version: tuple[object, ...] | None = None
 
@@ -128,6 +134,8 @@ class Pipeline:
         t = timings if timings is not None else {}
         if not article.text:
             return [], []
+        if is_chinese(article.language, article.text):
+            return self._analyse_chinese(article.text, t)
         if doc is None and len(article.text) > self.settings.nlp.window_chars:
             return self._analyse_in_windows(article.text, t)
         t0 = time.perf_counter()
@@ -138,6 +146,23 @@ class Pipeline:
         resolved = self.resolver.mentions(doc)  # resolve
         t2 = time.perf_counter()
         detected = detect_ties(doc, self.lexicon)  # ties
+        tie_seconds = time.perf_counter() - t2
+        findings = self.resolver.ties(detected)  # resolve
+        findings += self.resolver.list_findings(resolved, findings)
+        t["ties"] = t.get("ties", 0.0) + tie_seconds
+        t["matching"] = t.get("matching", 0.0) + time.perf_counter() - t1 - tie_seconds
+        return resolved.mentions, findings
+
+    def _analyse_chinese(self, text: str, t: dict[str, float]) -> tuple[list[Mention], list[Finding]]:
+        """:meth:`analyse` for a Chinese article: nlp/zh annotates (its Doc goes to the same resolve
+        stage) and its tie rules give the same findings; resolve and list data as for English."""
+        t0 = time.perf_counter()
+        annotated = self.zh_nlp(text)  # annotate
+        t1 = time.perf_counter()
+        t["ner"] = t.get("ner", 0.0) + t1 - t0
+        resolved = self.resolver.mentions(annotated.doc)  # resolve
+        t2 = time.perf_counter()
+        detected = self.zh_ties(annotated)  # ties
         tie_seconds = time.perf_counter() - t2
         findings = self.resolver.ties(detected)  # resolve
         findings += self.resolver.list_findings(resolved, findings)
@@ -252,8 +277,12 @@ class Pipeline:
             prepared = Prepared(page=page, article=article, content_hash=chash, force=force, timings=timings)
             if existing and existing["content_hash"] == chash and not force:
                 prepared.unchanged_id = existing["id"]
-            elif article.text and len(article.text) <= self.settings.nlp.window_chars:
-                todo.append(prepared)  # a longer text is analysed in windows by analyse()
+            elif (
+                article.text
+                and len(article.text) <= self.settings.nlp.window_chars
+                and not is_chinese(article.language, article.text)
+            ):
+                todo.append(prepared)  # a longer text is analysed in windows, a Chinese one by nlp/zh
             out.append(prepared)
         t0 = time.perf_counter()
         docs = list(self.nlp.pipe([p.article.text for p in todo], batch_size=max(1, len(todo))))

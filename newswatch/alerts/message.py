@@ -14,6 +14,17 @@ SECTION_LIMIT = 3000  # characters of text per section block
 HEADER_LIMIT = 150  # characters of a header block
 FALLBACK_LIMIT = 4000  # characters of the notification text
 MAX_BLOCKS = 50  # blocks per message
+# the article's language as the message names it (the evidence stays in that language, verbatim)
+LANGUAGE_NAMES = {
+    "en": "English",
+    "zh": "Chinese",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "ru": "Russian",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+}
 ACTION_WORDS = {"ack": "Acknowledged", "false_positive": "Marked false positive", "mute_entity": "Entity muted"}
 ELLIPSIS = "…"
 VIEW_RECORD = "view_record"  # the link button's action_id: a click needs no action of ours
@@ -125,8 +136,10 @@ def build_blocks(
     """(fallback text, blocks) for an alert row joined with its finding and article.
 
     ``alert`` needs: key, entity, tie, reason, evidence, confidence, severity, url, title,
-    published; optional: via, mention. ``actions`` (rows of ``alert_actions``) add a triage line;
-    ``record`` (:func:`record_url`) adds a "View record" link button to the alert in the UI.
+    published; optional: via, mention, as_written (shown when the text names the entity otherwise),
+    language (the article's: the evidence is quoted in it, the entity and reason are the lists' names).
+    ``actions`` (rows of ``alert_actions``) add a triage line; ``record`` (:func:`record_url`) adds a
+    "View record" link button to the alert in the UI.
     """
     entity = escape_mrkdwn(alert["entity"])
     reason = escape_mrkdwn(alert["reason"])
@@ -148,6 +161,13 @@ def build_blocks(
     ]
     if alert.get("via"):
         facts.append(f"*Via:* {escape_mrkdwn(alert['via'])}")
+    written = alert.get("as_written")
+    if written and " ".join(str(written).split()).casefold() != " ".join(alert["entity"].split()).casefold():
+        facts.append(f"*As written:* {escape_mrkdwn(str(written))}")  # 小米集团 for Xiaomi Corporation
+    if alert.get("language"):
+        lang = str(alert["language"])
+        name = LANGUAGE_NAMES.get(lang.split("-")[0].casefold())
+        facts.append(f"*Language:* {escape_mrkdwn(f'{name} ({lang})' if name else lang)}")
     facts_text = truncate("\n".join(facts), SECTION_LIMIT)
     more = f"\n{link}" if url else ""
     terms = [alert["entity"], alert.get("as_written") or "", alert.get("via") or "", alert["reason"]]

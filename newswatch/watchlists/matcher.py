@@ -21,6 +21,8 @@ Two ways in:
   ``WEAK_SCORE`` when something corroborates it (the name as written carries a legal form or an
   organisation word, "Wagner Group"; or the NER labels it ORG; in text: a legal form or company
   word next to it), and nothing otherwise; a person's weak alias (a nickname) never matches alone.
+* ``pinyin``: a name in Han characters whose pinyin (pypinyin, surname readings for persons) is a
+  Latin alias, written run together ("Zeng Yuqun" ~ 曾毓群), scores ``PINYIN_SCORE``.
 * :meth:`NameIndex.gazetteer` finds every listed alias in a whole text with one Aho-Corasick pass
   over the normalized tokens (keys are matched on token boundaries only), so names the NER missed
   are still found.
@@ -54,6 +56,7 @@ from rapidfuzz import fuzz
 from .model import WatchEntity
 from .names import Alignment, Part, align, analyse_alias, analyse_query, phonetic
 from .normalize import is_legal_form, normalize_name, text_tokens
+from .pinyin import compact, has_han, pinyin_key
 from .stored import StoredNames
 
 log = logging.getLogger(__name__)
@@ -243,6 +246,7 @@ class NameIndex:
         self.alias_weak: list[bool] = []
         self.by_key: dict[str, list[int]] = {}
         self.postings: dict[str, list[int]] = {}
+        self.by_compact: dict[str, list[int]] = {}  # Latin aliases, words run together (pinyin feature)
         self.skipped_aliases = 0
         for e in entities:
             self.add(e)
@@ -272,6 +276,8 @@ class NameIndex:
             if not weak:
                 for tok in posting_keys(parts):
                     self.postings.setdefault(tok, []).append(ai)
+            if not has_han(alias):
+                self.by_compact.setdefault(compact(key), []).append(ai)
         self._automaton = None
 
     @property
@@ -413,6 +419,7 @@ class NameIndex:
             ei = self.alias_ent[ai]
             if ei not in best or m.score > best[ei].score:
                 best[ei] = m
+        self._pinyin_matches(name, key, label, best)
         out = sorted(best.values(), key=lambda m: (-m.score, m.entity.list_name, m.entity.id))
         for m in out:
             if m.features["exact"] and not m.features.get("weak_alias"):
@@ -430,6 +437,24 @@ class NameIndex:
         if not all_scores:
             out = [m for m in out if m.score >= self.threshold]
         return [self.explain(m) for m in out[:limit]]
+
+    PINYIN_SCORE = 0.95  # a Chinese name whose pinyin is a Latin alias: above the threshold, below exact
+
+    def _pinyin_matches(self, name: str, key: str, label: str | None, best: dict[int, Match]) -> None:
+        """Feature ``pinyin``: a name in Han characters whose pinyin (pypinyin, surname readings for
+        a person) is a listed Latin alias, syllables run together: 曾毓群 ~ "Zeng Yuqun"."""
+        if not has_han(name):
+            return
+        reading = pinyin_key(name, person=label != "ORG")
+        for ai in self.by_compact.get(reading, [])[: self.max_postings]:
+            m = self.score(key, label, ai)
+            if m.features["exact"]:
+                continue
+            m.score = self.PINYIN_SCORE * (0.5 if m.features["type_agree"] is False else 1.0)
+            m.features["pinyin"] = reading
+            ei = self.alias_ent[ai]
+            if ei not in best or m.score > best[ei].score:
+                best[ei] = m
 
     def _common_word_ok(self, key: str, surface: str, *, corroborated: bool | str) -> tuple[bool, str | None]:
         """The common-word rule (see module docstring): (allowed?, explanation or None)."""

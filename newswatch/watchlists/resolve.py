@@ -112,7 +112,8 @@ class Resolver:
 
     def ties(self, findings: list[Finding]) -> list[Finding]:
         """Each text finding's entity resolved to its watched entity (canonical name and id), or
-        to no id when nothing on the lists names it; ``explain["as_written"]`` keeps the text's name."""
+        to no id when nothing on the lists names it; ``explain["as_written"]`` keeps the text's name.
+        A ``via`` person on the lists is named as the lists name them too (``explain["via_as_written"]``)."""
         for f in findings:
             watched = self.watchlist.get(f.entity_id) or self.watchlist.resolve(f.entity, f.entity_type)
             f.explain["as_written"] = f.entity
@@ -120,6 +121,9 @@ class Resolver:
                 f.entity_id, f.entity = watched.id, watched.name
             else:
                 f.entity_id = None
+            leader = self.watchlist.resolve(f.via, "PERSON") if f.via else None
+            if leader is not None and leader.name != f.via:  # 雷军 -> Lei Jun, as the watchlist names him
+                f.explain["via_as_written"], f.via = f.via, leader.name
         return findings
 
     def list_findings(self, resolved: Resolved, text_findings: list[Finding]) -> list[Finding]:
