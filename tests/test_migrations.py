@@ -80,6 +80,12 @@ def test_an_old_database_keeps_every_row_and_gains_search_keys_and_views(old_db:
     assert set(VIEWS) <= set(db.view_names())
     overview = db.execute("select count(*) from alert_overview").fetchone()[0]
     assert overview == len(before["alerts"])
+    triaged = {k for (k,) in db.execute("select alert_key from alert_actions")}
+    open_keys = {k for (k,) in db.execute("select key from open_alerts")}
+    assert triaged and not (open_keys & triaged)
+    assert open_keys | triaged == {k for (k,) in db.execute("select key from alerts where status != 'silenced'")}
+    (log,) = db.execute("select action, who, entity from triage_log").fetchall()
+    assert log == ("false_positive", "ana", "Inspur Group")
     # timestamps: every epoch column a person reads is ISO 8601 UTC text now
     for table, columns in EPOCH_COLUMNS.items():
         for col in columns:

@@ -111,6 +111,21 @@ def record_url(base_url: str | None, db_name: str, alert_id: int | None) -> str 
     return f"{base_url.rstrip('/')}/{quote(db_name)}/alerts/{int(alert_id)}"
 
 
+def record_button(record: str | None, key: str) -> dict[str, Any] | None:
+    """The "View record" link button for ``record`` (:func:`record_url`), or None without one.
+    The address is our own setting's, never a page's; Slack opens it and also tells us of the click."""
+    link = safe_url(record)
+    if not link:
+        return None
+    return {
+        "type": "button",
+        "action_id": VIEW_RECORD,
+        "text": {"type": "plain_text", "text": "View record"},
+        "url": link.replace("&amp;", "&"),
+        "value": key,
+    }
+
+
 def build_blocks(
     alert: dict[str, Any],
     *,
@@ -202,17 +217,9 @@ def build_blocks(
             ],
         },
     ]
-    record_link = safe_url(record)
-    if record_link:  # our own setting's address, never a page's; Slack opens it and also tells us of the click
-        blocks[-1]["elements"].append(
-            {
-                "type": "button",
-                "action_id": VIEW_RECORD,
-                "text": {"type": "plain_text", "text": "View record"},
-                "url": record_link.replace("&amp;", "&"),
-                "value": alert["key"],
-            }
-        )
+    button = record_button(record, alert["key"])
+    if button:
+        blocks[-1]["elements"].append(button)
     if triage:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(t, SECTION_LIMIT)} for t in triage]}

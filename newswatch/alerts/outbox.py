@@ -44,7 +44,7 @@ from ..procs import Owner
 from ..store import database_file, update_alert
 from . import health
 from .duration import from_iso, iso, parse_duration
-from .message import build_blocks, build_reply, record_url
+from .message import build_blocks, build_reply, record_button, record_url
 from .sinks import DeliveryError, Sink
 
 log = logging.getLogger(__name__)
@@ -115,8 +115,11 @@ def alert_message(
     """(text, blocks) of an alert as it should look now (source count, triage state), with a link to
     its record in ``newswatch ui`` when ``ui_base_url`` (setting ``ui.base_url``) is set."""
     payload = json.loads(row["payload"] or "{}")
+    record = record_url(ui_base_url, Path(database_file(db)).stem, row.get("id"))
     if payload.get("kind") == health.HEALTH_KIND:
-        return health.build_blocks(payload, recovered=health.recovered(db, row["key"]))
+        text, blocks = health.build_blocks(payload, recovered=health.recovered(db, row["key"]))
+        button = record_button(record, row["key"])
+        return text, blocks + ([{"type": "actions", "elements": [button]}] if button else [])
     actions = (
         [
             dict(r)
@@ -131,7 +134,7 @@ def alert_message(
         {**payload, "key": row["key"]},
         sources=row.get("sources") or payload.get("sources") or 1,
         actions=actions,
-        record=record_url(ui_base_url, Path(database_file(db)).stem, row.get("id")),
+        record=record,
     )
 
 

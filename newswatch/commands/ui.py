@@ -40,12 +40,15 @@ def ui_cmd(app: App, host: str | None, port: int | None, write: bool) -> None:
                 f"newswatch ui on {host} (beyond loopback) needs the service token: set {env} to at least "
                 f"{server.MIN_TOKEN} characters, or listen on 127.0.0.1"
             )
+    db_file = Path(app.db_path).resolve()
+    prefix = server.base_path(app.settings.ui.base_url)
+    asgi = server.build_app(db_file, write=write, token=token, prefix=prefix)
     sock = server.bind(host, port)
     where = sock.getsockname()
     shown = f"[{where[0]}]" if ":" in where[0] else where[0]
-    db_file = Path(app.db_path).resolve()
-    click.echo(f"newswatch ui: http://{shown}:{where[1]}/{db_file.stem} ({'read-write' if write else 'read-only'})")
-    server.serve(server.build_app(db_file, write=write, token=token), sock)
+    mode = "read-write" if write else "read-only"
+    click.echo(f"newswatch ui: http://{shown}:{where[1]}{prefix}{db_file.stem} ({mode})")
+    server.serve(asgi, sock)
 
 
 @click.command("export")

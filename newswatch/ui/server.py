@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 
@@ -63,9 +64,16 @@ def metadata(db_file: Path, *, write: bool = False) -> dict[str, Any]:
     return {**data, "databases": {database_name(db_file): {"tables": tables, "queries": queries}}}
 
 
-def build_app(db_file: Path, *, write: bool = False, token: str | None = None) -> ASGIApp:
-    """The ASGI app: datasette on ``db_file`` (already migrated by the caller), behind the token gate
-    when a token is given."""
+def base_path(base_url: str | None) -> str:
+    """The path ``ui.base_url`` puts the UI under (``/`` when none): ``https://h/ui`` -> ``/ui/``."""
+    path = urlparse(base_url).path.strip("/") if base_url else ""
+    return f"/{path}/" if path else "/"
+
+
+def build_app(db_file: Path, *, write: bool = False, token: str | None = None, prefix: str = "/") -> ASGIApp:
+    """The ASGI app: datasette on ``db_file`` (already migrated by the caller), its links under
+    ``prefix`` (:func:`base_path`; requests may come with or without it, as a proxy forwards them),
+    behind the token gate when a token is given."""
     from datasette.app import Datasette
     from datasette.plugins import pm
 
@@ -73,10 +81,18 @@ def build_app(db_file: Path, *, write: bool = False, token: str | None = None) -
 
     if not pm.is_registered(plugin):
         pm.register(plugin, name="newswatch-ui")
+    if pm.get_plugin("datasette.handle_exception") is not None:  # ours answers errors, in one log line
+        pm.unregister(name="datasette.handle_exception")
     ds = Datasette(
         files=[str(db_file)],
         metadata=metadata(db_file, write=write),
-        settings={"default_page_size": 50, "sql_time_limit_ms": 3000, "allow_download": False, "suggest_facets": False},
+        settings={
+            "default_page_size": 50,
+            "sql_time_limit_ms": 3000,
+            "allow_download": False,
+            "suggest_facets": False,
+            "base_url": prefix,
+        },
     )
     app: ASGIApp = ds.app()
     return TokenGate(app, token) if token else app

@@ -13,8 +13,8 @@ from pathlib import Path
 from tests.support.paths import CONFIG
 
 
-def newswatch_cmd(db: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "newswatch", "--config", str(CONFIG), "--db", str(db), *args]
+def newswatch_cmd(db: Path, *args: str, config: Path = CONFIG) -> list[str]:
+    return [sys.executable, "-m", "newswatch", "--config", str(config), "--db", str(db), *args]
 
 
 def make_demo_db(path: Path) -> Path:
@@ -24,22 +24,19 @@ def make_demo_db(path: Path) -> Path:
 
 
 @contextmanager
-def ui_server(db: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``newswatch ui --port 0`` in its own process; yields the database's URL it prints."""
-    proc = subprocess.Popen(
-        newswatch_cmd(db, "ui", "--port", "0", *args),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
+def ui_server(db: Path, *args: str, env: dict[str, str] | None = None, config: Path = CONFIG) -> Iterator[str]:
+    """``newswatch ui --port 0`` in its own process; yields the database's URL it prints. Its output
+    goes to a file beside the database (a pipe nobody reads would fill and stall the server)."""
+    log_path = db.parent / f"ui-{db.stem}-{os.getpid()}-{time.monotonic_ns()}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            newswatch_cmd(db, "ui", "--port", "0", *args, config=config),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.startswith("newswatch ui: "):
-            proc.kill()
-            raise AssertionError(f"newswatch ui did not start: {line!r} {proc.communicate(timeout=10)}")
-        url = line.split()[2]
+        url = _url_from_log(proc, log_path)
         _wait_until_serving(url)
         yield url
     finally:
@@ -49,6 +46,19 @@ def ui_server(db: Path, *args: str, env: dict[str, str] | None = None) -> Iterat
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def _url_from_log(proc: subprocess.Popen, log_path: Path, timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("newswatch ui: "):
+                return line.split()[2]
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"newswatch ui did not start: {log_path.read_text(errors='replace')[-2000:]}")
 
 
 def _wait_until_serving(url: str, timeout: float = 30.0) -> None:

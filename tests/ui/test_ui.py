@@ -8,6 +8,8 @@ import io
 import json
 import re
 import shutil
+import sqlite3
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -25,6 +27,7 @@ from tests.support.ui import ui_server
 
 V0 = ROOT / "fixtures" / "db" / "v0.db"
 TOKEN = "ui-test-token-0123456789"
+get = partial(httpx.get, timeout=60)  # the machine is shared: a slow answer is not a wrong one
 
 
 @pytest.fixture
@@ -62,20 +65,20 @@ def test_export_of_an_unknown_entity_says_so_and_names_the_near_ones(store: Path
 
 def test_the_ui_serves_views_search_and_canned_queries_read_only(store: Path) -> None:
     with ui_server(store) as url:
-        hits = httpx.get(f"{url}/alert_overview.json", params={"_search": "Inspur", "_shape": "objects"}).json()
+        hits = get(f"{url}/alert_overview.json", params={"_search": "Inspur", "_shape": "objects"}).json()
         assert [r["entity"] for r in hits["rows"]] == ["Inspur Group"]
-        page = httpx.get(f"{url}/alert_overview", params={"_search": "Inspur"}).text
+        page = get(f"{url}/alert_overview", params={"_search": "Inspur"}).text
         assert re.search(r'<a class="nw-alert" href="/store/alerts/\d+">', page), "the key opens the alert's row"
-        fp = httpx.get(f"{url}/false_positives_by_rule.json", params={"_shape": "objects"}).json()["rows"]
+        fp = get(f"{url}/false_positives_by_rule.json", params={"_shape": "objects"}).json()["rows"]
         assert fp and fp[0]["entities"] == "Inspur Group" and fp[0]["false_positives"] == 1
-        about = httpx.get(f"{url}/everything_about_an_entity.json", params={"entity": "lumen", "_shape": "objects"})
+        about = get(f"{url}/everything_about_an_entity.json", params={"entity": "lumen", "_shape": "objects"})
         assert {(r["what"], r["subject"]) for r in about.json()["rows"]} == {
             ("finding", "Lumen Optics Holdings Ltd"),
             ("finding", "Wuhan Lumen Optics Co., Ltd."),
         }
-        about = httpx.get(f"{url}/everything_about_an_entity.json", params={"entity": "northwind", "_shape": "objects"})
+        about = get(f"{url}/everything_about_an_entity.json", params={"entity": "northwind", "_shape": "objects"})
         assert [(r["what"], r["role"]) for r in about.json()["rows"]] == [("listed", "on list portfolio")]
-        quiet = httpx.get(f"{url}/sources_gone_quiet.json", params={"days": "0", "_shape": "objects"}).json()["rows"]
+        quiet = get(f"{url}/sources_gone_quiet.json", params={"days": "0", "_shape": "objects"}).json()["rows"]
         assert {r["source"] for r in quiet} == {
             "technews-feed",
             "technews-sitemap",
@@ -83,32 +86,28 @@ def test_the_ui_serves_views_search_and_canned_queries_read_only(store: Path) ->
             "sec-edgar",
             "fedreg-entity-list",
         }
-        assert httpx.get(f"{url}/triage_log.json", params={"_shape": "objects"}).json()["rows"][0]["who"] == "ana"
+        assert get(f"{url}/triage_log.json", params={"_shape": "objects"}).json()["rows"][0]["who"] == "ana"
         # the compliance file from the UI: the timeline's CSV is the rows `newswatch export` writes
-        sheet = httpx.get(f"{url}/entity_timeline.csv", params={"subject": "Xiaomi Corporation", "_size": "max"})
+        sheet = get(f"{url}/entity_timeline.csv", params={"subject": "Xiaomi Corporation", "_size": "max"})
         from_ui = sorted(r["finding_id"] for r in csv.DictReader(io.StringIO(sheet.text)))
         with open_db(store) as db:
             exported = sorted(str(r["finding_id"]) for r in entity_timeline(db, "Xiaomi Corporation"))
         assert from_ui == exported and len(exported) >= 3
-        for view in (
-            "alerts",
-            "entity_timeline",
-            "open_alerts",
-            "source_overview",
-            "source_health",
-            "findings",
-            "articles",
-        ):
-            assert httpx.get(f"{url}/{view}").status_code == 200, view
+        every = [
+            n
+            for (n,) in sqlite3.connect(store).execute("select name from sqlite_master where type in ('table', 'view')")
+        ]
+        for name in every:  # every page, with its metadata (titles, facets, sort) applied, renders
+            assert get(f"{url}/{name}").status_code == 200, name
         # read-only: no writable query, and SQL that writes is refused
-        assert httpx.get(f"{url}/note_on_an_alert").status_code == 404
-        refused = httpx.get(url + ".json", params={"sql": "delete from alerts"})
+        assert get(f"{url}/note_on_an_alert").status_code == 404
+        refused = get(url + ".json", params={"sql": "delete from alerts"})
         assert refused.status_code == 400
     assert _count(store, "alerts") == 13
 
 
 def test_with_write_a_note_on_an_alert_is_kept(store: Path) -> None:
-    with ui_server(store, "--write") as url, httpx.Client() as client:
+    with ui_server(store, "--write") as url, httpx.Client(timeout=60) as client:
         form = client.get(f"{url}/note_on_an_alert")
         token = re.search(r'name="csrftoken" value="([^"]+)"', form.text)
         assert form.status_code == 200 and token
@@ -131,10 +130,10 @@ def test_beyond_loopback_the_ui_wants_the_service_token(store: Path, runner: Cli
     assert r.exit_code != 0 and "NEWSWATCH_API_TOKEN" in r.output
     with ui_server(store, "--host", "0.0.0.0", env={"NEWSWATCH_API_TOKEN": TOKEN}) as url:
         url = url.replace("0.0.0.0", "127.0.0.1")
-        assert httpx.get(url).status_code == 401
-        assert httpx.get(url, headers={"Authorization": "Bearer wrong-token-0123456789"}).status_code == 401
-        assert httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
-        assert httpx.get(url, auth=("analyst", TOKEN)).status_code == 200  # a browser's basic-auth prompt
+        assert get(url).status_code == 401
+        assert get(url, headers={"Authorization": "Bearer wrong-token-0123456789"}).status_code == 401
+        assert get(url, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+        assert get(url, auth=("analyst", TOKEN)).status_code == 200  # a browser's basic-auth prompt
 
 
 def test_a_slack_alert_links_to_its_record_and_the_record_to_the_timeline(
@@ -142,8 +141,11 @@ def test_a_slack_alert_links_to_its_record_and_the_record_to_the_timeline(
 ) -> None:
     cdir = config_dir(tmp_path)
     settings = yaml.safe_load((cdir / "settings.yaml").read_text())
-    with ui_server(tmp_path / "newswatch.db") as url:  # the UI on the (new) store the alerts go to
+    settings["ui"] = {"base_url": "http://127.0.0.1:1/risk/ui"}  # behind a proxy, under a path
+    (cdir / "settings.yaml").write_text(yaml.safe_dump(settings))
+    with ui_server(tmp_path / "newswatch.db", config=cdir) as url:  # the UI on the store the alerts go to
         base = url.rsplit("/", 1)[0]
+        assert base.endswith("/risk/ui")
         settings["ui"] = {"base_url": base}
         (cdir / "settings.yaml").write_text(yaml.safe_dump(settings))
         out = ingest(runner, tmp_path / "newswatch.db", config=cdir)
@@ -154,11 +156,13 @@ def test_a_slack_alert_links_to_its_record_and_the_record_to_the_timeline(
         buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
         view = next(e for e in buttons if e["text"]["text"] == "View record")
         assert re.fullmatch(re.escape(base) + r"/newswatch/alerts/\d+", view["url"])
-        record = httpx.get(view["url"])
+        record = get(view["url"])
         assert record.status_code == 200 and blacklist["key"] in record.text
         timeline = re.search(r'<a class="nw-entity" href="([^"]+)">Xiaomi Corporation</a>', record.text)
         assert timeline, "the alert's entity links to its timeline"
-        rows = httpx.get(base + timeline[1].replace("?", ".json?", 1), params={"_shape": "objects"}).json()["rows"]
+        assert timeline[1].startswith("/risk/ui/newswatch/entity_timeline?"), "links keep the UI's path"
+        root = base.removesuffix("/risk/ui")
+        rows = get(root + timeline[1].replace("?", ".json?", 1), params={"_shape": "objects"}).json()["rows"]
         assert {(r["entity"], r["tie"]) for r in rows} >= {("Xiaomi Corporation", "blacklist"), ("Lei Jun", "award")}
 
 
@@ -181,3 +185,65 @@ def _count(db: Path, table: str) -> int:
     import sqlite3
 
     return sqlite3.connect(db).execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def test_a_broken_source_shows_in_source_health_and_its_alert_links_its_record(store: Path) -> None:
+    from newswatch.alerts.health import HEALTH_KIND, HEALTH_TIE
+    from newswatch.alerts.outbox import alert_message
+    from newswatch.store import write_transaction
+
+    db = open_db(store)
+    payload = {
+        "kind": HEALTH_KIND,
+        "source": "technews-tech",
+        "source_kind": "listing",
+        "problem": "no links",
+        "runs": 2,
+        "run_id": 1,
+        "found": 0,
+        "fetched": 0,
+        "failed": 0,
+        "since": "2026-01-05T06:00:00+00:00",
+    }
+    with write_transaction(db):
+        aid = (
+            db.table("alerts")
+            .insert(
+                {
+                    "key": "source-broken-technews-tech-1",
+                    "status": "pending",
+                    "entity": "technews-tech",
+                    "tie": HEALTH_TIE,
+                    "reason": "source broken",
+                    "payload": json.dumps(payload),
+                    "created_at": "2026-01-05T06:00:00+00:00",
+                }
+            )
+            .last_pk
+        )
+        db.table("source_health").insert(
+            {
+                "source": "technews-tech",
+                "kind": "listing",
+                "state": "broken",
+                "bad_runs": 2,
+                "alert_key": "source-broken-technews-tech-1",
+                "since": "2026-01-05T06:00:00+00:00",
+            }
+        )
+    row = db.table("alerts").get(aid)
+    _, blocks = alert_message(db, row, "https://risk.example/ui")
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [b["url"] for b in buttons] == [f"https://risk.example/ui/store/alerts/{aid}"]
+    _, plain = alert_message(db, row)
+    assert not [b for b in plain if b["type"] == "actions"]
+    (state,) = db.execute("select state from source_overview where source = 'technews-tech'").fetchone()
+    assert state == "broken"
+    db.conn.close()
+    with ui_server(store) as url:
+        quiet = get(f"{url}/sources_gone_quiet.json", params={"days": "100000", "_shape": "objects"}).json()
+        # broken, and the one source that never gave an article; the others gave some within the days
+        assert {(r["source"], r["state"]) for r in quiet["rows"]} == {
+            ("technews-tech", "broken"),
+            ("technews-sitemap", None),
+        }
