@@ -1,4 +1,4 @@
-"""Crawl benchmark: the whole fixture web (5 sources, 12 documents) into a fresh database, and an
+"""Crawl benchmark: the whole fixture web (6 sources, 16 documents) into a fresh database, and an
 incremental re-crawl, several times; prints wall time, pages/s and the child-process start-up cost.
 
     .venv/bin/python bench/crawl.py [--rounds 3]

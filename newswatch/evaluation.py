@@ -11,9 +11,12 @@ Matching (documented so labels and detector meet on meaning, not spelling):
   the other's ("Hesai" ~ "Hesai Group", "Luokung" ~ "Luokung Technology Corp");
 - tie: equal;
 - reason: both sides canonicalised (a list alias or issuer becomes its list's name via the
-  lexicon; quotes, a leading "the", case and punctuation dropped); equal, or one contains the
-  other ("Outstanding Builder of Socialism" ~ "... with Chinese Characteristics",
+  lexicon, and so does a descriptive name holding one: "SDN List (Iran-related)"; quotes, a
+  leading "the", case and punctuation dropped); equal, or one contains the other
+  ("Outstanding Builder of Socialism" ~ "... with Chinese Characteristics",
   "Red Dot Award" ~ "Red Dot Award: Product Design 2022");
+  a Chinese name is read in simplified characters and, given the Chinese lexicon, becomes the
+  English name of the list or honour it contains ("第一届优秀中国特色社会主义事业建设者");
 - ``via`` is not compared: a propagated finding and a direct one for the same entity, tie and
   reason count once (the alert key is the same).
 """
@@ -32,6 +35,8 @@ from .errors import NewswatchError
 from .models import TIES, FetchedPage, Finding
 from .nlp.extract import extract
 from .nlp.lexicon import Lexicon
+from .nlp.zh.lexicon import ZhLexicon
+from .nlp.zh.text import to_simplified
 from .watchlists import Watchlist, normalize_name
 
 
@@ -110,21 +115,30 @@ def run_page(pipeline: Any, page: LabelledPage) -> tuple[str, list[Finding]]:
     return article.text, [f for f in findings if f.source == "text"]
 
 
-def reason_key(reason: str, lexicon: Lexicon | None = None) -> str:
+def reason_key(reason: str, lexicon: Lexicon | None = None, zh: ZhLexicon | None = None) -> str:
     """Canonical comparable form of a list or award name."""
     text = unicodedata.normalize("NFKC", reason).replace("’", "'")
+    text = to_simplified(text)  # Chinese names compare in simplified characters (全國 ~ 全国)
+    if zh is not None:
+        text = zh.canonical(text) or text  # a Chinese name becomes the list's or honour's English one
     text = re.sub(r"[\"“”‘«»„]", "", text).strip()
     if lexicon is not None:
         bare = re.sub(r"^(the|its|a)\s+", "", text, flags=re.I)
-        text = lexicon.list_for_alias(text) or lexicon.list_for_alias(bare) or lexicon.list_for_issuer(text) or text
+        text = (
+            lexicon.list_for_alias(text)
+            or lexicon.list_for_alias(bare)
+            or lexicon.list_for_issuer(text)
+            or lexicon.list_named_in(text)
+            or text
+        )
     text = text.casefold()
     text = re.sub(r"^(the|a|an)\s+", "", text)
     text = re.sub(r"[^\w]+", " ", text)
     return " ".join(text.split())
 
 
-def reasons_match(a: str, b: str, lexicon: Lexicon | None = None) -> bool:
-    ka, kb = reason_key(a, lexicon), reason_key(b, lexicon)
+def reasons_match(a: str, b: str, lexicon: Lexicon | None = None, zh: ZhLexicon | None = None) -> bool:
+    ka, kb = reason_key(a, lexicon, zh), reason_key(b, lexicon, zh)
     if not ka or not kb:
         return False
     if ka == kb or ka.replace(" ", "") == kb.replace(" ", ""):
@@ -168,13 +182,15 @@ def score_page(
     watchlist: Watchlist | None = None,
     lexicon: Lexicon | None = None,
     style: str = "?",
+    zh: ZhLexicon | None = None,
 ) -> PageScore:
-    """Match expected findings to found ones one-to-one (found duplicates by entity/tie/reason collapse)."""
+    """Match expected findings to found ones one-to-one (found duplicates by entity/tie/reason collapse);
+    ``zh``: the Chinese lexicon, so a Chinese name of a list or honour meets its English name."""
     score = PageScore(name, style)
     unique: list[Finding] = []
     for f in sorted(found, key=lambda f: (f.via is not None, -f.confidence)):
         if not any(
-            f.tie == u.tie and f.entity_key == u.entity_key and reasons_match(f.reason, u.reason, lexicon)
+            f.tie == u.tie and f.entity_key == u.entity_key and reasons_match(f.reason, u.reason, lexicon, zh)
             for u in unique
         ):
             unique.append(f)
@@ -186,7 +202,7 @@ def score_page(
                 for f in left
                 if f.tie == exp.tie
                 and entities_match(exp, f, watchlist)
-                and reasons_match(exp.reason, f.reason, lexicon)
+                and reasons_match(exp.reason, f.reason, lexicon, zh)
             ),
             None,
         )
@@ -235,7 +251,9 @@ def evaluate(pipeline: Any, eval_dir: Path) -> tuple[dict[str, dict[str, float |
     scores = []
     for page in load_labelled(eval_dir):
         text, found = run_page(pipeline, page)
-        s = score_page(page.name, page.expected, found, pipeline.watchlist, pipeline.lexicon, page.style)
+        s = score_page(
+            page.name, page.expected, found, pipeline.watchlist, pipeline.lexicon, page.style, zh=pipeline.zh_lexicon
+        )
         s.miss_context = {i: sentence_naming(text, m.entity) for i, m in enumerate(s.misses)}
         scores.append(s)
     return summarize(scores), scores

@@ -50,9 +50,11 @@ from .nlp.extract import extract
 from .nlp.lexicon import Lexicon, load_lexicon
 from .nlp.ties import detect_ties
 from .nlp.windows import windows
+from .nlp.zh import ChineseNlp, is_chinese, load_zh_lexicon
+from .nlp.zh.ties import ChineseTies
 from .store import alert_by_key, article_by_canonical, write_transaction
 from .watchlists import Resolver, Watchlist, load_watchlist_yaml
-from .watchlists.db import lists_version, load_entities
+from .watchlists.db import lists_version
 from .watchlists.resolve import Resolved
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,10 @@ class Pipeline:
         self.rules = rules
         self.resolver = Resolver(watchlist)
         self.nlp = build_nlp(settings.nlp.model, lexicon, watchlist.watch_names())
+        # Chinese articles (simplified and traditional) have their own annotator and tie rules
+        self.zh_lexicon = load_zh_lexicon(resolve_path(config_dir, settings.nlp.lexicon_zh))
+        self.zh_nlp = ChineseNlp(self.zh_lexicon, watchlist.watch_names())
+        self.zh_ties = ChineseTies(self.zh_nlp)
         self.base_entities = list(watchlist.entities.values())  # bundled YAML lists (in the NER ruler)
         self._lists_version: tuple[object, ...] | None = None
 
@@ -109,12 +115,12 @@ class Pipeline:
         ones; reloaded only when an import changed them. They are matched by the gazetteer and the
         name matcher, not put into the NER ruler (a million patterns would not fit there)."""
         version = lists_version(db)
-        if version == self._lists_version:
+        if version == self._lists_version and self.resolver.watchlist.attach(db):
             return
-        imported = load_entities(db)
-        self.resolver = Resolver(Watchlist.from_settings(self.base_entities + imported, self.settings.matching))
+        # the imported lists are read through the index stored at import, not loaded
+        self.resolver = Resolver(Watchlist.from_db(db, self.settings.matching, self.base_entities))
         self._lists_version = version
-        log.info("watchlists loaded: %d bundled + %d imported entities", len(self.base_entities), len(imported))
+        log.info("watchlists: %d bundled entities + the lists imported into the database", len(self.base_entities))
 
     # -- the stages, in order ---------------------------------------------------------------
 
@@ -128,6 +134,8 @@ class Pipeline:
         t = timings if timings is not None else {}
         if not article.text:
             return [], []
+        if is_chinese(article.language, article.text):
+            return self._analyse_chinese(article.text, t)
         if doc is None and len(article.text) > self.settings.nlp.window_chars:
             return self._analyse_in_windows(article.text, t)
         t0 = time.perf_counter()
@@ -138,6 +146,23 @@ class Pipeline:
         resolved = self.resolver.mentions(doc)  # resolve
         t2 = time.perf_counter()
         detected = detect_ties(doc, self.lexicon)  # ties
+        tie_seconds = time.perf_counter() - t2
+        findings = self.resolver.ties(detected)  # resolve
+        findings += self.resolver.list_findings(resolved, findings)
+        t["ties"] = t.get("ties", 0.0) + tie_seconds
+        t["matching"] = t.get("matching", 0.0) + time.perf_counter() - t1 - tie_seconds
+        return resolved.mentions, findings
+
+    def _analyse_chinese(self, text: str, t: dict[str, float]) -> tuple[list[Mention], list[Finding]]:
+        """:meth:`analyse` for a Chinese article: nlp/zh annotates (its Doc goes to the same resolve
+        stage) and its tie rules give the same findings; resolve and list data as for English."""
+        t0 = time.perf_counter()
+        annotated = self.zh_nlp(text)  # annotate
+        t1 = time.perf_counter()
+        t["ner"] = t.get("ner", 0.0) + t1 - t0
+        resolved = self.resolver.mentions(annotated.doc)  # resolve
+        t2 = time.perf_counter()
+        detected = self.zh_ties(annotated)  # ties
         tie_seconds = time.perf_counter() - t2
         findings = self.resolver.ties(detected)  # resolve
         findings += self.resolver.list_findings(resolved, findings)
@@ -252,8 +277,12 @@ class Pipeline:
             prepared = Prepared(page=page, article=article, content_hash=chash, force=force, timings=timings)
             if existing and existing["content_hash"] == chash and not force:
                 prepared.unchanged_id = existing["id"]
-            elif article.text and len(article.text) <= self.settings.nlp.window_chars:
-                todo.append(prepared)  # a longer text is analysed in windows by analyse()
+            elif (
+                article.text
+                and len(article.text) <= self.settings.nlp.window_chars
+                and not is_chinese(article.language, article.text)
+            ):
+                todo.append(prepared)  # a longer text is analysed in windows, a Chinese one by nlp/zh
             out.append(prepared)
         t0 = time.perf_counter()
         docs = list(self.nlp.pipe([p.article.text for p in todo], batch_size=max(1, len(todo))))
@@ -296,7 +325,13 @@ class Pipeline:
         result = self.process(page, db, force=force)
         report = None
         if result.new_alert_keys:
-            report = deliver_pending(db, sink, keys=result.new_alert_keys, settings=self.settings.alerts)
+            report = deliver_pending(
+                db,
+                sink,
+                keys=result.new_alert_keys,
+                settings=self.settings.alerts,
+                ui_base_url=self.settings.ui.base_url,
+            )
         if result.article_id is not None:
             result.alerts = alerts_for_article(db, result.article_id)
         return result, report

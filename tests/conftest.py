@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from tests.support.paths import CONFIG, FIXTURES, ROOT, SEED_PAGE, SEED_URL
 from tests.support.slack_server import SlackServer
 
 __all__ = ["CONFIG", "FIXTURES", "ROOT", "SEED_PAGE", "SEED_URL"]
+
+# Property tests assert behaviour, never speed: Hypothesis' per-example deadline would turn a busy
+# two-core machine into failures (speed is measured by the benches in bench/).
+settings.register_profile("newswatch", deadline=None)
+settings.load_profile("newswatch")
 
 
 @pytest.fixture

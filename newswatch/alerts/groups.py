@@ -91,6 +91,7 @@ def record_alert(
         "title": article.get("title"),
         "published": article.get("published"),
         "as_written": finding.explain.get("as_written"),
+        "language": article.get("language"),
         "rule": decision.rule,
         "why": decision.why,
         "entity_id": finding.entity_id,

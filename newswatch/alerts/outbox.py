@@ -39,12 +39,12 @@ from typing import Any
 import sqlite_utils
 
 from ..config import AlertSettings
-from ..models import utcnow
+from ..models import epoch, iso_us, utcnow
 from ..procs import Owner
-from ..store import update_alert
+from ..store import database_file, update_alert
 from . import health
 from .duration import from_iso, iso, parse_duration
-from .message import build_blocks, build_reply
+from .message import build_blocks, build_reply, record_url
 from .plain import plain_alert
 from .sinks import DeliveryError, Sink
 
@@ -60,9 +60,10 @@ def owner_id() -> str:
     return str(Owner.current_thread())
 
 
-def claim_alive(claimed_by: str | None, claimed_at: float | None, now: float) -> bool:
+def claim_alive(claimed_by: str | None, claimed_at: str | float | None, now: float) -> bool:
     """Is the process that marked a row ``sending`` possibly still posting it?"""
-    if not claimed_by or not claimed_at or now - claimed_at >= LEASE:
+    at = epoch(claimed_at)
+    if not claimed_by or not at or now - at >= LEASE:
         return False
     owner = Owner.parse(claimed_by)
     if owner is None:
@@ -109,8 +110,11 @@ class DeliveryReport:
         return False
 
 
-def alert_message(db: sqlite_utils.Database, row: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-    """(text, blocks) of an alert as it should look now (source count, triage state)."""
+def alert_message(
+    db: sqlite_utils.Database, row: dict[str, Any], ui_base_url: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """(text, blocks) of an alert as it should look now (source count, triage state), with a link to
+    its record in ``newswatch ui`` when ``ui_base_url`` (setting ``ui.base_url``) is set."""
     payload = json.loads(row["payload"] or "{}")
     if payload.get("kind") == health.HEALTH_KIND:
         return health.build_blocks(payload, recovered=health.recovered(db, row["key"]))
@@ -125,7 +129,10 @@ def alert_message(db: sqlite_utils.Database, row: dict[str, Any]) -> tuple[str, 
         else []
     )
     return build_blocks(
-        {**payload, "key": row["key"]}, sources=row.get("sources") or payload.get("sources") or 1, actions=actions
+        {**payload, "key": row["key"]},
+        sources=row.get("sources") or payload.get("sources") or 1,
+        actions=actions,
+        record=record_url(ui_base_url, Path(database_file(db)).stem, row.get("id")),
     )
 
 
@@ -141,8 +148,10 @@ def deliver_pending(
     settings: AlertSettings | None = None,
     now: float | None = None,
     ignore_backoff: bool = False,
+    ui_base_url: str | None = None,
 ) -> DeliveryReport:
-    """Deliver every ``pending`` (or interrupted ``sending``) alert, then pending thread replies."""
+    """Deliver every ``pending`` (or interrupted ``sending``) alert, then pending thread replies.
+    With ``ui_base_url`` each message links to the alert's record in ``newswatch ui``."""
     settings = settings or AlertSettings()
     report = DeliveryReport()
     where = "status in ('pending', 'sending')"
@@ -165,9 +174,9 @@ def deliver_pending(
             report.failed.append(row["key"])
             report.errors[row["key"]] = err
             continue
-        _deliver_alert(db, sink, row, settings, report, now, ignore_backoff)
+        _deliver_alert(db, sink, row, settings, report, now, ignore_backoff, ui_base_url)
     if not report.halted:
-        _deliver_replies(db, sink, settings, report, keys, now, ignore_backoff)
+        _deliver_replies(db, sink, settings, report, keys, now, ignore_backoff, ui_base_url)
     if report.halted:
         log.error("delivery stopped: %s; %d alert(s) not tried, left pending", report.halted, len(report.skipped))
     return report
@@ -199,6 +208,7 @@ def _deliver_alert(
     report: DeliveryReport,
     now: float | None,
     ignore_backoff: bool,
+    ui_base_url: str | None = None,
 ) -> None:
     key = row["key"]
     t = now if now is not None else time.time()
@@ -222,7 +232,7 @@ def _deliver_alert(
             report.errors[key] = err
             return
         try:
-            found = sink.find_posted(channel=row["channel"], key=key, since=(row["claimed_at"] or 0) - 60)
+            found = sink.find_posted(channel=row["channel"], key=key, since=(epoch(row["claimed_at"]) or 0) - 60)
         except DeliveryError as exc:
             # cannot tell whether it arrived: never post it blindly, even when the channel is gone
             update_alert(db, row["id"], last_error=str(exc))
@@ -252,17 +262,17 @@ def _deliver_alert(
         sink.post(channel=row["channel"], text=plain, blocks=[], key=key)
         report.printed.append(key)
         return
-    text, blocks = alert_message(db, row)
+    text, blocks = alert_message(db, row, ui_base_url)
     attempts = (row["attempts"] or 0) + 1
-    first = row.get("first_attempt_at") or t
+    first = epoch(row.get("first_attempt_at")) or t
     if not _claim(
         db,
         "alerts",
         row,
         "status",
         attempts=attempts,
-        claimed_at=time.time(),
-        first_attempt_at=first,
+        claimed_at=iso_us(time.time()),
+        first_attempt_at=iso_us(first),
         claimed_by=owner_id(),
         updated_at=utcnow(),
     ):
@@ -327,6 +337,7 @@ def _deliver_replies(
     keys: list[str] | None,
     now: float | None,
     ignore_backoff: bool,
+    ui_base_url: str | None = None,
 ) -> None:
     """Post 'also reported by' thread replies for later sources of sent alerts; update the parents."""
     if not sink.marks_sent:
@@ -372,7 +383,7 @@ def _deliver_replies(
                 continue
             try:
                 found = sink.find_posted(
-                    channel=src["a_channel"], key=skey, since=(src["claimed_at"] or 0) - 60, thread_ts=thread
+                    channel=src["a_channel"], key=skey, since=(epoch(src["claimed_at"]) or 0) - 60, thread_ts=thread
                 )
             except DeliveryError as exc:
                 report.errors[skey] = str(exc)
@@ -387,15 +398,15 @@ def _deliver_replies(
                 continue
         text, blocks = health.build_recovery_reply(src) if src["source"] == health.HEALTH_SOURCE else build_reply(src)
         attempts = (src["attempts"] or 0) + 1
-        first = src.get("first_attempt_at") or t
+        first = epoch(src.get("first_attempt_at")) or t
         if not _claim(
             db,
             "alert_sources",
             src,
             "reply_status",
             attempts=attempts,
-            claimed_at=time.time(),
-            first_attempt_at=first,
+            claimed_at=iso_us(time.time()),
+            first_attempt_at=iso_us(first),
             claimed_by=owner_id(),
         ):
             report.deferred.append(skey)
@@ -435,16 +446,16 @@ def _deliver_replies(
         report.replies.append(skey)
         touched.add(src["alert_key"])
     for key in touched:
-        refresh_message(db, sink, key)
+        refresh_message(db, sink, key, ui_base_url)
 
 
-def refresh_message(db: sqlite_utils.Database, sink: Sink, key: str) -> bool:
+def refresh_message(db: sqlite_utils.Database, sink: Sink, key: str, ui_base_url: str | None = None) -> bool:
     """Rewrite a sent alert's message (source count, triage state) with ``chat.update``."""
     rows = list(db.table("alerts").rows_where("key = ?", [key], limit=1))
     if not rows or rows[0]["status"] != "sent" or not rows[0]["slack_ts"]:
         return False
     row = rows[0]
-    text, blocks = alert_message(db, row)
+    text, blocks = alert_message(db, row, ui_base_url)
     try:
         sink.update(channel=row["channel"], ts=row["slack_ts"], text=text, blocks=blocks)
     except DeliveryError as exc:
@@ -524,8 +535,16 @@ class Outbox:
     ``newswatch alerts deliver`` run at the same time never post an alert twice.
     """
 
-    def __init__(self, db_path: Path, settings: AlertSettings, sink_factory: Callable[[], Sink], every: float) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        settings: AlertSettings,
+        sink_factory: Callable[[], Sink],
+        every: float,
+        ui_base_url: str | None = None,
+    ) -> None:
         self.db_path = db_path
+        self.ui_base_url = ui_base_url
         self.settings = settings
         self.sink_factory = sink_factory
         self.every = every
@@ -568,7 +587,7 @@ class Outbox:
                 if last_check_error:
                     log.warning("outbox: delivery works again")
                     last_check_error = None
-                report = deliver_pending(db, sink, settings=self.settings)
+                report = deliver_pending(db, sink, settings=self.settings, ui_base_url=self.ui_base_url)
                 if report.sent or report.failed or report.halted:
                     log.warning("outbox: %s", report)
             except Exception:  # noqa: BLE001 - the outbox keeps going; each alert keeps its own error

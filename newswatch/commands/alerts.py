@@ -99,7 +99,9 @@ def alerts_deliver(app: App, now: bool) -> None:
         raise DeliveryFailed(f"nothing delivered: {exc}") from None
     if checked:
         click.echo(checked, err=True)
-    report = deliver_pending(app.db, sink, settings=app.settings.alerts, ignore_backoff=now)
+    report = deliver_pending(
+        app.db, sink, settings=app.settings.alerts, ignore_backoff=now, ui_base_url=app.settings.ui.base_url
+    )
     report_delivery(report)
     click.echo(
         json.dumps(

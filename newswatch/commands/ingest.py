@@ -126,7 +126,9 @@ def demo(app: App, pages: str | None, sites: str | None) -> None:
             source_kind=entry.get("source_kind", "news"),
         )
         print_result(pipeline.process(page, app.db))
-    report_delivery(deliver_pending(app.db, app.sink(), settings=app.settings.alerts))
+    report_delivery(
+        deliver_pending(app.db, app.sink(), settings=app.settings.alerts, ui_base_url=app.settings.ui.base_url)
+    )
     click.echo(f"alerts in {database_file(app.db)}: {json.dumps(status_counts(app.db))}")
 
 

@@ -11,17 +11,18 @@ from collections.abc import Iterable, Sequence
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import EntityRuler
 from spacy.tokens import Doc, Span
 
 from ..errors import ConfigError
 from ..models import WatchName
-from .lexicon import Lexicon
+from .lexicon import AWARD_NOUNS, Lexicon
+from .names import enumeration_labels, name_shapes
 
 log = logging.getLogger(__name__)
 
 OPEN_QUOTES = ["“", '"', "‘", "«", "„"]
 CLOSE_QUOTES = ["”", '"', "’", "»", "“"]
-AWARD_NOUNS = ["award", "prize", "medal", "honour", "honor", "trophy", "title", "order", "decoration"]
 AWARD_HEADS = ["Award", "Awards", "Prize", "Medal", "Trophy"]
 
 
@@ -31,7 +32,7 @@ def _award_shape_patterns() -> list[dict]:
         {"ORTH": {"IN": OPEN_QUOTES}},
         {**inner, "OP": "+"},
         {"ORTH": {"IN": CLOSE_QUOTES}},
-        {"LOWER": {"IN": AWARD_NOUNS}},
+        {"LOWER": {"IN": sorted(AWARD_NOUNS)}},
     ]
     titled = [{"IS_TITLE": True, "OP": "+"}, {"ORTH": {"IN": AWARD_HEADS}}]
     titled_of = [
@@ -60,6 +61,9 @@ def ruler_patterns(nlp: Language, lexicon: Lexicon, watch_names: Iterable[WatchN
     pats: list[dict] = []
     for award in lexicon.awards:
         pats.append({"label": "AWARD", "pattern": award, "id": "award"})
+    for canonical, variants in lexicon.award_aliases.items():
+        for variant in [canonical, *variants]:
+            pats.append({"label": "AWARD", "pattern": variant, "id": canonical})
     for lst in lexicon.lists:
         for alias in [lst.name, *lst.aliases]:
             pats.append({"label": "LIST", "pattern": alias, "id": lst.name})
@@ -163,6 +167,13 @@ def _cut_dateline(doc: Doc, start: int) -> None:
             return
 
 
+# "tech company Deltaplex", "potash exporter Borealix": the name after such a noun is a company
+COMPANY_DESCRIPTORS = {
+    "company", "firm", "maker", "manufacturer", "carrier", "exporter", "importer", "supplier", "startup",
+    "conglomerate", "giant", "bank", "lender", "exchange", "operator", "developer", "producer", "group",
+}  # fmt: skip
+
+
 def org_relabel(doc: Doc, org_words: set[str]) -> Doc:
     """Fix the small model's company names tagged as people or places: a span holding a company
     word ("... Magnetoelectric Technology") or the first word of a company named earlier
@@ -178,12 +189,13 @@ def org_relabel(doc: Doc, org_words: set[str]) -> Doc:
             continue  # a watched person stays a person
         words = {t.lower_ for t in ent}
         src = first_words.get(ent.text) if len(ent) == 1 else None
-        if (words & org_words and ent.label_ in ("PERSON", "GPE")) or src is not None:
+        described = ent.start > 0 and doc[ent.start - 1].lower_ in COMPANY_DESCRIPTORS and ent.label_ != "LOC"
+        if (words & org_words and ent.label_ in ("PERSON", "GPE")) or src is not None or described:
             ents[n] = Span(doc, ent.start, ent.end, label="ORG", kb_id=(src.ent_id_ if src is not None else ""))
             changed = True
     if changed:
         doc.ents = ents
-    return _org_consistency(_acronym_definitions(doc))
+    return enumeration_labels(_org_consistency(_acronym_definitions(doc)), frozenset(org_words))
 
 
 def _is_subsequence(short: str, long: str) -> bool:
@@ -251,6 +263,9 @@ def _fix_org_spans(doc: Doc, ents: list[Span]) -> tuple[list[Span], bool]:
             end += 1
         toks = doc[start:end]
         parens = [t.i for t in toks if t.text == "("]
+        closes = [t.i for t in toks if t.text == ")"]
+        if parens and closes and parens[0] < closes[0] < end - 1:
+            parens = []  # "Acme Tanker (Dalian) Co., Ltd.": a bracketed place inside the name
         if parens:
             inner = [t for t in doc[parens[0] + 1 : end] if t.text != ")"]
             if parens[0] - start >= 2:  # "Yangtze Memory Technologies Co. (YMTC": name, then its abbreviation
@@ -323,6 +338,13 @@ def _org_consistency(doc: Doc) -> Doc:
     return doc
 
 
+@Language.factory("newswatch_name_shapes", default_config={"legal": [], "prefixes": [], "heads": [], "of_heads": []})
+def make_name_shapes(  # noqa: ANN201 - spaCy factory
+    nlp: Language, name: str, legal: list[str], prefixes: list[str], heads: list[str], of_heads: list[str]
+):
+    return name_shapes(legal, prefixes, heads, of_heads)
+
+
 @Language.factory("newswatch_org_relabel", default_config={"org_words": []})
 def make_org_relabel(nlp: Language, name: str, org_words: list[str]):  # noqa: ANN201 - spaCy factory
     words = {w.casefold() for w in org_words}
@@ -342,11 +364,22 @@ def build_nlp(model: str, lexicon: Lexicon, watch_names: Sequence[WatchName] = (
         ) from None
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("newswatch_sentence_hints", before="parser")
-    where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
     ruler = nlp.add_pipe(
-        "entity_ruler", name="newswatch_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}, **where
+        "entity_ruler",
+        name="newswatch_ruler",
+        config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True},
+        before="ner" if "ner" in nlp.pipe_names else None,
     )
+    if not isinstance(ruler, EntityRuler):
+        raise ConfigError("settings.yaml", "nlp.model", "spaCy gave no EntityRuler for 'entity_ruler'", "check spaCy")
     ruler.add_patterns(ruler_patterns(nlp, lexicon, watch_names))
+    shapes = {
+        "legal": list(lexicon.legal_forms),
+        "prefixes": list(lexicon.prefix_forms),
+        "heads": list(lexicon.name_heads),
+        "of_heads": list(lexicon.of_heads),
+    }
+    nlp.add_pipe("newswatch_name_shapes", config=shapes, last=True)
     nlp.add_pipe("newswatch_org_relabel", config={"org_words": list(lexicon.org_words)}, last=True)
     nlp.add_pipe("newswatch_person_aliases", last=True)
     log.info("spaCy pipeline %s loaded: %s", model, nlp.pipe_names)

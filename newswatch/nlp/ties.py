@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
 
-from ..models import Finding
-from .lexicon import Lexicon
+from ..models import Finding, Tie
+from .lexicon import AWARD_NOUNS, Lexicon
 
 NEIGHBOURHOOD = 2  # sentences either side searched for a list/award named nearby
 ANAPHOR_WINDOW = 3  # sentences back searched for the company "the company" means
@@ -47,7 +47,6 @@ GOV_WORDS = {
     "parliament",
     "council",
 }
-AWARD_NOUNS = {"award", "prize", "medal", "honour", "honor", "trophy", "title", "distinction", "accolade"}
 LINK_WORDS = {"'s", "’s", "and", "&", ",", "-", "–", "of", "the", "a", "its", "executive", "officer"}
 # Dependency steps that keep an entity inside the target phrase ("drone maker DJI and BGI",
 # "28 entities, including Hikvision"); any other step (possessor, "chairman of X", a relative
@@ -129,7 +128,9 @@ QUANTITY_WORDS = {
 }
 LEGAL_FORMS = {"co", "ltd", "limited", "inc", "corp", "corporation", "plc", "llc", "ag", "sa", "gmbh", "holdings"}
 LAW_WORDS = {"act", "law", "regulation", "regulations", "order", "rule"}
-FACTUAL_INF_HEADS = {"move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin"}
+FACTUAL_INF_HEADS = {
+    "move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin", "continue", "order",
+}  # fmt: skip
 
 
 @dataclass
@@ -151,7 +152,7 @@ class Candidate:
 @dataclass
 class Trigger:
     token: Token
-    tie: str
+    tie: Tie
     kind: str  # blacklist-verb, list-verb, adjective, state, award-subject, award-object, ...
     needs_list: bool = False
     explain: dict = field(default_factory=dict)
@@ -192,7 +193,7 @@ def _short_forms(doc: Doc) -> dict[str, Span]:
     "Contemporary Amperex Technology Co., Limited (CATL)" -> {"YMTC": <full name>, ...}."""
     out: dict[str, Span] = {}
     for ent in doc.ents:
-        if ent.label_ != "ORG" or len(ent) < 2:
+        if ent.label_ != "ORG" or (len(ent) < 2 and not ent[0].is_title):
             continue
         j = ent.end
         while j < len(doc) and j < ent.end + 3 and (doc[j].text == "," or doc[j].lower_.rstrip(".") in LEGAL_FORMS):
@@ -217,7 +218,13 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         in_ent.update(range(ent.start, ent.end))
         if ent.label_ not in ("ORG", "PERSON") or _is_gov(ent):
             continue
+        if ent.label_ == "PERSON" and all(t.lower_ in TITLE_WORDS for t in ent):
+            continue  # "Foreign Minister" tagged as a person
+        if sum(ch.isdigit() for ch in ent.text) >= 4 and "-" in ent.text:
+            continue  # "EW-78843": an aircraft's or vessel's registration, not a company
         name, eid = names[ent.start]
+        if ent.label_ == "ORG" and len(ent) > 1 and ent[0].lower_ == "the":
+            name = name[4:].strip() if name.lower().startswith("the ") else name
         cands.append(Candidate(name, ent.label_, range(ent.start, ent.end), ent.root, eid))
     anaphors = {w.casefold() for w in lex.company_anaphors}
     # an ORG entity that is only an anaphor noun ("the Company" in a filing) refers back, it names nothing
@@ -384,11 +391,37 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
         low = tok.lower_
         if low == "including" or (tok.dep_ == "prep" and tok.tag_ == "VBG"):
             continue  # "..., including X" introduces members; it is not an act of its own
+        if (
+            (low in winners or lemma in winners)
+            and tok.dep_ in ("appos", "attr")
+            and any(p.lower_ == "of" and any(x.ent_type_ == "AWARD" for x in p.subtree) for p in tok.children)
+        ):
+            out.append(Trigger(tok, "award", "recipient-noun"))  # "X, a recipient of the Y Award"
+            continue
+        nominal = _nominal_act(tok, lex)
+        if nominal is not None:
+            out.append(Trigger(tok, nominal[0], "nominal", explain={"verb": nominal[1]}))
+            continue
+        sanction_act = _sanctions_act(tok)
+        if sanction_act is not None:
+            out.append(Trigger(tok, sanction_act, "sanctions-noun"))
+            continue
+        if lemma in STATE_VERBS and _state_adjective(tok, lex, sent_has_list):
+            out.append(Trigger(tok, "blacklist", "state"))
+            continue
+        if low == "subject" and _subject_to_sanctions(tok):
+            out.append(Trigger(tok, "blacklist", "subject-to"))
+            continue
         if tok.pos_ in ("VERB", "AUX") or tok.tag_.startswith("VB"):
             if lemma in tr.blacklist.standalone or low in tr.blacklist.standalone:
                 out.append(Trigger(tok, "blacklist", "blacklist-verb"))
             elif lemma in tr.delisting.standalone:
                 out.append(Trigger(tok, "delisting", "delist-verb"))
+            elif lemma in ISSUER_VERBS and (
+                any(e.label_ in ("GOV", "LIST") for e in sent.ents)
+                or any(x.lower_ in ("e.o.", "eo") or x.text == "Executive" for x in sent)
+            ):
+                out.append(Trigger(tok, "blacklist", "issuer-verb"))  # "OFAC designated X", "re-designated X"
             elif lemma in tr.blacklist.needs_list and _prep_list_ref(tok, to_list, lex):
                 out.append(Trigger(tok, "blacklist", "list-verb", needs_list=True))
             elif lemma in tr.delisting.needs_list and _prep_list_ref(tok, from_list, lex):
@@ -404,7 +437,10 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
             elif lemma in tr.award.recipient_object and _mentions_award(tok):
                 out.append(Trigger(tok, "award", "award-object"))
             elif lemma in ("be", "remain", "stay") and sent_has_list and _prep_list_ref(tok, {"on", "in"}, lex):
-                out.append(Trigger(tok, "blacklist", "state"))
+                no_longer = any(
+                    c.lower_ == "longer" and any(x.lower_ == "no" for x in c.children) for c in tok.children
+                )
+                out.append(Trigger(tok, "delisting" if no_longer else "blacklist", "state"))
             elif lemma == "be" and any(
                 c.dep_ == "prep"
                 and c.lower_ == "among"
@@ -431,6 +467,157 @@ def _previous(sent: Span) -> Span:
     if sent.start == 0:
         return doc[0:0]
     return doc[sent.start - 1].sent
+
+
+STATE_VERBS = {"be", "remain", "stay", "continue"}
+TITLE_WORDS = {
+    "president", "prime", "minister", "foreign", "deputy", "vice", "princess", "prince", "king", "queen",
+    "secretary", "general", "chairman", "premier", "senator", "governor", "ambassador", "former", "the",
+}  # fmt: skip
+ISSUER_VERBS = {"designate", "redesignate", "re-designate"}  # a listing when a list's issuer is in the sentence
+STATE_WORDS = {"sanctioned", "blacklisted", "designated", "listed"}
+COPULAS = {"include", "be", "comprise", "feature", "cover", "number", "contain", "encompass"}
+SANCTION_NOUNS = {"sanction", "sanctions", "freeze", "designation", "designations"}
+IMPOSE_VERBS = {
+    "impose",
+    "levy",
+    "slap",
+    "place",
+    "put",
+    "apply",
+    "reimpose",
+    "re-impose",
+    "maintain",
+    "keep",
+    "retain",
+}
+LIFT_VERBS = {"lift", "remove", "ease", "end", "drop", "revoke", "rescind", "terminate", "withdraw", "delist"}
+# nouns a continued act lists its members under ("Among the nine companies were ...", "They are ...")
+MEMBER_NOUNS = {
+    "company",
+    "firm",
+    "entity",
+    "organization",
+    "organisation",
+    "business",
+    "individual",
+    "person",
+    "people",
+    "bank",
+    "institution",
+    "name",
+    "unit",
+    "subsidiary",
+    "affiliate",
+    "party",
+    "target",
+    "exporter",
+    "supplier",
+    "maker",
+    "manufacturer",
+    "one",
+    "other",
+    "others",
+    "they",
+    "these",
+    "those",
+    "recipient",
+    "honoree",
+    "honouree",
+    "awardee",
+    "winner",
+    "laureate",
+    "entrepreneur",
+    "figure",
+    "worker",
+    "official",
+    "executive",
+}
+
+
+def _act_word(tok: Token, lex: Lexicon) -> Tie | None:
+    """The tie a word that names an act carries: "added", "designated", "removed", "honoured"..."""
+    tr = lex.triggers
+    lemma, low = tok.lemma_.casefold(), tok.lower_
+    if low in tr.blacklist.adjectives or lemma in tr.blacklist.standalone or lemma in tr.blacklist.needs_list:
+        return "blacklist" if lemma not in ("include", "name", "keep", "move", "identify") else None
+    if lemma in tr.delisting.standalone or lemma in ("remove", "delete", "delist"):
+        return "delisting"
+    if lemma in tr.award.recipient_object and lemma not in ("name", "give", "hand"):
+        return "award"
+    return None
+
+
+def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: PLR0911
+    """A noun that names the act as the subject of "include"/"be"/"join": "New additions to the list
+    include X", "Other honorees include X", "The newly added entities are X", "These designations
+    include X". Returns (tie, index of the verb) or None."""
+    if tok.dep_ not in ("nsubj", "nsubjpass") or tok.pos_ not in ("NOUN", "PROPN", "NUM"):
+        return None
+    verb = tok.head
+    if verb.lemma_.casefold() not in COPULAS | {"join"}:
+        return None
+    tr = lex.triggers
+    low, lemma = tok.lower_, tok.lemma_.casefold()
+    if low in tr.blacklist.nouns or lemma in tr.blacklist.nouns:
+        return "blacklist", verb.i
+    if low in tr.delisting.nouns or lemma in tr.delisting.nouns:
+        return "delisting", verb.i
+    if low in tr.award.recipient_nouns or lemma in tr.award.recipient_nouns:
+        return "award", verb.i
+    noun = tok
+    if tok.like_num or tok.lemma_.casefold() in QUANTITY_WORDS | {"one", "some", "all", "most"}:
+        of = next((c for c in tok.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+        pobj = next((o for o in of.children if o.dep_ == "pobj"), None) if of is not None else None
+        if pobj is not None:
+            noun, lemma = pobj, pobj.lemma_.casefold()  # "Four of the 15 individuals that were awarded ..."
+    if lemma in MEMBER_NOUNS:
+        for c in noun.children:
+            if c.dep_ in ("amod", "acl", "compound", "relcl") and c.i != noun.i:
+                act = _act_word(c, lex)
+                if act is not None:
+                    return act, verb.i  # "the sanctioned entities are", "the companies added ... include"
+    return None
+
+
+def _sanctions_act(tok: Token) -> Tie | None:
+    """ "imposed (full blocking) sanctions on X" is a listing, "lifted sanctions on X" / "removed
+    blocking sanctions from X" a delisting: a verb with a sanctions noun as its object."""
+    if not (tok.pos_ == "VERB" or tok.tag_.startswith("VB")):
+        return None
+    lemma = tok.lemma_.casefold()
+    if lemma not in IMPOSE_VERBS and lemma not in LIFT_VERBS:
+        return None
+    if not any(
+        c.dep_ in ("dobj", "nsubjpass")
+        and (
+            c.lemma_.casefold() in SANCTION_NOUNS
+            or (c.lemma_.casefold() == "order" and any(x.lower_ == "denial" for x in c.children))
+        )
+        for c in tok.children
+    ):
+        return None
+    return "blacklist" if lemma in IMPOSE_VERBS else "delisting"
+
+
+def _state_adjective(tok: Token, lex: Lexicon, sent_has_list: bool) -> bool:
+    """ "X remains sanctioned", "Huawei and HiSilicon, both of which are blacklisted", "X is already
+    listed" (with a list nearby): a state verb with a listing participle as its complement."""
+    for c in tok.children:
+        if c.dep_ in ("acomp", "xcomp", "oprd", "attr") and c.lower_ in STATE_WORDS:
+            if c.lower_ == "listed" and not (sent_has_list or _list_ref_in(_previous(tok.sent), lex)):
+                return False
+            if c.lower_ in ("designated", "listed") and any(x.dep_ == "prep" for x in c.children):
+                return False  # "designated as a hub", "listed on the Nasdaq": not this sense
+            return True
+    return False
+
+
+def _subject_to_sanctions(tok: Token) -> bool:
+    """ "X is now subject to an asset freeze / to sanctions"."""
+    return tok.dep_ == "acomp" and any(
+        p.lower_ == "to" and any(o.lemma_.casefold() in SANCTION_NOUNS for o in p.children) for p in tok.children
+    )
 
 
 def _list_subject(tok: Token, lex: Lexicon) -> bool:
@@ -503,6 +690,14 @@ def _subject_or_antecedent(verb: Token, c: Token) -> Token:
     ("SMIC, which is already on the Entity List" -> SMIC)."""
     if c.lower_ in RELATIVE_PRONOUNS and verb.dep_ == "relcl":
         return verb.head
+    if any(p.lower_ == "of" and any(o.lower_ in RELATIVE_PRONOUNS for o in p.children) for p in c.children):
+        # "Huawei and HiSilicon, both of which are blacklisted": the names just before the comma
+        if verb.dep_ == "relcl":
+            return verb.head
+        j = c.i - 1
+        while j > 0 and c.doc[j].is_punct:
+            j -= 1
+        return c.doc[j]
     return c
 
 
@@ -513,6 +708,47 @@ def _role_tokens(trig: Trigger) -> Role:
     if trig.kind == "adjective":
         role.take(t.head, "modified noun", skip={t.i})
         return role
+    if trig.kind == "nominal":
+        verb = t.doc[trig.explain["verb"]]
+        for c in verb.children:
+            if c.dep_ in ("dobj", "attr", "nsubj", "oprd", "appos") and c.i != t.i and c.i > verb.i:
+                role.take(c, "member (after the act noun)")
+        _surface_right(verb, role)
+        return role
+    if trig.kind == "sanctions-noun":
+        objects = [c for c in t.children if c.dep_ in ("dobj", "nsubjpass")]
+        for p in [*t.children, *(x for o in objects for x in o.children)]:
+            if p.dep_ in ("prep", "dative") and p.lower_ in ("on", "against", "upon", "from", "to", "off", "of"):
+                objects_of_p = [o for o in p.children if o.dep_ == "pobj"]
+                for o in objects_of_p:
+                    role.take(o, f"target ({p.text} sanctions)")
+                if not objects_of_p:
+                    _surface_right(p, role)  # the parse lost the object of "from" in a long name
+        return role
+    if trig.kind == "recipient-noun":
+        if t.dep_ == "appos":
+            role.take(t.head, "name the recipient noun stands beside", skip={x.i for x in t.subtree})
+        else:
+            for c in t.head.children:
+                if c.dep_ == "nsubj":
+                    role.take(c, "subject (is a recipient of)")
+        return role
+    if trig.kind == "subject-to":
+        verb = t.head
+        for c in verb.children:
+            if c.dep_ in ("nsubj", "nsubjpass"):
+                role.take(_subject_or_antecedent(verb, c), "subject (subject to)")
+        return role
+    if trig.kind == "continued-member":
+        verb = t
+        for c in verb.children:
+            if c.dep_ in ("dobj", "attr", "oprd", "appos") and c.i > verb.i:
+                role.take(c, "member (continued act)")
+            if c.dep_ in ("nsubj", "nsubjpass") and trig.explain.get("among"):
+                role.take(c, "member (among ... were)")
+        if not trig.explain.get("among"):
+            _surface_right(verb, role)
+        return role
     if trig.kind == "list-includes":
         for c in t.children:
             if c.dep_ in ("dobj", "attr"):
@@ -522,6 +758,9 @@ def _role_tokens(trig: Trigger) -> Role:
         for c in t.children:
             if c.dep_ in ("nsubj", "nsubjpass"):
                 role.take(_subject_or_antecedent(t, c), c.dep_)
+        namely = next((x for x in t.doc[t.i + 1 : t.sent.end] if x.lower_ in ("namely", "including")), None)
+        if namely is not None and trig.kind == "state":
+            _surface_right(namely, role)  # "... remain on the list, namely A, B and C"
         _companions(t, role)
         return role
     passive = _is_passive(t)
@@ -530,20 +769,40 @@ def _role_tokens(trig: Trigger) -> Role:
             role.take(_subject_or_antecedent(t, c), "passive subject")
         elif not passive and c.dep_ in ("dobj", "dative"):
             role.take(c, "object" if c.dep_ == "dobj" else "recipient")
-        elif c.dep_ in ("prep", "dative") and c.lower_ == "to" and trig.tie == "award":
+        elif c.dep_ in ("prep", "dative") and c.lower_ in ("to", "on", "upon") and trig.tie == "award":
             for o in c.children:
                 if o.dep_ == "pobj":
                     role.take(o, "recipient (to)")
         elif c.dep_ == "nsubj" and trig.kind == "award-subject":
             role.take(c, "subject")
-    if passive and t.dep_ in ("acl", "amod") and trig.tie != "award":
+        elif c.dep_ == "nsubj" and trig.kind == "award-object" and _headline_passive(t):
+            role.take(c, "subject (headline: 'X awarded the title')")
+    if passive and t.dep_ in ("acl", "amod"):
         head = t.head
-        role.take(head, "noun the participle modifies", skip={x.i for x in t.subtree})
+        if trig.tie != "award":
+            role.take(head, "noun the participle modifies", skip={x.i for x in t.subtree})
         if head.dep_ == "pobj" and head.head.lower_ == "among":  # "Among the companies added ... were X and Y"
             verb = head.head.head
             for c in verb.children:
                 if c.dep_ in ("nsubj", "attr", "nsubjpass") and c.i != head.head.i:
                     role.take(c, "member (among ... were)")
+        one = head.head.head if head.dep_ == "pobj" and head.head.lower_ == "of" else None
+        if one is not None and one.dep_ == "appos" and (one.like_num or one.lower_ in ("one", "two", "three", "some")):
+            role.take(one.head, "name 'one of the entities added' stands beside", skip={x.i for x in one.subtree})
+    for c in t.subtree:
+        if (
+            c.dep_ == "prep"
+            and c.lower_ in ("including", "namely")
+            and trig.tie != "award"
+            and (c.head is t or c.head.ent_type_ == "LIST" or c.head.lemma_.casefold() in ("list", "blacklist"))
+        ):
+            role.take(c, f"members ({c.text})")  # "Eight companies were removed from the list, including X"
+    if trig.tie == "award" and trig.kind == "award-object":
+        for o in t.children:
+            if o.dep_ == "dobj":
+                for p in o.children:
+                    if p.dep_ == "prep" and p.lower_ in ("on", "upon", "to"):
+                        role.take(p, f"recipient ({p.text}, under the award)")  # "conferred the Medal on X"
     prep = trig.explain.get("linear_prep")
     if prep is not None and not any(c.dep_ in ("nsubjpass", "auxpass") for c in t.children):
         role.free.update(x.i for x in t.doc[t.i + 1 : prep] if x.dep_ != "poss" and x.head.dep_ != "poss")
@@ -552,6 +811,30 @@ def _role_tokens(trig: Trigger) -> Role:
         return _role_tokens(Trigger(t.head, trig.tie, trig.kind))
     _companions(t, role)
     return role
+
+
+def _surface_right(verb: Token, role: Role) -> None:
+    """Tokens right of ``verb`` up to a clause break: the members a copula or "include" lists when the
+    parse loses them in a long enumeration."""
+    sent = verb.sent
+    for x in verb.doc[verb.i + 1 : sent.end]:
+        if x.lower_ in RELATIVE_PRONOUNS | {"while", "but", "whereas", "although"}:
+            break
+        if x.tag_ in ("VBD", "VBZ", "VBP", "MD") and not x.ent_type_ and x.i > verb.i + 1:
+            break
+        role.free.add(x.i)
+    role.names.append("right of the verb (surface)")
+
+
+def _headline_passive(t: Token) -> bool:
+    """ "President Ji awarded the title of ..." in a headline means he was awarded it: a past
+    participle whose object is the award, with nobody it is given to and no auxiliary."""
+    if t.tag_ != "VBN" and not (t.tag_ == "VBD" and t.sent.text.rstrip()[-1:] not in ".!?"):
+        return False
+    kids = list(t.children)
+    if any(c.dep_ in ("aux", "auxpass", "dative") or (c.dep_ == "prep" and c.lower_ in ("to", "on")) for c in kids):
+        return False
+    return any(c.dep_ == "dobj" and (c.ent_type_ == "AWARD" or c.lemma_.casefold() in AWARD_NOUNS) for c in kids)
 
 
 def _companions(t: Token, role: Role) -> None:
@@ -572,6 +855,8 @@ def _in_target_phrase(tok: Token, role: Role) -> bool:
     """Does ``tok`` reach a role head through target-phrase steps only (see TARGET_DEPS)?"""
     seen = 0
     while tok.i not in role.heads and seen < 12:
+        if tok.dep_ == "pobj" and tok.head.i in role.heads and tok.head.dep_ in ("dative", "prep"):
+            return True  # "awarded the medal to X", "conferred it on X": the preposition the role took
         if tok.dep_ == "compound" and tok.head.lemma_.casefold() in RELATIONAL_NOUNS and not tok.head.ent_type_:
             return False
         if tok.dep_ in TARGET_DEPS:
@@ -611,6 +896,15 @@ def _agent_tokens(t: Token) -> set[int]:
     for c in t.children:
         if c.dep_ == "agent" or (c.dep_ == "prep" and c.lower_ == "by"):
             out.update(x.i for x in c.subtree)
+    if t.tag_ == "VBG" and t.dep_ in ("advcl", "csubj", "pcomp") and t.head is not t:
+        # "Giving out the award to X, the chairman said ...": the main clause's subject gives it
+        for c in t.head.children:
+            if c.dep_ == "nsubj":
+                out.update(x.i for x in c.subtree)
+        main = t.head
+        comma = next((x.i for x in t.doc[t.i + 1 : main.i] if x.text == ","), None)
+        if main.i > t.i and comma is not None:
+            out.update(range(comma, main.i))  # the giver parsed into the recipient's phrase
     return out
 
 
@@ -628,6 +922,8 @@ def _nested(c: Candidate, others: list[Candidate]) -> bool:
 
 def _norm_award(span: Span, lex: Lexicon) -> str:
     """An award as named: quotes and a trailing generic "award" dropped when the inner title is known."""
+    if span.ent_id_ and span.ent_id_ in lex.award_aliases:
+        return span.ent_id_
     text = span.text.strip()
     inner = text
     quote_chars = "“”\"‘’«»„'"
@@ -641,10 +937,16 @@ def _norm_award(span: Span, lex: Lexicon) -> str:
     inner = inner.strip()
     if inner.lower().startswith("the "):
         inner = inner[4:]
+    key = _singular(inner)
     for award in lex.awards:
-        if inner.casefold() == award.casefold():
-            return award
+        if key == _singular(award):
+            return award  # "National Model Workers" is the title "National Model Worker"
     return inner
+
+
+def _singular(text: str) -> str:
+    words = [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in text.casefold().split()]
+    return " ".join(words)
 
 
 def _reason(trig: Trigger, sents: list[Span], si: int, lex: Lexicon) -> tuple[str | None, str, float]:
@@ -673,11 +975,21 @@ def _reason(trig: Trigger, sents: list[Span], si: int, lex: Lexicon) -> tuple[st
         if label == "LIST":
             govs = [e for e in sent.ents if e.label_ == "GOV"]
             if govs:
-                name = govs[0].ent_id_ or lex.list_for_issuer(govs[0].text)
-                if name:
+                issued = govs[0].ent_id_ or lex.list_for_issuer(govs[0].text)
+                if issued:
                     src = f"issuer '{govs[0].text}'" + ("" if j == si else f" in sentence {j - si:+d}")
-                    return name, src, (0.95 if j == si else 0.9)
+                    return issued, src, (0.95 if j == si else 0.9)
     if label == "LIST":
+        for j in range(si - NEIGHBOURHOOD - 1, -1, -1):  # "the list" is the list named last before
+            named = [e for e in sents[j].ents if e.label_ == "LIST"]
+            if named:
+                e = named[-1]
+                return e.ent_id_ or lex.list_for_alias(e.text) or e.text, f"list named in sentence {j - si:+d}", 0.85
+            issuers = [e for e in sents[j].ents if e.label_ == "GOV" and (e.ent_id_ or lex.list_for_issuer(e.text))]
+            if issuers:
+                e = issuers[-1]
+                name = e.ent_id_ or lex.list_for_issuer(e.text) or e.text
+                return name, f"issuer '{e.text}' in sentence {j - si:+d}", 0.85
         return "unnamed government list", "no list or issuer named nearby", 0.75
     return None, "no award named nearby", 0.0
 
@@ -710,21 +1022,252 @@ def _leader_links(doc: Doc, cands: list[Candidate], lex: Lexicon) -> dict[str, t
     return links
 
 
+def _finding(
+    c: Candidate,
+    tie: Tie,
+    reason: str,
+    evidence: str,
+    si: int,
+    trig: Trigger,
+    role: str,
+    reason_src: str,
+    reason_conf: float,
+) -> Finding:
+    base = 0.9
+    conf = base * reason_conf * (0.9 if c.via_anaphor else 1.0)
+    return Finding(
+        entity=c.name,
+        entity_type="PERSON" if c.label == "PERSON" else "ORG",
+        tie=tie,
+        reason=reason,
+        evidence=evidence,
+        confidence=round(conf, 3),
+        entity_id=c.entity_id,
+        sentence_index=si,
+        explain={
+            "trigger": trig.token.text,
+            "trigger_kind": trig.kind,
+            "role": role,
+            "reason_source": reason_src,
+            "anaphor": c.via_anaphor,
+            "confidence": {"role": base, "reason": reason_conf, "anaphor": 0.9 if c.via_anaphor else 1.0},
+        },
+    )
+
+
+ENUM_SEPARATORS = {",", ";", "and", "or", "&", "plus", ":"}
+ENUM_GLUE = ENUM_SEPARATORS | {
+    "as",
+    "well",
+    "along",
+    "with",
+    "also",
+    "namely",
+    "including",
+    "such",
+    "(",
+    ")",
+    "•",
+    "-",
+    "–",
+    "—",
+    "the",
+    "its",
+    "their",
+    "both",
+    "a",
+    "an",
+    "'s",
+    "’s",
+    "among",
+    "others",
+    "other",
+    "respectively",
+}
+ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv"}
+
+
+def _gap_ok(gap: Span) -> bool:
+    """Can the tokens between two names be an enumeration's separator ("X, Y", "X; and (ii) Y",
+    "X, memory chip maker Y", "X, Thai Princess Y")? No verb, no preposition, no clause."""
+    toks = [t for t in gap if not t.is_space]
+    if len(toks) > 12 or not any(t.lower_ in ENUM_SEPARATORS for t in toks):
+        return False
+    # ", a pioneer of X's space programme, renowned scientist ...": an appositive may hold "of"
+    appositive = len(toks) >= 3 and toks[0].text == "," and toks[1].lower_ in ("a", "an", "the")
+    if any(t.lemma_.casefold() in RELATIONAL_NOUNS for t in toks):
+        return False  # "X, a unit of Y": Y is no member
+    for t in toks:
+        if appositive and t.lower_ in ("of", "for", "in", "at"):
+            continue
+        if t.lower_ in ENUM_GLUE or t.lower_ in ROMAN or (t.like_num and len(t) <= 2):
+            continue
+        if t.ent_type_ in ("GPE", "NORP", "LOC"):
+            continue
+        if t.pos_ in ("NOUN", "ADJ", "PROPN") and t.lower_ not in RELATIVE_PRONOUNS and t.tag_ not in ("VBD", "VBZ"):
+            continue
+        return False
+    return True
+
+
+def _enumeration(targets: list[Candidate], sent_cands: list[Candidate], blocked: set[int]) -> list[Candidate]:
+    """The targets plus every name enumerated with one of them ("added A, B, C and D", "(i) A; (ii) B")."""
+    if not targets:
+        return targets
+    order = sorted(sent_cands, key=lambda c: c.tokens.start)
+    chosen = {id(c) for c in targets}
+    doc = order[0].root.doc
+    for n, c in enumerate(order):
+        if id(c) not in chosen:
+            continue
+        for step in (-1, 1):
+            j = n
+            while 0 <= j + step < len(order):
+                a, b = (order[j + step], order[j]) if step < 0 else (order[j], order[j + step])
+                if a.tokens.stop > b.tokens.start:
+                    break
+                gap = doc[a.tokens.stop : b.tokens.start]
+                nxt = order[j + step]
+                if any(t.i in blocked for t in gap) or nxt.root.i in blocked or not _gap_ok(gap):
+                    break
+                if _in_foreign_phrase(nxt.root, c.root):
+                    break
+                chosen.add(id(nxt))
+                j += step
+    return [c for c in order if id(c) in chosen]
+
+
+def _in_foreign_phrase(mate: Token, seed: Token) -> bool:
+    """Is ``mate`` inside a prepositional phrase the seed is not in ("At the Acme Conference, Jane Roe
+    won ...": the conference is no member of the winners)?"""
+    seed_line = {seed.i, *(a.i for a in seed.ancestors)}
+    tok = mate
+    for _ in range(12):
+        if tok.i in seed_line or tok.head is tok:
+            return False
+        if tok.dep_ == "prep" and tok.lower_ not in MEMBER_PREPS and tok.i not in seed_line:
+            return True
+        tok = tok.head
+    return False
+
+
+def _ends_with_colon(sent: Span) -> bool:
+    toks = [t for t in sent if not t.is_space]
+    return bool(toks) and toks[-1].text == ":"
+
+
+BULLETS = {"•", "·", "-", "–", "—", "*", "▪", "●", "○", "■", "◦"}
+
+
+def _is_item(sent: Span, last: Act) -> bool:
+    """Is ``sent`` an item of an enumeration (a bullet, a "(iii) ..." fragment, a line without a verb)?"""
+    toks = [t for t in sent if not t.is_space]
+    if not toks:
+        return False
+    if toks[0].text in BULLETS or (toks[0].text == "(" and len(toks) > 2 and toks[1].lower_ in ROMAN):
+        return True
+    finite = [t for t in toks if t.tag_ in ("VBD", "VBZ", "VBP", "MD", "VBG") and not t.ent_type_]
+    if finite or len(toks) > (400 if last.lead_in else 40):
+        return False
+    # after a lead-in ("... the following entities:") any short line; else only a fragment that goes on
+    # with the enumeration the sentence before was cut in ("(China); (iii) ...")
+    return last.lead_in or toks[0].text in ("(", ";", ",") or toks[0].is_lower
+
+
+def _continuations(sent: Span, lex: Lexicon, last: Act, found: list[Trigger]) -> list[Trigger]:
+    """Verbs that continue the act of a sentence before: "They are X", "Other firms added include X"
+    (when the participle did not already trigger), "Among the nine companies were X", "It also added X"."""
+    out: list[Trigger] = []
+    taken = {t.token.i for t in found}
+    for tok in sent:
+        if tok.i in taken:
+            continue
+        lemma = tok.lemma_.casefold()
+        if lemma in COPULAS | {"join"} and tok.dep_ in ("ROOT", "conj"):
+            subj = next((c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            among = next(
+                (
+                    c
+                    for c in tok.children
+                    if c.dep_ == "prep"
+                    and c.lower_ == "among"
+                    and any(o.lemma_.casefold() in MEMBER_NOUNS for o in c.children)
+                ),
+                None,
+            )
+            if among is not None and lemma == "be":
+                out.append(Trigger(tok, last.tie, "continued-member", explain={"among": True}))
+            elif subj is not None and (subj.lemma_.casefold() in MEMBER_NOUNS or subj.lower_ in MEMBER_NOUNS):
+                out.append(Trigger(tok, last.tie, "continued-member"))
+        elif (
+            lemma in lex.triggers.blacklist.needs_list
+            and lemma not in ("include", "keep", "move")
+            and (tok.pos_ == "VERB" or tok.tag_.startswith("VB"))
+            and last.tie == "blacklist"
+            and (
+                any(c.lower_ in ("also", "too") for c in tok.children)
+                or any(c.dep_ in ("nsubj", "nsubjpass") and c.lower_ in ("it", "they") for c in tok.children)
+            )
+        ):
+            out.append(Trigger(tok, last.tie, "continued-verb"))
+    return out
+
+
+@dataclass
+class Act:
+    """The last act of listing, delisting or honouring stated, for the sentences that continue it
+    ("They are ...", "Among the nine companies were ...", bullet items after "...:")."""
+
+    tie: Tie
+    reason: str
+    reason_src: str
+    reason_conf: float
+    si: int
+    evidence: str
+    lead_in: bool = False  # the sentence ends with ":" (items follow)
+    items_until: int = -1  # last sentence index read as an item of this act
+
+
 def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
     """All findings in an annotated document, one per (entity, tie, reason), best evidence kept."""
     sents = list(doc.sents)
     cands = _candidates(doc, lex)
     raw: list[tuple[Finding, Candidate]] = []
+    last: Act | None = None
     for si, sent in enumerate(sents):
         sent_cands = [c for c in cands if sent.start <= c.root.i < sent.end]
-        if not sent_cands:
-            continue
-        for trig in find_triggers(sent, lex):
+        acted = False
+        triggers = find_triggers(sent, lex)
+        if last is not None and si - last.si <= 2:
+            triggers += _continuations(sent, lex, last, triggers)
+        for trig in triggers:
             why_not = hedge(trig.token, lex)
             if why_not:
                 continue
-            reason, reason_src, reason_conf = _reason(trig, sents, si, lex)
-            if reason is None:
+            found_reason: str | None
+            if trig.kind.startswith("continued") and last is not None:
+                found_reason, reason_src = last.reason, f"continues sentence {last.si - si:+d}"
+                reason_conf = 0.9 * last.reason_conf
+            else:
+                found_reason, reason_src, reason_conf = _reason(trig, sents, si, lex)
+            if found_reason is None:
+                continue
+            reason = found_reason
+            if trig.kind == "nominal" and reason_src.startswith("no list") and last is None:
+                continue  # "the additions include X" with no list or act anywhere near
+            acted = True
+            last = Act(
+                trig.tie,
+                reason,
+                reason_src,
+                reason_conf,
+                si,
+                sent.text.strip(),
+                lead_in=_ends_with_colon(sent),
+            )
+            if last.lead_in:
+                last.items_until = si
+            if not sent_cands:
                 continue
             role_obj = _role_tokens(trig)
             role = role_obj.name
@@ -736,29 +1279,35 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 and c.root.i != trig.token.i
                 and ((c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)) or c.root.i in role_obj.free)
             ]
+            targets = _enumeration(targets, sent_cands, agent | {trig.token.i})
             targets = [c for c in targets if not _nested(c, targets)]
-            base = 0.9
-            if not targets:
-                continue
+            if targets:
+                last.items_until = si
             for c in targets:
-                conf = base * reason_conf * (0.9 if c.via_anaphor else 1.0)
-                f = Finding(
-                    entity=c.name,
-                    entity_type="PERSON" if c.label == "PERSON" else "ORG",
-                    tie=trig.tie,
-                    reason=reason,
-                    evidence=sent.text.strip(),
-                    confidence=round(conf, 3),
-                    entity_id=c.entity_id,
-                    sentence_index=si,
-                    explain={
-                        "trigger": trig.token.text,
-                        "trigger_kind": trig.kind,
-                        "role": role,
-                        "reason_source": reason_src,
-                        "anaphor": c.via_anaphor,
-                        "confidence": {"role": base, "reason": reason_conf, "anaphor": 0.9 if c.via_anaphor else 1.0},
-                    },
+                raw.append(
+                    (_finding(c, trig.tie, reason, sent.text.strip(), si, trig, role, reason_src, reason_conf), c)
+                )
+        if acted or last is None or last.items_until < si - 1:
+            continue
+        if all(t.is_space or t.text in BULLETS for t in sent):
+            last.items_until = si  # a bullet the sentence splitter cut off its item
+            continue
+        if sent_cands and _is_item(sent, last):
+            # an item of the enumeration the act before began ("...are added to the Entity List:", bullets)
+            last.items_until = si
+            items = [c for c in sent_cands if not _nested(c, sent_cands)]
+            item_trig = Trigger(sent[0], last.tie, "continued-item")
+            for c in items:
+                f = _finding(
+                    c,
+                    last.tie,
+                    last.reason,
+                    last.evidence,
+                    si,
+                    item_trig,
+                    "item of an enumeration",
+                    f"continues sentence {last.si - si:+d}",
+                    0.9 * last.reason_conf,
                 )
                 raw.append((f, c))
     links = _leader_links(doc, cands, lex)

@@ -116,7 +116,7 @@ class Service:
             scheduler = CrawlScheduler(runner, self.settings.schedule, jobs_db)
         state.scheduler = scheduler
         app = build_app(state, self.token)
-        outbox = Outbox(self.db_path, self.settings.alerts, sink, svc.deliver_every_seconds)
+        outbox = Outbox(self.db_path, self.settings.alerts, sink, svc.deliver_every_seconds, self.settings.ui.base_url)
         server = uvicorn.Server(
             uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", access_log=False, lifespan="off")
         )

@@ -16,13 +16,14 @@ Reads a spaCy ``Doc`` but imports nothing of ``newswatch.nlp``: the Doc is the b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
-
-from spacy.tokens import Doc
+from typing import TYPE_CHECKING, cast
 
 from ..models import EntityType, Finding, Mention
 from .matcher import Match, SpanInfo
 from .watchlist import Watchlist
+
+if TYPE_CHECKING:  # the Doc is only read here: importing spaCy is the NLP stage's cost, not the CLI's
+    from spacy.tokens import Doc
 
 SKIP_LABELS = {"DATE", "TIME", "CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY"}
 
@@ -111,7 +112,8 @@ class Resolver:
 
     def ties(self, findings: list[Finding]) -> list[Finding]:
         """Each text finding's entity resolved to its watched entity (canonical name and id), or
-        to no id when nothing on the lists names it; ``explain["as_written"]`` keeps the text's name."""
+        to no id when nothing on the lists names it; ``explain["as_written"]`` keeps the text's name.
+        A ``via`` person on the lists is named as the lists name them too (``explain["via_as_written"]``)."""
         for f in findings:
             watched = self.watchlist.get(f.entity_id) or self.watchlist.resolve(f.entity, f.entity_type)
             f.explain["as_written"] = f.entity
@@ -119,6 +121,9 @@ class Resolver:
                 f.entity_id, f.entity = watched.id, watched.name
             else:
                 f.entity_id = None
+            leader = self.watchlist.resolve(f.via, "PERSON") if f.via else None
+            if leader is not None and leader.name != f.via:  # 雷军 -> Lei Jun, as the watchlist names him
+                f.explain["via_as_written"], f.via = f.via, leader.name
         return findings
 
     def list_findings(self, resolved: Resolved, text_findings: list[Finding]) -> list[Finding]:

@@ -174,3 +174,38 @@ def test_a_rule_regex_that_can_backtrack_for_ever_is_refused(tmp_path: Path) -> 
     )
     proc = run_cli("--db", str(tmp_path / "x.db"), "rules", "check", str(rules))
     assert_one_line_error(proc, "rules.yaml", "repeated group", "(a+)+")
+
+
+def test_list_files_the_parsers_choke_on_are_one_line_errors(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.csv"
+    huge.write_text("source,name,type,programs,alt_names\nSRC," + "N" * 140_000 + ",Entity,P,\n")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    db = str(tmp_path / "x.db")
+    proc = run_cli("--db", db, "watchlist", "import", str(huge), "--format", "csl-csv", "--name", "t")
+    # the broken line is named with the csv module's reason, and a file with nothing usable left
+    # replaces no list
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "huge.csv:2: row: broken line (field larger than field limit" in proc.stdout + proc.stderr
+    assert "not replaced" in proc.stderr
+    for fmt in ("csl-json", "ftm"):
+        proc = run_cli("--db", db, "watchlist", "import", str(deep), "--format", fmt, "--name", "t")
+        assert_one_line_error(proc, "deep.json", "nested too deeply")
+
+
+def test_a_list_entry_whose_name_is_not_text_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    src = tmp_path / "list.json"
+    src.write_text(
+        json.dumps(
+            [
+                {"source": "SRC", "name": 5, "type": "Entity", "programs": "P", "alt_names": ""},
+                {"source": "SRC", "name": "Example Optics Ltd", "type": "Entity", "programs": "P", "alt_names": ""},
+            ]
+        )
+    )
+    proc = run_cli(
+        "--db", str(tmp_path / "x.db"), "watchlist", "import", str(src), "--format", "csl-json", "--name", "t"
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "name: expected text, got int" in proc.stdout + proc.stderr
+    assert "1 entities imported" in proc.stdout, proc.stdout

@@ -23,6 +23,18 @@ DEMO_ALERTS = {
     ("Suma Technology Co., Ltd.", "blacklist"),
     # the founding case page (newswatch/demo/pages)
     ("Xiaomi Corporation", "blacklist"),
+    # the Chinese site (newswatch/demo/sites/zhnews): an Entity List addition (UTF-8), a provincial honours
+    # list (GBK), a court-ordered removal (traditional characters); the hedged page raises nothing
+    ("星河半导体有限公司", "blacklist"),
+    ("北辰微电子股份有限公司", "blacklist"),
+    ("启明光电科技", "blacklist"),
+    ("海岳通信集团", "blacklist"),
+    ("天枢数据研究院", "blacklist"),
+    ("张明远", "award"),
+    ("青禾智能科技有限公司", "award"),
+    ("李若兰", "award"),
+    ("远山新材料集团", "award"),
+    ("Xiaomi Corporation", "delisting"),
 }
 
 
@@ -32,23 +44,32 @@ def test_demo_crawls_fixture_web_and_prints_alerts(runner, tmp_path):
     assert res.exit_code == 0, res.output
     out = res.stdout.splitlines()
     assert out[0].startswith("crawl run 1:") and out[0].endswith("(finished)")
-    rows = {line.split()[0]: line.split() for line in out[2:8]}
+    rows = {line.split()[0]: line.split() for line in out[2:9]}
     assert set(rows) == {
         "technews-feed",
         "technews-sitemap",
         "technews-tech",
         "sec-edgar",
         "fedreg-entity-list",
+        "zhnews-feed",
         "total",
     }
-    assert rows["total"][1:4] == ["finished", "12", "12"]  # status, fetched, new (kind column empty)
+    assert rows["total"][1:4] == ["finished", "16", "16"]  # status, fetched, new (kind column empty)
     db = open_db(db_file)
     assert {(r["entity"], r["tie"]) for r in db["alerts"].rows} == DEMO_ALERTS
-    assert db["alerts"].count == 13  # the founding page also alerts Lei Jun's and Xiaomi's other award
+    assert db["alerts"].count == 23  # the founding page also alerts Lei Jun's and Xiaomi's other award
     assert (
         "[alert pending, no Slack token] Northbay Semiconductor Inc put on a government list: Entity List" in res.stderr
     )
-    assert '"pending": 13' in res.stdout
+    assert '"pending": 23' in res.stdout
+    # a Chinese alert for a reader of English: the list's name of the entity, the English reason, the
+    # language, and the evidence verbatim in traditional characters
+    removal = res.stderr.split(
+        "Xiaomi Corporation removed from a government list: DoD Chinese Military Companies List"
+    )[1]
+    assert "*As written:* 小米集團" in removal.split("[alert")[0]
+    assert "*Language:* Chinese (zh)" in removal.split("[alert")[0]
+    assert "將小米集團移出中國軍事企業清單" in removal.split("[alert")[0]
 
 
 def test_stop_event_stops_cleanly_and_keeps_jobdir(tmp_path):

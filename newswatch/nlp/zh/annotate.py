@@ -1,0 +1,865 @@
+"""Named things in a Chinese article: organisations, people, lists and honours.
+
+Rules over the normalised text (:mod:`.text`), no statistical model:
+
+- **lists and honours**: the lexicon's aliases (longest first); a list keyword followed by a list
+  noun ("「未经核实」的出口管制清单"); a quoted title followed by an award noun (“全国工人先锋号”荣誉
+  称号); a bare list noun (清单, 名单) as a list whose name comes from the context;
+- **organisations by their shape**: a name ending in an organisation suffix (…有限公司, …集团, …研究所,
+  …大学, …局), reaching left over name characters until a delimiter or a function word (将, 包括,
+  的 …) and ending where a name can end (a delimiter, a function word, a role);
+- **people by their role**: the name right after a role word (董事长雷军, 所长李家彪, the roles in
+  ``lexicon_zh.yaml``), the organisation written before the role being their employer
+  (重庆力帆控股有限公司董事长尹明善); a name before a bracketed role (雷军（小米集团创始人）); jieba's
+  person tag decides where a name ends when nothing else does;
+- **watchlist aliases** written in Chinese (小米, 华为);
+- **enumerations**: the other items of "A、B、C等8个企业" are organisations like the one recognised.
+
+:meth:`ChineseNlp.__call__` returns a :class:`ZhAnnotated`: the entities on the normalised text and
+a spaCy ``Doc`` over the ORIGINAL text (one token per character, sentences set, entities ORG,
+PERSON, LIST, AWARD), which the resolve stage reads as it reads the English one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from spacy.tokens import Doc, Span
+from spacy.vocab import Vocab
+
+from ...models import WatchName
+from .lexicon import ZhLexicon
+from .text import HAN, Normalised, normalise, to_simplified
+
+log = logging.getLogger(__name__)
+
+SENTENCE_END = "。!?\n"
+CLAUSE_END = ";"
+# characters that end a name (after NFKC: full-width punctuation is ASCII here)
+DELIMITERS = set(",、;:!?。\n\t \"'“”‘’「」『』《》【】[]<>|/\\…—–~")
+NAME_JOINERS = set("·•‧-")
+# words that end a name on its right, or stop an organisation name growing to the left
+FUNCTION_WORDS = [
+    "等人",
+    "等",
+    "在内",
+    "和",
+    "与",
+    "及",
+    "以及",
+    "同",
+    "跟",
+    "的",
+    "在",
+    "于",
+    "对于",
+    "对",
+    "向",
+    "为",
+    "被",
+    "将",
+    "把",
+    "是",
+    "也",
+    "都",
+    "已",
+    "曾",
+    "还",
+    "又",
+    "并",
+    "而",
+    "则",
+    "就",
+    "从",
+    "由",
+    "给",
+    "让",
+    "使",
+    "包括",
+    "包含",
+    "其中",
+    "再次",
+    "同时",
+    "随后",
+    "此前",
+    "此外",
+    "另外",
+    "表示",
+    "说",
+    "称",
+    "指出",
+    "认为",
+    "宣布",
+    "决定",
+    "强调",
+    "介绍",
+    "同志",
+    "先生",
+    "女士",
+    "今天",
+    "日前",
+    "近日",
+    "作为",
+    "以",
+    "因",
+    "据",
+    "经",
+    "其",
+    "这",
+    "该",
+    "此",
+    "各",
+    "即",
+    "如",
+    "有",
+    "共",
+    "均",
+    "分别",
+    "通过",
+    "出席",
+    "参加",
+    "率领",
+    "带领",
+    "代表",
+    "获",
+    "来自",
+    "认定",
+    "了",
+    "成为",
+    "凭借",
+    "一起",
+    "共同",
+    "联合",
+]
+CONJUNCTIONS = ("以及", "和", "与", "及", "同", "跟")
+ORG_CLASSIFIER = re.compile(
+    r"^等\s*[0-9一二三四五六七八九十百千两几多]*\s*[个家间所]?(?:中国|中方|美国)?"
+    r"(?:企业|公司|实体|机构|单位|集体|组织|厂商|科技公司|高校)"
+)
+PROPER_TAGS = (
+    "nt",
+    "nz",
+    "ns",
+    "nr",
+    "eng",
+    "j",
+)  # jieba: organisation, other proper, place, person, Latin, abbreviation
+NOT_NAME_TAGS = ("v", "d", "p", "r", "c", "u", "m", "t", "f", "q")
+ANAPHORS = (
+    "其",
+    "这些",
+    "以下",
+    "下列",
+    "如下",
+    "这家",
+    "那些",
+    "上述",
+    "以上",
+    "它们",
+    "他们",
+    "她们",
+    "该",
+    "此",
+    "这",
+)
+SLOT_LEADS = sorted(
+    [
+        "包括",
+        "包含",
+        "其中",
+        "以及",
+        "和",
+        "与",
+        "及",
+        "将",
+        "把",
+        "向",
+        "为",
+        "给",
+        "对",
+        "决定",
+        "授予",
+        "给予",
+        "被",
+        "共同",
+        "分别",
+    ],
+    key=len,
+    reverse=True,
+)
+# suffixes that end a name whatever follows (a verb: "…股份有限公司实施"); a short one like 科技 or
+# 技术 needs a function word or a delimiter after it ("科技霸权" is no company)
+STRONG_SUFFIXES = {"集团", "公司", "大学", "学院", "银行", "医院", "协会", "学会", "总会"}
+# one-character words that stop a name whatever jieba made of them (宣布|对|海岳通信集团)
+STRONG_STOPS = ("将", "把", "对", "向", "被", "由", "给", "等", "和", "与", "及", "从")
+MAX_SPAN = 60  # no entity is longer (organisation names grow at most 40 characters left of a suffix)
+CLASSIFIERS = set("个家间所名位款项批")
+NUMERALS = set("0123456789一二三四五六七八九十百千万两几多〇")
+LEADING_QUALIFIER = re.compile(r"^(?:[0-9]{4}年度?|第[0-9一二三四五六七八九十]+届)")
+QUALIFIER_BEFORE = re.compile(r"(?:[0-9]{4}年度?|第[0-9一二三四五六七八九十]+届)$")
+
+
+class Segmented(str):
+    """The normalised text, knowing where jieba puts word boundaries: a one-character function word
+    (据, 以, 若 …) only counts where it is a word of its own, not inside 数据 or 李若兰."""
+
+    bounds: frozenset[int]
+
+    def __new__(cls, text: str, bounds: Iterable[int]) -> Segmented:
+        obj = super().__new__(cls, text)
+        obj.bounds = frozenset(bounds)
+        return obj
+
+
+def is_word(t: str, start: int, end: int) -> bool:
+    """Is ``t[start:end]`` a word here (always, for two characters or more)?"""
+    if end - start >= 2 or not isinstance(t, Segmented):
+        return True
+    return start in t.bounds and end in t.bounds
+
+
+def occupancy(ents: Iterable[ZhEnt], n: int) -> bytearray:
+    """One byte per character: 1 where one of ``ents`` covers it."""
+    occ = bytearray(n)
+    for e in ents:
+        occ[e.start : e.end] = b"\x01" * (e.end - e.start)
+    return occ
+
+
+def at_boundary(t: str, p: int) -> bool:
+    """Does jieba put a word boundary at ``p``?"""
+    return p in t.bounds if isinstance(t, Segmented) else True
+
+
+@dataclass
+class ZhEnt:
+    """A named span of the NORMALISED text (see :class:`.text.Normalised` for the way back)."""
+
+    start: int
+    end: int
+    label: str  # ORG | PERSON | LIST | AWARD
+    text: str
+    reason: str | None = None  # LIST / AWARD: canonical reason (None: a bare list noun)
+    roles: list[str] = field(default_factory=list)  # PERSON: role words before the name
+    leader: bool = False  # PERSON: a role that leads the employer
+    employer: ZhEnt | None = None  # PERSON: the organisation written before the role
+    how: str = ""  # shape | role | watchlist | enumeration | employer | bracket | alias | keyword | quoted | noun
+    entity_id: str | None = None
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self.start < end and start < self.end
+
+
+@dataclass
+class ZhAnnotated:
+    """One Chinese article annotated: normalised text, sentences and entities on it, and the Doc."""
+
+    norm: Normalised
+    sentences: list[tuple[int, int]]
+    ents: list[ZhEnt]
+    doc: Doc
+    _starts: list[int] = field(default_factory=list, repr=False)
+    _index_len: int = field(default=-1, repr=False)
+
+    def in_range(self, start: int, end: int, labels: Iterable[str] = ("ORG", "PERSON")) -> list[ZhEnt]:
+        """Entities inside ``[start, end)`` with one of ``labels``, in text order."""
+        want = set(labels)
+        return [e for e in self.near(start, end) if e.label in want and e.start >= start and e.end <= end]
+
+    def near(self, start: int, end: int) -> list[ZhEnt]:
+        """Entities overlapping ``[start, end)`` (through a start-sorted index; names longer than
+        ``MAX_SPAN`` characters are none)."""
+        if self._index_len != len(self.ents):
+            self.ents.sort(key=lambda e: (e.start, -e.end))
+            self._starts = [e.start for e in self.ents]
+            self._index_len = len(self.ents)
+        lo = bisect.bisect_left(self._starts, start - MAX_SPAN)
+        hi = bisect.bisect_left(self._starts, end)
+        return [e for e in self.ents[lo:hi] if e.end > start]
+
+    def add(self, ents: list[ZhEnt]) -> None:
+        self.ents += ents
+
+
+def _longest_first(words: Iterable[str]) -> list[str]:
+    return sorted({w for w in words if w}, key=len, reverse=True)
+
+
+class ChineseNlp:
+    """The Chinese annotator of one process: lexicon words compiled once; jieba loaded on first need."""
+
+    def __init__(self, lexicon: ZhLexicon, watch_names: Sequence[WatchName] = ()) -> None:
+        self.lexicon = lexicon
+        self.vocab = Vocab()
+        self.suffixes = _longest_first(lexicon.org_suffixes)
+        self.generic = {to_simplified(w) for w in lexicon.org_generic}
+        self.leader_roles = set(lexicon.leader_roles)
+        self.roles = _longest_first([*lexicon.leader_roles, *lexicon.other_roles])
+        self.role_tails = {r[-1] for r in self.roles}
+        t = lexicon.triggers
+        self.triggers = _longest_first([*t.blacklist, *t.sanction, *t.delisting, *t.award_subject, *t.award_object])
+        self.stops = _longest_first([*FUNCTION_WORDS, *self.roles, *self.triggers])
+        self.right_bounds = _longest_first([*FUNCTION_WORDS, *self.roles, *self.triggers, *lexicon.hedges])
+        self.list_aliases = sorted(
+            ((to_simplified(a), n.reason) for n in lexicon.lists for a in [*n.aliases]),
+            key=lambda x: -len(x[0]),
+        )
+        self.list_keywords = sorted(
+            ((to_simplified(k), n.reason) for n in lexicon.lists for k in n.keywords), key=lambda x: -len(x[0])
+        )
+        self.award_aliases = sorted(
+            ((to_simplified(a), n.reason) for n in lexicon.awards for a in n.aliases), key=lambda x: -len(x[0])
+        )
+        self.award_nouns = _longest_first(lexicon.award_nouns)
+        self.watch: list[tuple[str, str, str]] = sorted(
+            ((to_simplified(w.text), w.label, w.entity_id) for w in watch_names if HAN.search(w.text)),
+            key=lambda x: -len(x[0]),
+        )
+        self.surnames = set(lexicon.surnames.split()) | set("".join(w for w in lexicon.surnames.split() if len(w) == 1))
+        self._jieba: Any = None
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _word_ending_at(self, t: str, p: int, words: Sequence[str]) -> str | None:
+        for w in words:
+            if p - len(w) >= 0 and t.startswith(w, p - len(w)) and is_word(t, p - len(w), p):
+                return w
+        return None
+
+    def _word_at(self, t: str, p: int, words: Sequence[str]) -> str | None:
+        for w in words:
+            if t.startswith(w, p) and is_word(t, p, p + len(w)):
+                return w
+        return None
+
+    def _right_bound(self, t: str, p: int) -> bool:
+        """Can a name end right before ``t[p]``?"""
+        if p >= len(t):
+            return True
+        ch = t[p]
+        if not (HAN.match(ch) or ch.isalnum()):
+            return True
+        if ch.isdigit() or (ch in NUMERALS and p + 1 < len(t) and t[p + 1] in CLASSIFIERS):
+            return True  # 迪布朗|两名外国专家
+        return self._word_at(t, p, self.right_bounds) is not None or self._word_at(t, p, self.suffixes) is not None
+
+    def _grow_left(self, t: str, end: int, taken: list[ZhEnt], limit: int = 40) -> int:
+        """Leftmost start of a name ending at ``end``: over name characters, not over a function
+        word, a delimiter, digits or another entity; over a conjunction only when what stands left
+        of it is not a name of its own ("福建省海洋与渔业厅" is one name, "华为与中兴" two)."""
+        p = end
+        floor = max(0, end - limit)
+        ends = {e.end for e in taken if floor <= e.end <= end}
+        while p > floor:
+            ch = t[p - 1]
+            if ch == ")":
+                # a short bracketed part inside a name: 中国通用技术(集团)控股有限公司
+                op = t.rfind("(", max(0, p - 8), p - 1)
+                inner = t[op + 1 : p - 1] if op >= 0 else ""
+                if op > 0 and inner and all(HAN.match(c) for c in inner) and HAN.match(t[op - 1]):
+                    p = op
+                    continue
+                break
+            if ch in DELIMITERS or ch.isdigit() or not (HAN.match(ch) or ch.isalpha() or ch in NAME_JOINERS):
+                break
+            if ch in NAME_JOINERS and (p < 2 or t[p - 2] in NAME_JOINERS or t[p - 2] in DELIMITERS):
+                break  # "荣誉--中央统战部": a dash, not a name's hyphen
+            if p in ends:
+                break
+            conj = next((c for c in CONJUNCTIONS if t.startswith(c, p - len(c))), None)
+            if conj is not None and p != end:
+                left = p - len(conj)
+                if (
+                    self._word_ending_at(t, left, self.suffixes)
+                    or left in ends
+                    or any(self._word_ending_at(t, left - k, self.roles) for k in (2, 3))  # 总裁关彦斌与…
+                    or self._person_before(t, left)  # 教授艾伦·布莱克和…
+                ):
+                    break
+                p = left
+                continue
+            stop = self._word_ending_at(t, p, self.stops)
+            if stop is not None or t[p - 1] in STRONG_STOPS:
+                break
+            p -= 1
+        while p < end and (t[p] in NAME_JOINERS or t.startswith(CONJUNCTIONS, p)):
+            p += next((len(c) for c in CONJUNCTIONS if t.startswith(c, p)), 1)
+        return p
+
+    def _person_before(self, t: str, p: int) -> bool:
+        """Does the text just left of ``p`` (back to a delimiter) hold a role word or a joined name?"""
+        q = p
+        while q > 0 and t[q - 1] not in DELIMITERS and p - q < 20:
+            q -= 1
+        piece = t[q:p]
+        return any(j in piece for j in NAME_JOINERS) or any(r in piece for r in self.roles if len(r) > 1)
+
+    def _inside_word(self, t: str, p: int, words: Sequence[str]) -> bool:
+        """Does one of ``words`` run across position ``p`` (董事|长: "董事" ends inside "董事长")?"""
+        for w in words:
+            for k in range(1, len(w)):
+                if p - k >= 0 and t.startswith(w, p - k):
+                    return True
+        return False
+
+    def _after_count(self, t: str, start: int) -> bool:
+        """Does the name at ``start`` open with a classifier after a number ("31|间中国公司")?"""
+        return start > 0 and t[start] in CLASSIFIERS and (t[start - 1].isdigit() or t[start - 1] in NUMERALS)
+
+    def _plausible_person(self, name: str) -> bool:
+        """A Chinese name starts with a surname (the lexicon's list); a transliterated one has a joiner."""
+        if any(j in name for j in NAME_JOINERS):
+            return True
+        return name[:2] in self.surnames or name[:1] in self.surnames
+
+    def _is_generic(self, name: str) -> bool:
+        core = re.sub(r"^[0-9一二三四五六七八九十百千两几多]+[个家间所名位]?", "", name)
+        core = re.sub(
+            r"^(?:中国|美国|我国|国内|外国|海外|该|这家|此|各|其|以下|下列|上述|有关|相关|多家|部分)", "", core
+        )
+        return name in self.generic or core in self.generic or not core or len(name) < 2
+
+    @property
+    def jieba(self) -> Any:
+        """jieba's part-of-speech tokenizer (its dictionary ships in the package; loaded on first use)."""
+        if self._jieba is None:
+            import jieba
+            import jieba.posseg
+
+            tok = jieba.Tokenizer()
+            jieba.setLogLevel(logging.WARNING)
+            self._jieba = jieba.posseg.POSTokenizer(tok)
+        return self._jieba
+
+    def segment(self, text: str) -> Segmented:
+        """``text`` with jieba's word boundaries."""
+        bounds = {0, len(text)}
+        pos = 0
+        for word in self.jieba.tokenizer.cut(text, HMM=True):
+            pos += len(word)
+            bounds.add(pos)
+        return Segmented(text, bounds)
+
+    def _jieba_name(self, run: str) -> str | None:
+        """Where a person's name ends in ``run`` when no delimiter or function word says it:
+        jieba's person tag (nr, nrfg) on the run's first words."""
+        name = ""
+        for pair in self.jieba.cut(run):
+            word, flag = pair.word, pair.flag
+            if flag.startswith("nr") and len(name) + len(word) <= 4:
+                name += word
+                continue
+            break
+        return name if 2 <= len(name) <= 4 else None
+
+    # -- the passes -------------------------------------------------------------------------
+
+    def _lists_and_awards(self, t: str) -> list[ZhEnt]:
+        out: list[ZhEnt] = []
+
+        def free(s: int, e: int) -> bool:
+            return not any(x.overlaps(s, e) for x in out)
+
+        for alias, reason in self.list_aliases:
+            for m in re.finditer(re.escape(alias), t):
+                if free(m.start(), m.end()):
+                    out.append(ZhEnt(m.start(), m.end(), "LIST", alias, reason, how="alias"))
+        for kw, reason in self.list_keywords:
+            for m in re.finditer(re.escape(kw), t):
+                tail = t[m.end() : m.end() + 14]
+                noun = re.search("|".join(map(re.escape, self.lexicon.list_nouns)) or "$^", tail)
+                if noun is None or any(c in "。!?;\n" for c in tail[: noun.start()]):
+                    continue
+                end = m.end() + noun.end()
+                s = m.start()
+                while s > 0 and t[s - 1] in "「『“\"'":
+                    s -= 1
+                if free(s, end):
+                    out.append(ZhEnt(s, end, "LIST", t[s:end], reason, how="keyword"))
+        for alias, reason in self.award_aliases:
+            for m in re.finditer(re.escape(alias), t):
+                s = m.start()
+                q = QUALIFIER_BEFORE.search(t[max(0, s - 10) : s])
+                if q is not None:
+                    s -= len(q.group())
+                if free(s, m.end()):
+                    out.append(ZhEnt(s, m.end(), "AWARD", t[s : m.end()], reason, how="alias"))
+        # quoted titles followed by (or ending in) an award noun: “杰出青年”称号
+        for m in re.finditer(r"[“\"「『]([^“”\"「」『』\n]{2,30})[”\"」』]", t):
+            inner = m.group(1)
+            award_noun = self._word_at(t, m.end(), self.award_nouns)
+            ends_award = any(inner.endswith(n) for n in self.award_nouns)
+            if award_noun is None and not ends_award:
+                continue
+            end = m.end() + (len(award_noun) if award_noun else 0)
+            inside = [x for x in out if x.label == "AWARD" and x.overlaps(m.start(), end)]
+            if inside:
+                for x in inside:  # the quoted title is the award's written extent
+                    x.start, x.end = min(x.start, m.start()), max(x.end, end)
+                    x.text = t[x.start : x.end]
+                continue
+            if any(x.overlaps(m.start(), end) for x in out):
+                continue
+            reason = LEADING_QUALIFIER.sub("", inner).strip() or inner
+            out.append(ZhEnt(m.start(), end, "AWARD", t[m.start() : end], reason, how="quoted"))
+        for list_noun in _longest_first(self.lexicon.list_nouns):
+            for m in re.finditer(re.escape(list_noun), t):
+                if free(m.start(), m.end()):
+                    out.append(ZhEnt(m.start(), m.end(), "LIST", list_noun, None, how="noun"))
+        return out
+
+    def _orgs_by_shape(self, t: str, taken: list[ZhEnt]) -> list[ZhEnt]:
+        cands: list[ZhEnt] = []
+        named = occupancy((x for x in taken if x.label in ("LIST", "AWARD")), len(t))
+        for suffix in self.suffixes:
+            strong = len(suffix) >= 3 or suffix in STRONG_SUFFIXES
+            for m in re.finditer(re.escape(suffix), t):
+                end = m.end()
+                if not (self._right_bound(t, end) or strong and at_boundary(t, end)):
+                    continue
+                if self._word_at(t, m.start(), self.roles) and not self._word_ending_at(t, end, self.suffixes):
+                    continue
+                start = self._grow_left(t, m.start(), taken)
+                if start == m.start() and len(suffix) < 2:
+                    continue
+                name = t[start:end]
+                if self._is_generic(name) or name == suffix or self._after_count(t, start):
+                    continue
+                if any(named[start:end]):
+                    continue
+                cands.append(ZhEnt(start, end, "ORG", name, how="shape"))
+        out: list[ZhEnt] = []
+        occ = bytearray(len(t))
+        for c in sorted(cands, key=lambda c: (-(c.end - c.start), c.start)):
+            if not any(occ[c.start : c.end]):
+                out.append(c)
+                occ[c.start : c.end] = b"\x01" * (c.end - c.start)
+        return out
+
+    def _name_at(self, t: str, p: int) -> int | None:
+        """End of a person's name starting at ``p`` (after a role), or None."""
+        q = p
+        while q < len(t) and (HAN.match(t[q]) or t[q] in NAME_JOINERS) and q - p < 16:
+            if q - p >= 2 and t[q] not in NAME_JOINERS and t[q - 1] not in NAME_JOINERS:
+                if self._word_at(t, q, self.right_bounds) is not None:
+                    break
+                if t[q] in NUMERALS and q + 1 < len(t) and t[q + 1] in CLASSIFIERS:
+                    break
+            q += 1
+        run = t[p:q]
+        if any(j in run for j in NAME_JOINERS):
+            return q if len(run) >= 3 and run[0] not in NAME_JOINERS else None
+        if 2 <= len(run) <= 4 and self._right_bound(t, q):
+            return q
+        if len(run) > 4:
+            name = self._jieba_name(t[p : p + 8])
+            return p + len(name) if name else None
+        return None
+
+    def _people(self, t: str, taken: list[ZhEnt]) -> list[ZhEnt]:
+        out: list[ZhEnt] = []
+        occ = occupancy(taken, len(t))
+        p = 1
+        while p < len(t):
+            role = self._word_ending_at(t, p, self.roles) if t[p - 1] in self.role_tails else None
+            if (
+                role is None
+                or not (HAN.match(t[p]) or t[p].isalpha() or t[p] in " \t\u3000")
+                or self._inside_word(t, p, self.roles)
+            ):
+                p += 1
+                continue
+            if occ[p] or any(e.overlaps(p, p + 1) for e in out[-3:]):
+                p += 1
+                continue
+            role_end = np_ = p
+            while np_ < len(t) and t[np_] in " \t\u3000" and np_ - p < 3:
+                np_ += 1  # a list line: "…公司董事长 张明远"
+            end = self._name_at(t, np_) if np_ < len(t) and HAN.match(t[np_]) else None
+            if end is None:
+                p += 1
+                continue
+            p = np_
+            name = t[p:end]
+            if (
+                name in self.roles
+                or self._is_generic(name)
+                or self._word_at(t, p, self.suffixes) == name
+                or not self._plausible_person(name)
+            ):
+                p += 1
+                continue
+            roles = [role]
+            rs = role_end - len(role)
+            while rs > 1 and t[rs - 1] == "、":
+                prev = self._word_ending_at(t, rs - 1, self.roles)
+                if prev is None:
+                    break
+                roles.insert(0, prev)
+                rs = rs - 1 - len(prev)
+            former = rs > 0 and t[rs - 1] in "原前"
+            leader = not former and any(r in self.leader_roles for r in roles)
+            employer = next((e for e in taken if e.label == "ORG" and e.end == rs - (1 if former else 0)), None)
+            if employer is None:
+                es = self._grow_left(t, rs, taken)
+                cand = t[es:rs]
+                if len(cand) >= 2 and not self._is_generic(cand) and HAN.match(cand[-1]):
+                    employer = ZhEnt(es, rs, "ORG", cand, how="employer")
+                    taken.append(employer)
+            out.append(ZhEnt(p, end, "PERSON", name, roles=roles, leader=leader, employer=employer, how="role"))
+            p = end
+        # a list line "张明远  青禾智能科技有限公司董事长": the name, then its employer and role
+        for m in re.finditer(r"(?m)^[\s0-9.、)]*([\u4e00-\u9fff·]{2,8})[ \t\u3000]+([^\s,;。]{2,40})$", t):
+            name, rest = m.group(1), m.group(2)
+            role = self._word_ending_at(rest, len(rest), self.roles)
+            if (
+                role is None
+                or not self._plausible_person(name)
+                or any(e.overlaps(m.start(1), m.end(1)) for e in taken + out)
+            ):
+                continue
+            org_s, org_e = m.start(2), m.end(2) - len(role)
+            employer = next((e for e in taken if e.label == "ORG" and e.end == org_e), None)
+            if employer is None and org_e - org_s >= 2 and not self._is_generic(t[org_s:org_e]):
+                employer = ZhEnt(org_s, org_e, "ORG", t[org_s:org_e], how="line")
+                taken.append(employer)
+            leader = role in self.leader_roles
+            out.append(
+                ZhEnt(m.start(1), m.end(1), "PERSON", name, roles=[role], leader=leader, employer=employer, how="line")
+            )
+        # a line of names separated by spaces: "王海岳　刘青禾　张明远"
+        for m in re.finditer(
+            r"(?m)^[ \t\u3000]*((?:[\u4e00-\u9fff]{2,4}[ \t\u3000]+)+[\u4e00-\u9fff]{2,4})[ \t\u3000]*$", t
+        ):
+            names = list(re.finditer(r"[\u4e00-\u9fff]{2,4}", m.group(1)))
+            if len(names) < 2 or not all(self._plausible_person(n.group()) for n in names):
+                continue
+            for n in names:
+                s_, e_ = m.start(1) + n.start(), m.start(1) + n.end()
+                if not any(x.overlaps(s_, e_) for x in taken + out):
+                    out.append(ZhEnt(s_, e_, "PERSON", n.group(), how="name-line"))
+        # 雷军(小米集团创始人): a name before a bracketed role
+        for m in re.finditer(r"\(([^()\n]{2,30})\)", t):
+            inner = m.group(1)
+            role = self._word_ending_at(inner, len(inner), self.roles)
+            if role is None:
+                continue
+            s = self._grow_left(t, m.start(), taken + out, limit=12)
+            name = t[s : m.start()]
+            if (
+                not (2 <= len(name) <= 4 or any(j in name for j in NAME_JOINERS))
+                or any(e.overlaps(s, m.start()) for e in taken + out)
+                or not self._plausible_person(name)
+            ):
+                continue
+            org_text = inner[: -len(role)]
+            org_end = m.start() + 1 + len(org_text)
+            employer = next((e for e in taken if e.label == "ORG" and e.end == org_end), None)
+            if employer is None and len(org_text) >= 2 and not self._is_generic(org_text):
+                employer = ZhEnt(m.start() + 1, org_end, "ORG", org_text, how="bracket")
+                taken.append(employer)
+            out.append(
+                ZhEnt(
+                    s,
+                    m.start(),
+                    "PERSON",
+                    name,
+                    roles=[role],
+                    leader=role in self.leader_roles,
+                    employer=employer,
+                    how="bracket",
+                )
+            )
+        return out
+
+    def _watchlist(self, t: str, taken: list[ZhEnt]) -> list[ZhEnt]:
+        out: list[ZhEnt] = []
+        for alias, label, eid in self.watch:
+            for m in re.finditer(re.escape(alias), t):
+                if any(e.overlaps(m.start(), m.end()) for e in taken + out):
+                    for e in taken:
+                        if e.label == label and e.start == m.start() and e.end == m.end():
+                            e.entity_id = eid
+                    continue
+                out.append(ZhEnt(m.start(), m.end(), label, alias, how="watchlist", entity_id=eid))
+        return out
+
+    def _enumerations(self, t: str, taken: list[ZhEnt]) -> list[ZhEnt]:
+        """Items of "A、B、C等8个企业" (or a list holding a recognised organisation) are organisations."""
+        out: list[ZhEnt] = []
+        for chunk in re.finditer(r"[^,;:!?。\n“”\"「」()]+", t):
+            if "、" not in chunk.group():
+                continue
+            base = chunk.start()
+            parts: list[tuple[int, int]] = []
+            pos = base
+            named = [e for e in taken if e.label in ("ORG", "PERSON") and e.overlaps(base, chunk.end())]
+            for piece in chunk.group().split("、"):
+                parts.append((pos, pos + len(piece)))
+                pos += len(piece) + 1
+            # the first item starts after the last function word; an item cut short by a function
+            # word ("大华科技|等企业先前的出口") is the last one
+            s0, e0 = parts[0]
+            parts[0] = (self._grow_left(t, e0, taken), e0)
+            items: list[tuple[int, int]] = []
+            tail = ""
+            for s_, e_ in parts:
+                q = s_ + 1
+                while q < e_ and not (q - s_ >= 2 and self._right_bound(t, q)):
+                    q += 1
+                items.append((s_, q))
+                if q < e_:
+                    tail = t[q:e_]
+                    break
+            parts = items
+            org_typed = bool(ORG_CLASSIFIER.match(tail))
+            known = [next((e for e in named if e.overlaps(s, e_)), None) for s, e_ in parts]
+            if any(k is not None and k.label == "ORG" for k in known):
+                org_typed = org_typed or sum(1 for k in known if k is not None) >= 1
+            if any(k is not None and k.label == "PERSON" for k in known) or not org_typed:
+                continue
+            for (s, e_), k in zip(parts, known, strict=True):
+                name = t[s:e_]
+                if k is not None or not (2 <= len(name) <= 20) or self._is_generic(name):
+                    continue
+                if not all(HAN.match(c) or c.isalpha() or c in NAME_JOINERS for c in name):
+                    continue
+                if any(x.overlaps(s, e_) for x in taken + out):
+                    continue
+                out.append(ZhEnt(s, e_, "ORG", name, how="enumeration"))
+        return out
+
+    def _repeats(self, t: str, taken: list[ZhEnt]) -> list[ZhEnt]:
+        """A name recognised once (by its role or shape) is the same kind of name wherever else it
+        is written in the article ("授予张明远等20人…", then "董事长张明远")."""
+        out: list[ZhEnt] = []
+        names = {(e.text, e.label) for e in taken if e.label in ("ORG", "PERSON") and len(e.text) >= 2}
+        occ = occupancy(taken, len(t))
+        for name, label in sorted(names, key=lambda x: -len(x[0])):
+            for m in re.finditer(re.escape(name), t):
+                if any(occ[m.start() : m.end()]):
+                    continue
+                if m.start() > 0 and HAN.match(t[m.start() - 1]) and not self._word_ending_at(t, m.start(), self.stops):
+                    continue
+                if not self._right_bound(t, m.end()):
+                    continue
+                out.append(ZhEnt(m.start(), m.end(), label, name, how="repeat"))
+                occ[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+        return out
+
+    def slot_names(self, t: str, lo: int, hi: int, listing: bool) -> list[ZhEnt]:
+        """Names in a target slot that no shape or role gave: the slot's items (split at 、, 和, 与 …)
+        that read as a person (a surname and jieba's person tag) or, in a listing's slot (将 X 列入),
+        as an organisation; counts (11家中国实体), generic nouns and pronouns are none."""
+        out: list[ZhEnt] = []
+        for m in re.finditer(r"[^,、;:!?。\n“”\"「」()\s]+", t[lo:hi]):
+            s0, e0 = lo + m.start(), lo + m.end()
+            for s, e in self._split_conjunctions(t, s0, e0):
+                s = self._strip_left(t, s, e)
+                e = self._strip_right(t, s, e)
+                name = t[s:e]
+                if len(name) < 2 or len(name) > 25 or self._is_generic(name) or self._after_count(t, s):
+                    continue
+                if not all(HAN.match(c) or c.isalpha() or c in NAME_JOINERS for c in name):
+                    continue
+                if name.startswith(ANAPHORS) or name in self.roles or t.startswith("的", e):
+                    continue  # a pronoun, a role, or a modifier ("与新疆…有关|的中国实体")
+                flags = [p.flag for p in self.jieba.cut(name)]
+                person = (
+                    2 <= len(name) <= 4 and self._plausible_person(name) and bool(flags) and flags[0].startswith("nr")
+                ) or any(j in name for j in "·•‧")
+                if person:
+                    out.append(ZhEnt(s, e, "PERSON", name, how="slot"))
+                elif (
+                    listing and any(f.startswith(PROPER_TAGS) for f in flags) and not flags[0].startswith(NOT_NAME_TAGS)
+                ):
+                    out.append(ZhEnt(s, e, "ORG", name, how="slot"))
+        return out
+
+    def _split_conjunctions(self, t: str, s: int, e: int) -> list[tuple[int, int]]:
+        out, start = [], s
+        i = s
+        while i < e:
+            conj = next((c for c in CONJUNCTIONS if t.startswith(c, i) and is_word(t, i, i + len(c))), None)
+            if conj is not None and i > start:
+                out.append((start, i))
+                start = i + len(conj)
+                i = start
+                continue
+            i += 1
+        out.append((start, e))
+        return [(a, b) for a, b in out if b > a]
+
+    def _strip_left(self, t: str, s: int, e: int) -> int:
+        changed = True
+        while changed and s < e:
+            changed = False
+            w = self._word_at(t, s, SLOT_LEADS)
+            if w is not None:
+                s += len(w)
+                changed = True
+        return s
+
+    def _strip_right(self, t: str, s: int, e: int) -> int:
+        q = s + 1
+        while q < e and not (q - s >= 2 and self._right_bound(t, q)):
+            q += 1
+        return q
+
+    # -- the whole article ------------------------------------------------------------------
+
+    def __call__(self, original: str) -> ZhAnnotated:
+        norm = normalise(original)
+        t = norm.text = self.segment(norm.text)
+        ents = self._lists_and_awards(t)
+        ents += self._orgs_by_shape(t, ents)
+        ents += self._people(t, ents)
+        ents += self._watchlist(t, ents)
+        ents += self._enumerations(t, ents)
+        ents += self._repeats(t, ents)
+        ents.sort(key=lambda e: (e.start, -e.end))
+        sentences = split_sentences(t)
+        return ZhAnnotated(norm, sentences, ents, self._doc(norm, sentences, ents))
+
+    def _doc(self, norm: Normalised, sentences: list[tuple[int, int]], ents: list[ZhEnt]) -> Doc:
+        text = norm.original
+        starts = {norm.span(s, e)[0] for s, e in sentences if e > s}
+        # sentence starts given to the constructor: set token by token they cost O(n) each
+        flags: list[bool | int | None] = [i == 0 or i in starts for i in range(len(text))]
+        doc = Doc(self.vocab, words=list(text), spaces=[False] * len(text), sent_starts=flags)
+        spans: list[Span] = []
+        occ = bytearray(len(text))
+        for e in sorted(ents, key=lambda e: -(e.end - e.start)):
+            s, end = norm.span(e.start, e.end)
+            if end <= s or any(occ[s:end]):
+                continue
+            spans.append(Span(doc, s, end, label=e.label))
+            occ[s:end] = b"\x01" * (end - s)
+        doc.ents = sorted(spans, key=lambda sp: sp.start)
+        return doc
+
+
+def split_sentences(t: str) -> list[tuple[int, int]]:
+    """Sentences of the normalised text: up to and with 。!? or a line end (closing quotes kept)."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    i = 0
+    while i < len(t):
+        if t[i] in SENTENCE_END:
+            end = i + 1
+            while end < len(t) and t[end] in '”"」』)':
+                end += 1
+            if t[start:end].strip():
+                out.append((start, end))
+            start = end
+            i = end
+            continue
+        i += 1
+    if t[start:].strip():
+        out.append((start, len(t)))
+    return out

@@ -1,0 +1,544 @@
+"""Tie rules for Chinese: which organisation or person a clause puts on (or takes off) a list, or
+honours, with the sentence that says so (verbatim, as written: traditional stays traditional).
+
+Pure: a :class:`~.annotate.ZhAnnotated` and the :class:`~.lexicon.ZhLexicon` in, findings out.
+
+Per trigger (``lexicon_zh.yaml`` ``triggers``), inside its clause (a sentence cut at ";"):
+
+1. **hedges**: a hedge word (拟, 考虑, 呼吁, 或将, 否认 …) between the start of the trigger's phrase
+   (its comma chunk and the one before) and the trigger: no finding;
+2. **reason**: list triggers need a list in the clause (after the trigger, else before it: "从实体
+   清单中移除"); a bare 清单/名单 takes the list named in the sentences before (or the title), else the
+   one its issuer keeps (商务部 -> Entity List). Honour triggers need an honour in the clause (else
+   later in the sentence: "获得了一份特殊的荣誉——…颁发了“…建设者”奖章");
+3. **targets**, by the construction: 将/把 X 列入 (X between 将 and the verb; "将 X 从清单中移除");
+   X 被(…)列入 (the subject before 被); 列入清单的 X (relative); X 荣获 (the subject); 向/为 X 颁发,
+   授予 X …称号, 表彰 X (the object); then "…, 包括/其中包含 Y" continuing the act, and a lead-in
+   ending in ":" whose names follow;
+4. a person's employer written before their role is no target ("…公司董事长尹明善荣获" honours the
+   chairman), but an honour of a **leader** (董事长, 总裁, 所长, 负责人 …) also goes to the
+   organisation, ``via`` the person. A listing never passes from a person to their company.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...models import Finding, Tie
+from .annotate import ANAPHORS, ChineseNlp, ZhAnnotated, ZhEnt, at_boundary, is_word
+
+CONTINUATIONS = ("其中包含", "其中包括", "其中有", "其中", "包括", "包含", "分别是", "分别为", "涉及", "即")
+BA = ("将", "把")
+NOT_BA = ("将会", "将于", "将近", "将军", "将来", "将领", "将要", "将在", "将被", "将对")
+GIVER_MARKERS = ("向", "为", "给")
+AWARD_EVENT = ("大会", "会", "活动", "名单", "决定", "奖励", "对象", "仪式", "体系", "工作", "典礼")
+GOVERNMENT_TAILS = ("政府", "法院", "国会", "议会", "参议院", "众议院", "白宫")
+ANAPHORIC_AWARD = (
+    "该称号",
+    "此称号",
+    "这一称号",
+    "上述称号",
+    "该荣誉",
+    "这一荣誉",
+    "此荣誉",
+    "此殊荣",
+    "该殊荣",
+    "这一殊荣",
+    "该奖",
+    "此奖",
+    "该奖章",
+)
+HEAD_FOLLOWERS = set(",、;:。!?)")
+HEAD_FOLLOWER_WORDS = (
+    "和",
+    "与",
+    "及",
+    "以及",
+    "等",
+    "在内",
+    "被",
+    "已",
+    "也",
+    "均",
+    "都",
+    "分别",
+    "共同",
+    "一起",
+    "同时",
+    "再次",
+    "此前",
+    "曾",
+    "于",
+    "的",
+    "获",
+)
+ACT_NOUNS = (
+    "决定",
+    "做法",
+    "行为",
+    "举措",
+    "措施",
+    "认定",
+    "裁定",
+    "理由",
+    "依据",
+    "原因",
+    "计划",
+    "可能",
+    "风险",
+    "传闻",
+)
+RELATIVE_LIST = re.compile(
+    r"[^,;:。]{0,12}?(?:实体|企业|公司|机构|单位|个人|人员|集体|名单)(?:分别为|分别是|包括|包含|有|为)\s*:?"
+)
+NEXT_SENTENCE = re.compile(
+    r"\s*(?:这|上述|以上|此次|该批|其中|这些|被列入的|新增的)?[0-9一二三四五六七八九十两几]*[个家间名位]?"
+    r"(?:中国)?(?:实体|企业|公司|机构|单位|个人|获奖者|人员|集体)(?:分别为|分别是|包括|包含|是|为|有)\s*:?"
+)
+SUFFERED = ("遭到", "受到", "遭受", "遭")
+LIGHT_VERBS = ("实施", "进行", "采取", "施加", "实行", "予以", "加以")  # 对 X 实施|制裁
+NEGATIONS = ("未", "没", "不", "非", "无")
+
+
+class _Kinds:
+    def __init__(self, nlp: ChineseNlp) -> None:
+        t = nlp.lexicon.triggers
+        self.kind: dict[str, str] = {}
+        for kind, words in (
+            ("award_object", t.award_object),
+            ("award_subject", t.award_subject),
+            ("sanction", t.sanction),
+            ("delisting", t.delisting),
+            ("blacklist", t.blacklist),
+        ):
+            for w in words:
+                self.kind.setdefault(w, kind)
+
+
+def _chunks(t: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Comma chunks of ``t[start:end]``."""
+    out = []
+    s = start
+    for i in range(start, end):
+        if t[i] in ",:":
+            out.append((s, i))
+            s = i + 1
+    out.append((s, end))
+    return out
+
+
+class ChineseTies:
+    """The tie rules over one lexicon (see the module docstring)."""
+
+    def __init__(self, nlp: ChineseNlp) -> None:
+        self.nlp = nlp
+        self.lex = nlp.lexicon
+        self.kinds = _Kinds(nlp).kind
+        self.words = sorted(self.kinds, key=len, reverse=True)
+        self.issuers = sorted(
+            ((alias, reason) for reason, aliases in self.lex.issuers.items() for alias in aliases),
+            key=lambda x: -len(x[0]),
+        )
+        self.issuer_names = {a for a, _ in self.issuers}
+
+    def __call__(self, ann: ZhAnnotated) -> list[Finding]:
+        found: dict[tuple[str, str, str], Finding] = {}
+        previous: Finding | None = None  # the last tie stated, for a next sentence that names its targets
+        for si, (ss, se) in enumerate(ann.sentences):
+            hits = self._triggers(ann, ss, se)
+            if not hits:
+                hits = self._honours_heading(ann, ss, se)
+            here: list[Finding] = []
+            for ts, te, word in hits:
+                here += self._at_trigger(ann, si, ss, se, ts, te, word)
+            if not hits and previous is not None:
+                here += self._next_sentence(ann, si, previous)
+            for f in here:
+                key = (" ".join(f.entity.split()), f.tie, f.reason.casefold())
+                if key not in found or f.confidence > found[key].confidence:
+                    found[key] = f
+            last = self._last_act(ann, si, hits)
+            previous = last if last is not None else previous if not ann.norm.text[ss:se].strip() else None
+        return sorted(found.values(), key=lambda f: (f.sentence_index, f.entity))
+
+    # -- triggers ---------------------------------------------------------------------------
+
+    def _triggers(self, ann: ZhAnnotated, ss: int, se: int) -> list[tuple[int, int, str]]:
+        t = ann.norm.text
+        taken: list[tuple[int, int, str]] = []
+        inside = ann.near(ss, se)
+        for word in self.words:
+            i = t.find(word, ss, se)
+            while i >= 0 and i + len(word) <= se:
+                j = i + len(word)
+                clash = any(a < j and i < b for a, b, _ in taken) or any(e.start <= i and j <= e.end for e in inside)
+                if not clash and self._trigger_ok(ann, i, j, word):
+                    taken.append((i, j, word))
+                i = t.find(word, i + 1, se)
+        return sorted(taken)
+
+    def _last_act(self, ann: ZhAnnotated, si: int, hits: list[tuple[int, int, str]]) -> Finding | None:
+        """The tie and reason of the sentence's last unhedged trigger (targets or not: "将3家中国实体
+        列入实体清单。这3家实体分别为: …")."""
+        t = ann.norm.text
+        ss, se = ann.sentences[si]
+        for ts, te, word in reversed(hits):
+            kind = self.kinds.get(word, "award_heading")
+            cs, ce = self._clause(t, ss, se, ts)
+            if self._hedged(ann, cs, ts):
+                continue
+            reason, _, _ = self._reason(ann, si, kind, cs, ce, ss, se, ts, te)
+            if reason is None:
+                continue
+            tie: Tie = "award" if kind.startswith("award") else "delisting" if kind == "delisting" else "blacklist"
+            return Finding(entity="", entity_type="ORG", tie=tie, reason=reason, evidence="", explain={"trigger": word})
+        return None
+
+    def _next_sentence(self, ann: ZhAnnotated, si: int, act: Finding) -> list[Finding]:
+        """ "这3家实体分别为: A、B" / "上述企业包括 A": the sentence after a stated act names its targets."""
+        t = ann.norm.text
+        ss, se = ann.sentences[si]
+        m = NEXT_SENTENCE.match(t, ss, se)
+        if m is None:
+            return []
+        evidence = ann.norm.verbatim(ss, se).strip()
+        out = []
+        for e in self._candidates(ann, m.end(), se, listing=act.tie != "award"):
+            out.append(
+                Finding(
+                    entity=ann.norm.verbatim(e.start, e.end),
+                    entity_type="PERSON" if e.label == "PERSON" else "ORG",
+                    tie=act.tie,
+                    reason=act.reason,
+                    evidence=evidence,
+                    confidence=0.8,
+                    entity_id=e.entity_id,
+                    sentence_index=si,
+                    explain={"language": "zh", "trigger": act.explain["trigger"], "structure": "next-sentence"},
+                )
+            )
+        return out
+
+    def _honours_heading(self, ann: ZhAnnotated, ss: int, se: int) -> list[tuple[int, int, str]]:
+        """ "…建设者名单如下:" / "…获奖名单:": a heading naming an honour, its recipients on the lines
+        after it (read as the honour's lead-in)."""
+        t = ann.norm.text
+        line = t[ss:se].rstrip()
+        if not line.endswith((":", "名单", "名单如下", "如下")):
+            return []
+        m = max(line.rfind("名单"), line.rfind("如下"))
+        award = ann.in_range(ss, ss + max(m, 0), ("AWARD",))
+        if m < 0 or not award:
+            return []
+        return [(ss + m, ss + m + 2, "名单")]
+
+    def _trigger_ok(self, ann: ZhAnnotated, i: int, j: int, word: str) -> bool:
+        t = ann.norm.text
+        if self.kinds[word] == "award_object" and word == "表彰" and t.startswith(AWARD_EVENT, j):
+            return False
+        if len(word) == 1:  # 获 alone: only right before an honour (获全国五一劳动奖章, 获此殊荣)
+            return t.startswith(ANAPHORIC_AWARD, j) or any(
+                e.label == "AWARD" and j <= e.start <= j + 3 for e in ann.near(j, j + 4)
+            )
+        return True
+
+    # -- one trigger ------------------------------------------------------------------------
+
+    def _at_trigger(self, ann: ZhAnnotated, si: int, ss: int, se: int, ts: int, te: int, word: str) -> list[Finding]:
+        t = ann.norm.text
+        kind = self.kinds.get(word, "award_heading")
+        cs, ce = self._clause(t, ss, se, ts)
+        if self._hedged(ann, cs, ts):
+            return []
+        reason, reason_from, reason_ent = self._reason(ann, si, kind, cs, ce, ss, se, ts, te)
+        if reason is None:
+            return []
+        tie: Tie = "award" if kind.startswith("award") else "delisting" if kind == "delisting" else "blacklist"
+        if self._noun_phrase(t, te, ce, reason_ent):
+            return []
+        direct, structure = self._targets(ann, kind, cs, ce, ts, te, reason_ent)
+        targets = [(e, structure) for e in direct]
+        colon = t.find(":", te, ce)
+        if colon >= 0 and structure not in ("relative-list",) and t[colon + 1 : ce].strip():
+            # "…列入实体清单: A、B、C。": the names after the colon
+            targets += [(e, "colon-list") for e in self._candidates(ann, colon + 1, ce, listing=tie != "award")]
+        targets += [(e, "continuation") for e in self._continued(ann, ce, te, cs)]
+        if structure in ("heading", "relative-list") or (
+            structure != "relative" and (t[cs:ce].rstrip().endswith(":") or t[ss:se].rstrip().endswith(":"))
+        ):
+            targets += [(e, "lead-in") for e in self._lead_in(ann, si)]
+        evidence = ann.norm.verbatim(ss, se).strip()
+        out: list[Finding] = []
+        seen: set[int] = set()
+        base = 0.9 if reason_from in ("clause", "sentence") else 0.8
+        for e, how in targets:
+            if id(e) in seen:
+                continue
+            seen.add(id(e))
+            if tie != "award" and self._is_government(e):
+                continue
+            shape = 0.95 if e.how == "enumeration" else 1.0
+            conf = base * shape * (0.95 if how in ("continuation", "lead-in") else 1.0)
+            explain = {
+                "language": "zh",
+                "trigger": word,
+                "structure": how,
+                "reason_from": reason_from,
+                "entity_shape": e.how,
+                "roles": e.roles,
+                "confidence": {"reason": base, "entity": shape},
+            }
+            entity = ann.norm.verbatim(e.start, e.end)
+            out.append(
+                Finding(
+                    entity=entity,
+                    entity_type="PERSON" if e.label == "PERSON" else "ORG",
+                    tie=tie,
+                    reason=reason,
+                    evidence=evidence,
+                    confidence=round(conf, 3),
+                    entity_id=e.entity_id,
+                    sentence_index=si,
+                    explain=explain,
+                )
+            )
+            if tie == "award" and e.label == "PERSON" and e.leader and e.employer is not None:
+                emp = e.employer
+                out.append(
+                    Finding(
+                        entity=ann.norm.verbatim(emp.start, emp.end),
+                        entity_type="ORG",
+                        tie=tie,
+                        reason=reason,
+                        evidence=evidence,
+                        via=entity,
+                        confidence=round(conf * 0.9, 3),
+                        entity_id=emp.entity_id,
+                        sentence_index=si,
+                        explain={**explain, "propagated_from": entity, "role": e.roles[-1]},
+                    )
+                )
+        return out
+
+    def _noun_phrase(self, t: str, te: int, ce: int, reason_ent: ZhEnt | None) -> bool:
+        """ "将小米认定为中国军事企业的决定(缺乏依据)": the act only as a noun phrase, stated by no clause."""
+        after = reason_ent.end if reason_ent is not None and reason_ent.start >= te else te
+        return t.startswith(tuple("的" + n for n in ACT_NOUNS), after)
+
+    def _clause(self, t: str, ss: int, se: int, ts: int) -> tuple[int, int]:
+        cs = t.rfind(";", ss, ts)
+        cs = ss if cs < 0 else cs + 1
+        ce = t.find(";", ts, se)
+        return cs, se if ce < 0 else ce
+
+    def _hedged(self, ann: ZhAnnotated, cs: int, ts: int) -> bool:
+        t = ann.norm.text
+        chunks = _chunks(t, cs, ts)
+        scope_start = chunks[-2][0] if len(chunks) >= 2 else chunks[-1][0]
+        names = [e for e in ann.near(scope_start, ts) if e.label in ("ORG", "PERSON")]
+        for h in self.lex.hedges:
+            i = t.find(h, scope_start, ts)
+            while i >= 0:
+                word = len(h) > 1 or at_boundary(t, i)  # 拟|将 yes, 李若兰 no
+                if word and not any(e.start <= i < e.end for e in names):  # 新希望集团 hedges nothing
+                    return True
+                i = t.find(h, i + 1, ts)
+        for n in NEGATIONS:
+            i = t.find(n, max(cs, ts - 3), ts)
+            if i >= 0 and (is_word(t, i, i + 1) or t.startswith(n, ts - 1) or t.startswith(n + "被", i)):
+                return True
+        return False
+
+    def _reason(
+        self, ann: ZhAnnotated, si: int, kind: str, cs: int, ce: int, ss: int, se: int, ts: int, te: int
+    ) -> tuple[str | None, str, ZhEnt | None]:
+        t = ann.norm.text
+        if kind.startswith("award"):
+            awards = [e for e in ann.near(ann.sentences[max(0, si - 3)][0], se) if e.label == "AWARD"]
+            if t.startswith(ANAPHORIC_AWARD, te) or t.startswith(ANAPHORIC_AWARD, te + 1):
+                for k in range(si - 1, max(-1, si - 4), -1):
+                    s, e_ = ann.sentences[k]
+                    earlier = [e for e in awards if s <= e.start < e_]
+                    if earlier:
+                        return earlier[-1].reason, "context", None
+            for lo, hi, where in ((te, ce, "clause"), (te, se, "sentence"), (cs, ts, "clause")):
+                inside = [e for e in awards if lo <= e.start and e.end <= hi]
+                if inside:
+                    e = inside[0] if lo >= te else inside[-1]
+                    return e.reason, where, e
+            return None, "", None
+        lists = [e for e in ann.near(cs, ce) if e.label == "LIST"]
+        after = [e for e in lists if te <= e.start and e.end <= ce]
+        before = [e for e in lists if cs <= e.start and e.end <= ts]
+        named = after[0] if after else before[-1] if before else None
+        if named is None and kind in ("sanction", "delisting") and "制裁" in t[cs:ce]:
+            if kind == "delisting" and "制裁" not in t[te:ce]:
+                return None, "", None
+            issuer = self._issuer(t, ss, se)
+            return issuer or "sanctions", "issuer" if issuer else "trigger", None
+        if named is None:
+            return None, "", None
+        if named.reason:
+            return named.reason, "clause", named
+        context = self._list_in_context(ann, si)
+        if context:
+            return context, "context", named
+        issuer = self._issuer(t, ss, se)
+        if issuer:
+            return issuer, "issuer", named
+        return None, "", None
+
+    def _list_in_context(self, ann: ZhAnnotated, si: int) -> str | None:
+        """The list named in the same sentence, the three before, or the first line (the title)."""
+        ss, se = ann.sentences[si]
+        candidates = [e for e in ann.near(ss, se) if e.label == "LIST" and e.reason and ss <= e.start < se]
+        if candidates:
+            return candidates[-1].reason
+        for k in range(si - 1, max(-1, si - 4), -1):
+            s, e_ = ann.sentences[k]
+            named = [e for e in ann.near(s, e_) if e.label == "LIST" and e.reason and s <= e.start < e_]
+            if named:
+                return named[-1].reason
+        if ann.sentences:
+            s, e_ = ann.sentences[0]
+            named = [e for e in ann.near(s, e_) if e.label == "LIST" and e.reason and s <= e.start < e_]
+            if named:
+                return named[-1].reason
+        return None
+
+    def _issuer(self, t: str, ss: int, se: int) -> str | None:
+        sent = t[ss:se]
+        for alias, reason in self.issuers:
+            if alias in sent:
+                return reason
+        return None
+
+    def _is_government(self, e: ZhEnt) -> bool:
+        return e.label == "ORG" and (e.text in self.issuer_names or e.text.endswith(GOVERNMENT_TAILS))
+
+    # -- targets ----------------------------------------------------------------------------
+
+    def _candidates(self, ann: ZhAnnotated, lo: int, hi: int, listing: bool = False) -> list[ZhEnt]:
+        """Names in ``[lo, hi)`` that head their phrase: not a person's employer ("…公司董事长X"), not
+        an organisation modifying what follows ("渔政总队“中国海警3111”船政委X"). A slot with no
+        name recognised elsewhere is read item by item (:meth:`ChineseNlp.slot_names`)."""
+        t = ann.norm.text
+        ents = ann.in_range(lo, hi)
+        if not ents and hi > lo:
+            taken = ann.near(lo, hi)
+            ents = [
+                e for e in self.nlp.slot_names(t, lo, hi, listing) if not any(x.overlaps(e.start, e.end) for x in taken)
+            ]
+            ann.add(ents)
+        employers = {id(e.employer) for e in ents if e.label == "PERSON" and e.employer is not None}
+        out = []
+        for e in ents:
+            if id(e) in employers:
+                continue
+            if e.label == "ORG" and e.end < hi:
+                rest = t[e.end : hi].lstrip()
+                if rest and not (
+                    rest[0] in HEAD_FOLLOWERS or rest.startswith(HEAD_FOLLOWER_WORDS) or rest in LIGHT_VERBS
+                ):
+                    continue
+            out.append(e)
+        return out
+
+    def _targets(
+        self, ann: ZhAnnotated, kind: str, cs: int, ce: int, ts: int, te: int, reason_ent: ZhEnt | None
+    ) -> tuple[list[ZhEnt], str]:
+        t = ann.norm.text
+        # relative: 列入清单的 X / 荣获…称号的 X
+        if reason_ent is not None and reason_ent.start >= te and t.startswith("的", reason_ent.end):
+            nxt = [e for e in ann.in_range(reason_ent.end + 1, ce) if e.start <= reason_ent.end + 3]
+            if nxt:
+                return nxt[:1], "relative"
+            m = RELATIVE_LIST.match(t, reason_ent.end + 1, ce)  # 列入清单的中国企业包括: A、B
+            if m is not None:
+                return self._candidates(ann, m.end(), ce, listing=kind != "award_subject"), "relative-list"
+            return [], "relative"
+        if kind == "award_heading":
+            return [], "heading"
+        if kind == "award_object":
+            b = max((t.rfind(m, cs, ts) for m in GIVER_MARKERS), default=-1)
+            if b >= 0 and not t.startswith(("为了", "为其", "为此"), b):
+                return self._candidates(ann, b + 1, ts), "object"
+            hi = reason_ent.start if reason_ent is not None and reason_ent.start >= te else ce
+            return self._candidates(ann, te, hi), "object"
+        if kind.startswith("award"):
+            return self._candidates(ann, cs, ts), "subject"
+        ba = self._ba(t, cs, ts)
+        if ba is not None:
+            hi = ts
+            frm = t.find("从", ba, ts)
+            if frm > ba:
+                hi = frm
+            if t[ba + 1 : hi].lstrip().startswith(ANAPHORS):  # 将其 / 将这些企业 列入: what was named before
+                return self._candidates(ann, cs, ba), "anaphor"
+            return self._candidates(ann, ba + 1, hi, listing=True), "ba"
+        bei = t.rfind("被", cs, ts)
+        if bei >= 0:
+            return self._candidates(ann, cs, bei), "passive"
+        if kind == "sanction":
+            suffered = max((t.rfind(w, max(cs, ts - 10), ts) for w in SUFFERED), default=-1)
+            if suffered >= 0:  # X 遭到(美国财政部)制裁
+                return self._candidates(ann, cs, suffered), "passive"
+            dui = t.rfind("对", cs, ts)
+            if dui >= 0:  # 对 X 实施制裁
+                return self._candidates(ann, dui + 1, ts, listing=True), "object"
+            return self._candidates(ann, te, ce, listing=True)[:8], "object"
+        if reason_ent is not None and reason_ent.end <= ts:  # 清单新增 X / 名单中增列 X: the list is the subject
+            return self._candidates(ann, te, ce, listing=True), "object"
+        return self._candidates(ann, cs, ts), "subject"
+
+    def _ba(self, t: str, cs: int, ts: int) -> int | None:
+        """The 将/把 of a 将 X 列入 construction before the trigger (not 将会, 将于 …), if no other
+        verb of the rules stands between them."""
+        p = ts
+        while p > cs:
+            p = max(t.rfind(b, cs, p) for b in BA)
+            if p < 0:
+                return None
+            if t.startswith(NOT_BA, p) or (p > 0 and t[p - 1] in "即或必恐终"):
+                continue
+            between = t[p + 1 : ts]
+            if any(w in between for w in self.words if len(w) > 1):
+                return None
+            return p
+        return None
+
+    def _continued(self, ann: ZhAnnotated, ce: int, te: int, cs: int) -> list[ZhEnt]:
+        """ "…, 包括 X、Y" / "…, 其中包含 X" after the trigger's chunk continue the act."""
+        t = ann.norm.text
+        out: list[ZhEnt] = []
+        chunks = [c for c in _chunks(t, cs, ce) if c[0] >= te]
+        on = False
+        for s, e in chunks:
+            head = t[s:e].lstrip()
+            lead = len(t[s:e]) - len(head)
+            if head.startswith(CONTINUATIONS):
+                on = True
+            elif on and not any(w in head for w in self.words):
+                pass
+            else:
+                on = False
+            if on:
+                word = next(c for c in CONTINUATIONS if head.startswith(c)) if head.startswith(CONTINUATIONS) else ""
+                out += self._candidates(ann, s + lead + len(word), e)
+        return out
+
+    def _lead_in(self, ann: ZhAnnotated, si: int) -> list[ZhEnt]:
+        """Names in the short lines after a lead-in ending in ":" (until a line with its own trigger)."""
+        t = ann.norm.text
+        out: list[ZhEnt] = []
+        for s, e in ann.sentences[si + 1 : si + 40]:
+            line = t[s:e]
+            if len(line.strip()) > 80 or any(w in line for w in self.words if len(w) > 1):
+                break
+            out += self._candidates(ann, s, e)
+        return out
+
+
+def detect_ties_zh(ann: ZhAnnotated, nlp: ChineseNlp) -> list[Finding]:
+    """Findings of one annotated Chinese article (builds the rules; :class:`ChineseTies` keeps them)."""
+    return ChineseTies(nlp)(ann)

@@ -1,0 +1,382 @@
+"""How real reporting states ties, one pattern per test, in sentences and names of our own
+(the real spaCy model, the bundled lexicon and rules)."""
+
+from __future__ import annotations
+
+import pytest
+
+from newswatch.models import Article
+from newswatch.nlp.ties import detect_ties
+from newswatch.pipeline import Pipeline
+from tests.support.paths import CONFIG
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline.from_config(CONFIG)
+
+
+@pytest.fixture(scope="module")
+def find(pipeline):
+    def run(text: str) -> set[tuple[str, str, str]]:
+        return {(f.entity, f.tie, f.reason) for f in detect_ties(pipeline.nlp(text), pipeline.lexicon)}
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def alerts(pipeline):
+    """(entity, tie, reason) of what the bundled rules would alert on for a text."""
+
+    def run(text: str) -> set[tuple[str, str, str]]:
+        article = Article(url="https://example.test/a", canonical_url="https://example.test/a", text=text)
+        _, findings = pipeline.analyse(article)
+        decided = pipeline.decide(findings, "news")
+        return {(f.explain.get("as_written", f.entity), f.tie, f.reason) for f, d in decided if d.action == "alert"}
+
+    return run
+
+
+def names(found: set[tuple[str, str, str]], tie: str | None = None) -> set[str]:
+    return {e for e, t, _ in found if tie is None or t == tie}
+
+
+# -- enumerations ------------------------------------------------------------------------------
+
+
+def test_every_name_of_a_long_enumeration_with_legal_forms_is_listed(find) -> None:
+    got = find(
+        "The Commerce Department added Orvane Photonics Co., Ltd., Kestrel Microwave Technology Co., Ltd., "
+        "Tamsin Robotics Co., Ltd., Valmont Optics (Group) Co., Ltd. and Pell River Instruments Co., Ltd. "
+        "to the Entity List on Monday."
+    )
+    assert names(got, "blacklist") == {
+        "Orvane Photonics Co., Ltd.",
+        "Kestrel Microwave Technology Co., Ltd.",
+        "Tamsin Robotics Co., Ltd.",
+        "Valmont Optics (Group) Co., Ltd.",
+        "Pell River Instruments Co., Ltd.",
+    }
+    assert {r for _, _, r in got} == {"Entity List"}
+
+
+def test_descriptors_between_enumerated_names_do_not_break_the_list(find) -> None:
+    got = find(
+        "The Pentagon added memory maker Brightwater Storage, sensor company Quellan, and drone maker "
+        "Harrow Aerospace to its list of Chinese military companies."
+    )
+    assert names(got, "blacklist") == {"Brightwater Storage", "Quellan", "Harrow Aerospace"}
+
+
+def test_roman_numbered_items_after_a_colon_are_each_designated(find) -> None:
+    got = find(
+        "OFAC added eleven entities to the SDN List on Thursday. The sanctioned entities and their country "
+        "of location are: (i) Marrow Refining Company (Iran); (ii) Solent Ship Management Co. Ltd. (China); "
+        "and (iii) Tarrant Petrochemicals Trading LLC (UAE)."
+    )
+    assert names(got, "blacklist") == {
+        "Marrow Refining Company",
+        "Solent Ship Management Co. Ltd.",
+        "Tarrant Petrochemicals Trading LLC",
+    }
+    assert {r for _, _, r in got} == {"OFAC SDN List"}
+
+
+def test_bullet_items_after_a_lead_in_are_each_added(find) -> None:
+    got = find(
+        "The Bureau of Industry and Security added the following four companies to the Entity List:\n"
+        "• Larkspur Semiconductor (Wuxi) Corporation;\n"
+        "• Fenwick Holdings Limited;\n"
+        "• Ostrander Microsystems; and\n"
+        "• Delmore Circuit Manufacturing (Hefei) Co., Ltd. (DCM).\n"
+        "The rule takes effect on Friday."
+    )
+    assert names(got, "blacklist") == {
+        "Larkspur Semiconductor (Wuxi) Corporation",
+        "Fenwick Holdings Limited",
+        "Ostrander Microsystems",
+        "Delmore Circuit Manufacturing (Hefei) Co., Ltd.",
+    }
+
+
+# -- acts continued across sentences -----------------------------------------------------------
+
+
+def test_among_the_companies_continues_the_act_of_the_sentence_before(find) -> None:
+    got = find(
+        "The Pentagon on Tuesday added seven firms to its list of Chinese military companies. "
+        "Among the seven companies were Gristmill Semiconductor and Oakhaven Networks."
+    )
+    assert names(got, "blacklist") == {"Gristmill Semiconductor", "Oakhaven Networks"}
+    assert {r for _, _, r in got} == {"DoD Chinese Military Companies List"}
+
+
+def test_they_are_names_the_members_of_an_act_just_stated(find) -> None:
+    got = find(
+        "The Commerce Department added three research institutes to the Entity List. "
+        "They are Northfield Institute of Applied Physics, Carrow Laboratory and Estwick University."
+    )
+    assert {"Northfield Institute of Applied Physics", "Carrow Laboratory", "Estwick University"} <= names(
+        got, "blacklist"
+    )
+
+
+def test_it_also_added_continues_a_listing(find) -> None:
+    got = find("The Commerce Department added Pinecrest Optics to the Entity List. It also added Halvard Lasers.")
+    assert names(got, "blacklist") == {"Pinecrest Optics", "Halvard Lasers"}
+
+
+def test_a_continued_act_needs_an_act_before_it(find) -> None:
+    assert find("Among the seven companies were Gristmill Semiconductor and Oakhaven Networks.") == set()
+
+
+# -- nominal and adjectival triggers -----------------------------------------------------------
+
+
+def test_additions_to_the_list_include_names_its_new_members(find) -> None:
+    got = find(
+        "The Pentagon updated its list of Chinese military companies on Wednesday. New additions to the list "
+        "include chip maker Brightwater Storage, lidar maker Corvane Technology and tech company Deltaplex."
+    )
+    assert names(got, "blacklist") == {"Brightwater Storage", "Corvane Technology", "Deltaplex"}
+
+
+def test_other_honorees_include_continues_an_award(find) -> None:
+    got = find(
+        "Martin Kessel was awarded the Friendship Medal on Sunday. Other honorees include Ilse Varga and Tomas Brenner."
+    )
+    assert {("Martin Kessel", "award"), ("Ilse Varga", "award"), ("Tomas Brenner", "award")} <= {
+        (e, t) for e, t, _ in got
+    }
+
+
+# -- official phrasing -------------------------------------------------------------------------
+
+
+def test_imposed_sanctions_on_names_the_sanctioned_banks(find) -> None:
+    got = find("The Office of Foreign Assets Control imposed full blocking sanctions on Ravensk Bank and Tolmach Bank.")
+    assert names(got, "blacklist") == {"Ravensk Bank", "Tolmach Bank"}
+    assert {r for _, _, r in got} == {"OFAC SDN List"}
+
+
+def test_subject_to_an_asset_freeze_is_a_listing(find) -> None:
+    got = find(
+        "The ministry said Harwick Football Club is now also subject to an asset freeze under UK financial sanctions."
+    )
+    assert got == {("Harwick Football Club", "blacklist", "UK sanctions list")}
+
+
+def test_remains_sanctioned_and_both_of_which_are_blacklisted_state_a_listing(find) -> None:
+    got = find(
+        "OFAC modified the entry for Anton Varlik, who remains sanctioned. Two suppliers sold parts to "
+        "Quorra Devices and Helmsley Networks, both of which are blacklisted."
+    )
+    assert {"Anton Varlik", "Quorra Devices", "Helmsley Networks"} <= names(got, "blacklist")
+
+
+def test_namely_after_remaining_on_the_list_reads_the_enumeration(find) -> None:
+    got = find(
+        "Four other companies continue to remain on the sanctions list, namely Acorn Petroleum, Briar Holding "
+        "and Copperline Shipping."
+    )
+    assert names(got, "blacklist") == {"Acorn Petroleum", "Briar Holding", "Copperline Shipping"}
+
+
+# -- delistings --------------------------------------------------------------------------------
+
+
+def test_lifting_sanctions_on_a_company_delists_it(find) -> None:
+    got = find("The Treasury Department lifted sanctions on Ardent Tanker (Ningbo) Co. on Friday.")
+    assert ("Ardent Tanker (Ningbo) Co.", "delisting") in {(e, t) for e, t, _ in got}
+
+
+def test_removing_blocking_sanctions_from_a_company_delists_it(find) -> None:
+    got = find("The United States has removed blocking sanctions from Ardent Tanker (Ningbo) Co.")
+    assert names(got, "delisting") == {"Ardent Tanker (Ningbo) Co."}
+
+
+# -- state honours -----------------------------------------------------------------------------
+
+
+def test_an_enumeration_of_foreign_recipients_all_receive_the_medal(find) -> None:
+    got = find(
+        "Chile's Ana Morel, Kenya's David Otieno and Norway's Ingrid Holm were also awarded the Friendship Medal."
+    )
+    assert names(got, "award") == {"Ana Morel", "David Otieno", "Ingrid Holm"}
+
+
+def test_a_state_honour_alerts_and_passes_to_the_company_the_person_leads(alerts) -> None:
+    got = alerts(
+        "Zhang Wei, chairman of Harbin Lintel Group, received the title of Outstanding Builder of Socialism "
+        "with Chinese Characteristics on Monday."
+    )
+    assert {(e, t) for e, t, _ in got} == {("Zhang Wei", "award"), ("Harbin Lintel Group", "award")}
+
+
+def test_a_commercial_award_is_a_finding_that_does_not_alert(find, alerts) -> None:
+    text = "Tessary Microsystems won a Red Dot Award for its home router."
+    assert ("Tessary Microsystems", "award") in {(e, t) for e, t, _ in find(text)}
+    assert alerts(text) == set()
+
+
+# -- what must not fire ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lawmakers urged the Commerce Department to add Tessary Microsystems to the Entity List.",
+        "The Pentagon is considering adding Tessary Microsystems to its list of Chinese military companies.",
+        "Tessary Microsystems denied that it had been added to the Entity List.",
+        "Tessary Microsystems has not been added to the Entity List.",
+        "Tessary Microsystems could be added to the Entity List as early as next month.",
+        "Calls to blacklist Tessary Microsystems grew louder in Congress this week.",
+    ],
+)
+def test_speculation_advocacy_denial_and_negation_do_not_fire(find, text: str) -> None:
+    assert find(text) == set()
+
+
+# -- names the small model breaks --------------------------------------------------------------
+
+
+def test_name_shapes_make_companies_of_legal_forms_and_institutes(pipeline) -> None:
+    doc = pipeline.nlp(
+        "OFAC also designated PJSC Grelbank and the Northfield National Laboratory for Physical Sciences at "
+        "Microscale, as well as Ardent Tanker (Ningbo) Co., Ltd."
+    )
+    orgs = {e.text for e in doc.ents if e.label_ == "ORG"}
+    assert {"PJSC Grelbank", "Ardent Tanker (Ningbo) Co., Ltd."} <= orgs
+    assert any(o.startswith("Northfield National Laboratory for Physical Sciences") for o in orgs)
+
+
+def test_a_title_case_headline_is_not_read_as_one_company_name(pipeline) -> None:
+    doc = pipeline.nlp("Pentagon Adds Two Chinese Tech Firms To Its Blacklist Of Military Companies")
+    assert not any(e.label_ == "ORG" and len(e) > 4 for e in doc.ents)
+
+
+# -- more state-media and official phrasing ----------------------------------------------------
+
+
+def test_an_issuer_designating_names_lists_them(find) -> None:
+    got = find(
+        "OFAC designated the remaining members of the board, including Chairman Anton Varlik and Foreign "
+        "Minister Pavel Dorn."
+    )
+    assert names(got, "blacklist") == {"Anton Varlik", "Pavel Dorn"}
+
+
+def test_a_headline_awarded_the_title_is_the_recipient_and_a_translation_names_the_honour(find) -> None:
+    got = find(
+        "Chairman Wu Tianlan awarded the title of excellent socialist cause builder with Chinese characteristics"
+    )
+    assert got == {("Wu Tianlan", "award", "Outstanding Builder of Socialism with Chinese Characteristics")}
+
+
+def test_the_giver_of_an_award_is_not_its_recipient(find) -> None:
+    assert find("Xi Jinping awarded the medals at a ceremony in Beijing.") == set()
+    got = find("President Xi awarded the Friendship Medal to Martin Kessel on Sunday.")
+    assert got == {("Martin Kessel", "award", "Friendship Medal")}
+
+
+def test_recipients_named_after_a_relative_clause_subject_are_honoured(find) -> None:
+    got = find(
+        "Four of the 15 individuals that were awarded the Medal of the Republic were Li Wenhao, a pioneer of "
+        "the country's rail network, renowned surgeon Zhou Minyu, and veteran Tang Jiashu."
+    )
+    assert names(got, "award") == {"Li Wenhao", "Zhou Minyu", "Tang Jiashu"}
+
+
+def test_titles_and_origins_in_an_enumeration_of_people_are_not_names(find) -> None:
+    got = find(
+        "Cuba's Raul Ortiz Ruz, Thai Princess Maha Chakri Sirivan, France's Jean-Pierre Lemaire and Canada's "
+        "Isabel Crowe were also awarded the Friendship Medal."
+    )
+    assert names(got, "award") == {"Raul Ortiz Ruz", "Maha Chakri Sirivan", "Jean-Pierre Lemaire", "Isabel Crowe"}
+
+
+# -- delisting phrasings -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("The Commerce Department took Quillon Instruments off the Entity List on Friday.", "Quillon Instruments"),
+        ("Quillon Instruments is no longer on the Unverified List.", "Quillon Instruments"),
+        (
+            "A federal judge ordered the Pentagon to remove Quillon Instruments from its list of Chinese military "
+            "companies.",
+            "Quillon Instruments",
+        ),
+        (
+            "Quillon Instruments was removed from the Unverified List after officials completed checks.",
+            "Quillon Instruments",
+        ),
+        ("The Commerce Department terminated the denial order against Quillon Instruments.", "Quillon Instruments"),
+        ("OFAC delisted Quillon Shipping on Tuesday.", "Quillon Shipping"),
+    ],
+)
+def test_each_delisting_phrasing_delists(find, text: str, entity: str) -> None:
+    assert names(find(text), "delisting") == {entity}
+    assert names(find(text), "blacklist") == set()
+
+
+def test_companies_removed_including_are_each_delisted(find) -> None:
+    got = find(
+        "Eight companies were removed from the Unverified List, including Quillon Instruments and Marrow Optics."
+    )
+    assert names(got, "delisting") == {"Quillon Instruments", "Marrow Optics"}
+
+
+def test_removed_from_the_list_were_lists_its_bullets(find) -> None:
+    got = find(
+        "The Commerce Department updated the Unverified List on Monday. Removed from the list were:\n"
+        "• Quillon Instruments Co., Ltd.;\n• Marrow Optics Technology Co.; and\n• Tarrant Laser Systems.\n"
+    )
+    assert names(got, "delisting") == {
+        "Quillon Instruments Co., Ltd.",
+        "Marrow Optics Technology Co.",
+        "Tarrant Laser Systems",
+    }
+
+
+# -- more official and award phrasing ----------------------------------------------------------
+
+
+def test_one_of_the_entities_added_is_added(find) -> None:
+    got = find("Quillon Instruments, one of the entities added to the Entity List on Monday, said it would appeal.")
+    assert got == {("Quillon Instruments", "blacklist", "Entity List")}
+
+
+def test_designated_pursuant_to_an_executive_order_is_a_designation(find) -> None:
+    assert names(find("Quillon Bank was designated pursuant to E.O. 14024 on Friday."), "blacklist") == {"Quillon Bank"}
+
+
+def test_conferred_on_and_a_recipient_of_name_the_honoured(find) -> None:
+    got = find("The trade union federation conferred the National May Day Labour Medal on Zhou Minyu.")
+    assert got == {("Zhou Minyu", "award", "National May Day Labour Medal")}
+    got = find("Li Wenhao, a recipient of the Friendship Award, spoke at the forum.")
+    assert got == {("Li Wenhao", "award", "Friendship Award")}
+
+
+def test_among_the_entrepreneurs_honoured_as_builders_is_the_honour(find) -> None:
+    got = find(
+        "Zhou Minyu was among 100 private entrepreneurs honoured as outstanding builders of socialism with "
+        "Chinese characteristics."
+    )
+    assert got == {("Zhou Minyu", "award", "Outstanding Builder of Socialism with Chinese Characteristics")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Quillon Instruments has been seeking removal from the Entity List for two years.",
+        "The Commerce Department plans to remove Quillon Instruments from the Unverified List.",
+        "Quillon Instruments will be taken off the list next month, officials said.",
+        "Entity List companies like Quillon Instruments have lost suppliers.",
+        "U.S. sanctions on Quillon Instruments hurt its sales.",
+        "If the Pentagon adds Quillon Instruments to its list, investors will have to sell.",
+    ],
+)
+def test_intent_noun_phrases_and_conditionals_do_not_fire(find, text: str) -> None:
+    assert find(text) == set()
