@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from .message import TIE_TITLES
+from .message import LANGUAGE_NAMES, TIE_TITLES
 
 WIDTH = 100
 
@@ -27,6 +27,13 @@ def plain_alert(alert: dict[str, Any], *, status: str = "pending", sources: int 
     if alert.get("via"):
         facts += f", via {alert['via']}"
     lines.append(f"    {facts}")
+    written = alert.get("as_written")
+    if written and " ".join(str(written).split()).casefold() != " ".join(str(alert.get("entity")).split()).casefold():
+        lines.append(f"    as written: {written}")  # 小米集团 for Xiaomi Corporation
+    if alert.get("language"):
+        lang = str(alert["language"])
+        name = LANGUAGE_NAMES.get(lang.split("-")[0].casefold())
+        lines.append(f"    language: {f'{name} ({lang})' if name else lang}")
     title = alert.get("title") or "(no title)"
     lines.append(f"    source: {title}")
     if alert.get("url"):
@@ -36,7 +43,9 @@ def plain_alert(alert: dict[str, Any], *, status: str = "pending", sources: int 
     if sources > 1:
         lines.append(f"    reported by {sources} sources")
     if alert.get("evidence"):
-        quoted = textwrap.wrap(f"“{alert['evidence']}”", WIDTH - 8) or [""]
+        quoted = textwrap.wrap(f"“{alert['evidence']}”", WIDTH - 8, break_long_words=False, break_on_hyphens=False) or [
+            ""
+        ]
         lines.append("    evidence: " + quoted[0])
         lines += ["              " + q for q in quoted[1:]]
     return "\n".join(lines)
