@@ -68,8 +68,8 @@ def test_demo_crawls_fixture_web_and_prints_alerts(runner, tmp_path):
     removal = res.stderr.split(
         "Xiaomi Corporation removed from a government list: DoD Chinese Military Companies List"
     )[1]
-    assert "*As written:* 小米集團" in removal.split("[alert")[0]
-    assert "*Language:* Chinese (zh)" in removal.split("[alert")[0]
+    assert "as written: 小米集團" in removal.split("[alert")[0]  # plain text: nothing marked up for Slack
+    assert "language: Chinese (zh)" in removal.split("[alert")[0]
     assert "將小米集團移出中國軍事企業清單" in removal.split("[alert")[0]
 
 
