@@ -198,6 +198,7 @@ STRONG_SUFFIXES = {"集团", "公司", "大学", "学院", "银行", "医院", "
 # one-character words that stop a name whatever jieba made of them (宣布|对|海岳通信集团)
 STRONG_STOPS = ("将", "把", "对", "向", "被", "由", "给", "等", "和", "与", "及", "从")
 MAX_SPAN = 60  # no entity is longer (organisation names grow at most 40 characters left of a suffix)
+FOREIGN_NAME = re.compile(r"[\u4e00-\u9fff]+(?:[·•‧\-][\u4e00-\u9fff]+)+")
 CLASSIFIERS = set("个家间所名位款项批")
 NUMERALS = set("0123456789一二三四五六七八九十百千万两几多〇")
 LEADING_QUALIFIER = re.compile(r"^(?:[0-9]{4}年度?|第[0-9一二三四五六七八九十]+届)")
@@ -414,7 +415,7 @@ class ChineseNlp:
     def _plausible_person(self, name: str) -> bool:
         """A Chinese name starts with a surname (the lexicon's list); a transliterated one has a joiner."""
         if any(j in name for j in NAME_JOINERS):
-            return True
+            return bool(FOREIGN_NAME.fullmatch(name))  # 让-马克·迪布朗, not "--"
         return name[:2] in self.surnames or name[:1] in self.surnames
 
     def _is_generic(self, name: str) -> bool:
@@ -770,9 +771,17 @@ class ChineseNlp:
                 if name.startswith(ANAPHORS) or name in self.roles or t.startswith("的", e):
                     continue  # a pronoun, a role, or a modifier ("与新疆…有关|的中国实体")
                 flags = [p.flag for p in self.jieba.cut(name)]
+                # a recipient's slot holds people: a surname is enough there; a listing's slot wants
+                # jieba's person tag too (jieba's tag alone reads 张明远 as 张|明远)
+                tagged = bool(flags) and flags[0].startswith("nr")
+                common_word = len(flags) == 1 and not tagged  # 农民工: one dictionary word, no name
+                counted = bool(re.match(r"[0-9一二三四五六七八九十百千两几]+[个家间名位人]", t[e : e + 6]))
                 person = (
-                    2 <= len(name) <= 4 and self._plausible_person(name) and bool(flags) and flags[0].startswith("nr")
-                ) or any(j in name for j in "·•‧")
+                    2 <= len(name) <= 4
+                    and self._plausible_person(name)
+                    and (tagged or not listing and len(name) <= 3 and not common_word)
+                    and not counted
+                ) or bool(FOREIGN_NAME.fullmatch(name))
                 if person:
                     out.append(ZhEnt(s, e, "PERSON", name, how="slot"))
                 elif (
