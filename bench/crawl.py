@@ -29,7 +29,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             cfg = Path(tmp) / "config"
             cfg.mkdir()
-            for f in (ROOT / "config").glob("*.yaml"):
+            for f in (ROOT / "newswatch" / "defaults").glob("*.yaml"):
                 if f.name != "sources.yaml":
                     shutil.copy(f, cfg / f.name)
             (cfg / "sources.yaml").write_text(render_sources(FIXTURE_SITES / "sources.yaml", sites))

@@ -25,7 +25,7 @@ from newswatch.pipeline import Pipeline  # noqa: E402
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", type=Path, default=ROOT / "fixtures" / "eval")
-    ap.add_argument("--config", type=Path, default=ROOT / "config")
+    ap.add_argument("--config", type=Path, default=ROOT / "newswatch" / "defaults")
     ap.add_argument("--json", action="store_true", help="print JSON")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)

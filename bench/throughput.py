@@ -80,7 +80,7 @@ class PageServer:
 def write_config(tmp: Path, base: str, pages: int, workers: int | None) -> Path:
     cfg = tmp / "config"
     cfg.mkdir()
-    for f in (ROOT / "config").glob("*.yaml"):
+    for f in (ROOT / "newswatch" / "defaults").glob("*.yaml"):
         if f.name != "sources.yaml":
             shutil.copy(f, cfg / f.name)
     crawl = {

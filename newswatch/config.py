@@ -1,7 +1,8 @@
 """Configuration: YAML files in a config directory, validated by pydantic models.
 
 The config directory is, in order: the ``--config`` option, ``NEWSWATCH_CONFIG``, ``./config``
-when it holds a ``settings.yaml``, else the ``config/`` shipped beside the package.
+when it holds a ``settings.yaml``, else the defaults shipped inside the package
+(``newswatch/defaults/``, package data read through :mod:`importlib.resources`).
 Every problem is raised as :class:`~newswatch.errors.ConfigError` naming file, place and fix.
 """
 
@@ -12,6 +13,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -20,8 +22,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 
-PACKAGE_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
-FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"  # the demo's pages and fixture web
+
+def _package_dir(name: str) -> Path:
+    """A data directory shipped inside the package (a checkout and an installed wheel alike)."""
+    return Path(str(resources.files("newswatch").joinpath(name)))
+
+
+PACKAGE_CONFIG_DIR = _package_dir("defaults")  # the bundled settings, lexicon, rules, sources, watchlist
+DEMO_DIR = _package_dir("demo")  # the demo's pages (pages/) and fixture web (sites/)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -157,6 +165,21 @@ class MatchSettings(Strict):
     max_postings: int = Field(default=256, ge=1)
 
 
+class UiSettings(Strict):
+    """``newswatch ui`` (datasette on the store) and the links to it from Slack."""
+
+    base_url: str | None = None  # where people reach `newswatch ui` (http://host:8001): Slack's "View record"
+    host: str = "127.0.0.1"  # beyond loopback `newswatch ui` needs the service token
+    port: int = Field(default=8001, ge=0, le=65535)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", v):
+            raise ValueError("expected an http(s) address such as http://127.0.0.1:8001 (no query, no spaces)")
+        return v
+
+
 class Settings(Strict):
     database: str = "newswatch.db"
     nlp: NlpSettings = NlpSettings()
@@ -168,6 +191,7 @@ class Settings(Strict):
     schedule: ScheduleSettings = ScheduleSettings()
     service: ServiceSettings = ServiceSettings()
     matching: MatchSettings = MatchSettings()
+    ui: UiSettings = UiSettings()
 
 
 def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -188,6 +212,30 @@ def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
             "pass --config DIR or set NEWSWATCH_CONFIG to a directory with settings.yaml",
         )
     return path
+
+
+def write_default_config(dest: str | os.PathLike[str], *, overwrite: bool = False) -> list[Path]:
+    """Copy the bundled default config files into ``dest`` (created if needed) for editing; refuses,
+    naming them, to replace files already there unless ``overwrite``. Returns the files written."""
+    target = Path(dest)
+    if target.exists() and not target.is_dir():
+        raise ConfigError(str(target), "directory", "exists and is not a directory", "name a new or existing directory")
+    sources = sorted(PACKAGE_CONFIG_DIR.glob("*.yaml"))
+    existing = [target / f.name for f in sources if (target / f.name).exists()]
+    if existing and not overwrite:
+        raise ConfigError(
+            str(target),
+            "directory",
+            "already holds " + ", ".join(p.name for p in existing),
+            "choose another directory, or pass --force to replace them",
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for f in sources:
+        out = target / f.name
+        out.write_bytes(f.read_bytes())
+        written.append(out)
+    return written
 
 
 def read_yaml(path: Path) -> Any:

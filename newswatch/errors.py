@@ -38,3 +38,9 @@ class FetchError(NewswatchError):
     """A URL could not be fetched (unreachable, refused, too large, bad status)."""
 
     exit_code = 3
+
+
+class DeliveryFailed(NewswatchError):
+    """Alerts could not be delivered (a bad token, an unreachable Slack, alerts that failed)."""
+
+    exit_code = 5

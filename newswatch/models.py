@@ -20,6 +20,27 @@ SourceKind = Literal["news", "filing", "on-demand"]
 ALERT_STATUSES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "silenced")
 
 
+def iso_us(ts: float) -> str:
+    """ISO 8601 UTC with microseconds for a POSIX time: the claims, leases and locks the code
+    compares (fixed width, so the text sorts as the times do)."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds")
+
+
+def epoch(value: str | float | None) -> float | None:
+    """POSIX time of a stored timestamp: ISO 8601 text (UTC when no offset is given), or a number
+    as a file written before timestamps were ISO holds it (also as text). None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(value)  # seconds written as text (a TEXT column given a number)
+    except ValueError:
+        pass
+    dt = datetime.fromisoformat(value)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+
+
 def utcnow() -> str:
     """Current UTC time as an ISO-8601 string with seconds precision."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -54,7 +54,7 @@ from .nlp.zh import ChineseNlp, is_chinese, load_zh_lexicon
 from .nlp.zh.ties import ChineseTies
 from .store import alert_by_key, article_by_canonical, write_transaction
 from .watchlists import Resolver, Watchlist, load_watchlist_yaml
-from .watchlists.db import lists_version, load_entities
+from .watchlists.db import lists_version
 from .watchlists.resolve import Resolved
 
 log = logging.getLogger(__name__)
@@ -115,12 +115,12 @@ class Pipeline:
         ones; reloaded only when an import changed them. They are matched by the gazetteer and the
         name matcher, not put into the NER ruler (a million patterns would not fit there)."""
         version = lists_version(db)
-        if version == self._lists_version:
+        if version == self._lists_version and self.resolver.watchlist.attach(db):
             return
-        imported = load_entities(db)
-        self.resolver = Resolver(Watchlist.from_settings(self.base_entities + imported, self.settings.matching))
+        # the imported lists are read through the index stored at import, not loaded
+        self.resolver = Resolver(Watchlist.from_db(db, self.settings.matching, self.base_entities))
         self._lists_version = version
-        log.info("watchlists loaded: %d bundled + %d imported entities", len(self.base_entities), len(imported))
+        log.info("watchlists: %d bundled entities + the lists imported into the database", len(self.base_entities))
 
     # -- the stages, in order ---------------------------------------------------------------
 
@@ -325,7 +325,13 @@ class Pipeline:
         result = self.process(page, db, force=force)
         report = None
         if result.new_alert_keys:
-            report = deliver_pending(db, sink, keys=result.new_alert_keys, settings=self.settings.alerts)
+            report = deliver_pending(
+                db,
+                sink,
+                keys=result.new_alert_keys,
+                settings=self.settings.alerts,
+                ui_base_url=self.settings.ui.base_url,
+            )
         if result.article_id is not None:
             result.alerts = alerts_for_article(db, result.article_id)
         return result, report
@@ -355,6 +361,14 @@ def _dry_run_result(db: sqlite_utils.Database, prepared: Prepared) -> IngestResu
             }
         )
     return result
+
+
+def judge_sources(db: sqlite_utils.Database, run_id: int, broken_after: int) -> list[tuple[str, str]]:
+    """After a crawl run: each finished source's health (``alerts/health.py``): a source broken for
+    ``broken_after`` runs in a row gets one "source broken" alert, a recovered one its thread reply."""
+    from .alerts.health import evaluate_run
+
+    return evaluate_run(db, run_id, broken_after)
 
 
 def commit(db: sqlite_utils.Database, prepared: Prepared, alert_settings: AlertSettings) -> IngestResult:

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .migrations import migrate
 from .models import utcnow
 
 DEFAULT_DB = "newswatch.db"
@@ -81,6 +82,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "rule": str,
             "decision": str,
             "created_at": str,
+            "alert_id": int,  # follows alert_key (triggers of newswatch.migrations)
         },
         "pk": "id",
         "foreign_keys": [("article_id", "articles", "id")],
@@ -107,13 +109,13 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "updated_at": str,
             "sent_at": str,
             "next_attempt_at": str,
-            "claimed_at": float,
+            "claimed_at": str,
             # alerts: grouping, silences, retry deadline
             "group_key": str,
             "sources": int,
             "last_seen_at": str,
             "silence_id": int,
-            "first_attempt_at": float,
+            "first_attempt_at": str,
             "claimed_by": str,
             "verify_first": int,  # an earlier post may have arrived: look for it before posting
         },
@@ -138,11 +140,12 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "reply_ts": str,
             "attempts": int,
             "last_error": str,
-            "claimed_at": float,
-            "first_attempt_at": float,
+            "claimed_at": str,
+            "first_attempt_at": str,
             "next_attempt_at": str,
             "claimed_by": str,
             "verify_first": int,
+            "alert_id": int,
         },
         "pk": "id",
         "indexes": [(["alert_key", "article_id"], True), (["reply_status"], False)],
@@ -171,6 +174,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "at": str,
             "detail": str,
             "idem_key": str,  # one click as Slack sent it (alerts.interactive.idempotency_key)
+            "alert_id": int,
         },
         "pk": "id",
         "indexes": [(["alert_key"], False), (["idem_key"], True)],
@@ -186,6 +190,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "alert_key": str,
             "user_id": str,
             "created_at": str,
+            "alert_id": int,
         },
         "pk": "id",
         "indexes": [(["entity_key"], False)],
@@ -197,10 +202,10 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "holder": str,
             "pid": int,
             "host": str,
-            "started": float,
-            "acquired_at": float,
-            "heartbeat_at": float,
-            "expires_at": float,
+            "started": str,
+            "acquired_at": str,
+            "heartbeat_at": str,
+            "expires_at": str,
         },
         "pk": "name",
     },
@@ -211,14 +216,14 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "state": str,
             "origin": str,
             "created_at": str,
-            "created_ts": float,
+            "created_ts": str,  # ISO 8601 UTC with microseconds (compared in SQL)
             "started_at": str,
             "finished_at": str,
             "article_id": int,
             "error": str,
             "result": str,
             "owner": str,  # the worker (host:pid:start:thread) running it, newswatch.procs.Owner
-            "lease_until": float,  # epoch seconds: a running request past this is taken back
+            "lease_until": str,  # ISO 8601 UTC: a running request past this is taken back
             "attempts": int,
         },
         "pk": "id",
@@ -254,10 +259,28 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "skipped": int,
             "alerts": int,
             "finish_reason": str,
+            # source health: article links its index pages gave, the last error booked
+            "found": int,
+            "last_error": str,
         },
         "pk": "id",
         "foreign_keys": [("run_id", "crawl_runs", "id")],
         "indexes": [(["run_id", "source"], True)],
+    },
+    # per source: broken or ok, bad runs in a row, the alert raised (newswatch/alerts/health.py)
+    "source_health": {
+        "columns": {
+            "source": str,
+            "kind": str,
+            "state": str,
+            "bad_runs": int,
+            "last_error": str,
+            "alert_key": str,
+            "since": str,
+            "last_run_id": int,
+            "updated_at": str,
+        },
+        "pk": "source",
     },
     "crawl_urls": {
         "columns": {
@@ -344,7 +367,8 @@ def _enable_wal(db: sqlite_utils.Database) -> None:
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create missing tables, columns and indexes; never drops or rewrites existing data.
+    """Create missing tables, columns and indexes, then apply the migrations the file lacks
+    (:mod:`newswatch.migrations`: keys, search, timestamps, views); never drops a row.
 
     A complete schema is only read. Otherwise what is missing is looked up again and created inside
     one ``BEGIN IMMEDIATE`` transaction: processes opening a new file at once (a crawl, the outbox,
@@ -353,6 +377,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     process wrote in between: the busy timeout does not cover it).
     """
     if not _schema_missing(db):
+        migrate(db)  # only reads the version when the file is up to date
         return
     with write_transaction(db):
         for kind, name, detail in _schema_missing(db):  # again, now that no one else can write
@@ -366,6 +391,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             else:
                 cols, unique = detail
                 table.create_index(cols, unique=unique)
+    migrate(db)
 
 
 def _schema_missing(db: sqlite_utils.Database) -> list[tuple[str, str, Any]]:

@@ -119,6 +119,6 @@ def refresh(db_path: Path, settings: Settings, key: str) -> None:
     """Rewrite an alert's Slack message after a click (``chat.update``): who did what, and when."""
     db = open_db(db_path)
     try:
-        refresh_message(db, sink_from_settings(settings.slack, settings.alerts), key)
+        refresh_message(db, sink_from_settings(settings.slack, settings.alerts), key, settings.ui.base_url)
     finally:
         db.conn.close()

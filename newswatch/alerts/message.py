@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 SECTION_LIMIT = 3000  # characters of text per section block
 HEADER_LIMIT = 150  # characters of a header block
@@ -26,6 +27,7 @@ LANGUAGE_NAMES = {
 }
 ACTION_WORDS = {"ack": "Acknowledged", "false_positive": "Marked false positive", "mute_entity": "Entity muted"}
 ELLIPSIS = "…"
+VIEW_RECORD = "view_record"  # the link button's action_id: a click needs no action of ours
 
 TIE_TITLES = {
     "blacklist": "put on a government list",
@@ -102,15 +104,27 @@ def alert_text(entity: str, tie: str, reason: str) -> str:
     return f"{entity} {TIE_TITLES.get(tie, tie)}: {reason}"
 
 
+def record_url(base_url: str | None, db_name: str, alert_id: int | None) -> str | None:
+    """The alert's row in ``newswatch ui`` served at ``base_url`` (setting ``ui.base_url``), or None."""
+    if not base_url or alert_id is None:
+        return None
+    return f"{base_url.rstrip('/')}/{quote(db_name)}/alerts/{int(alert_id)}"
+
+
 def build_blocks(
-    alert: dict[str, Any], *, sources: int = 1, actions: list[dict[str, Any]] | None = None
+    alert: dict[str, Any],
+    *,
+    sources: int = 1,
+    actions: list[dict[str, Any]] | None = None,
+    record: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) for an alert row joined with its finding and article.
 
     ``alert`` needs: key, entity, tie, reason, evidence, confidence, severity, url, title,
     published; optional: via, mention, as_written (shown when the text names the entity otherwise),
     language (the article's: the evidence is quoted in it, the entity and reason are the lists' names).
-    ``actions`` (rows of ``alert_actions``) add a triage line.
+    ``actions`` (rows of ``alert_actions``) add a triage line; ``record`` (:func:`record_url`) adds a
+    "View record" link button to the alert in the UI.
     """
     entity = escape_mrkdwn(alert["entity"])
     reason = escape_mrkdwn(alert["reason"])
@@ -188,6 +202,17 @@ def build_blocks(
             ],
         },
     ]
+    record_link = safe_url(record)
+    if record_link:  # our own setting's address, never a page's; Slack opens it and also tells us of the click
+        blocks[-1]["elements"].append(
+            {
+                "type": "button",
+                "action_id": VIEW_RECORD,
+                "text": {"type": "plain_text", "text": "View record"},
+                "url": record_link.replace("&amp;", "&"),
+                "value": alert["key"],
+            }
+        )
     if triage:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(t, SECTION_LIMIT)} for t in triage]}

@@ -11,6 +11,14 @@ connection errors; an attempt that still fails leaves the alert ``pending`` with
 ``next_attempt_at`` (exponential backoff from ``alerts.retry_backoff``) and ``last_error``.
 Once an alert has failed for ``alerts.give_up_after`` it becomes ``failed`` with the last error.
 
+Failures no retry cures are not retried: a permanent error (:data:`~.sinks.TOKEN_ERRORS`, a channel
+that does not exist or the bot is not in, a message Slack refuses) marks the alert ``failed`` with
+the reason at once. A token error stops the batch (every call would fail the same way); a channel
+error fails that channel's other alerts of the batch too, without posting them; a host that is
+unreachable (refused, no address, no answer in time) stops the batch after the first alert met
+it, so an outage costs one timeout, not one per alert. What was not tried says why
+(:attr:`DeliveryReport.halted`, ``skipped``).
+
 Several deliverers (the service and a CLI run) may share the database: an alert is claimed
 with a conditional UPDATE (only one of them wins), and a ``sending`` alert whose claimer
 (host:pid:start time in ``claimed_by``) is still alive and within :data:`LEASE` seconds is left
@@ -31,11 +39,12 @@ from typing import Any
 import sqlite_utils
 
 from ..config import AlertSettings
-from ..models import utcnow
+from ..models import epoch, iso_us, utcnow
 from ..procs import Owner
-from ..store import update_alert
+from ..store import database_file, update_alert
+from . import health
 from .duration import from_iso, iso, parse_duration
-from .message import build_blocks, build_reply
+from .message import build_blocks, build_reply, record_url
 from .sinks import DeliveryError, Sink
 
 log = logging.getLogger(__name__)
@@ -50,9 +59,10 @@ def owner_id() -> str:
     return str(Owner.current_thread())
 
 
-def claim_alive(claimed_by: str | None, claimed_at: float | None, now: float) -> bool:
+def claim_alive(claimed_by: str | None, claimed_at: str | float | None, now: float) -> bool:
     """Is the process that marked a row ``sending`` possibly still posting it?"""
-    if not claimed_by or not claimed_at or now - claimed_at >= LEASE:
+    at = epoch(claimed_at)
+    if not claimed_by or not at or now - at >= LEASE:
         return False
     owner = Owner.parse(claimed_by)
     if owner is None:
@@ -82,11 +92,31 @@ class DeliveryReport:
     deferred: list[str] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # not tried: the batch had stopped
+    halted: str | None = None  # why the batch stopped (a token error, an unreachable host)
+    bad_channels: dict[str, str] = field(default_factory=dict)  # channel -> permanent error, this batch
+
+    @property
+    def ok(self) -> bool:
+        """Nothing failed and nothing was left for a reason (backoff waits are fine)."""
+        return not (self.failed or self.errors or self.halted)
+
+    def halt(self, exc: DeliveryError) -> bool:
+        """Note a batch-stopping error (token-level or unreachable); True if it stops the batch."""
+        if exc.permanent == "token" or (exc.unreachable and not exc.permanent):
+            self.halted = self.halted or str(exc)
+            return True
+        return False
 
 
-def alert_message(db: sqlite_utils.Database, row: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-    """(text, blocks) of an alert as it should look now (source count, triage state)."""
+def alert_message(
+    db: sqlite_utils.Database, row: dict[str, Any], ui_base_url: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """(text, blocks) of an alert as it should look now (source count, triage state), with a link to
+    its record in ``newswatch ui`` when ``ui_base_url`` (setting ``ui.base_url``) is set."""
     payload = json.loads(row["payload"] or "{}")
+    if payload.get("kind") == health.HEALTH_KIND:
+        return health.build_blocks(payload, recovered=health.recovered(db, row["key"]))
     actions = (
         [
             dict(r)
@@ -98,7 +128,10 @@ def alert_message(db: sqlite_utils.Database, row: dict[str, Any]) -> tuple[str, 
         else []
     )
     return build_blocks(
-        {**payload, "key": row["key"]}, sources=row.get("sources") or payload.get("sources") or 1, actions=actions
+        {**payload, "key": row["key"]},
+        sources=row.get("sources") or payload.get("sources") or 1,
+        actions=actions,
+        record=record_url(ui_base_url, Path(database_file(db)).stem, row.get("id")),
     )
 
 
@@ -114,8 +147,10 @@ def deliver_pending(
     settings: AlertSettings | None = None,
     now: float | None = None,
     ignore_backoff: bool = False,
+    ui_base_url: str | None = None,
 ) -> DeliveryReport:
-    """Deliver every ``pending`` (or interrupted ``sending``) alert, then pending thread replies."""
+    """Deliver every ``pending`` (or interrupted ``sending``) alert, then pending thread replies.
+    With ``ui_base_url`` each message links to the alert's record in ``newswatch ui``."""
     settings = settings or AlertSettings()
     report = DeliveryReport()
     where = "status in ('pending', 'sending')"
@@ -126,9 +161,42 @@ def deliver_pending(
         where += f" and key in ({', '.join('?' for _ in keys)})"
         params = list(keys)
     for row in list(db.table("alerts").rows_where(where, params, order_by="id")):
-        _deliver_alert(db, sink, row, settings, report, now, ignore_backoff)
-    _deliver_replies(db, sink, settings, report, keys, now, ignore_backoff)
+        if report.halted:
+            report.skipped.append(row["key"])
+            if row["status"] == "pending":  # `alerts ls` says why it is still waiting
+                update_alert(db, row["id"], last_error=f"not tried: {report.halted}")
+            continue
+        bad = report.bad_channels.get(_channel_key(row["channel"]))
+        if bad and sink.marks_sent and row["status"] == "pending" and not row.get("verify_first"):
+            err = f"{bad} (not posted: the same channel failed earlier in this batch)"
+            update_alert(db, row["id"], status="failed", last_error=err, next_attempt_at=None)
+            report.failed.append(row["key"])
+            report.errors[row["key"]] = err
+            continue
+        _deliver_alert(db, sink, row, settings, report, now, ignore_backoff, ui_base_url)
+    if not report.halted:
+        _deliver_replies(db, sink, settings, report, keys, now, ignore_backoff, ui_base_url)
+    if report.halted:
+        log.error("delivery stopped: %s; %d alert(s) not tried, left pending", report.halted, len(report.skipped))
     return report
+
+
+def _channel_key(channel: str | None) -> str:
+    return (channel or "").lstrip("#")
+
+
+def _fail_permanently(
+    db: sqlite_utils.Database, row: dict[str, Any], exc: DeliveryError, report: DeliveryReport
+) -> None:
+    """A permanent error: the alert is ``failed`` with the reason now, not after give_up_after."""
+    key = row["key"]
+    update_alert(db, row["id"], status="failed", last_error=str(exc), next_attempt_at=None, verify_first=None)
+    log.error("alert %s FAILED (permanent, not retried): %s", key, exc)
+    report.failed.append(key)
+    report.errors[key] = str(exc)
+    if exc.permanent == "channel":
+        report.bad_channels[_channel_key(row["channel"])] = str(exc)
+    report.halt(exc)
 
 
 def _deliver_alert(
@@ -139,6 +207,7 @@ def _deliver_alert(
     report: DeliveryReport,
     now: float | None,
     ignore_backoff: bool,
+    ui_base_url: str | None = None,
 ) -> None:
     key = row["key"]
     t = now if now is not None else time.time()
@@ -162,10 +231,12 @@ def _deliver_alert(
             report.errors[key] = err
             return
         try:
-            found = sink.find_posted(channel=row["channel"], key=key, since=(row["claimed_at"] or 0) - 60)
+            found = sink.find_posted(channel=row["channel"], key=key, since=(epoch(row["claimed_at"]) or 0) - 60)
         except DeliveryError as exc:
+            # cannot tell whether it arrived: never post it blindly, even when the channel is gone
             update_alert(db, row["id"], last_error=str(exc))
             report.errors[key] = str(exc)
+            report.halt(exc)
             return
         if found:
             update_alert(
@@ -181,21 +252,21 @@ def _deliver_alert(
             report.recovered.append(key)
             log.info("alert %s was posted before an interruption (ts %s): recorded, not posted again", key, found.ts)
             return
-    text, blocks = alert_message(db, row)
+    text, blocks = alert_message(db, row, ui_base_url)
     if not sink.marks_sent:
         sink.post(channel=row["channel"], text=text, blocks=blocks, key=key)
         report.printed.append(key)
         return
     attempts = (row["attempts"] or 0) + 1
-    first = row.get("first_attempt_at") or t
+    first = epoch(row.get("first_attempt_at")) or t
     if not _claim(
         db,
         "alerts",
         row,
         "status",
         attempts=attempts,
-        claimed_at=time.time(),
-        first_attempt_at=first,
+        claimed_at=iso_us(time.time()),
+        first_attempt_at=iso_us(first),
         claimed_by=owner_id(),
         updated_at=utcnow(),
     ):
@@ -205,6 +276,10 @@ def _deliver_alert(
         posted = sink.post(channel=row["channel"], text=text, blocks=blocks, key=key)
     except DeliveryError as exc:
         t = now if now is not None else time.time()
+        if exc.permanent and not exc.uncertain:
+            _fail_permanently(db, row, exc, report)
+            return
+        report.halt(exc)  # unreachable: the rest of the batch is not tried (this alert is kept below)
         if exc.uncertain and not sink.can_verify:
             err = (
                 f"{exc}; the {sink.name} sink cannot tell whether the post arrived: check the channel, then "
@@ -256,6 +331,7 @@ def _deliver_replies(
     keys: list[str] | None,
     now: float | None,
     ignore_backoff: bool,
+    ui_base_url: str | None = None,
 ) -> None:
     """Post 'also reported by' thread replies for later sources of sent alerts; update the parents."""
     if not sink.marks_sent:
@@ -272,6 +348,9 @@ def _deliver_replies(
     touched: set[str] = set()
     for src in [dict(r) for r in db.query(sql + " order by s.id", params)]:
         skey = f"{src['alert_key']}:source:{src['id']}"
+        if report.halted:
+            report.skipped.append(skey)
+            continue
         if src["a_status"] == "failed":
             db.table("alert_sources").update(
                 src["id"], {"reply_status": "failed", "last_error": "the alert itself failed"}
@@ -298,10 +377,11 @@ def _deliver_replies(
                 continue
             try:
                 found = sink.find_posted(
-                    channel=src["a_channel"], key=skey, since=(src["claimed_at"] or 0) - 60, thread_ts=thread
+                    channel=src["a_channel"], key=skey, since=(epoch(src["claimed_at"]) or 0) - 60, thread_ts=thread
                 )
             except DeliveryError as exc:
                 report.errors[skey] = str(exc)
+                report.halt(exc)
                 continue
             if found:
                 db.table("alert_sources").update(
@@ -310,17 +390,17 @@ def _deliver_replies(
                 report.recovered.append(skey)
                 touched.add(src["alert_key"])
                 continue
-        text, blocks = build_reply(src)
+        text, blocks = health.build_recovery_reply(src) if src["source"] == health.HEALTH_SOURCE else build_reply(src)
         attempts = (src["attempts"] or 0) + 1
-        first = src.get("first_attempt_at") or t
+        first = epoch(src.get("first_attempt_at")) or t
         if not _claim(
             db,
             "alert_sources",
             src,
             "reply_status",
             attempts=attempts,
-            claimed_at=time.time(),
-            first_attempt_at=first,
+            claimed_at=iso_us(time.time()),
+            first_attempt_at=iso_us(first),
             claimed_by=owner_id(),
         ):
             report.deferred.append(skey)
@@ -329,7 +409,12 @@ def _deliver_replies(
             posted = sink.post(channel=src["a_channel"], text=text, blocks=blocks, key=skey, thread_ts=thread)
         except DeliveryError as exc:
             t = now if now is not None else time.time()
-            failed = t - first >= parse_duration(settings.give_up_after) or (exc.uncertain and not sink.can_verify)
+            report.halt(exc)
+            failed = (
+                t - first >= parse_duration(settings.give_up_after)
+                or (exc.uncertain and not sink.can_verify)
+                or bool(exc.permanent and not exc.uncertain)
+            )
             db.table("alert_sources").update(
                 src["id"],
                 {
@@ -355,16 +440,16 @@ def _deliver_replies(
         report.replies.append(skey)
         touched.add(src["alert_key"])
     for key in touched:
-        refresh_message(db, sink, key)
+        refresh_message(db, sink, key, ui_base_url)
 
 
-def refresh_message(db: sqlite_utils.Database, sink: Sink, key: str) -> bool:
+def refresh_message(db: sqlite_utils.Database, sink: Sink, key: str, ui_base_url: str | None = None) -> bool:
     """Rewrite a sent alert's message (source count, triage state) with ``chat.update``."""
     rows = list(db.table("alerts").rows_where("key = ?", [key], limit=1))
     if not rows or rows[0]["status"] != "sent" or not rows[0]["slack_ts"]:
         return False
     row = rows[0]
-    text, blocks = alert_message(db, row)
+    text, blocks = alert_message(db, row, ui_base_url)
     try:
         sink.update(channel=row["channel"], ts=row["slack_ts"], text=text, blocks=blocks)
     except DeliveryError as exc:
@@ -431,8 +516,16 @@ class Outbox:
     ``newswatch alerts deliver`` run at the same time never post an alert twice.
     """
 
-    def __init__(self, db_path: Path, settings: AlertSettings, sink_factory: Callable[[], Sink], every: float) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        settings: AlertSettings,
+        sink_factory: Callable[[], Sink],
+        every: float,
+        ui_base_url: str | None = None,
+    ) -> None:
         self.db_path = db_path
+        self.ui_base_url = ui_base_url
         self.settings = settings
         self.sink_factory = sink_factory
         self.every = every
@@ -453,6 +546,7 @@ class Outbox:
 
         db = open_db(self.db_path)
         warned = False
+        last_check_error: str | None = None
         while not self._stop.wait(self.every):
             try:
                 sink = self.sink_factory()
@@ -464,8 +558,18 @@ class Outbox:
                         )
                         warned = True
                     continue
-                report = deliver_pending(db, sink, settings=self.settings)
-                if report.sent or report.failed:
+                try:
+                    sink.check()  # a bad token or an unreachable Slack: said, and nothing tried
+                except DeliveryError as exc:
+                    if str(exc) != last_check_error:
+                        log.error("outbox: cannot deliver: %s", exc)
+                        last_check_error = str(exc)
+                    continue
+                if last_check_error:
+                    log.warning("outbox: delivery works again")
+                    last_check_error = None
+                report = deliver_pending(db, sink, settings=self.settings, ui_base_url=self.ui_base_url)
+                if report.sent or report.failed or report.halted:
                     log.warning("outbox: %s", report)
             except Exception:  # noqa: BLE001 - the outbox keeps going; each alert keeps its own error
                 log.exception("outbox pass failed")

@@ -1,8 +1,8 @@
 """The ``newswatch`` command line: thin wrappers over the pipeline, the store and the outbox.
 
 One click group; each module here holds the commands of one area and is added below, one line
-each (``ingest``/``demo``/``init-db``, ``crawl``, ``alerts``/``silence``/``rules``/``digest``,
-``watchlist``, ``run``/``schedule``). :mod:`.app` holds what they share.
+each (``ingest``/``demo``/``init-db``/``init-config``, ``crawl``, ``alerts``/``silence``/``rules``/``digest``,
+``watchlist``, ``run``/``schedule``, ``ui``/``export``). :mod:`.app` holds what they share.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import click
 
 from ..errors import NewswatchError
-from . import alerts, crawl, ingest, service, watchlist
+from . import alerts, crawl, ingest, service, ui, watchlist
 from .app import App, Group
 
 
@@ -40,6 +40,7 @@ def cli(ctx: click.Context, db: str | None, config: str | None, verbose: int) ->
 cli.add_command(ingest.ingest)
 cli.add_command(ingest.demo)
 cli.add_command(ingest.init_db)
+cli.add_command(ingest.init_config)
 cli.add_command(crawl.crawl)
 cli.add_command(alerts.alerts)
 cli.add_command(alerts.silence)
@@ -48,6 +49,8 @@ cli.add_command(alerts.digest)
 cli.add_command(watchlist.watchlist)
 cli.add_command(service.run_cmd)
 cli.add_command(service.schedule_cmd)
+cli.add_command(ui.ui_cmd)
+cli.add_command(ui.export_cmd)
 
 
 def main() -> None:

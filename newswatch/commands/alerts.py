@@ -17,6 +17,7 @@ from ..alerts.feedback import load_penalties
 from ..alerts.rules import Penalty
 from ..alerts.silences import add_silence, list_silences, remove_silence
 from ..config import resolve_path
+from ..errors import DeliveryFailed
 from ..models import ALERT_STATUSES, FetchedPage, SourceKind
 from .app import App, Group, pass_app, read_html_file, report_delivery
 
@@ -43,10 +44,23 @@ def alerts_ls(app: App, status: str | None) -> None:
 @click.option("--now", is_flag=True, help="Retry alerts waiting for their backoff time now.")
 @pass_app
 def alerts_deliver(app: App, now: bool) -> None:
-    """Send every pending alert (Slack if a token is set, else print them)."""
-    from ..alerts.outbox import deliver_pending
+    """Send every pending alert (Slack if a token is set, else print them).
 
-    report = deliver_pending(app.db, app.sink(), settings=app.settings.alerts, ignore_backoff=now)
+    The token is checked first (Slack ``auth.test``). Exits 5 when anything was not delivered: a
+    bad token or unreachable Slack (nothing tried), or alerts that failed or will be retried."""
+    from ..alerts.outbox import deliver_pending
+    from ..alerts.sinks import DeliveryError
+
+    sink = app.sink()
+    try:
+        checked = sink.check()
+    except DeliveryError as exc:
+        raise DeliveryFailed(f"nothing delivered: {exc}") from None
+    if checked:
+        click.echo(checked, err=True)
+    report = deliver_pending(
+        app.db, sink, settings=app.settings.alerts, ignore_backoff=now, ui_base_url=app.settings.ui.base_url
+    )
     report_delivery(report)
     click.echo(
         json.dumps(
@@ -58,9 +72,16 @@ def alerts_deliver(app: App, now: bool) -> None:
                 "deferred": len(report.deferred),
                 "failed": len(report.failed),
                 "errors": len(report.errors),
+                "skipped": len(report.skipped),
+                "halted": report.halted,
             }
         )
     )
+    if not report.ok:
+        why = report.halted or next(iter(report.errors.values()), "")
+        raise DeliveryFailed(
+            f"{len(report.errors)} not delivered ({len(report.failed)} failed, {len(report.skipped)} not tried): {why}"
+        )
 
 
 @alerts.command("retry")

@@ -130,3 +130,5 @@ def report_delivery(report: DeliveryReport) -> None:
         click.echo(f"reply {key} sent", err=True)
     for key, err in report.errors.items():
         click.echo(f"alert {key} not delivered: {err}", err=True)
+    if report.halted:
+        click.echo(f"delivery stopped: {report.halted}; {len(report.skipped)} not tried (still pending)", err=True)

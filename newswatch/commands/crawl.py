@@ -24,6 +24,8 @@ def format_run(run: CrawlRun) -> str:
 
     lines = [f"crawl run {run.id}: {run.started_at} -> {run.ended_at or '-'} ({run.status})", fmt(head)]
     lines += [fmt(r) for r in rows]
+    for source, change in run.health:
+        lines.append(f"source {source}: {change} (a source-health alert is pending for the outbox)")
     if run.error:
         lines.append(f"error: {run.error}")
     return "\n".join(lines)
@@ -33,6 +35,9 @@ def progress_printer(event: dict[str, Any]) -> None:
     """One line per event on stderr."""
     if event.get("type") == "source":
         click.echo(f"[{event['source']}] {event['kind']} source started", err=True)
+        return
+    if event.get("type") == "health":
+        click.echo(f"[{event['source']}] source {event['change']}", err=True)
         return
     status = event.get("status")
     extra = event.get("title") or event.get("reason") or ""
@@ -46,7 +51,9 @@ def progress_printer(event: dict[str, Any]) -> None:
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @pass_app
 def crawl(app: App, sources: tuple[str, ...], as_json: bool, quiet: bool) -> None:
-    """Crawl the sources in sources.yaml and store what they find (alerts stay pending for the outbox)."""
+    """Crawl the sources in sources.yaml and store what they find (alerts stay pending for the outbox).
+
+    Exits 1 when the run failed or every source failed (nothing fetched)."""
     from ..crawler import run_crawl
 
     app.verify_rules()  # a rule naming a missing watchlist stops here, not in the crawl child
@@ -56,4 +63,8 @@ def crawl(app: App, sources: tuple[str, ...], as_json: bool, quiet: bool) -> Non
     else:
         click.echo(format_run(run))
     if run.status == "failed":
+        raise SystemExit(1)
+    failed = [s.source for s in run.sources if s.all_failed]
+    if run.sources and len(failed) == len(run.sources):
+        click.echo(f"error: every source failed ({', '.join(failed)}): nothing was fetched", err=True)
         raise SystemExit(1)

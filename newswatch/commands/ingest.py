@@ -1,4 +1,5 @@
-"""``newswatch ingest``, ``demo`` and ``init-db``: one page through the pipeline, the demo, the schema."""
+"""``newswatch ingest``, ``demo``, ``init-db`` and ``init-config``: one page through the pipeline, the
+demo, the schema, an editable copy of the default config."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..config import FIXTURES_DIR
+from ..config import DEMO_DIR, write_default_config
 from ..errors import InputError
 from ..models import FetchedPage, IngestResult
 from ..store import database_file, table_counts
@@ -92,13 +93,13 @@ def print_result(result: IngestResult) -> None:
     "--pages",
     type=click.Path(file_okay=False),
     default=None,
-    help="Folder of demo pages with manifest.json (default: fixtures/pages).",
+    help="Folder of demo pages with manifest.json (default: the bundled demo pages).",
 )
 @click.option(
     "--sites",
     type=click.Path(file_okay=False),
     default=None,
-    help="Fixture web to serve on 127.0.0.1 and crawl (default: fixtures/sites).",
+    help="Fixture web to serve on 127.0.0.1 and crawl (default: the bundled fixture web).",
 )
 @pass_app
 def demo(app: App, pages: str | None, sites: str | None) -> None:
@@ -109,7 +110,7 @@ def demo(app: App, pages: str | None, sites: str | None) -> None:
 
     run = crawl_fixture_web(app.config_dir, app.db_path, Path(sites) if sites else None, progress=progress_printer)
     click.echo(format_run(run))
-    folder = Path(pages) if pages else FIXTURES_DIR / "pages"
+    folder = Path(pages) if pages else DEMO_DIR / "pages"
     manifest = folder / "manifest.json"
     if not manifest.is_file():
         raise InputError(f"{manifest}: demo manifest not found")
@@ -125,7 +126,9 @@ def demo(app: App, pages: str | None, sites: str | None) -> None:
             source_kind=entry.get("source_kind", "news"),
         )
         print_result(pipeline.process(page, app.db))
-    report_delivery(deliver_pending(app.db, app.sink(), settings=app.settings.alerts))
+    report_delivery(
+        deliver_pending(app.db, app.sink(), settings=app.settings.alerts, ui_base_url=app.settings.ui.base_url)
+    )
     click.echo(f"alerts in {database_file(app.db)}: {json.dumps(status_counts(app.db))}")
 
 
@@ -134,3 +137,14 @@ def demo(app: App, pages: str | None, sites: str | None) -> None:
 def init_db(app: App) -> None:
     """Create the database and its tables (idempotent)."""
     click.echo(json.dumps(table_counts(app.db)))
+
+
+@click.command("init-config")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Replace config files already in DIRECTORY.")
+def init_config(directory: str, force: bool) -> None:
+    """Write an editable copy of the bundled default config into DIRECTORY (then pass --config
+    DIRECTORY, set NEWSWATCH_CONFIG, or name it ./config)."""
+    for path in write_default_config(directory, overwrite=force):
+        click.echo(f"wrote {path}")
+    click.echo(f"next: edit {Path(directory) / 'sources.yaml'} and run: newswatch --config {directory} rules check")

@@ -1,5 +1,5 @@
-"""The demo crawl: serve ``fixtures/sites/`` on 127.0.0.1 (ephemeral ports, threads) and crawl it
-with every source in ``fixtures/sites/sources.yaml``, using the active config for everything else."""
+"""The demo crawl: serve ``newswatch/demo/sites/`` on 127.0.0.1 (ephemeral ports, threads) and crawl
+it with every source in its ``sources.yaml``, using the active config for everything else."""
 
 from __future__ import annotations
 

@@ -14,9 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ..config import FIXTURES_DIR
+from ..config import DEMO_DIR
 
-FIXTURE_SITES = FIXTURES_DIR / "sites"
+FIXTURE_SITES = DEMO_DIR / "sites"
 TEXT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".htm": "text/html; charset=utf-8",

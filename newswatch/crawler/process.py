@@ -173,6 +173,13 @@ def _child(
                 shutil.rmtree(jobdir, ignore_errors=True)
             else:
                 (jobdir / ".clean").write_text(reason)
+        from ..pipeline import judge_sources
+
+        health = judge_sources(db, run_id, conf.crawl.broken_after_runs)
+        for name, change in health:
+            log.warning("source %s %s", name, change)
+            book.emit(type="health", source=name, change=change)
+        record_stats(db, run_id, {**book.stats(), **crawl.pages.stats(), "health": health})
         finish_run(db, run_id, "stopped" if stopped else "finished")
         log.info("crawl run %d done", run_id)
     except BaseException as exc:

@@ -47,6 +47,9 @@ class CrawlSettings(Strict):
     worker_batch_wait: float = Field(default=0.25, gt=0, le=10)  # seconds a partial batch waits for more
     # a worker is replaced after this many batches (spaCy's vocabulary grows with every new word)
     worker_recycle_batches: int | None = Field(default=1000, ge=1)
+    # a source that yields no article link, or fails every request, this many runs in a row raises
+    # one "source broken" alert (and a thread reply when it yields again)
+    broken_after_runs: int = Field(default=3, ge=1, le=1000)
 
 
 class SourceBase(Strict):

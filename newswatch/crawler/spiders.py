@@ -61,6 +61,7 @@ class SourceSpider(scrapy.Spider):
         self.source = source
         self.crawl = crawl
         self.articles_requested = 0
+        self.links_found = 0  # article links the index pages gave (booked as `found` at close)
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -72,12 +73,18 @@ class SourceSpider(scrapy.Spider):
 
     def article_request(self, url: str, **meta: Any) -> scrapy.Request | None:
         """An article/filing page; None once the per-source limit is reached."""
+        self.links_found += 1
         if self.articles_requested >= self.crawl.settings.max_articles_per_source:
             return None
         self.articles_requested += 1
         return scrapy.Request(
             url, callback=self.parse_article, errback=self.on_error, dont_filter=True, meta={"nw_article": True, **meta}
         )
+
+    def closed(self, reason: str) -> None:
+        """Scrapy calls this when the spider ends: book how many article links were found."""
+        if self.links_found:
+            self.crawl.book.bump(self.name, found=self.links_found)
 
     # -- responses --------------------------------------------------------------------------
 

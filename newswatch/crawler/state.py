@@ -23,7 +23,7 @@ from ..urls import canonicalize
 
 log = logging.getLogger(__name__)
 
-COUNTS = ("fetched", "new", "updated", "unchanged", "failed", "skipped", "alerts")
+COUNTS = ("fetched", "new", "updated", "unchanged", "failed", "skipped", "alerts", "found")
 
 
 @dataclass
@@ -38,7 +38,14 @@ class SourceCounts:
     failed: int = 0
     skipped: int = 0
     alerts: int = 0
+    found: int = 0  # article links the source's index pages gave (stored ones included)
     finish_reason: str | None = None
+    last_error: str | None = None
+
+    @property
+    def all_failed(self) -> bool:
+        """Every request of this source failed: nothing fetched."""
+        return self.failed > 0 and self.fetched == 0
 
 
 @dataclass
@@ -52,6 +59,7 @@ class CrawlRun:
     sources: list[SourceCounts] = field(default_factory=list)
     error: str | None = None
     stats: dict[str, Any] = field(default_factory=dict)  # pages, seconds per stage, peak memory
+    health: list[tuple[str, str]] = field(default_factory=list)  # (source, broken|recovered) this run
 
     def totals(self) -> dict[str, int]:
         return {c: sum(getattr(s, c) for s in self.sources) for c in COUNTS}
@@ -66,6 +74,7 @@ class CrawlRun:
             "sources": [asdict(s) for s in self.sources],
             "totals": self.totals(),
             "stats": self.stats,
+            "health": [{"source": s, "change": c} for s, c in self.health],
         }
 
 
@@ -147,8 +156,16 @@ def record_stats(db: sqlite_utils.Database, run_id: int, stats: dict[str, Any]) 
 
 def load_run(db: sqlite_utils.Database, run_id: int) -> CrawlRun:
     row = db.table("crawl_runs").get(run_id)
+    stats = json.loads(row.get("stats") or "{}")
     srcs = [
-        SourceCounts(**{k: r[k] for k in ("source", "kind", "status", "finish_reason", *COUNTS)})
+        SourceCounts(
+            source=r["source"],
+            kind=r["kind"],
+            status=r["status"],
+            finish_reason=r["finish_reason"],
+            last_error=r.get("last_error"),
+            **{c: int(r.get(c) or 0) for c in COUNTS},
+        )
         for r in db.table("crawl_run_sources").rows_where("run_id = ?", [run_id], order_by="id")
     ]
     return CrawlRun(
@@ -158,7 +175,8 @@ def load_run(db: sqlite_utils.Database, run_id: int) -> CrawlRun:
         status=row["status"],
         sources=srcs,
         error=row["error"],
-        stats=json.loads(row.get("stats") or "{}"),
+        stats=stats,
+        health=[(str(a), str(b)) for a, b in stats.get("health") or []],
     )
 
 
@@ -265,6 +283,11 @@ class CrawlBook:
                 self.db, canonicalize(url), url, source, status, self.run_id, reason=reason, http_status=http_status
             )
             bump(self.db, self.run_id, source, **({"failed": 1} if status == "failed" else {"skipped": 1}))
+            if status == "failed":
+                self.db.execute(
+                    "update crawl_run_sources set last_error = ? where run_id = ? and source = ?",
+                    [f"{url}: {reason}"[:500], self.run_id, source],
+                )
         self.emit(type="page", source=source, url=url, status=status, reason=reason)
 
     def stored(self, source: str, url: str, http_status: int, result: IngestResult) -> None:

@@ -27,7 +27,7 @@ import sqlite_utils
 
 from ..config import Settings
 from ..errors import NewswatchError
-from ..models import utcnow
+from ..models import epoch, iso_us, utcnow
 from ..procs import Owner
 from ..store import open_db, write_transaction
 from .ssrf import UrlGuard, safe_fetch
@@ -94,7 +94,7 @@ class IngestQueue:
                     "select id, state from ingest_requests where url = ? and created_ts >= ? and "
                     "(state in ('queued', 'done') or (state = 'running' and coalesce(lease_until, 0) >= ?)) "
                     "order by id limit 1",
-                    [url, now - svc.dedupe_seconds, now],
+                    [url, iso_us(now - svc.dedupe_seconds), iso_us(now)],
                 )
             )
             if rows:
@@ -118,7 +118,7 @@ class IngestQueue:
                         "state": "queued",
                         "origin": origin,
                         "created_at": utcnow(),
-                        "created_ts": now,
+                        "created_ts": iso_us(now),
                         "attempts": 0,
                     }
                 )
@@ -188,7 +188,7 @@ class IngestQueue:
         with write_transaction(db):
             for row in list(db.query("select * from ingest_requests where state = 'running'")):
                 owner = Owner.parse(row["owner"])
-                expired = (row["lease_until"] or 0) < now
+                expired = (epoch(row["lease_until"]) or 0) < now
                 dead = owner is not None and owner.on_this_host and not owner.is_current and not owner.alive()
                 if not (expired or dead):
                     continue
@@ -217,7 +217,13 @@ class IngestQueue:
                 "update ingest_requests set state = 'running', owner = ?, lease_until = ?, started_at = ?, "
                 "attempts = coalesce(attempts, 0) + 1 where id = ? and (state = 'queued' or "
                 "(state = 'running' and coalesce(lease_until, 0) < ?))",
-                [str(Owner.current_thread()), now + self.settings.service.ingest_lease_seconds, utcnow(), rid, now],
+                [
+                    str(Owner.current_thread()),
+                    iso_us(now + self.settings.service.ingest_lease_seconds),
+                    utcnow(),
+                    rid,
+                    iso_us(now),
+                ],
             )
         return cur.rowcount == 1
 

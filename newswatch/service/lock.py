@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ..models import epoch, iso_us
 from ..procs import Owner, process_start
 from ..store import write_transaction
 
@@ -28,7 +29,11 @@ log = logging.getLogger(__name__)
 
 def holder_alive(row: dict[str, Any]) -> bool:
     """Whether the process that holds ``row`` still runs (only knowable on the same host)."""
-    return Owner(row["host"], row["pid"], row["started"]).alive()
+    return Owner(row["host"], row["pid"], epoch(row["started"])).alive()
+
+
+def _iso_or_none(ts: float | None) -> str | None:
+    return iso_us(ts) if ts is not None else None
 
 
 @dataclass
@@ -73,9 +78,10 @@ class DbLock:
             row = self.current()
             taken_over = None
             if row and row["holder"] != self.holder:
-                if row["expires_at"] > now and holder_alive(row):
+                expires = epoch(row["expires_at"]) or 0.0
+                if expires > now and holder_alive(row):
                     return None
-                why = "lease expired" if row["expires_at"] <= now else "holder process is gone"
+                why = "lease expired" if expires <= now else "holder process is gone"
                 taken_over = f"{row['holder']} ({why})"
                 log.warning("lock %s: taking over from %s", self.name, taken_over)
             self.db.table("service_locks").upsert(
@@ -84,10 +90,10 @@ class DbLock:
                     "holder": self.holder,
                     "pid": self.pid,
                     "host": self.host,
-                    "started": process_start(self.pid),
-                    "acquired_at": now,
-                    "heartbeat_at": now,
-                    "expires_at": now + self.lease,
+                    "started": _iso_or_none(process_start(self.pid)),
+                    "acquired_at": iso_us(now),
+                    "heartbeat_at": iso_us(now),
+                    "expires_at": iso_us(now + self.lease),
                 },
                 pk="name",
             )
@@ -103,7 +109,7 @@ class DbLock:
                 with self._db_lock, write_transaction(self.db):
                     cur = self.db.execute(
                         "update service_locks set heartbeat_at = ?, expires_at = ? where name = ? and holder = ?",
-                        [now, now + self.lease, self.name, self.holder],
+                        [iso_us(now), iso_us(now + self.lease), self.name, self.holder],
                     )
             except Exception:  # noqa: BLE001 - keep beating; the lease covers a missed beat
                 log.exception("lock %s: heartbeat failed", self.name)

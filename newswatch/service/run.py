@@ -21,7 +21,7 @@ import uvicorn
 from ..alerts.outbox import Outbox
 from ..alerts.sinks import Sink, SlackSink, sink_from_settings
 from ..config import Settings, find_config_dir, load_settings
-from ..errors import ConfigError
+from ..errors import ConfigError, DeliveryFailed
 from .app import ServiceState, build_app
 from .ingest import IngestQueue
 from .scheduler import CrawlRunner, CrawlScheduler, jobs_db_path
@@ -93,6 +93,8 @@ class Service:
         def sink() -> Sink:
             return sink_from_settings(self.settings.slack, self.settings.alerts)
 
+        self.check_delivery(sink())
+
         def slack_client() -> WebClient | None:
             s = SlackSink.from_env(self.settings.slack)
             return s.client if s else None
@@ -114,7 +116,7 @@ class Service:
             scheduler = CrawlScheduler(runner, self.settings.schedule, jobs_db)
         state.scheduler = scheduler
         app = build_app(state, self.token)
-        outbox = Outbox(self.db_path, self.settings.alerts, sink, svc.deliver_every_seconds)
+        outbox = Outbox(self.db_path, self.settings.alerts, sink, svc.deliver_every_seconds, self.settings.ui.base_url)
         server = uvicorn.Server(
             uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", access_log=False, lifespan="off")
         )
@@ -155,6 +157,22 @@ class Service:
             for sig, handler in old.items():
                 signal.signal(sig, handler)
             log.warning("stopped cleanly")
+
+    @staticmethod
+    def check_delivery(sink: Sink) -> None:
+        """``auth.test`` before anything starts: a wrong or revoked token refuses to start (every
+        alert would fail); an unreachable Slack is logged and the outbox keeps trying."""
+        from ..alerts.sinks import DeliveryError
+
+        try:
+            checked = sink.check()
+        except DeliveryError as exc:
+            if exc.permanent:
+                raise DeliveryFailed(f"alerts cannot be delivered: {exc}") from None
+            log.error("alerts cannot be delivered now (the outbox keeps trying): %s", exc)
+            return
+        if checked:
+            log.warning("alerts: %s sink, %s", sink.name, checked)
 
     def _shutdown(
         self,

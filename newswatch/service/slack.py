@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..alerts.interactive import ACTIONS, apply_action, refresh
-from ..alerts.message import escape_mrkdwn
+from ..alerts.message import VIEW_RECORD, escape_mrkdwn
 from ..config import Settings
 from .app import ServiceState, error
 from .routes import service_of, submit_url
@@ -120,6 +120,8 @@ async def interactivity(request: Request) -> Response:
         user_name = str(user.get("username") or user.get("name") or user_id)
     except (KeyError, IndexError, ValueError, TypeError, UnicodeDecodeError, RecursionError, AttributeError):
         return PlainTextResponse("not a block_actions payload", status_code=400)
+    if action == VIEW_RECORD:  # a link button: Slack opened the record; nothing to record
+        return JSONResponse({"ok": True, "key": key, "action": action})
     if action not in ACTIONS:
         return PlainTextResponse(f"unknown action {action!r}", status_code=400)
     done = await run_in_threadpool(

@@ -7,12 +7,22 @@ Formats: US Consolidated Screening List CSV (``csl-csv``) and JSON (``csl-json``
 A row that cannot be used (no name, a vessel, a bad line) is never dropped silently: it is counted
 and described in :attr:`ImportResult.skipped` as ``file:line: field: problem``. A file that cannot
 be read at all (missing, wrong columns, not JSON) raises :class:`~newswatch.errors.InputError`.
+A CSV record that runs over more than one line (an unterminated quote swallows the rows after
+it) is reported as broken and never imported: the reader starts again at the next line, so the
+rows after it are read as they are written.
+
+Aliases: OFAC remarks ``a.k.a. '…'``, ``f.k.a. '…'``, ``n.k.a. '…'`` and ``alt.csv``; CSL
+``alt_names``; FtM ``alias``/``previousName`` (``weakAlias`` is kept apart as a weak alias). A
+one-word alias of a person ("a.k.a. 'BOUTOV'") is another spelling of the surname: it is stored as
+"BOUTOV, Viktor Anatolijevitch" (with the entry's given names), never as a bare word. The quoted
+name inside an organisation's name ("PRIVATE MILITARY COMPANY 'WAGNER'") becomes a weak alias.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +42,9 @@ FTM_COMPANY = {"Company", "Organization", "LegalEntity", "PublicBody"}
 CSL_REQUIRED = {"source", "name", "type", "programs", "alt_names"}
 OS_SIMPLE_REQUIRED = {"id", "schema", "name", "aliases", "countries", "sanctions", "dataset"}
 OFAC_EMPTY = "-0-"
+# a.k.a. 'NAME'; the closing quote is the one followed by ';', '.' + space or the end of the remarks
+OFAC_AKA_RE = re.compile(r"\b[afn]\.k\.a\.\s+'(.+?)'(?=;|\.?\s*$|\.\s)")
+QUOTED_NAME_RE = re.compile(r"['\"«“‘]([^'\"«»“”‘’]{3,})['\"»”’]")
 
 
 @dataclass
@@ -75,17 +88,66 @@ def _open_text(path: Path) -> str:
         raise InputError(f"{path}: cannot be read: {exc}") from None
 
 
-def _dict_rows(path: Path, required: set[str]) -> Iterable[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(_open_text(path).splitlines())
-    have = set(reader.fieldnames or [])
+def _csv_records(
+    path: Path, lines: list[str], result: ImportResult | None, start: int = 1
+) -> Iterable[tuple[int, list[str]]]:
+    """CSV records with their line numbers, one physical line each.
+
+    A record the csv module would read over several lines (a quote opened and not closed on its
+    line) is reported with ``result.skip`` as broken and dropped; reading starts again at the next
+    line, so one stray quote costs one row, not every row after it. (Lists in these formats write
+    each record on one line; a line break inside a quoted field is not used by them.)"""
+    for n, line in enumerate(lines, start=start):
+        try:
+            recs = list(csv.reader([line]))
+        except csv.Error as exc:
+            if result is not None:
+                result.rows += 1
+                result.skip(path, n, "row", f"broken line ({exc})")
+            continue
+        if not recs:
+            yield n, []
+            continue
+        rec = recs[0]
+        if _unterminated(line):
+            if result is not None:
+                result.rows += 1
+                result.skip(path, n, "row", "unterminated quote: the field runs past the end of the line")
+            continue
+        yield n, rec
+
+
+def _unterminated(line: str) -> bool:
+    """True when a quoted CSV field opened on ``line`` is not closed on it."""
+    inside = False
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if ch == '"':
+            if inside and i + 1 < len(line) and line[i + 1] == '"':
+                i += 2
+                continue
+            if inside or i == 0 or line[i - 1] == ",":
+                inside = not inside
+        i += 1
+    return inside
+
+
+def _dict_rows(path: Path, required: set[str], result: ImportResult) -> Iterable[tuple[int, dict[str, str]]]:
+    lines = _open_text(path).splitlines()
+    header = next(iter(csv.reader(lines[:1])), []) if lines else []
+    have = {h.strip() for h in header}
     missing = required - have
     if missing:
         raise InputError(
             f"{path}: line 1: missing column(s) {', '.join(sorted(missing))} "
             f"(found: {', '.join(sorted(have)) or 'nothing'}); is this the right --format?"
         )
-    for row in reader:
-        yield reader.line_num, row
+    names = [h.strip() for h in header]
+    for line, rec in _csv_records(path, lines[1:], result, start=2):
+        if not rec:
+            continue
+        yield line, dict(zip(names, rec + [""] * (len(names) - len(rec)), strict=False))
 
 
 def _country_from_addresses(value: Any) -> str | None:
@@ -141,7 +203,7 @@ def import_csl_csv(path: Path, list_name: str, **_: Any) -> ImportResult:
     """US Consolidated Screening List CSV (``consolidated.csv``): alt_names and programs are
     ``;``-separated, type is Entity/Individual/Vessel/Aircraft (blank on Commerce lists = entity)."""
     result = ImportResult()
-    for n, (line, row) in enumerate(_dict_rows(path, CSL_REQUIRED)):
+    for n, (line, row) in enumerate(_dict_rows(path, CSL_REQUIRED, result)):
         _csl_entity(path, line, row, list_name, n, result)
     return result
 
@@ -171,6 +233,20 @@ def _ofac(value: str | None) -> str:
     return "" if v == OFAC_EMPTY else v
 
 
+def _person_alias(primary: str, alias: str) -> str:
+    """A one-word alias of a person is another spelling of the surname: "BOUTOV" of "BOUT, Viktor
+    Anatolijevitch" is "BOUTOV, Viktor Anatolijevitch"."""
+    alias = alias.strip()
+    if "," in alias or len(alias.split()) != 1 or primary.count(",") != 1:
+        return alias
+    return f"{alias}, {primary.split(',')[1].strip()}"
+
+
+def _ofac_remark_aliases(remarks: str) -> list[str]:
+    """Aliases written in OFAC remarks: ``a.k.a. 'X'; f.k.a. 'Y'; n.k.a. 'Z'``."""
+    return [a.strip(" '") for a in OFAC_AKA_RE.findall(remarks or "") if a.strip(" '")]
+
+
 def _flip_person(name: str) -> str | None:
     """OFAC writes individuals "LAST, First": the "First LAST" form as an alias."""
     if name.count(",") == 1:
@@ -186,7 +262,7 @@ def import_ofac_sdn(path: Path, list_name: str, alt: Path | None = None, **_: An
     entity) plus, with ``alt``, ``alt.csv`` (ent_num, alt_num, alt_type, alt_name, alt_remarks)."""
     result = ImportResult()
     by_num: dict[str, WatchEntity] = {}
-    for line, row in enumerate(csv.reader(_open_text(path).splitlines()), start=1):
+    for line, row in _csv_records(path, _open_text(path).splitlines(), result):
         if not row or (len(row) == 1 and row[0].strip() in ("", "\x1a")):
             continue  # blank line or the DOS end-of-file mark the real file ends with
         result.rows += 1
@@ -206,6 +282,11 @@ def import_ofac_sdn(path: Path, list_name: str, alt: Path | None = None, **_: An
             continue
         programs = [p.strip(" []") for p in program.split("] [")] if program else []
         aliases = [f] if kind == "person" and (f := _flip_person(name)) else []
+        for a in _ofac_remark_aliases(_ofac(row[11]) if len(row) > 11 else ""):
+            a = _person_alias(name, a) if kind == "person" else a
+            aliases.append(a)
+            if kind == "person" and (f := _flip_person(a)):
+                aliases.append(f)
         ent = WatchEntity(
             id=f"{list_name}:{num}",
             name=name,
@@ -220,22 +301,23 @@ def import_ofac_sdn(path: Path, list_name: str, alt: Path | None = None, **_: An
         by_num[num] = ent
         result.entities.append(ent)
     if alt is not None:
-        for line, row in enumerate(csv.reader(_open_text(alt).splitlines()), start=1):
+        for line, row in _csv_records(alt, _open_text(alt).splitlines(), result):
             if not row or (len(row) == 1 and row[0].strip() in ("", "\x1a")):
                 continue
             if len(row) < 4:
                 result.skip(alt, line, "row", f"{len(row)} column(s), alt.csv rows have 5")
                 continue
-            listed = by_num.get(row[0].strip())
+            target = by_num.get(row[0].strip())
             alt_name = _ofac(row[3])
-            if listed is None:
+            if target is None:
                 result.skip(alt, line, "ent_num", f"'{row[0].strip()}' is not in {path.name}")
             elif not alt_name:
                 result.skip(alt, line, "alt_name", "empty")
             else:
-                listed.aliases.append(alt_name)
-                if listed.type == "person" and (f := _flip_person(alt_name)):
-                    listed.aliases.append(f)
+                alt_name = _person_alias(target.name, alt_name) if target.type == "person" else alt_name
+                target.aliases.append(alt_name)
+                if target.type == "person" and (f := _flip_person(alt_name)):
+                    target.aliases.append(f)
     return result
 
 
@@ -271,9 +353,7 @@ def import_ftm(path: Path, list_name: str, **_: Any) -> ImportResult:
         if not names:
             result.skip(path, line, "properties.name", f"empty ({obj.get('id')})")
             continue
-        aliases = (
-            names[1:] + _ftm_first(props, "alias") + _ftm_first(props, "weakAlias") + _ftm_first(props, "previousName")
-        )
+        aliases = names[1:] + _ftm_first(props, "alias") + _ftm_first(props, "previousName")
         reason = "; ".join(_ftm_first(props, "program")) or "; ".join(_ftm_first(props, "topics")) or list_name
         countries = (
             _ftm_first(props, "country") or _ftm_first(props, "jurisdiction") or _ftm_first(props, "nationality")
@@ -287,6 +367,7 @@ def import_ftm(path: Path, list_name: str, **_: Any) -> ImportResult:
                 aliases=[a for a in dict.fromkeys(names + aliases) if a != obj.get("caption")],
                 reason=reason,
                 country=countries[0].upper() if countries else None,
+                weak_aliases=_ftm_first(props, "weakAlias"),
             )
         )
     return result
@@ -297,7 +378,7 @@ def import_os_simple(path: Path, list_name: str, **_: Any) -> ImportResult:
     addresses, identifiers, sanctions, phones, emails, dataset, first_seen, last_seen, last_change);
     multi-valued cells are ``;``-separated."""
     result = ImportResult()
-    for line, row in _dict_rows(path, OS_SIMPLE_REQUIRED):
+    for line, row in _dict_rows(path, OS_SIMPLE_REQUIRED, result):
         result.rows += 1
         schema = (row.get("schema") or "").strip()
         kind = "person" if schema == "Person" else ("company" if schema in FTM_COMPANY else None)
@@ -426,6 +507,10 @@ def import_file(
             continue
         ids.add(e.id)
         e.aliases = [a for a in dict.fromkeys(a.strip() for a in e.aliases) if a and a != e.name]
+        if e.type == "company":
+            for n in e.all_names():
+                e.weak_aliases += [q.strip() for q in QUOTED_NAME_RE.findall(n) if q.strip() != n.strip()]
+        e.weak_aliases = [a for a in dict.fromkeys(a.strip() for a in e.weak_aliases) if a and a not in e.all_names()]
         unique.append(e)
     result.entities = unique
     return result

@@ -3,15 +3,26 @@
 Two ways in:
 
 * :meth:`NameIndex.match` scores one name (an NER span) against *candidates*: aliases with the
-  same normalized key, plus aliases sharing one of the query's two rarest tokens (postings longer
-  than ``max_postings`` are cut), so a query never scans the list. Each candidate gets explicit
-  features — ``exact`` (normalized keys equal), ``token_overlap`` (Jaccard of tokens), ``fuzzy``
-  (rapidfuzz token-sort ratio), ``type_agree`` (ORG~company, PERSON~person), ``pinyin`` (a name in
-  Han characters whose pinyin is a Latin alias: 曾毓群 ~ "Zeng Yuqun", scored 0.95) — and a score:
-  1.0 when exact, else ``0.55 * fuzzy + 0.45 * token_overlap``; halved when the types disagree.
-  A match needs ``score >= threshold`` (``settings.yaml`` ``matching.threshold``). At most
-  ``max_postings`` entities sharing one normalized key are scored (a name shared by more entries
-  than that is not a name that can identify anyone).
+  same normalized key, plus the aliases that share the most (and the rarest) of the query's
+  tokens, phonetic keys, joined token pairs ("jongun") and initials ("pmc") — a posting of more
+  than ``max_postings`` names is not used (unless it is the query's only one, then cut), at most
+  ``MAX_CANDIDATES`` are scored — so a query never scans the list and its cost does not grow
+  with it. Each candidate is scored by the alignment of :mod:`.names` (literal, merged, acronym,
+  phonetic, fuzzy and initial pairs; family-name weight; unmatched tokens on either side), 1.0
+  when the normalized keys are equal; halved when the types disagree (ORG~company,
+  PERSON~person). ``features`` carries ``exact``, ``token_overlap``, ``fuzzy`` (token-sort ratio,
+  for information), ``phonetic`` (a pair matched on the phonetic key), ``type_agree`` and
+  ``alignment``: every pair and unmatched token with its score and weight. A match needs
+  ``score >= threshold`` (``settings.yaml`` ``matching.threshold``). At most ``max_postings``
+  entities sharing one normalized key are scored (a name shared by more entries than that is
+  not a name that can identify anyone).
+* **Weak aliases** (FtM ``weakAlias``, the quoted name inside an organisation's name such as
+  "PRIVATE MILITARY COMPANY 'WAGNER'") are never fuzzy-matched: an exact hit scores
+  ``WEAK_SCORE`` when something corroborates it (the name as written carries a legal form or an
+  organisation word, "Wagner Group"; or the NER labels it ORG; in text: a legal form or company
+  word next to it), and nothing otherwise; a person's weak alias (a nickname) never matches alone.
+* ``pinyin``: a name in Han characters whose pinyin (pypinyin, surname readings for persons) is a
+  Latin alias, written run together ("Zeng Yuqun" ~ 曾毓群), scores ``PINYIN_SCORE``.
 * :meth:`NameIndex.gazetteer` finds every listed alias in a whole text with one Aho-Corasick pass
   over the normalized tokens (keys are matched on token boundaries only), so names the NER missed
   are still found.
@@ -40,11 +51,13 @@ from functools import lru_cache
 from typing import Any
 
 import ahocorasick
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from .model import WatchEntity
+from .names import Alignment, Part, align, analyse_alias, analyse_query, phonetic
 from .normalize import is_legal_form, normalize_name, text_tokens
 from .pinyin import compact, has_han, pinyin_key
+from .stored import StoredNames
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +96,44 @@ COMPANY_CONTEXT = {
 }
 LABEL_TYPE = {"ORG": "company", "PERSON": "person"}
 SHORT = 4
+MAX_CANDIDATES = 50
+WEAK_SCORE = 0.9
+
+
+def posting_keys(parts: Sequence[Part]) -> set[str]:
+    """Keys under which an alias is found: its tokens, ``~`` phonetic keys, joined adjacent pairs
+    and triples, and ``#`` its initials (for acronyms)."""
+    toks = [p.text for p in parts]
+    out = set(toks)
+    out.update("~" + p.phon for p in parts if p.phon)
+    for n in (2, 3):
+        out.update("".join(toks[i : i + n]) for i in range(len(toks) - n + 1))
+    initials = "".join(p.text[0] for p in parts if p.tag != "P")
+    if 2 <= len(initials) <= 6 and len(parts) > 1:
+        out.add("#" + initials)
+    return out
+
+
+def _best(weight: dict[int, float]) -> list[int]:
+    """The candidates worth aligning: best posting weight first, at most ``MAX_CANDIDATES``."""
+    return sorted(weight, key=lambda k: -weight[k])[:MAX_CANDIDATES]
+
+
+def _informative(posts: list[list[int]], cap: int) -> list[list[int]]:
+    """Postings of at most ``cap`` names (a key under more names identifies nobody: "trading",
+    "bank"); the shortest one when all are longer, so a query is never left without candidates."""
+    short = [p for p in posts if len(p) <= cap]
+    return short or sorted(posts, key=len)[:1]
+
+
+def query_keys(key: str) -> list[str]:
+    """Posting keys to look a query up by (see :func:`posting_keys`)."""
+    toks = key.split()
+    out = list(dict.fromkeys(toks))
+    out += ["~" + ph for t in toks if (ph := phonetic(t))]
+    out += ["".join(toks[i : i + 2]) for i in range(len(toks) - 1)]
+    out += ["#" + t for t in toks if 2 <= len(t) <= 6]
+    return out
 
 
 @lru_cache(maxsize=100_000)
@@ -163,6 +214,12 @@ class SpanInfo:
     ruler: bool = False
 
 
+def analyse_entity(e: WatchEntity) -> list[tuple[str, bool, str, tuple[Part, ...]]]:
+    """(alias, weak, normalized key, parts) of every name of ``e``: what the index stores per alias."""
+    names = [(a, False) for a in e.all_names()] + [(a, True) for a in e.weak_aliases if a.strip()]
+    return [(a, weak, normalize_name(a), analyse_alias(a, e.type)) for a, weak in names]
+
+
 class NameIndex:
     """All aliases of all watched entities, indexed by normalized key, rare tokens and Aho-Corasick."""
 
@@ -173,14 +230,20 @@ class NameIndex:
         threshold: float = 0.85,
         common_word_zipf: float = 3.5,
         max_postings: int = 256,
+        store: StoredNames | None = None,
     ) -> None:
         self.threshold = threshold
+        self.store = store
+        self._stored_ai: dict[int, int] = {}  # watch_names rowid -> alias id, names read so far
+        self._ent_index: dict[str, int] = {}
         self.common_zipf = common_word_zipf
         self.max_postings = max_postings
         self.entities: list[WatchEntity] = []
         self.alias_text: list[str] = []
         self.alias_key: list[str] = []
         self.alias_ent: list[int] = []
+        self.alias_parts: list[tuple[Part, ...]] = []
+        self.alias_weak: list[bool] = []
         self.by_key: dict[str, list[int]] = {}
         self.postings: dict[str, list[int]] = {}
         self.by_compact: dict[str, list[int]] = {}  # Latin aliases, words run together (pinyin feature)
@@ -192,23 +255,27 @@ class NameIndex:
     def add(self, e: WatchEntity) -> None:
         ei = len(self.entities)
         self.entities.append(e)
-        seen: set[str] = set()
-        for alias in e.all_names():
-            key = normalize_name(alias)
+        self._ent_index.setdefault(e.id, ei)
+        seen: set[tuple[str, tuple[str, ...]]] = set()
+        for alias, weak, key, parts in e.analysed if e.analysed is not None else analyse_entity(e):
             if not key:
                 self.skipped_aliases += 1
                 log.debug("alias %r of %s normalizes to nothing; not indexed", alias, e.id)
                 continue
-            if key in seen:
+            sig = (key, tuple(p.tag for p in parts))
+            if sig in seen or (weak and any(k == key for k, _ in seen)):
                 continue
-            seen.add(key)
+            seen.add(sig)
             ai = len(self.alias_text)
             self.alias_text.append(alias)
             self.alias_key.append(key)
             self.alias_ent.append(ei)
+            self.alias_parts.append(parts)
+            self.alias_weak.append(weak)
             self.by_key.setdefault(key, []).append(ai)
-            for tok in set(key.split()):
-                self.postings.setdefault(tok, []).append(ai)
+            if not weak:
+                for tok in posting_keys(parts):
+                    self.postings.setdefault(tok, []).append(ai)
             if not has_han(alias):
                 self.by_compact.setdefault(compact(key), []).append(ai)
         self._automaton = None
@@ -226,40 +293,104 @@ class NameIndex:
         return self._automaton
 
     def __len__(self) -> int:
-        return len(self.alias_text)
+        return len(self.alias_text) - len(self._stored_ai) + (self.store.count() if self.store else 0)
+
+    def _from_store(self, rows: Iterable[tuple[int, str, str, bool, str, tuple[Part, ...]]]) -> list[int]:
+        """Alias ids of stored names (read into the in-process arrays on first use)."""
+        out = []
+        for rid, eid, alias, weak, key, parts in rows:
+            ai = self._stored_ai.get(rid)
+            if ai is None:
+                ei = self._ent_index.get(eid)
+                if ei is None:
+                    ent = self.store.entity(eid) if self.store else None
+                    if ent is None:
+                        continue
+                    ei = len(self.entities)
+                    self.entities.append(ent)
+                    self._ent_index[eid] = ei
+                ai = len(self.alias_text)
+                self.alias_text.append(alias)
+                self.alias_key.append(key)
+                self.alias_ent.append(ei)
+                self.alias_parts.append(parts)
+                self.alias_weak.append(weak)
+                self._stored_ai[rid] = ai
+            out.append(ai)
+        return out
+
+    def aliases_for_key(self, key: str) -> list[int]:
+        """Alias ids whose normalized key is ``key`` (in memory and stored), at most ``max_postings``."""
+        mem = self.by_key.get(key, [])[: self.max_postings]
+        if self.store is None:
+            return mem
+        return list(dict.fromkeys(mem + self._from_store(self.store.by_key(key, self.max_postings))))
 
     # -- one name ---------------------------------------------------------------------------
 
     def candidates(self, key: str) -> list[int]:
-        """Alias ids worth scoring for ``key``: same key, plus postings of its two rarest tokens."""
-        out = dict.fromkeys(self.by_key.get(key, [])[: self.max_postings])
-        toks = sorted(set(key.split()), key=lambda t: len(self.postings.get(t, ())))
-        for tok in toks[:2]:
-            for ai in self.postings.get(tok, ())[: self.max_postings]:
-                out[ai] = None
-        return list(out)
+        """Alias ids worth scoring for ``key``: same key, plus the aliases sharing the most and
+        rarest posting keys with it (at most ``MAX_CANDIDATES``)."""
+        exact = self.aliases_for_key(key)
+        weight: dict[int, float] = {}
+        qkeys = query_keys(key)
+        posts = [p for qk in qkeys if (p := self.postings.get(qk))]
+        for post in _informative(posts, self.max_postings):
+            w = 1.0 / len(post)
+            for ai in post[: self.max_postings]:
+                weight[ai] = weight.get(ai, 0.0) + w
+        ranked = _best(weight)
+        if self.store is not None:
+            sweight: dict[int, float] = {}
+            for ids in _informative(list(self.store.postings(qkeys, self.max_postings).values()), self.max_postings):
+                w = 1.0 / len(ids)
+                for rid in ids[: self.max_postings]:
+                    sweight[rid] = sweight.get(rid, 0.0) + w
+            top = _best(sweight)
+            ranked += self._from_store(self.store.names(top))
+        return list(dict.fromkeys([*exact, *ranked]))
 
-    def score(self, key: str, label: str | None, ai: int) -> Match:
-        """Score alias ``ai`` against a normalized query, with the features behind the score."""
+    def score(self, key: str, label: str | None, ai: int, *, detail: bool = True) -> Match:
+        """Score alias ``ai`` against a normalized query, with the features behind the score
+        (``detail=False``: only what ranking needs; :meth:`explain` adds the rest to a kept match)."""
         akey = self.alias_key[ai]
         ent = self.entities[self.alias_ent[ai]]
         exact = akey == key
-        overlap = 1.0 if exact else soft_token_overlap(key, akey)
-        fz = 1.0 if exact else fuzz.token_sort_ratio(key, akey) / 100.0
         want = LABEL_TYPE.get(label or "")
         type_agree = None if want is None else want == ent.type
-        score = 1.0 if exact else 0.55 * fz + 0.45 * overlap
+        feats: dict[str, Any] = {"exact": exact, "type_agree": type_agree, "query_key": key, "alias_key": akey}
+        if exact:
+            score = 1.0
+        elif self.alias_weak[ai]:
+            score = 0.0
+            feats["weak_alias"] = "a weak alias counts only as written"
+        else:
+            al = align(analyse_query(key, want or ent.type), self.alias_parts[ai])
+            score = al.score
+            feats["alignment"] = al
         if type_agree is False:
             score *= 0.5
-        feats = {
-            "exact": exact,
-            "token_overlap": round(overlap, 3),
-            "fuzzy": round(fz, 3),
-            "type_agree": type_agree,
-            "query_key": key,
-            "alias_key": akey,
-        }
-        return Match(ent, self.alias_text[ai], score, feats)
+        if self.alias_weak[ai]:
+            feats["weak_alias"] = feats.get("weak_alias", True)
+        m = Match(ent, self.alias_text[ai], score, feats)
+        return self.explain(m) if detail else m
+
+    @staticmethod
+    def explain(m: Match) -> Match:
+        """Add the explanation to a match: every alignment pair and unmatched token with its score
+        and weight, whether a phonetic pair counted, and (for information) token overlap and the
+        token-sort fuzzy ratio of the two keys."""
+        f = m.features
+        if "token_overlap" in f:
+            return m
+        key, akey = f["query_key"], f["alias_key"]
+        al = f.get("alignment")
+        if isinstance(al, Alignment):
+            f["phonetic"] = any(p[2] == "phonetic" for p in al.pairs)
+            f["alignment"] = al.explain()
+        f["token_overlap"] = 1.0 if f["exact"] else round(soft_token_overlap(key, akey), 3)
+        f["fuzzy"] = 1.0 if f["exact"] else round(fuzz.token_sort_ratio(key, akey) / 100.0, 3)
+        return m
 
     def match(
         self, name: str, label: str | None = None, *, limit: int = 5, from_ner: bool = True, all_scores: bool = False
@@ -273,23 +404,25 @@ class NameIndex:
         if not key:
             return []
         best: dict[int, Match] = {}
-        cands = self.candidates(key)
-        # Cheap C-level prefilter: without a fuzzy ratio of at least this, the score cannot reach
-        # the threshold (score <= 0.55 * fuzzy + 0.45), so those candidates are not scored in full.
-        cutoff = 0.0 if all_scores else max(0.0, (self.threshold - 0.45) / 0.55 * 100 - 0.5)
-        keep = process.extract(
-            key, [self.alias_key[ai] for ai in cands], scorer=fuzz.token_sort_ratio, score_cutoff=cutoff, limit=None
-        )
-        for _, _, pos in keep:
-            ai = cands[pos]
-            m = self.score(key, label, ai)
+        written = len(text_tokens(name)) > len(key.split())
+        for ai in self.candidates(key):
+            m = self.score(key, label, ai, detail=False)
+            if self.alias_weak[ai] and m.features["exact"]:
+                ent = self.entities[self.alias_ent[ai]]
+                why = None  # a person's weak alias (a nickname) is no name on its own
+                if ent.type == "company" and written:
+                    why = "legal form or organisation word in the name"
+                elif ent.type == "company" and from_ner and label == "ORG":
+                    why = "NER labels it ORG"
+                m.score = WEAK_SCORE if why else min(m.score, self.threshold / 2)
+                m.features["weak_alias"] = f"corroborated: {why}" if why else "weak alias without corroboration"
             ei = self.alias_ent[ai]
             if ei not in best or m.score > best[ei].score:
                 best[ei] = m
         self._pinyin_matches(name, key, label, best)
         out = sorted(best.values(), key=lambda m: (-m.score, m.entity.list_name, m.entity.id))
         for m in out:
-            if m.features["exact"]:
+            if m.features["exact"] and not m.features.get("weak_alias"):
                 corroborated: str | bool = False
                 if len(text_tokens(name)) > len(key.split()):
                     corroborated = "legal form in the name"
@@ -303,7 +436,7 @@ class NameIndex:
         out.sort(key=lambda m: (-m.score, m.entity.list_name, m.entity.id))
         if not all_scores:
             out = [m for m in out if m.score >= self.threshold]
-        return out[:limit]
+        return [self.explain(m) for m in out[:limit]]
 
     PINYIN_SCORE = 0.95  # a Chinese name whose pinyin is a Latin alias: above the threshold, below exact
 
@@ -328,7 +461,7 @@ class NameIndex:
         if " " in key:
             return True, None
         if len(key) < SHORT:
-            written = {self.alias_text[ai] for ai in self.by_key.get(key, [])}
+            written = {self.alias_text[ai] for ai in self.aliases_for_key(key)}
             if surface not in written:
                 return False, f"short alias must be written as listed ({', '.join(sorted(written))})"
             return True, None
@@ -346,7 +479,7 @@ class NameIndex:
         """Every listed alias in ``text`` (longest, non-overlapping, on token boundaries), with
         matches scored and the common-word rule applied; ``spans`` are the NER entities."""
         toks = text_tokens(text)
-        if not toks or not len(self.automaton):
+        if not toks or not (len(self.automaton) or self.store is not None):
             return []
         starts, ends, parts, pos = [], [], [], 1
         for t in toks:
@@ -355,13 +488,20 @@ class NameIndex:
             parts.append(t.norm)
             pos += len(t.norm) + 1
         joined = " " + " ".join(parts) + " "
-        raw_hits = []
-        for end_idx, key in self.automaton.iter(joined):
+        raw_hits: list[tuple[int, int, str]] = []
+        for end_idx, key in self.automaton.iter(joined) if len(self.automaton) else ():
             s = end_idx - len(key) - 1 + 1  # first char of the key (after the leading space)
             i = bisect.bisect_left(starts, s)
             j = bisect.bisect_left(ends, s + len(key))
             if i < len(starts) and starts[i] == s and j < len(ends) and ends[j] == s + len(key):
                 raw_hits.append((i, j, key))
+        if self.store is not None and self.store.max_key_tokens:
+            span = min(self.store.max_key_tokens, 8)
+            grams = {(i, i + n - 1): " ".join(parts[i : i + n]) for i in range(len(parts)) for n in range(1, span + 1)}
+            grams = {ij: g for ij, g in grams.items() if ij[1] < len(parts)}
+            present = self.store.present_keys(grams.values())
+            known = {(i, j) for i, j, _ in raw_hits}
+            raw_hits += [(i, j, g) for (i, j), g in grams.items() if g in present and (i, j) not in known]
         raw_hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
         taken: set[int] = set()
         out = []
@@ -394,9 +534,14 @@ class NameIndex:
             log.debug("gazetteer hit %r rejected: %s", surface, why)
             return None
         matches = []
-        for ai in self.by_key.get(key, [])[: self.max_postings]:
+        for ai in self.aliases_for_key(key):
             m = self.score(key, ner_label, ai)
             m.features["gazetteer"] = True
+            if self.alias_weak[ai]:
+                if not corroboration or self.entities[self.alias_ent[ai]].type != "company":
+                    continue
+                m.score = WEAK_SCORE
+                m.features["weak_alias"] = f"corroborated: {corroboration}"
             if why:
                 m.features["common_word"] = why
             if m.score >= self.threshold:

@@ -14,6 +14,8 @@ class WatchEntity:
 
     ``monitored`` marks the team's own portfolio/suppliers (a monitored-entities list).
     ``leads`` is the id of the company a person leads (Lei Jun -> xiaomi).
+    ``weak_aliases`` (FtM ``weakAlias``, the quoted name inside an organisation's name) match only
+    exactly and only with corroboration (see :mod:`.matcher`).
     """
 
     id: str
@@ -25,6 +27,10 @@ class WatchEntity:
     country: str | None = None
     leads: str | None = None
     monitored: bool = False
+    weak_aliases: list[str] = field(default_factory=list)
+    # (alias, weak, normalized key, parts) per indexed name, as stored at import (see db.py); the
+    # index uses them instead of analysing every name again at start-up
+    analysed: list[tuple[str, bool, str, tuple[Any, ...]]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -51,4 +57,5 @@ class WatchEntity:
             "aliases": self.aliases,
             "monitored": self.monitored,
             "leads": self.leads,
+            "weak_aliases": self.weak_aliases,
         }

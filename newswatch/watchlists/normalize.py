@@ -4,11 +4,17 @@
 ``normalize_name("小米集团") == normalize_name("小米") == "xiao mi"``:
 
 1. Unicode NFKC (full-width letters, ligatures) and case folding;
-2. legal forms removed: ``fingerprints.remove_types`` (Latin and Cyrillic: Co., Ltd., Corp., Inc.,
-   GmbH, S.A., OOO, ПАО ...), then CJK company suffixes (股份有限公司, 有限公司, 集团 ...) and the
-   generic trailing "Group"/"Holdings" that fingerprints keeps;
-3. tokens: runs of letters/digits (punctuation dropped), each CJK character its own token,
-   transliterated to ASCII with ``normality.ascii_text`` ("Société" -> "societe", "华为" -> "hua wei").
+2. legal forms removed in any position and language: first rigour's org types
+   (``rigour.names.remove_org_types``: "PUBLIC JOINT STOCK COMPANY", "PJSC", "S.A. de C.V.",
+   "Co., Ltd.", "Limited Liability Company", "Sp. z o.o.", "Ticaret Limited Sirketi" ... where
+   fingerprints left "public" or "de" behind), then ``fingerprints.remove_types`` for what rigour
+   keeps as a generic word or does not read in Cyrillic (Corp., Corporation, ООО, ПАО), then CJK
+   company suffixes (股份有限公司, 有限公司, 集团 ..., which neither splits from a name written
+   without spaces) and the generic trailing "Group"/"Holdings";
+3. tokens: runs of letters/digits (punctuation dropped; an apostrophe inside a word is dropped,
+   "QA'IDA" -> "qaida", and a possessive "'s" too, "Putin's" -> "putin"), each CJK character its
+   own token, transliterated to ASCII with ``normality.ascii_text`` ("Société" -> "societe",
+   "华为" -> "hua wei").
 
 Text is tokenized with the same :func:`text_tokens` (offsets kept), so a name matches text on
 token boundaries only.
@@ -23,6 +29,7 @@ from functools import lru_cache
 
 import fingerprints
 from normality import ascii_text
+from rigour.names import remove_org_types
 
 # CJK company suffixes, longest first (fingerprints only knows some of them).
 CJK_LEGAL_SUFFIXES = sorted(
@@ -50,7 +57,10 @@ CJK_LEGAL_SUFFIXES = sorted(
 TRAILING_GENERIC = {"group", "holdings", "holding", "groupe", "gruppe"}
 
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-TOKEN_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+")
+APOSTROPHES = "'’ʼ`"
+TOKEN_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+(?:[{APOSTROPHES}][^\W_{CJK}]+)*")
+POSSESSIVE_RE = re.compile(rf"[{APOSTROPHES}]s$", re.IGNORECASE)
+POSSESSIVE_WORD_RE = re.compile(rf"(\w\w)[{APOSTROPHES}]s\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,8 @@ class Token:
 @lru_cache(maxsize=65536)
 def norm_token(raw: str) -> str:
     """NFKC + casefold + ASCII transliteration of one raw token (may give several words: "华" -> "hua")."""
+    if len(raw) > 3 and POSSESSIVE_RE.search(raw):
+        raw = raw[:-2]
     folded = unicodedata.normalize("NFKC", raw).casefold()
     out = ascii_text(folded) or ""
     return " ".join("".join(ch for ch in part if ch.isalnum()) for part in out.split()).strip()
@@ -100,7 +112,9 @@ def normalize_name(name: str) -> str:
     text = unicodedata.normalize("NFKC", name or "").strip()
     if not text:
         return ""
+    text = POSSESSIVE_WORD_RE.sub(r"\1", text)
     core = _strip_cjk_suffix(text)
+    core = remove_org_types(core).strip() or core
     core = fingerprints.remove_types(core) or core
     toks = [t.norm for t in text_tokens(core)]
     while len(toks) > 1 and toks[-1] in TRAILING_GENERIC:

@@ -16,13 +16,14 @@ Reads a spaCy ``Doc`` but imports nothing of ``newswatch.nlp``: the Doc is the b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
-
-from spacy.tokens import Doc
+from typing import TYPE_CHECKING, cast
 
 from ..models import EntityType, Finding, Mention
 from .matcher import Match, SpanInfo
 from .watchlist import Watchlist
+
+if TYPE_CHECKING:  # the Doc is only read here: importing spaCy is the NLP stage's cost, not the CLI's
+    from spacy.tokens import Doc
 
 SKIP_LABELS = {"DATE", "TIME", "CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY"}
 

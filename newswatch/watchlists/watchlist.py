@@ -11,11 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
+import sqlite_utils
+
 from ..config import MatchSettings
 from ..models import WatchName
+from .db import backfill_names
 from .matcher import Match, NameIndex, SpanInfo, TextHit, common_word_zipf
 from .model import WatchEntity
 from .normalize import normalize_name
+from .stored import StoredNames
 
 log = logging.getLogger(__name__)
 
@@ -36,26 +40,54 @@ class Watchlist:
         threshold: float = 0.85,
         common_word_zipf: float = 3.5,
         max_postings: int = 256,
+        store: StoredNames | None = None,
     ) -> None:
         ents = list(entities)
         self.entities: dict[str, WatchEntity] = {}
         for e in ents:
             self.entities.setdefault(e.id, e)
+        self.store = store
         self.index = NameIndex(
-            self.entities.values(), threshold=threshold, common_word_zipf=common_word_zipf, max_postings=max_postings
+            self.entities.values(),
+            threshold=threshold,
+            common_word_zipf=common_word_zipf,
+            max_postings=max_postings,
+            store=store,
         )
 
     @classmethod
-    def from_settings(cls, entities: Iterable[WatchEntity], settings: MatchSettings) -> Watchlist:
+    def from_settings(
+        cls, entities: Iterable[WatchEntity], settings: MatchSettings, store: StoredNames | None = None
+    ) -> Watchlist:
         return cls(
             entities,
             threshold=settings.threshold,
             common_word_zipf=settings.common_word_zipf,
             max_postings=settings.max_postings,
+            store=store,
         )
 
+    @classmethod
+    def from_db(
+        cls, db: sqlite_utils.Database, settings: MatchSettings, bundled: Iterable[WatchEntity] = ()
+    ) -> Watchlist:
+        """The bundled lists in memory plus every list imported into ``db``, read from the index
+        stored at import (:mod:`.stored`): nothing of the imported lists is read at start-up."""
+        backfill_names(db)
+        return cls.from_settings(bundled, settings, store=StoredNames(db))
+
+    def attach(self, db: sqlite_utils.Database) -> bool:
+        """Read the stored lists through ``db`` from now on; False when ``db`` is another file than
+        the one these lists were opened from (open it with :meth:`from_db` instead)."""
+        return self.store is None or self.store.attach(db)
+
     def get(self, entity_id: str | None) -> WatchEntity | None:
-        return self.entities.get(entity_id) if entity_id else None
+        if not entity_id:
+            return None
+        e = self.entities.get(entity_id)
+        if e is None and self.store is not None:
+            e = self.store.entity(entity_id)
+        return e
 
     def match(self, text: str, label: str | None = None, *, from_ner: bool = True, limit: int = 5) -> list[Match]:
         """Entities ``text`` may name, best first, each with score and features (threshold applied)."""
@@ -94,4 +126,5 @@ class Watchlist:
         return out
 
     def __len__(self) -> int:
-        return len(self.entities)
+        stored = int(self.store.db.execute("select count(*) from watch_entities").fetchone()[0]) if self.store else 0
+        return len(self.entities) + stored

@@ -283,3 +283,13 @@ def test_oversized_bodies_are_refused_before_they_are_buffered(app_url: str, pat
 
     status, sent = _raw_post(url, streamed, drip())
     assert status in (413, 0) and sent < 20_000_000, (status, sent)  # refused long before 100 MB went out
+
+
+def test_a_click_on_view_record_is_answered_and_records_nothing(
+    runner: CliRunner, db_file: Path, slack_env: SlackServer, app_url: str
+) -> None:
+    ingest(runner, db_file)
+    body = _payload(_key(db_file), "view_record")  # the link button: Slack opened the URL itself
+    r = httpx.post(app_url, content=body, headers=_sign(body))
+    assert r.status_code == 200 and r.json()["action"] == "view_record"
+    assert _count(db_file, "alert_actions") == 0 and slack_env.updates == []

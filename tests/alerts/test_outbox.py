@@ -88,7 +88,9 @@ def test_server_errors_for_a_while_then_success_delivers_once(
     rows = _rows(db_file, "select key, status, last_error from alerts order by id")
     assert rows[0][1] == "pending" and "HTTP 50" in rows[0][2], rows
     for _ in range(5):
-        r = invoke(runner, db_file, "alerts", "deliver", "--now", config=cfg)
+        r = invoke(runner, db_file, "alerts", "deliver", "--now", config=cfg, ok=False)
+        errors = json.loads(r.stdout.strip().splitlines()[-1])["errors"]
+        assert r.exit_code == (5 if errors else 0), r.output  # a run that left alerts undelivered says so
         if {s for (s,) in _rows(db_file, "select status from alerts")} == {"sent"}:
             break
     assert {s for (s,) in _rows(db_file, "select status from alerts")} == {"sent"}, r.output
@@ -133,8 +135,14 @@ def test_connection_refused_is_recorded_not_lost(runner: CliRunner, db_file: Pat
     monkeypatch.setenv("SLACK_API_URL", url)
     out = ingest(runner, db_file, config=cfg)
     assert {a["status"] for a in out["alerts"]} == {"pending"}
-    errs = {e for (e,) in _rows(db_file, "select last_error from alerts")}
+    errs = [e for (e,) in _rows(db_file, "select last_error from alerts order by id")]
     assert all(e and "unreachable" in e for e in errs), errs
+    # the first alert met the refusal; the batch stopped there, the others say they were not tried
+    assert errs[0].startswith("Slack unreachable") and all(
+        e.startswith("not tried: Slack unreachable") for e in errs[1:]
+    )
+    r = invoke(runner, db_file, "alerts", "deliver", config=cfg, ok=False)
+    assert r.exit_code == 5 and "nothing delivered: Slack unreachable (auth.test)" in r.output
 
 
 def test_killed_between_pending_and_sent_delivers_exactly_once(
@@ -341,7 +349,7 @@ def test_history_lookup_pages_through_busy_channel(slack_server: SlackServer) ->
     posted = sink.post(channel="#busy", text="t", blocks=[], key="the-key")
     for i in range(450):  # the channel got busy after the interrupted post
         ts = slack_server.state.next_ts()
-        slack_server.state.messages.append({"channel": "#busy", "text": f"noise {i}", "ts": ts})
+        slack_server.state.messages.append({"channel": posted.channel, "text": f"noise {i}", "ts": ts})
     found = sink.find_posted(channel="#busy", key="the-key", since=start - 60)
     assert found is not None and found.ts == posted.ts
     assert slack_server.count("conversations.history") == 3, "three pages of 200"
@@ -419,7 +427,8 @@ def test_webhook_interrupted_send_is_failed_loudly_not_reposted(
     con.commit()
     con.close()
     monkeypatch.setenv("SLACK_WEBHOOK_URL", slack_server.webhook_url)
-    r = invoke(runner, db_file, "alerts", "deliver")
+    r = invoke(runner, db_file, "alerts", "deliver", ok=False)
+    assert r.exit_code == 5, r.output  # failed alerts: the run says so in its exit code
     assert json.loads(r.stdout.strip().splitlines()[-1])["failed"] == 3
     assert slack_server.state.webhook_posts == []
     errs = {e for (e,) in _rows(db_file, "select last_error from alerts where status = 'failed'")}

@@ -31,7 +31,7 @@ def test_alerts_posted_once_with_block_kit(runner: CliRunner, db_file: Path, sla
     by_text = {m["text"]: m for m in msgs}
     blacklist = next(m for t, m in by_text.items() if "Xiaomi" in t and "DoD Chinese Military" in t)
     body = _all_text(blacklist)
-    assert blacklist["channel"] == "#risk-test"
+    assert blacklist["channel"] == slack_env.channel_id("#risk-test")  # the name resolved to its ID
     assert "Xiaomi Corporation" in body and "blacklist" in body and "DoD Chinese Military Companies List" in body
     assert "The US Department of Defence put *Xiaomi* on the list" in body  # evidence quoted, entity bold
     assert SEED_URL in body
@@ -72,6 +72,7 @@ def test_pending_alerts_are_sent_later(
     r = runner.invoke(cli, ["--db", str(db_file), "alerts", "deliver"])
     assert r.exit_code == 0, r.output
     assert len(slack_server.messages) == 3
-    assert slack_server.messages[0]["channel"] == "#risk-alerts"  # default channel from settings
+    # the default channel from settings, posted by its ID
+    assert slack_server.messages[0]["channel"] == slack_server.channel_id("#risk-alerts")
     r = runner.invoke(cli, ["--db", str(db_file), "alerts", "deliver"])
     assert len(slack_server.messages) == 3

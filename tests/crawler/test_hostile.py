@@ -11,8 +11,8 @@ import yaml
 
 from newswatch.crawler import run_crawl
 from newswatch.store import open_db
-from tests.support.fixture_web import ROOT
 from tests.support.hostile_web import HostileWeb
+from tests.support.paths import CONFIG
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def hostile_config(tmp_path):
     def make(web: HostileWeb):
         cfg = tmp_path / "config"
         cfg.mkdir()
-        for f in (ROOT / "config").glob("*.yaml"):
+        for f in CONFIG.glob("*.yaml"):
             if f.name != "sources.yaml":
                 (cfg / f.name).write_bytes(f.read_bytes())
         data = {

@@ -12,10 +12,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tests.support.alerts import ingest
-from tests.support.paths import FIXTURES
+from tests.support.paths import DEMO_PAGES
 from tests.support.slack_server import SlackServer
 
-ZH_PAGE = FIXTURES / "pages" / "zh-xiaomi-military-list.html"
+ZH_PAGE = DEMO_PAGES / "zh-xiaomi-military-list.html"
 ZH_URL = "https://huawen-tech.example/2021/05/14/xiaomi-military-list.html"
 DOD = "DoD Chinese Military Companies List"
 BUILDERS = "Outstanding Builder of Socialism with Chinese Characteristics"

@@ -21,9 +21,9 @@ DEMO_ALERTS = {
     ("Northbay Semiconductor Inc", "blacklist"),
     ("Nettrix Information Industry Co., Ltd.", "blacklist"),
     ("Suma Technology Co., Ltd.", "blacklist"),
-    # the founding case page (fixtures/pages)
+    # the founding case page (newswatch/demo/pages)
     ("Xiaomi Corporation", "blacklist"),
-    # the Chinese site (fixtures/sites/zhnews): an Entity List addition (UTF-8), a provincial honours
+    # the Chinese site (newswatch/demo/sites/zhnews): an Entity List addition (UTF-8), a provincial honours
     # list (GBK), a court-ordered removal (traditional characters); the hedged page raises nothing
     ("星河半导体有限公司", "blacklist"),
     ("北辰微电子股份有限公司", "blacklist"),

@@ -15,7 +15,7 @@ from newswatch.nlp.lexicon import load_lexicon
 from newswatch.nlp.ties import detect_ties
 from newswatch.watchlists import normalize_name
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+CONFIG = Path(__file__).resolve().parents[2] / "newswatch" / "defaults"
 INJECTIONS = [
     "<!channel>",
     "<!here>",

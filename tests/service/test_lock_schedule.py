@@ -17,6 +17,7 @@ from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 from newswatch.commands import cli
 from newswatch.config import ScheduleSettings
 from newswatch.errors import ConfigError
+from newswatch.models import epoch
 from newswatch.service.lock import DbLock
 from newswatch.service.scheduler import CrawlRunner, CrawlScheduler, build_trigger, jobs_db_path, next_run_times
 from newswatch.store import open_db
@@ -88,7 +89,7 @@ def test_heartbeat_keeps_the_lease_and_notices_a_lost_lock(tmp_path: Path) -> No
     first = lock.acquire()
     time.sleep(1.0)
     row = lock.current()
-    assert row["expires_at"] > first.expires_at  # renewed
+    assert epoch(row["expires_at"]) > first.expires_at  # renewed (ISO 8601 UTC in the file)
     open_db(db_file).execute("update service_locks set holder = 'thief' where name = 'crawl'")
     assert lost.wait(2), "a lock taken by someone else is noticed"
 

@@ -11,9 +11,9 @@ import yaml
 from click.testing import CliRunner
 
 from newswatch.commands import cli
-from tests.support.paths import CONFIG, FIXTURES, SEED_PAGE, SEED_URL
+from tests.support.paths import CONFIG, DEMO_PAGES, SEED_PAGE, SEED_URL
 
-SECOND_PAGE = FIXTURES / "pages" / "xiaomi-blacklist-second-source.html"
+SECOND_PAGE = DEMO_PAGES / "xiaomi-blacklist-second-source.html"
 SECOND_URL = "https://harbourwire.example/markets/2021/05/13/pentagon-list-hits-xiaomi-shares"
 INJECTION = "<!channel> <@U123> <https://evil|click>"
 

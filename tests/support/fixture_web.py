@@ -1,4 +1,4 @@
-"""The fixture web (``fixtures/sites/``) on 127.0.0.1 for crawler tests, and a config dir pointing at it.
+"""The fixture web (``newswatch/demo/sites/``) on 127.0.0.1 for crawler tests, and a config dir pointing at it.
 
 :class:`TestSite` is the demo's :class:`newswatch.crawler.localweb.StaticSite` (ThreadingHTTPServer,
 ephemeral port) with the tests' hooks: ``hits`` counts requests per path and ``requests`` keeps
@@ -21,7 +21,7 @@ from typing import cast
 import yaml
 
 from newswatch.crawler.localweb import FIXTURE_SITES, StaticSite, render_sources, serve_sites
-from tests.support.paths import ROOT
+from tests.support.paths import CONFIG
 
 SOURCES_TEMPLATE = FIXTURE_SITES / "sources.yaml"
 
@@ -77,7 +77,7 @@ def write_config(
     hostile crawl, the crash test, the killed-crawl and the dead-worker tests.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    for f in (ROOT / "config").glob("*.yaml"):
+    for f in CONFIG.glob("*.yaml"):
         if f.name != "sources.yaml":
             shutil.copy(f, dest / f.name)
     data = yaml.safe_load(render_sources(SOURCES_TEMPLATE, sites))

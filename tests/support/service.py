@@ -20,14 +20,14 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.support.paths import ROOT
+from tests.support.paths import CONFIG, DEMO_PAGES, ROOT
 
-PAGES = ROOT / "fixtures" / "pages"
+PAGES = DEMO_PAGES
 TOKEN = "test-token-0123456789abcdef"
 
 
 class FixtureSite:
-    """Serves ``fixtures/pages`` plus redirects on ``host`` (default 127.0.0.2, so 127.0.0.1 stays un-allowlisted)."""
+    """Serves the demo pages plus redirects on ``host`` (default 127.0.0.2, so 127.0.0.1 stays un-allowlisted)."""
 
     def __init__(self, host: str = "127.0.0.2", redirects: dict[str, str] | None = None, delay: float = 0.0) -> None:
         self.redirects = dict(redirects or {})
@@ -88,7 +88,7 @@ def free_port() -> int:
 
 def make_config(dest: Path, **overrides: Any) -> Path:
     """Copy the bundled config to ``dest`` and merge ``overrides`` into settings.yaml (one level deep)."""
-    shutil.copytree(ROOT / "config", dest)
+    shutil.copytree(CONFIG, dest)
     path = dest / "settings.yaml"
     data = yaml.safe_load(path.read_text()) or {}
     for key, value in overrides.items():

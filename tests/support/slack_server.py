@@ -12,17 +12,30 @@ message but the answer was lost; or to *accept, then fail*: ``server.accept_then
 [500, "drop"])`` records the next posts as accepted and answers them with that status, or drops
 the connection without an answer (a proxy's 5xx, a connection lost after Slack took the post).
 ``"webhook"`` names the incoming-webhook path in both.
+
+Channels behave as in Slack: the workspace has channels (:attr:`SlackState.channels`, name -> ID;
+``server.add_channel(name)``), ``chat.postMessage`` takes a name or an ID and answers with the ID
+(messages are kept under the ID), ``conversations.history``/``replies`` and ``chat.update`` take
+IDs only (a name is ``channel_not_found``), ``conversations.list`` pages through them. A name the
+workspace lacks is ``channel_not_found``; a channel in ``server.state.not_member`` answers
+``not_in_channel``. ``server.state.auth_error = "invalid_auth"`` makes every call answer that
+error (a wrong or revoked token); ``server.error_next(method, ["msg_too_long"])`` answers the next
+calls with Slack error codes (HTTP 200, ``ok: false``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{5,}")
+DEFAULT_CHANNELS = ("general", "risk-alerts", "risk-test", "busy", "filings")
 
 
 class SlackState:
@@ -40,7 +53,30 @@ class SlackState:
         self.webhook_posts: list[dict[str, Any]] = []
         self.post_delay = 0.0  # seconds chat.postMessage takes to answer
         self.accept_fail: dict[str, list[int | str]] = {}  # method -> answers after recording the post
+        self.errors: dict[str, list[str]] = {}  # method -> Slack error codes for the next calls
+        self.auth_error: str | None = None  # every call answers this error (a bad token)
+        self.channels: dict[str, str] = {}  # channel name -> conversation ID
+        self.not_member: set[str] = set()  # channel IDs the bot is not in
+        self.list_page_size = 2  # conversations.list pages small, so paging is exercised
+        for name in DEFAULT_CHANNELS:
+            self.add_channel(name)
         self._ts = time.time()
+
+    def add_channel(self, name: str) -> str:
+        with self.lock:
+            return self.channels.setdefault(name.lstrip("#"), f"C{len(self.channels) + 1:08d}")
+
+    def channel_id(self, given: str | None, *, names_ok: bool) -> str | None:
+        """The ID a call's ``channel`` names, or None (channel_not_found). An ID is taken as it is
+        (the slash command's channel, say); a name only where Slack takes one."""
+        if not given:
+            return None
+        if CHANNEL_ID.fullmatch(given):
+            return given
+        if not names_ok:
+            return None
+        with self.lock:
+            return self.channels.get(given.lstrip("#"))
 
     def next_ts(self) -> str:
         with self.lock:
@@ -85,6 +121,8 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
                 hang = state.hang_next.get(method, 0) > 0 and fail is None
                 if hang:
                     state.hang_next[method] -= 1
+                codes = state.errors.get(method) or []
+                code = state.auth_error or (codes.pop(0) if codes and fail is None and not hang else None)
             if fail is not None:
                 state.calls.append((method, fail))
                 if fail == 429:
@@ -96,6 +134,17 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
                 state.calls.append((method, 200))
                 self._send(200, {"ok": False, "error": "not_authed"})
                 return
+            if code is not None:
+                state.calls.append((method, 200))
+                self._send(200, {"ok": False, "error": code})
+                return
+            if method in ("chat.postMessage", "chat.update", "conversations.history", "conversations.replies"):
+                cid = state.channel_id(args.get("channel"), names_ok=method == "chat.postMessage")
+                if cid is None or (method == "chat.postMessage" and cid in state.not_member):
+                    state.calls.append((method, 200))
+                    self._send(200, {"ok": False, "error": "channel_not_found" if cid is None else "not_in_channel"})
+                    return
+                args["channel"] = cid
             state.calls.append((method, 0 if hang else 200))
             if method == "chat.postMessage":
                 for field in ("blocks", "metadata"):
@@ -160,7 +209,21 @@ def _make_handler(state: SlackState) -> type[BaseHTTPRequestHandler]:
                     ]
                 self._send(200, {"ok": True, "messages": msgs, "has_more": False})
             elif method == "auth.test":
-                self._send(200, {"ok": True, "user_id": "UBOT", "team_id": "T1"})
+                self._send(200, {"ok": True, "user_id": "UBOT", "team_id": "T1", "team": "Test Team"})
+            elif method == "conversations.list":
+                with state.lock:
+                    convs = [{"id": cid, "name": name, "is_channel": True} for name, cid in state.channels.items()]
+                start = int(args.get("cursor") or 0)
+                size = state.list_page_size
+                more = start + size < len(convs)
+                self._send(
+                    200,
+                    {
+                        "ok": True,
+                        "channels": convs[start : start + size],
+                        "response_metadata": {"next_cursor": str(start + size) if more else ""},
+                    },
+                )
             else:
                 self._send(200, {"ok": False, "error": "unknown_method"})
 
@@ -242,6 +305,19 @@ class SlackServer:
     @property
     def updates(self) -> list[dict[str, Any]]:
         return self.state.updates
+
+    def add_channel(self, name: str) -> str:
+        """Create a channel in the test workspace; returns its ID."""
+        return self.state.add_channel(name)
+
+    def channel_id(self, name: str) -> str:
+        """The ID of an existing channel, by name (with or without '#')."""
+        return self.state.channels[name.lstrip("#")]
+
+    def error_next(self, method: str, codes: list[str]) -> None:
+        """Answer the next calls of ``method`` with these Slack error codes (HTTP 200, ok false)."""
+        with self.state.lock:
+            self.state.errors.setdefault(method, []).extend(codes)
 
     def fail_next(self, method: str, statuses: list[int]) -> None:
         """Answer the next calls of ``method`` (or ``"webhook"``) with these HTTP statuses."""

@@ -842,7 +842,7 @@ class ChineseNlp:
         text = norm.original
         starts = {norm.span(s, e)[0] for s, e in sentences if e > s}
         # sentence starts given to the constructor: set token by token they cost O(n) each
-        flags = [i == 0 or i in starts for i in range(len(text))]
+        flags: list[bool | int | None] = [i == 0 or i in starts for i in range(len(text))]
         doc = Doc(self.vocab, words=list(text), spaces=[False] * len(text), sent_starts=flags)
         spans: list[Span] = []
         occ = bytearray(len(text))
