@@ -179,7 +179,7 @@ def sentence_naming(text: str, entity: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", type=Path, default=DEFAULT_DIR)
-    ap.add_argument("--config", type=Path, default=ROOT / "config")
+    ap.add_argument("--config", type=Path, default=ROOT / "newswatch" / "defaults")
     ap.add_argument("--show", choices=["tune", "report", "both"], default="tune", help="whose misses to print")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
