@@ -27,7 +27,7 @@ def test_the_terminal_prints_alerts_as_plain_text_with_their_source(runner: CliR
     r = runner.invoke(cli, ["--db", str(db_file), "ingest", "--html", str(page), "--url", "https://news.example/x"])
     assert r.exit_code == 0, r.output
     err = r.stderr
-    assert "[alert pending, no Slack token] Sinno Electronics & Partners Ltd put on a government list" in err
+    assert "[alert pending, no Slack token] Sinno Electronics put on a government list: Entity List" in err
     assert "source: Sinno Electronics & Partners added to list" in err
     assert "https://news.example/x" in err and "published: 2025-03-05" in err
     assert "evidence: “The US Commerce Department added Sinno Electronics & Partners Ltd" in err
