@@ -33,7 +33,7 @@ def main() -> int:
     if not texts:
         print(f"no Chinese articles (*zh-*.json) in {args.dir}", file=sys.stderr)
         return 2
-    nlp = ChineseNlp(load_zh_lexicon(ROOT / "config" / "lexicon_zh.yaml"))
+    nlp = ChineseNlp(load_zh_lexicon(ROOT / "newswatch" / "defaults" / "lexicon_zh.yaml"))
     ties = ChineseTies(nlp)
     t0 = time.perf_counter()
     nlp(texts[0])

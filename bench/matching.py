@@ -37,8 +37,6 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
-
 SYL = [
     "ka",
     "lo",
@@ -211,7 +209,7 @@ def cli_start(db_path: str, name: str) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(
-        [str(exe), "--db", db_path, "--config", str(ROOT / "config"), "watchlist", "match", name],
+        [str(exe), "--db", db_path, "watchlist", "match", name],  # the bundled config
         check=True,
         capture_output=True,
     )

@@ -4,7 +4,7 @@
     .venv/bin/python bench/real_articles.py                    # figures of both splits, TUNE misses
     .venv/bin/python bench/real_articles.py --show report      # also the REPORT split's misses
     .venv/bin/python bench/real_articles.py --json
-    .venv/bin/python bench/real_articles.py --dir DIR --config config
+    .venv/bin/python bench/real_articles.py --dir DIR --config newswatch/defaults
 
 Every article goes through the stages after extraction exactly as ``Pipeline.prepare`` runs them
 (the excerpts are already extracted text): annotate, resolve, ties, resolve, the rules of the
@@ -179,7 +179,7 @@ def sentence_naming(text: str, entity: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", type=Path, default=DEFAULT_DIR)
-    ap.add_argument("--config", type=Path, default=ROOT / "config")
+    ap.add_argument("--config", type=Path, default=ROOT / "newswatch" / "defaults")
     ap.add_argument("--show", choices=["tune", "report", "both"], default="tune", help="whose misses to print")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

@@ -473,6 +473,32 @@ def metric_counts(db: sqlite_utils.Database) -> dict[str, Any]:
     }
 
 
+def operating_metrics(db: sqlite_utils.Database) -> dict[str, Any]:
+    """What running the daily job needs (Prometheus conventions in ``service/metrics.py``): pages
+    by source and outcome summed over all runs (only grows), the last successful crawl's end and
+    duration, the oldest pending alert's creation time, notifications sent (alerts and replies)."""
+    pages = [
+        dict(r)
+        for r in db.query(
+            "select source, sum(fetched) fetched, sum(new) new, sum(updated) updated, sum(unchanged) unchanged, "
+            "sum(failed) failed, sum(skipped) skipped from crawl_run_sources group by source order by source"
+        )
+    ]
+    last = db.execute(
+        "select started_at, ended_at from crawl_runs where status = 'finished' and ended_at is not null "
+        "order by id desc limit 1"
+    ).fetchone()
+    oldest = db.execute("select min(created_at) from alerts where status in ('pending', 'sending')").fetchone()[0]
+    sent = db.execute("select count(*) from alerts where status = 'sent'").fetchone()[0]
+    replies = db.execute("select count(*) from alert_sources where reply_status = 'sent'").fetchone()[0]
+    return {
+        "pages": pages,
+        "last_crawl": {"started_at": last[0], "ended_at": last[1]} if last else None,
+        "oldest_pending_at": oldest,
+        "sent": {"alert": sent, "reply": replies},
+    }
+
+
 HEALTH_TIMEOUT = 2.0  # seconds the health check waits on the database before it says "degraded"
 MIN_FREE_BYTES = 50_000_000  # less free disk than this beside the database: "degraded"
 

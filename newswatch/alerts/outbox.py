@@ -45,6 +45,7 @@ from ..store import database_file, update_alert
 from . import health
 from .duration import from_iso, iso, parse_duration
 from .message import build_blocks, build_reply, record_button, record_url
+from .plain import plain_alert
 from .sinks import DeliveryError, Sink
 
 log = logging.getLogger(__name__)
@@ -255,11 +256,16 @@ def _deliver_alert(
             report.recovered.append(key)
             log.info("alert %s was posted before an interruption (ts %s): recorded, not posted again", key, found.ts)
             return
-    text, blocks = alert_message(db, row, ui_base_url)
-    if not sink.marks_sent:
-        sink.post(channel=row["channel"], text=text, blocks=blocks, key=key)
+    if not sink.marks_sent:  # printed for a person (the terminal): plain text from the alert's fields
+        payload = json.loads(row["payload"] or "{}")
+        plain = plain_alert(
+            {**payload, **{k: row[k] for k in ("entity", "tie", "reason", "severity") if row.get(k)}},
+            sources=row.get("sources") or 1,
+        )
+        sink.post(channel=row["channel"], text=plain, blocks=[], key=key)
         report.printed.append(key)
         return
+    text, blocks = alert_message(db, row, ui_base_url)
     attempts = (row["attempts"] or 0) + 1
     first = epoch(row.get("first_attempt_at")) or t
     if not _claim(
@@ -471,11 +477,24 @@ LISTED_COLUMNS = (
 
 
 def list_alerts(
-    db: sqlite_utils.Database, status: str | None = None, *, limit: int | None = None, newest_first: bool = False
+    db: sqlite_utils.Database,
+    status: str | None = None,
+    *,
+    limit: int | None = None,
+    newest_first: bool = False,
+    since: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Alert rows without their payload, optionally of one ``status``; oldest first unless
-    ``newest_first``. With ``limit``, only the summary columns the API shows."""
-    where, params = ("where status = ?", [status]) if status else ("", [])
+    """Alert rows without their payload, optionally of one ``status`` and created at or after
+    ``since`` (ISO time); oldest first unless ``newest_first``. With ``limit``, only the summary
+    columns the API shows."""
+    conds, params = [], []
+    if status:
+        conds.append("status = ?")
+        params.append(status)
+    if since:
+        conds.append("created_at >= ?")
+        params.append(since)
+    where = ("where " + " and ".join(conds)) if conds else ""
     order = "desc" if newest_first else "asc"
     if limit is None:
         rows = [dict(r) for r in db.query(f"select * from alerts {where} order by id {order}", params)]

@@ -507,7 +507,8 @@ class JsonlSink:
 
 
 class TerminalSink:
-    """Prints alerts; they stay ``pending`` so a later run with a Slack token still sends them."""
+    """Prints alerts as plain text (source title, URL, published date, evidence; no mrkdwn); they
+    stay ``pending`` so a later run with a Slack token still sends them."""
 
     name = "terminal"
     marks_sent = False
@@ -520,8 +521,9 @@ class TerminalSink:
     def post(
         self, *, channel: str | None, text: str, blocks: list[dict[str, Any]], key: str, thread_ts: str | None = None
     ) -> None:
-        click.echo(f"[alert pending, no Slack token] {text}", err=True)
-        for b in blocks:
+        # an alert comes as plain text (alerts/plain.py, no blocks): nothing escaped for Slack
+        click.echo(text.replace("[pending]", "[alert pending, no Slack token]", 1), err=True)
+        for b in blocks:  # anything else (the digest): its sections' text
             if b["type"] == "section":
                 for line in b["text"]["text"].splitlines():
                     click.echo(f"    {line}", err=True)

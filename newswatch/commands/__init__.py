@@ -18,7 +18,7 @@ from . import alerts, crawl, ingest, service, ui, watchlist
 from .app import App, Group
 
 
-@click.group(cls=Group)
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db", envvar="NEWSWATCH_DB", help="SQLite file (default from settings: newswatch.db).")
 @click.option(
     "--config",

@@ -31,13 +31,54 @@ def alerts() -> None:
 
 @alerts.command("ls")
 @click.option("--status", type=click.Choice(ALERT_STATUSES), help="Only this status.")
+@click.option("--since", help="Only alerts created in the last DURATION (e.g. 24h, 7d).")
+@click.option("--limit", type=click.IntRange(1, 1_000_000), help="Only the newest N.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per alert per line.")
 @pass_app
-def alerts_ls(app: App, status: str | None) -> None:
-    """List alerts as JSON lines."""
+def alerts_ls(app: App, status: str | None, since: str | None, limit: int | None, as_json: bool) -> None:
+    """List alerts (oldest first): a table, or JSON lines with --json."""
     from ..alerts.outbox import list_alerts
 
-    for row in list_alerts(app.db, status):
-        click.echo(json.dumps(row, ensure_ascii=False))
+    cutoff = iso(time.time() - parse_duration(since, "--since")) if since else None
+    rows = list_alerts(app.db, status, since=cutoff, newest_first=limit is not None)
+    if limit is not None:
+        rows = list(reversed(rows[:limit]))
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no alerts" + (f" with status {status}" if status else "") + (f" since {since}" if since else ""))
+        return
+    click.echo(alerts_table(rows))
+
+
+def alerts_table(rows: list[dict[str, Any]]) -> str:
+    """Alerts as a plain-text table for people: one line each, the last error under a failed one."""
+    head = ["key", "status", "severity", "created", "entity", "tie", "reason"]
+    table = [
+        [
+            r["key"],
+            r["status"],
+            r.get("severity") or "",
+            str(r.get("created_at") or "")[:16].replace("T", " "),
+            _cut(r.get("entity") or "", 36),
+            r.get("tie") or "",
+            _cut(r.get("reason") or "", 48),
+        ]
+        for r in rows
+    ]
+    widths = [max(len(x[i]) for x in [head, *table]) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)).rstrip()]
+    for r, cells in zip(rows, table, strict=True):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+        if r["status"] in ("failed", "pending") and r.get("last_error"):
+            lines.append(f"    last error: {_cut(r['last_error'], 200)}")
+    return "\n".join(lines)
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 @alerts.command("deliver")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
@@ -31,7 +30,7 @@ def run_cmd(app: App, host: str | None, port: int | None, no_scheduler: bool) ->
 @click.option(
     "-n", "count", type=click.IntRange(1, 1000), default=5, show_default=True, help="How many run times to show."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (default when piped).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_app
 def schedule_cmd(app: App, count: int, as_json: bool) -> None:
     """Show the crawl schedule and its next run times."""
@@ -40,7 +39,7 @@ def schedule_cmd(app: App, count: int, as_json: bool) -> None:
     sched = app.settings.schedule
     trigger = build_trigger(sched, str(app.config_dir / "settings.yaml"))
     times = [t.isoformat() for t in next_run_times(trigger, count)]
-    if as_json or not sys.stdout.isatty():
+    if as_json:
         click.echo(
             json.dumps(
                 {

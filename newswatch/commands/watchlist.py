@@ -137,13 +137,14 @@ def changes_cmd(app: App, name: str | None, limit: int, as_json: bool) -> None:
 
 
 @watchlist.command("ls")
-@click.option("--json", "as_json", is_flag=True, help="JSON array instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per list per line instead of a table.")
 @pass_app
 def ls_cmd(app: App, as_json: bool) -> None:
     """Imported lists with their counts and import times (the bundled YAML lists are always loaded too)."""
     rows = list_lists(app.db)
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False))
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
         return
     if not rows:
         click.echo("no imported lists (the bundled config watchlists are still used)")
@@ -159,7 +160,7 @@ def ls_cmd(app: App, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--label", type=click.Choice(["ORG", "PERSON"]), help="Type the name is known to be.")
 @click.option("--limit", type=click.IntRange(1, 100), default=5, show_default=True, help="How many candidates.")
-@click.option("--json", "as_json", is_flag=True, help="JSON array of candidates.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per candidate per line, best first.")
 @pass_app
 def match_cmd(app: App, name: str, label: str | None, limit: int, as_json: bool) -> None:
     """Top candidates for NAME across bundled and imported lists, with scores and features."""
@@ -173,7 +174,8 @@ def match_cmd(app: App, name: str, label: str | None, limit: int, as_json: bool)
     found = wl.index.match(name, label, limit=limit, from_ner=label is not None, all_scores=True)
     out = [{**m.public(), "matches": m.score >= wl.index.threshold} for m in found]
     if as_json:
-        click.echo(json.dumps(out, ensure_ascii=False))
+        for c in out:
+            click.echo(json.dumps(c, ensure_ascii=False))
         return
     if not out:
         click.echo(f"no candidates for {name!r}")

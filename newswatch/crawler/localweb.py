@@ -1,5 +1,6 @@
 """A local fixture web for ``newswatch demo``: static sites served on 127.0.0.1 (ephemeral ports)
-in threads. ``{{BASE}}`` in a text file is replaced by the site's base URL.
+in threads. ``{{BASE}}`` in a text file is replaced by the site's base URL; ``X.gz`` where only ``X``
+exists is served as ``X`` gzipped (a gzipped sitemap, as many sites publish them).
 
 :meth:`StaticSite.before_answer` is where a subclass may look at (or hold back, or fail) a request;
 the tests' fixture web (``tests/support/fixture_web.py``) does, the demo does not.
@@ -7,6 +8,7 @@ the tests' fixture web (``tests/support/fixture_web.py``) does, the demo does no
 
 from __future__ import annotations
 
+import gzip
 import mimetypes
 import threading
 from http import HTTPStatus
@@ -45,13 +47,19 @@ class StaticSite:
                 if status is not None:
                     phrase = HTTPStatus(status).phrase
                     return self._send(status, f"<html><body>{phrase}</body></html>".encode(), "text/html")
+                fixed = site.override(path)
+                if fixed is not None:
+                    return self._send(200, *fixed)
                 file = site.resolve(path)
+                gz = file is None and path.endswith(".gz") and (file := site.resolve(path[:-3])) is not None
                 if file is None:
                     return self._send(404, b"<html><body>Not Found</body></html>", "text/html")
                 ctype = TEXT_TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
                 body = file.read_bytes()
                 if ctype.startswith(("text/", "application/xml", "application/json")):
                     body = body.replace(b"{{BASE}}", site.base_url.encode())
+                if gz:
+                    body, ctype = gzip.compress(body), "application/gzip"
                 self._send(200, body, ctype)
 
             def _send(self, status: int, body: bytes, ctype: str) -> None:
@@ -71,6 +79,10 @@ class StaticSite:
     def before_answer(self, path: str, raw_path: str, user_agent: str) -> int | None:
         """Called for every request before it is answered: an HTTP status to answer with instead of
         the file, or None to serve it. The demo serves everything."""
+        return None
+
+    def override(self, path: str) -> tuple[bytes, str] | None:
+        """A body and content type to answer with instead of the file (the tests' hook), or None."""
         return None
 
     @property

@@ -163,21 +163,52 @@ class FeedSpider(SourceSpider):
 
 
 class SitemapSpider(SourceSpider):
-    """Sitemaps, sitemap indexes and Google News sitemaps, with a lastmod cut-off."""
+    """Sitemaps, sitemap indexes and Google News sitemaps, with a lastmod cut-off; gzipped ones
+    (``.xml.gz``) too, and a ``robots.txt`` in ``sitemaps`` stands for the sitemaps it names."""
 
     source: SitemapSource
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for sm in self.source.sitemaps:
-            yield self.index_request(self.source.url(sm), self.parse_sitemap)
+            parse = self.parse_robots if sm.rstrip("/").endswith("robots.txt") else self.parse_sitemap
+            yield self.index_request(self.source.url(sm), parse)
 
     def _recent(self, day: date | None) -> bool:
         cut = self.source.lastmod_after
         return cut is None or day is None or day >= cut
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        """A ``robots.txt`` named in ``sitemaps``: its ``Sitemap:`` lines are the sitemaps."""
+        from scrapy.utils.sitemap import sitemap_urls_from_robots
+
+        urls = list(sitemap_urls_from_robots(response.text, base_url=response.url))
+        if not urls:
+            self.bad_index(response, "robots.txt names no sitemap (no 'Sitemap:' line)")
+        for url in urls:
+            yield self.index_request(url, self.parse_sitemap)
+
+    def sitemap_body(self, response: Response) -> bytes | None:
+        """The sitemap document: gzipped ones (``.xml.gz``) decompressed with Scrapy's ``gunzip``,
+        bounded by ``crawl.max_bytes`` after decompression (a gzip bomb is refused, not read)."""
+        from scrapy.utils.gz import gunzip, gzip_magic_number
+
+        if not gzip_magic_number(response):
+            return response.body
+        limit = self.crawl.settings.max_bytes
         try:
-            root = safe_xml(response.body)
+            return gunzip(response.body, max_size=limit)
+        except (OSError, EOFError) as exc:
+            self.bad_index(response, f"gzipped sitemap cannot be decompressed: {exc}")
+        except ValueError as exc:  # Scrapy's size guard (a ValueError): decompressing stopped at the limit
+            self.bad_index(response, f"gzipped sitemap is over crawl.max_bytes ({limit}) decompressed, not read: {exc}")
+        return None
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        body = self.sitemap_body(response)
+        if body is None:
+            return
+        try:
+            root = safe_xml(body)
         except etree.XMLSyntaxError as exc:
             self.bad_index(response, f"sitemap is not well-formed XML: {exc}")
             return

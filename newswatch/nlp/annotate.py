@@ -380,7 +380,9 @@ def build_nlp(model: str, lexicon: Lexicon, watch_names: Sequence[WatchName] = (
         "of_heads": list(lexicon.of_heads),
     }
     nlp.add_pipe("newswatch_name_shapes", config=shapes, last=True)
-    nlp.add_pipe("newswatch_org_relabel", config={"org_words": list(lexicon.org_words)}, last=True)
+    # a PERSON or GPE span holding a company word, a name head or a legal form is a company
+    company_words = [*lexicon.org_words, *lexicon.name_heads, *(w for w in lexicon.legal_forms if len(w) >= 3)]
+    nlp.add_pipe("newswatch_org_relabel", config={"org_words": company_words}, last=True)
     nlp.add_pipe("newswatch_person_aliases", last=True)
     log.info("spaCy pipeline %s loaded: %s", model, nlp.pipe_names)
     return nlp

@@ -64,9 +64,10 @@ class NameShapes:
         while i < n:
             tok = doc[i]
             found: tuple[int, int] | None = None
-            if tok.text in self.prefixes and i + 1 < n and _cap(doc[i + 1]):
-                end = self._run_right(doc, i + 1)
-                if end > i + 1:
+            width = self._prefix_at(doc, i)
+            if width and i + width < n and _cap(doc[i + width]):
+                end = self._run_right(doc, i + width)
+                if end > i + width:
                     found = (i, self._tail(doc, end))
             elif self._is_head(tok) and i > 0:
                 start = self._run_left(doc, i - 1)
@@ -84,6 +85,15 @@ class NameShapes:
                     continue
             i += 1
         return out
+
+    def _prefix_at(self, doc: Doc, i: int) -> int:
+        """Tokens of a legal form written before the name at ``i`` ("PJSC", "Open Joint Stock Company"), or 0."""
+        if doc[i].text in self.prefixes:
+            return 1
+        for width in (5, 4, 3, 2):
+            if i + width <= len(doc) and " ".join(t.text for t in doc[i : i + width]) in self.prefixes:
+                return width
+        return 0
 
     def _is_head(self, tok: Token) -> bool:
         low = tok.lower_
@@ -266,13 +276,31 @@ def _label_pass(doc: Doc, org_words: frozenset[str]) -> bool:
         start = i + 1 if j - i > 2 and doc[i + 1].lower_ in TITLES else i  # "Thai Princess ..."
         while start < j and doc[start].lower_ in TITLES:
             start += 1
-        if j - start >= 2 and doc[j - 1].lower_ not in TITLES and not (j < len(doc) and doc[j].lower_ in ("'s", "’s")):
+        possessive = j < len(doc) and doc[j].lower_ in ("'s", "’s")
+        if j - start >= 1 and doc[j - 1].lower_ not in TITLES and not possessive and not doc[start].is_sent_start:
             mate = _neighbour(doc, i, j, label_at)
-            if mate is not None and mate.label_ == "PERSON":
+            if mate is not None and mate.label_ == "PERSON" and j - start >= 2:
                 new.append(Span(doc, start, j, label="PERSON"))
+            elif mate is not None and mate.label_ == "ORG" and _coordinated(doc, i, j, mate):
+                new.append(Span(doc, start, j, label="ORG"))  # "the list included Huawei and Hikvision"
         i = max(j, i + 1)
     changed = False
     for n, e in enumerate(ents):
+        ands = [t.i for t in e if t.lower_ == "and"]
+        if (
+            e.label_ == "ORG"
+            and len(ands) == 1
+            and not {t.lower_ for t in e} & org_words
+            and 2 <= ands[0] - e.start <= 3
+            and 2 <= e.end - ands[0] - 1 <= 3
+            and all(t.is_title and t.pos_ == "PROPN" for t in e if t.i != ands[0])
+        ):
+            mate = _neighbour(doc, e.start, e.end, label_at)
+            if mate is not None and mate.label_ == "PERSON":  # "Ivan Petrov, Oleg Dorn and Pavel Varlik"
+                new += [Span(doc, e.start, ands[0], label="PERSON"), Span(doc, ands[0] + 1, e.end, label="PERSON")]
+                ents[n] = Span(doc, e.start, e.start, label="ORG")
+                changed = True
+                continue
         if e.label_ != "ORG" or e.ent_id_ or not 2 <= len(e) <= 5 or {t.lower_ for t in e} & org_words:
             continue
         if not all((t.is_title and t.pos_ == "PROPN") or t.text == "-" for t in e):
@@ -282,6 +310,7 @@ def _label_pass(doc: Doc, org_words: frozenset[str]) -> bool:
             ents[n] = Span(doc, e.start, e.end, label="PERSON")
             changed = True
     if new or changed:
+        ents = [e for e in ents if len(e)]
         try:
             doc.ents = sorted(ents + new, key=lambda s: s.start)
         except ValueError:
@@ -289,6 +318,12 @@ def _label_pass(doc: Doc, org_words: frozenset[str]) -> bool:
             return False
         return True
     return False
+
+
+def _coordinated(doc: Doc, start: int, end: int, mate: Span) -> bool:
+    """Is ``doc[start:end]`` joined to the ORG ``mate`` by "and"/"or" (not just a comma)?"""
+    gap = doc[mate.end : start] if mate.end <= start else doc[end : mate.start]
+    return any(t.lower_ in ("and", "or", "&") for t in gap) and len(gap) <= 2
 
 
 def _neighbour(doc: Doc, start: int, end: int, label_at: dict[int, Span]) -> Span | None:

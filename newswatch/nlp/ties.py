@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
 
-from ..models import Finding, Tie
+from ..models import EntityType, Finding, Tie
 from .lexicon import AWARD_NOUNS, Lexicon
 
 NEIGHBOURHOOD = 2  # sentences either side searched for a list/award named nearby
@@ -789,6 +789,11 @@ def _role_tokens(trig: Trigger) -> Role:
         one = head.head.head if head.dep_ == "pobj" and head.head.lower_ == "of" else None
         if one is not None and one.dep_ == "appos" and (one.like_num or one.lower_ in ("one", "two", "three", "some")):
             role.take(one.head, "name 'one of the entities added' stands beside", skip={x.i for x in one.subtree})
+    for c in t.children:
+        if c.dep_ in ("advcl", "xcomp", "conj") and c.tag_ == "VBG" and c.lemma_ in ("name", "include", "list"):
+            for o in c.children:
+                if o.dep_ == "dobj":
+                    role.take(o, f"members ({c.text})")  # "added five firms to the list, naming X, Y and Z"
     for c in t.subtree:
         if (
             c.dep_ == "prep"
@@ -828,13 +833,14 @@ def _surface_right(verb: Token, role: Role) -> None:
 
 def _headline_passive(t: Token) -> bool:
     """ "President Ji awarded the title of ..." in a headline means he was awarded it: a past
-    participle whose object is the award, with nobody it is given to and no auxiliary."""
+    participle whose object is "the title", with nobody it is given to and no auxiliary (a giver
+    is written "awarded X the title" or "awarded the title to X")."""
     if t.tag_ != "VBN" and not (t.tag_ == "VBD" and t.sent.text.rstrip()[-1:] not in ".!?"):
         return False
     kids = list(t.children)
     if any(c.dep_ in ("aux", "auxpass", "dative") or (c.dep_ == "prep" and c.lower_ in ("to", "on")) for c in kids):
         return False
-    return any(c.dep_ == "dobj" and (c.ent_type_ == "AWARD" or c.lemma_.casefold() in AWARD_NOUNS) for c in kids)
+    return any(c.dep_ == "dobj" and c.lemma_.casefold() in ("title", "titles") for c in kids)
 
 
 def _companions(t: Token, role: Role) -> None:
@@ -915,6 +921,8 @@ def _nested(c: Candidate, others: list[Candidate]) -> bool:
             continue
         if c.tokens.stop <= o.tokens.start and o.tokens.start - c.tokens.stop <= 4:
             between = c.root.doc[c.tokens.stop : o.tokens.start]
+            if any(t.lower_ in ("and", "or", "&") for t in between):
+                continue  # "Huawei and Jane Roe" are coordinated, not "Huawei CEO Jane Roe"
             if all(t.lower_ in LINK_WORDS or t.pos_ in ("NOUN", "PROPN") for t in between):
                 return True
     return False
@@ -1035,9 +1043,12 @@ def _finding(
 ) -> Finding:
     base = 0.9
     conf = base * reason_conf * (0.9 if c.via_anaphor else 1.0)
+    etype: EntityType = "PERSON" if c.label == "PERSON" else "ORG"
+    if etype == "PERSON" and tie != "award" and len(c.tokens) == 1 and " " not in c.name and not c.entity_id:
+        etype = "ORG"  # a lone unknown name put on a list ("OFAC designated Grinex") is an entity, not a person
     return Finding(
         entity=c.name,
-        entity_type="PERSON" if c.label == "PERSON" else "ORG",
+        entity_type=etype,
         tie=tie,
         reason=reason,
         evidence=evidence,
@@ -1095,6 +1106,9 @@ def _gap_ok(gap: Span) -> bool:
         return False
     # ", a pioneer of X's space programme, renowned scientist ...": an appositive may hold "of"
     appositive = len(toks) >= 3 and toks[0].text == "," and toks[1].lower_ in ("a", "an", "the")
+    preps = [n for n, t in enumerate(toks) if t.lower_ in ("of", "for", "in", "at")]
+    if appositive and preps and not any(t.text == "," for t in toks[preps[0] :]):
+        return False  # ", a worker at Acme Co.": the name after the preposition is the employer, no member
     if any(t.lemma_.casefold() in RELATIONAL_NOUNS for t in toks):
         return False  # "X, a unit of Y": Y is no member
     for t in toks:
@@ -1279,6 +1293,11 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 and c.root.i != trig.token.i
                 and ((c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)) or c.root.i in role_obj.free)
             ]
+            if not targets and trig.tie != "award":
+                # "imposed sanctions on seven oligarchs: A, B and C" - the members follow the colon
+                colon = next((x.i for x in trig.token.doc[trig.token.i + 1 : sent.end] if x.text == ":"), None)
+                if colon is not None:
+                    targets = [c for c in sent_cands if c.tokens.start > colon and c.root.i not in agent]
             targets = _enumeration(targets, sent_cands, agent | {trig.token.i})
             targets = [c for c in targets if not _nested(c, targets)]
             if targets:

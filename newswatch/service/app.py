@@ -1,9 +1,10 @@
 """The HTTP API served by ``newswatch run``: Starlette, assembled from the route modules.
 
 Everything needs ``Authorization: Bearer $NEWSWATCH_API_TOKEN`` except the ``/slack/...`` routes,
-which Slack signs (:mod:`.slack`). :mod:`.routes` holds the API's own endpoints, :mod:`.slack`
-Slack's, :mod:`.metrics` the Prometheus collector; endpoints read :class:`ServiceState` from
-``request.app.state.service``.
+which Slack signs (:mod:`.slack`), ``/docs`` and ``GET /health`` without a token (liveness only: no
+data). Every error, 404 and 405 included, is JSON ``{"error": ...}``. :mod:`.routes` holds the API's
+own endpoints, :mod:`.slack` Slack's, :mod:`.metrics` the Prometheus collector; endpoints read
+:class:`ServiceState` from ``request.app.state.service``.
 """
 
 from __future__ import annotations
@@ -44,8 +45,13 @@ class ServiceState:
     slack_client_factory: Callable[[], WebClient | None] | None = None
 
 
+PUBLIC_PATHS = {"/health", "/docs"}  # answered without a token (health then says only "alive")
+
+
 class BearerAuth:
-    """ASGI middleware: a valid bearer token for every path outside ``/slack/``."""
+    """ASGI middleware: a valid bearer token for every path outside ``/slack/``; ``/health`` and
+    ``/docs`` without any Authorization header pass, marked unauthenticated (a wrong token is
+    still refused)."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
@@ -58,11 +64,16 @@ class BearerAuth:
         headers = dict(scope.get("headers") or [])
         auth = headers.get(b"authorization", b"")
         scheme, _, given = auth.partition(b" ")
+        scope.setdefault("state", {})["authenticated"] = False
+        if not auth and scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
         if scheme.lower() != b"bearer" or not given:
             resp = error(401, "missing bearer token: send 'Authorization: Bearer <NEWSWATCH_API_TOKEN>'")
         elif not hmac.compare_digest(given.strip(), self.token):
             resp = error(401, "invalid bearer token")
         else:
+            scope["state"]["authenticated"] = True
             await self.app(scope, receive, send)
             return
         resp.headers["WWW-Authenticate"] = "Bearer"
@@ -125,9 +136,19 @@ class BodyLimit:
 def build_app(state: ServiceState, token: str) -> Starlette:
     """The Starlette app: the API's routes and Slack's, behind :class:`BearerAuth`, every body
     bounded by ``service.max_request_bytes`` (:class:`BodyLimit`)."""
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+
     from . import routes, slack
 
-    app = Starlette(routes=[*routes.ROUTES, *slack.ROUTES])
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        resp = error(exc.status_code, str(exc.detail))
+        for k, v in (exc.headers or {}).items():
+            resp.headers[k] = v
+        return resp
+
+    app = Starlette(routes=[*routes.ROUTES, *slack.ROUTES], exception_handlers={HTTPException: http_error})
     app.state.service = state
     app.add_middleware(BearerAuth, token=token)
     app.add_middleware(BodyLimit, limit=state.settings.service.max_request_bytes)  # outermost: runs first

@@ -4,14 +4,15 @@ from their owners (:mod:`newswatch.articles`, :mod:`newswatch.alerts.outbox`, :m
 
 from __future__ import annotations
 
+import html
 import logging
 import sqlite3
 from typing import Any
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector, generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.schemas import SchemaGenerator
 
@@ -182,13 +183,15 @@ def get_article(request: Request) -> Response:
 
 
 def health(request: Request) -> Response:
-    """Database, scheduler, worker and last crawl.
+    """Database, scheduler, worker and last crawl; without a token only ``{status: alive}``.
     ---
     summary: Health
     responses:
-      200: {description: "{status: ok, db, scheduler, last_crawl, worker, queue_depth}"}
+      200: {description: "{status: ok, db, scheduler, last_crawl, worker, queue_depth}; no token: {status: alive}"}
       503: {description: Something is down (same body, status not ok)}
     """
+    if not request.scope.get("state", {}).get("authenticated"):
+        return JSONResponse({"status": "alive"})  # no token: liveness only, no data
     state = service_of(request)
     ingest = queue_of(request)
     out: dict[str, Any] = {"status": "ok"}
@@ -230,6 +233,9 @@ def metrics(request: Request) -> Response:
     if registry is None:  # one registry per app, built at the first scrape
         registry = CollectorRegistry(auto_describe=True)
         registry.register(DbCollector(queue_of(request)))
+        ProcessCollector(registry=registry)  # the defaults a custom registry would otherwise lack
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
         request.app.state.metrics_registry = registry
     return PlainTextResponse(generate_latest(registry).decode(), media_type="text/plain; version=0.0.4")
 
@@ -244,6 +250,35 @@ def openapi(request: Request) -> Response:
     return JSONResponse(SCHEMAS.get_schema(routes=request.app.routes))
 
 
+def docs(request: Request) -> Response:
+    """The API documented as a page (rendered here from the OpenAPI document: no script, no CDN).
+    ---
+    summary: API docs (HTML)
+    responses:
+      200: {description: HTML}
+    """
+    schema = SCHEMAS.get_schema(routes=request.app.routes)
+    items = []
+    for path, ops in sorted(schema.get("paths", {}).items()):
+        for method, op in ops.items():
+            codes = ", ".join(
+                f"{code}: {html.escape(str(r.get('description', '')))}"
+                for code, r in (op.get("responses") or {}).items()
+            )
+            items.append(
+                f"<li><code>{method.upper()} {html.escape(path)}</code> &mdash; "
+                f"{html.escape(op.get('summary', ''))}<br><small>{codes}</small></li>"
+            )
+    info = schema.get("info", {})
+    page = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(info.get('title', 'API'))}</title>"
+        f"</head><body><h1>{html.escape(info.get('title', 'API'))} {html.escape(str(info.get('version', '')))}</h1>"
+        "<p>Send <code>Authorization: Bearer $NEWSWATCH_API_TOKEN</code>; the machine-readable document is "
+        f"<code>/openapi.json</code>.</p><ul>{''.join(items)}</ul></body></html>"
+    )
+    return HTMLResponse(page)
+
+
 ROUTES: list[BaseRoute] = [
     Route("/ingest", post_ingest, methods=["POST"]),
     Route("/ingest/{id}", get_ingest, methods=["GET"]),
@@ -252,4 +287,5 @@ ROUTES: list[BaseRoute] = [
     Route("/health", health, methods=["GET"]),
     Route("/metrics", metrics, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
+    Route("/docs", docs, methods=["GET"], include_in_schema=False),
 ]

@@ -5,17 +5,17 @@ Two ways in:
 * :meth:`NameIndex.match` scores one name (an NER span) against *candidates*: aliases with the
   same normalized key, plus the aliases that share the most (and the rarest) of the query's
   tokens, phonetic keys, joined token pairs ("jongun") and initials ("pmc") — a posting of more
-  than ``max_postings`` names is not used (unless it is the query's only one, then cut), at most
-  ``MAX_CANDIDATES`` are scored — so a query never scans the list and its cost does not grow
-  with it. Each candidate is scored by the alignment of :mod:`.names` (literal, merged, acronym,
-  phonetic, fuzzy and initial pairs; family-name weight; unmatched tokens on either side), 1.0
-  when the normalized keys are equal; halved when the types disagree (ORG~company,
-  PERSON~person). ``features`` carries ``exact``, ``token_overlap``, ``fuzzy`` (token-sort ratio,
-  for information), ``phonetic`` (a pair matched on the phonetic key), ``type_agree`` and
-  ``alignment``: every pair and unmatched token with its score and weight. A match needs
-  ``score >= threshold`` (``settings.yaml`` ``matching.threshold``). At most ``max_postings``
-  entities sharing one normalized key are scored (a name shared by more entries than that is
-  not a name that can identify anyone).
+  than ``max_postings`` names is not used (unless it is the query's only one, then cut); of the
+  ``MAX_POOL`` best by posting weight, the ``MAX_CANDIDATES`` closest by rapidfuzz token-set ratio
+  (in C) are aligned — so a query never scans the list. Each candidate is scored by the alignment
+  of :mod:`.names` (literal, merged, acronym, phonetic, fuzzy and initial pairs; family-name
+  weight; unmatched tokens on either side), 1.0 when the normalized keys are equal; halved when
+  the types disagree (ORG~company, PERSON~person). ``features`` carries ``exact``,
+  ``token_overlap``, ``fuzzy`` (token-sort ratio, for information), ``phonetic`` (a pair matched
+  on the phonetic key), ``type_agree`` and ``alignment``: every pair and unmatched token with its
+  score and weight. A match needs ``score >= threshold`` (``settings.yaml``
+  ``matching.threshold``). At most ``max_postings`` entities sharing one normalized key are scored
+  (a name shared by more entries than that is not a name that can identify anyone).
 * **Weak aliases** (FtM ``weakAlias``, the quoted name inside an organisation's name such as
   "PRIVATE MILITARY COMPANY 'WAGNER'") are never fuzzy-matched: an exact hit scores
   ``WEAK_SCORE`` when something corroborates it (the name as written carries a legal form or an
@@ -51,7 +51,7 @@ from functools import lru_cache
 from typing import Any
 
 import ahocorasick
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from .model import WatchEntity
 from .names import Alignment, Part, align, analyse_alias, analyse_query, phonetic
@@ -96,7 +96,8 @@ COMPANY_CONTEXT = {
 }
 LABEL_TYPE = {"ORG": "company", "PERSON": "person"}
 SHORT = 4
-MAX_CANDIDATES = 50
+MAX_POOL = 50
+MAX_CANDIDATES = 10
 WEAK_SCORE = 0.9
 
 
@@ -115,8 +116,16 @@ def posting_keys(parts: Sequence[Part]) -> set[str]:
 
 
 def _best(weight: dict[int, float]) -> list[int]:
-    """The candidates worth aligning: best posting weight first, at most ``MAX_CANDIDATES``."""
-    return sorted(weight, key=lambda k: -weight[k])[:MAX_CANDIDATES]
+    """The candidate pool: best posting weight first, at most ``MAX_POOL``."""
+    return sorted(weight, key=lambda k: -weight[k])[:MAX_POOL]
+
+
+def _closest(key: str, keys: list[str]) -> list[int]:
+    """Positions of the ``MAX_CANDIDATES`` keys of the pool closest to ``key`` (rapidfuzz
+    token-set ratio, in C): only those are aligned, so a query's cost does not grow with the list."""
+    if len(keys) <= MAX_CANDIDATES:
+        return list(range(len(keys)))
+    return [i for _, _, i in process.extract(key, keys, scorer=fuzz.token_set_ratio, limit=MAX_CANDIDATES)]
 
 
 def _informative(posts: list[list[int]], cap: int) -> list[list[int]]:
@@ -339,14 +348,16 @@ class NameIndex:
             w = 1.0 / len(post)
             for ai in post[: self.max_postings]:
                 weight[ai] = weight.get(ai, 0.0) + w
-        ranked = _best(weight)
+        pool = _best(weight)
+        ranked = [pool[i] for i in _closest(key, [self.alias_key[ai] for ai in pool])]
         if self.store is not None:
             sweight: dict[int, float] = {}
             for ids in _informative(list(self.store.postings(qkeys, self.max_postings).values()), self.max_postings):
                 w = 1.0 / len(ids)
                 for rid in ids[: self.max_postings]:
                     sweight[rid] = sweight.get(rid, 0.0) + w
-            top = _best(sweight)
+            spool = self.store.keys(_best(sweight))
+            top = [spool[i][0] for i in _closest(key, [k for _, k in spool])]
             ranked += self._from_store(self.store.names(top))
         return list(dict.fromkeys([*exact, *ranked]))
 
@@ -446,7 +457,16 @@ class NameIndex:
         if not has_han(name):
             return
         reading = pinyin_key(name, person=label != "ORG")
-        for ai in self.by_compact.get(reading, [])[: self.max_postings]:
+        found = self.by_compact.get(reading, [])[: self.max_postings]
+        if self.store is not None and reading:
+            # a stored alias of up to three words has its words run together as a posting key
+            ids = self.store.postings([reading], self.max_postings).get(reading, [])
+            found = found + [
+                ai
+                for ai in self._from_store(self.store.names(ids[: self.max_postings]))
+                if compact(self.alias_key[ai]) == reading and not has_han(self.alias_text[ai])
+            ]
+        for ai in found:
             m = self.score(key, label, ai)
             if m.features["exact"]:
                 continue

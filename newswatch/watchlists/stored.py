@@ -80,6 +80,15 @@ class StoredNames:
             out += self._rows(f"where rowid in ({', '.join('?' for _ in chunk)})", chunk)
         return out
 
+    def keys(self, ids: Sequence[int]) -> list[tuple[int, str]]:
+        """(name id, key) of these stored names, in the order given."""
+        found: dict[int, str] = {}
+        for i in range(0, len(ids), BATCH):
+            chunk = list(ids[i : i + BATCH])
+            sql = f"select rowid, key from watch_names where rowid in ({', '.join('?' for _ in chunk)})"
+            found.update((r[0], r[1]) for r in self.db.execute(sql, chunk))
+        return [(i, found[i]) for i in ids if i in found]
+
     def present_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are the key of a stored name."""
         keys = list(dict.fromkeys(keys))

@@ -80,6 +80,8 @@ def test_hostile_web_crawl_ends_and_books_every_url(hostile_config, tmp_path):
         ents = {(r["entity"], r["tie"]) for r in db["alerts"].rows}
         assert ("ZTE", "blacklist") in ents  # the PDF served as text/html was read as a PDF
         # peak memory of the crawl: the crawl process plus every page worker, as each measured itself
-        assert 0 < run.stats["peak_rss_mb_total"] < 1024, json.dumps(run.stats)
+        # (bounded by the hostile pages, not grown by them: a worker that meets the Chinese page holds
+        # both the English and the Chinese models, about 600 MB)
+        assert 0 < run.stats["peak_rss_mb_total"] < 1536, json.dumps(run.stats)
         counts = {s.source: s for s in run.sources}
         assert counts["hostile-feeds"].failed >= 6

@@ -236,3 +236,12 @@ def test_chinese_reasons_are_the_english_lexicons_names(pipeline: Pipeline) -> N
     chinese = {r.casefold() for r in pipeline.zh_lexicon.reasons()}
     # reported (almost) only in Chinese: no English name in lexicon.yaml to share
     assert chinese - english == {"unreliable entity list", "national may day labour certificate", "全国优秀企业家"}
+
+
+def test_a_recipient_named_without_a_role_before_the_verb(analyse) -> None:
+    got = analyse("张明远入选2024年度江南省优秀建设者名单。今年，刘青禾、陈小禾当选“江南省劳动模范”。")
+    assert ties(got) == {
+        ("张明远", "award", BUILDERS, None),
+        ("刘青禾", "award", "Model Worker", None),
+        ("陈小禾", "award", "Model Worker", None),
+    }

@@ -380,3 +380,50 @@ def test_among_the_entrepreneurs_honoured_as_builders_is_the_honour(find) -> Non
 )
 def test_intent_noun_phrases_and_conditionals_do_not_fire(find, text: str) -> None:
     assert find(text) == set()
+
+
+def test_naming_after_a_listing_names_its_members(find) -> None:
+    got = find(
+        "The Commerce Department added five supercomputing firms to the Entity List, naming Quorra Computing, "
+        "Halvard Microsystems and the Wuxi Jiangnan Institute of Computing Technology."
+    )
+    assert names(got, "blacklist") == {
+        "Quorra Computing",
+        "Halvard Microsystems",
+        "Wuxi Jiangnan Institute of Computing Technology",
+    }
+
+
+def test_sanctions_on_a_group_read_the_names_after_the_colon(find) -> None:
+    got = find("The UK government has imposed sanctions on seven oligarchs: Ivan Petrov, Oleg Dorn and Pavel Varlik.")
+    assert got == {
+        ("Ivan Petrov", "blacklist", "UK sanctions list"),
+        ("Oleg Dorn", "blacklist", "UK sanctions list"),
+        ("Pavel Varlik", "blacklist", "UK sanctions list"),
+    }
+
+
+def test_a_company_word_makes_a_company_of_a_name_the_model_calls_a_person(pipeline) -> None:
+    doc = pipeline.nlp("The Commerce Department on Tuesday blacklisted Quorra Computing and Halvard Microsystems.")
+    assert {e.text for e in doc.ents if e.label_ == "ORG"} >= {"Quorra Computing", "Halvard Microsystems"}
+    doc = pipeline.nlp("OFAC imposed sanctions on Public Joint Stock Company Gazelle Bank of Russia.")
+    assert "Public Joint Stock Company Gazelle Bank of Russia" in {e.text for e in doc.ents if e.label_ == "ORG"}
+
+
+def test_a_lone_unknown_name_put_on_a_list_is_an_entity(pipeline) -> None:
+    findings = detect_ties(
+        pipeline.nlp("OFAC also designated Garvex's successor, Trundlex, on Thursday."), pipeline.lexicon
+    )
+    assert {(f.entity, f.entity_type) for f in findings if f.tie == "blacklist"} >= {("Trundlex", "ORG")}
+
+
+def test_a_company_coordinated_with_an_unknown_name_is_still_a_member(find) -> None:
+    got = find("The Entity List, which included Huawei and Korvix, was first published in 2019.")
+    assert names(got, "blacklist") == {"Huawei", "Korvix"}
+
+
+def test_an_employer_inside_an_appositive_is_not_honoured(find) -> None:
+    got = find(
+        "Zhou Minyu, a welder at Harrow Heavy Industries Co., Ltd., was awarded the National Model Worker title."
+    )
+    assert names(got) == {"Zhou Minyu"}

@@ -150,7 +150,6 @@ def test_a_good_redirect_is_followed(service: ServiceProcess, site: FixtureSite)
         ("GET", "/ingest/1"),
         ("GET", "/alerts"),
         ("GET", "/articles/1"),
-        ("GET", "/health"),
         ("GET", "/metrics"),
         ("GET", "/openapi.json"),
     ],
@@ -161,6 +160,26 @@ def test_unauthenticated_calls_are_refused(
     r = httpx.request(method, service.url + path, headers=headers, json={"url": "https://example.com/"})
     assert r.status_code == 401 and why in r.json()["error"]
     assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_health_without_a_token_says_only_alive_and_a_wrong_token_is_refused(service: ServiceProcess) -> None:
+    r = httpx.get(service.url + "/health")
+    assert r.status_code == 200 and r.json() == {"status": "alive"}  # liveness: no data without a token
+    r = httpx.get(service.url + "/health", headers={"Authorization": "Bearer wrong-token"})
+    assert r.status_code == 401 and "invalid bearer token" in r.json()["error"]
+    full = service.client.get("/health").json()
+    assert full["status"] == "ok" and "db" in full and "worker" in full
+
+
+def test_every_error_is_json_and_docs_are_served(service: ServiceProcess) -> None:
+    r = service.client.get("/no-such-path")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/json")
+    assert r.json() == {"error": "Not Found"}
+    r = service.client.delete("/alerts")
+    assert r.status_code == 405 and r.json() == {"error": "Method Not Allowed"} and "GET" in r.headers["allow"]
+    docs = httpx.get(service.url + "/docs")  # a page for people, no token needed
+    assert docs.status_code == 200 and docs.headers["content-type"].startswith("text/html")
+    assert "<code>POST /ingest</code>" in docs.text and "/openapi.json" in docs.text
 
 
 @pytest.mark.parametrize(
@@ -188,17 +207,31 @@ def test_alerts_health_metrics_and_openapi(service: ServiceProcess, site: Fixtur
     metrics = service.client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
     text = metrics.text
-    for name in (
-        "newswatch_pages_fetched_total",
-        "newswatch_pages_failed_total",
-        "newswatch_findings_total",
-        'newswatch_alerts_total{status="sent"}',
-        'newswatch_alerts_total{status="failed"}',
-        "newswatch_ingest_queue_depth",
-    ):
-        assert name in text, name
-    fetched = [ln for ln in text.splitlines() if ln.startswith("newswatch_pages_fetched_total")][0]
-    assert float(fetched.split()[-1]) >= 1
+    types = dict(ln.split()[2:4] for ln in text.splitlines() if ln.startswith("# TYPE "))
+    # states are gauges (they go down), counters only for what only grows
+    for name, kind in {
+        "newswatch_alerts": "gauge",
+        "newswatch_pages_failed": "gauge",
+        "newswatch_oldest_pending_alert_age_seconds": "gauge",
+        "newswatch_last_crawl_success_timestamp_seconds": "gauge",
+        "newswatch_last_crawl_duration_seconds": "gauge",
+        "newswatch_ingest_queue_depth": "gauge",
+        "newswatch_source_broken": "gauge",
+        "newswatch_articles_stored_total": "counter",
+        "newswatch_pages_fetched_total": "counter",
+        "newswatch_findings_total": "counter",
+        "newswatch_notifications_sent_total": "counter",
+        "newswatch_build_info": "gauge",  # an Info metric, exposed as a gauge of 1
+        "process_resident_memory_bytes": "gauge",  # the default process collector
+    }.items():
+        assert types.get(name) == kind, (name, types.get(name))
+    samples = {ln.rsplit(" ", 1)[0]: float(ln.rsplit(" ", 1)[1]) for ln in text.splitlines() if ln[:1] != "#"}
+    assert (
+        samples['newswatch_alerts{status="sent"}'] == len(alerts) and samples['newswatch_alerts{status="pending"}'] == 0
+    )
+    assert samples['newswatch_notifications_sent_total{kind="alert"}'] == len(alerts)
+    assert samples["newswatch_articles_stored_total"] >= 1
+    assert any(k.startswith('newswatch_build_info{version="') for k in samples)
     spec = service.client.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")
     for path in ("/ingest", "/ingest/{id}", "/alerts", "/articles/{id}", "/health", "/metrics", "/slack/commands"):

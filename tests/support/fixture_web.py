@@ -40,8 +40,12 @@ class TestSite(StaticSite):
         self.slow: dict[str, float] = {}
         self.slow_all = 0.0
         self.hold: dict[str, threading.Event] = {}
+        self.bodies: dict[str, tuple[bytes, str]] = {}  # path -> (body, content type) served instead
         self._lock = threading.Lock()
         super().__init__(root)
+
+    def override(self, path: str) -> tuple[bytes, str] | None:
+        return self.bodies.get(path)
 
     def before_answer(self, path: str, raw_path: str, user_agent: str) -> int | None:
         with self._lock:

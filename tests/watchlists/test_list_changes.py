@@ -40,14 +40,14 @@ def test_a_file_with_no_usable_rows_never_replaces_the_list(runner, db_file: Pat
         r = import_sdn(runner, db_file, empty)
         assert r.exit_code != 0, r.output
         assert "no usable entity" in r.output and "not replaced" in r.output and "Traceback" not in r.output
-    rows = json.loads(invoke(runner, db_file, "ls", "--json").stdout)
+    rows = [json.loads(x) for x in invoke(runner, db_file, "ls", "--json").stdout.splitlines()]  # JSON lines
     assert [(x["name"], x["count"]) for x in rows] == [("ofac", 13)], "the earlier import is kept"
     r = invoke(runner, db_file, "match", "Yevgeniy Volkovsky", "--label", "PERSON", "--json")
-    assert json.loads(r.stdout)[0]["entity_id"] == "ofac:50001"
+    assert json.loads(r.stdout.splitlines()[0])["entity_id"] == "ofac:50001"
     # a name never imported is not created by an empty file either
     r = import_sdn(runner, db_file, empty, name="fresh")
     assert r.exit_code != 0 and "fresh" not in [
-        x["name"] for x in json.loads(invoke(runner, db_file, "ls", "--json").stdout)
+        json.loads(x)["name"] for x in invoke(runner, db_file, "ls", "--json").stdout.splitlines()
     ]
 
 

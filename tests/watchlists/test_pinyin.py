@@ -36,3 +36,16 @@ def test_pinyin_does_not_cross_types_or_invent_names() -> None:
     assert wl.match("雷霆", "PERSON") == []
     (m,) = wl.match("雷军", "PERSON")
     assert m.entity.id == "lei" and m.features["exact"]
+
+
+def test_a_chinese_name_matches_its_pinyin_alias_on_an_imported_list(tmp_path) -> None:  # noqa: ANN001
+    from newswatch.config import MatchSettings
+    from newswatch.store import open_db
+    from newswatch.watchlists.db import save_list
+
+    db = open_db(tmp_path / "p.db")
+    save_list(db, "people", list(_list().entities.values()), fmt="yaml", source_file="-")
+    wl = Watchlist.from_db(db, MatchSettings())
+    (m,) = wl.match("曾毓群", "PERSON")
+    assert m.entity.id == "zeng" and m.features["pinyin"] == "zengyuqun"
+    assert wl.match("曾毓群", "ORG") == []

@@ -1,4 +1,5 @@
-"""The Chinese lexicon (``config/lexicon_zh.yaml``): lists, honours, triggers, hedges, name shapes.
+"""The Chinese lexicon (``lexicon_zh.yaml``, bundled in ``newswatch/defaults/``): lists, honours, triggers,
+hedges, name shapes.
 
 Every entry is written in simplified characters (traditional text is converted before matching);
 ``reason`` is the canonical English name the English lexicon uses, so one tie reported in either
