@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span
 
 from ..errors import ConfigError
 from ..models import WatchName
+from .abbreviations import acronym_definitions
 from .lexicon import AWARD_NOUNS, Lexicon
 from .names import enumeration_labels, name_shapes
 
@@ -195,51 +196,7 @@ def org_relabel(doc: Doc, org_words: set[str]) -> Doc:
             changed = True
     if changed:
         doc.ents = ents
-    return enumeration_labels(_org_consistency(_acronym_definitions(doc)), frozenset(org_words))
-
-
-def _is_subsequence(short: str, long: str) -> bool:
-    it = iter(long)
-    return all(ch in it for ch in short)
-
-
-def _acronym_definitions(doc: Doc) -> Doc:
-    """ "Yangtze Memory Technologies Co. (YMTC)": when only the abbreviation was tagged ORG, the
-    capitalised run before the bracket whose initials spell it is the company's full name."""
-    taken = {i for e in doc.ents for i in range(e.start, e.end)}
-    new: list[Span] = []
-    for e in doc.ents:
-        if e.label_ != "ORG" or len(e) != 1 or not e.text.isupper() or e.start < 3:
-            continue
-        if doc[e.start - 1].text != "(" or e.end >= len(doc) or doc[e.end].text != ")":
-            continue
-        j = e.start - 2
-        while j >= 0 and doc[j].text in (",",):
-            j -= 1
-        end = j + 1
-        while (
-            j >= 0
-            and end - j <= 8
-            and j not in taken
-            and (doc[j].is_title or doc[j].is_upper or doc[j].text in (",", "&", "of", "and"))
-        ):
-            if doc[j].is_sent_start:
-                j -= 1
-                break
-            j -= 1
-        start = j + 1
-        while start < end and not (doc[start].is_title or doc[start].is_upper):
-            start += 1
-        words = [t for t in doc[start:end] if t.is_alpha or t.text.endswith(".")]
-        initials = "".join(t.text[0] for t in words).upper()
-        if len(words) >= 2 and initials[:1] == e.text[:1] and _is_subsequence(e.text, initials):
-            new.append(Span(doc, start, end, label="ORG"))
-    if new:
-        try:
-            doc.ents = list(doc.ents) + new
-        except ValueError:
-            log.debug("acronym definition overlaps an entity: %s", new)
-    return doc
+    return enumeration_labels(_org_consistency(acronym_definitions(doc)), frozenset(org_words))
 
 
 DESCRIPTOR_ENDINGS = ("maker", "producer", "giant", "provider", "operator")

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span, Token
 
 from ..models import EntityType, Finding, Tie
+from .abbreviations import short_forms as abbreviation_short_forms
 from .lexicon import AWARD_NOUNS, Lexicon
 
 NEIGHBOURHOOD = 2  # sentences either side searched for a list/award named nearby
@@ -126,7 +127,6 @@ QUANTITY_WORDS = {
     "nine",
     "ten",
 }
-LEGAL_FORMS = {"co", "ltd", "limited", "inc", "corp", "corporation", "plc", "llc", "ag", "sa", "gmbh", "holdings"}
 LAW_WORDS = {"act", "law", "regulation", "regulations", "order", "rule"}
 FACTUAL_INF_HEADS = {
     "move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin", "continue", "order",
@@ -168,7 +168,7 @@ def _canonical_names(doc: Doc) -> dict[int, tuple[str, str | None]]:
     the "Lei Jun" introduced earlier in the article."""
     out: dict[int, tuple[str, str | None]] = {}
     full_people: dict[str, Span] = {}
-    short_forms = _short_forms(doc)
+    short_forms = abbreviation_short_forms(doc)
     for ent in doc.ents:
         if ent.label_ not in ("ORG", "PERSON"):
             continue
@@ -185,27 +185,6 @@ def _canonical_names(doc: Doc) -> dict[int, tuple[str, str | None]]:
             src = short_forms[ent.text]
             name, eid = src.text.strip(), eid or (src.ent_id_ or None)
         out[ent.start] = (name, eid)
-    return out
-
-
-def _short_forms(doc: Doc) -> dict[str, Span]:
-    """Abbreviations the article defines: "Yangtze Memory Technologies Co. (YMTC)",
-    "Contemporary Amperex Technology Co., Limited (CATL)" -> {"YMTC": <full name>, ...}."""
-    out: dict[str, Span] = {}
-    for ent in doc.ents:
-        if ent.label_ != "ORG" or (len(ent) < 2 and not ent[0].is_title):
-            continue
-        j = ent.end
-        while j < len(doc) and j < ent.end + 3 and (doc[j].text == "," or doc[j].lower_.rstrip(".") in LEGAL_FORMS):
-            j += 1
-        if (
-            j + 2 < len(doc)
-            and doc[j].text == "("
-            and doc[j + 2].text == ")"
-            and (doc[j + 1].is_upper or doc[j + 1].is_title)
-            and doc[j + 1].text not in out
-        ):
-            out[doc[j + 1].text] = ent
     return out
 
 
