@@ -31,6 +31,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+def running_reactor() -> Any:
+    """The running Twisted reactor, imported only when used (Scrapy installs its own first). Typed
+    as Any: Twisted's interface stubs change between releases (zope interfaces have no ``self``)."""
+    from twisted.internet import reactor
+
+    return reactor
+
+
 Waiting = tuple[str, FetchedPage, "defer.Deferred[None]"]  # (source, page, fired once booked)
 
 
@@ -88,20 +97,16 @@ class PageQueue:
                 return None
             self._commit(source, page, prepared, None)
             return None
-        from twisted.internet import reactor
-
         done: defer.Deferred[None] = defer.Deferred()
         self._batch.append((source, page, done))
         if len(self._batch) >= self.crawl.worker_batch:
             self._flush()
         elif self._flush_call is None:
-            self._flush_call = reactor.callLater(self.crawl.worker_batch_wait, self._flush)  # type: ignore[attr-defined]
+            self._flush_call = running_reactor().callLater(self.crawl.worker_batch_wait, self._flush)
         return done
 
     def _flush(self) -> None:
         """Hand the pages gathered so far to the pool as one batch."""
-        from twisted.internet import reactor
-
         if self._flush_call is not None and self._flush_call.active():
             self._flush_call.cancel()
         self._flush_call = None
@@ -115,7 +120,7 @@ class PageQueue:
         except BrokenProcessPool:  # a worker died while idle: start a fresh pool for this batch
             pool.broken()
             future = pool.submit(pages)
-        future.add_done_callback(lambda fut: reactor.callFromThread(self._prepared, batch, fut))  # type: ignore[attr-defined]
+        future.add_done_callback(lambda fut: running_reactor().callFromThread(self._prepared, batch, fut))
 
     def _prepared(self, batch: list[Waiting], future: Future[Batch]) -> None:
         """Back in the reactor thread: store what a worker prepared (or book why it could not)."""

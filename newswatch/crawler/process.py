@@ -28,7 +28,7 @@ from typing import Any
 from ..config import find_config_dir, load_settings
 from ..errors import InputError
 from ..store import open_db
-from .pipelines import Crawl, PageQueue
+from .pipelines import Crawl, PageQueue, running_reactor
 from .sources import CrawlSettings, load_sources, select_sources
 from .state import CrawlBook, CrawlRun, finish_run, finish_source, load_run, record_stats, start_run, state_dir_for
 from .workers import die_with_parent
@@ -145,7 +145,7 @@ def _child(
             process.crawl(crawler, source=src, crawl=crawl)
             book.emit(type="source", source=src.name, kind=src.kind, status="started")
 
-        from twisted.internet import reactor, task
+        from twisted.internet import task
 
         stopping = {"flag": False}
 
@@ -158,7 +158,7 @@ def _child(
                 process.stop()
 
         loop = task.LoopingCall(watch)
-        reactor.callWhenRunning(loop.start, 0.2, now=False)  # type: ignore[attr-defined]
+        running_reactor().callWhenRunning(loop.start, 0.2, now=False)
         try:
             process.start(stop_after_crawl=True, install_signal_handlers=True)
         finally:
