@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,11 +142,17 @@ class Pipeline:
         t0 = time.perf_counter()
         if doc is None:
             doc = self.nlp(article.text)  # annotate
+        t["ner"] = t.get("ner", 0.0) + time.perf_counter() - t0
+        return self._resolve_and_tie(doc, lambda: detect_ties(doc, self.lexicon), t)
+
+    def _resolve_and_tie(
+        self, doc: Doc, detect: Callable[[], list[Finding]], t: dict[str, float]
+    ) -> tuple[list[Mention], list[Finding]]:
+        """Resolve, ties (``detect``, English or Chinese), resolve: the stages after annotation."""
         t1 = time.perf_counter()
-        t["ner"] = t.get("ner", 0.0) + t1 - t0
         resolved = self.resolver.mentions(doc)  # resolve
         t2 = time.perf_counter()
-        detected = detect_ties(doc, self.lexicon)  # ties
+        detected = detect()  # ties
         tie_seconds = time.perf_counter() - t2
         findings = self.resolver.ties(detected)  # resolve
         findings += self.resolver.list_findings(resolved, findings)
@@ -158,17 +165,8 @@ class Pipeline:
         stage) and its tie rules give the same findings; resolve and list data as for English."""
         t0 = time.perf_counter()
         annotated = self.zh_nlp(text)  # annotate
-        t1 = time.perf_counter()
-        t["ner"] = t.get("ner", 0.0) + t1 - t0
-        resolved = self.resolver.mentions(annotated.doc)  # resolve
-        t2 = time.perf_counter()
-        detected = self.zh_ties(annotated)  # ties
-        tie_seconds = time.perf_counter() - t2
-        findings = self.resolver.ties(detected)  # resolve
-        findings += self.resolver.list_findings(resolved, findings)
-        t["ties"] = t.get("ties", 0.0) + tie_seconds
-        t["matching"] = t.get("matching", 0.0) + time.perf_counter() - t1 - tie_seconds
-        return resolved.mentions, findings
+        t["ner"] = t.get("ner", 0.0) + time.perf_counter() - t0
+        return self._resolve_and_tie(annotated.doc, lambda: self.zh_ties(annotated), t)
 
     def _analyse_in_windows(self, text: str, t: dict[str, float]) -> tuple[list[Mention], list[Finding]]:
         """:meth:`analyse` for a text too long for one spaCy call (nlp/windows.py): window by window,

@@ -24,8 +24,8 @@ from ..store import write_transaction
 from .matcher import analyse_entity, posting_keys
 from .model import WatchEntity
 from .names import Part
+from .stored import ENTITY_COLUMNS, entity_from_row
 
-ENTITY_COLUMNS = ("id", "list", "name", "type", "reason", "country", "aliases", "monitored", "leads")
 OWN_TABLES = (
     "create table if not exists watch_names (entity_id text not null, list text not null, alias text not null, "
     "weak integer not null default 0, key text not null, parts text not null)",
@@ -247,19 +247,10 @@ def load_entities(
         names.setdefault(eid, []).append((alias, bool(weak), key, tuple(Part(*p) for p in json.loads(parts))))
     out = []
     for r in db.execute(f"select {', '.join(ENTITY_COLUMNS)} from watch_entities {where} order by list, rowid", args):
-        rid, lst, name, typ, reason, country, aliases, monitored, leads = r
-        stored = names.get(rid)
+        stored = names.get(r[0])
         out.append(
-            WatchEntity(
-                id=rid,
-                name=name,
-                type=typ,
-                list_name=lst,
-                aliases=json.loads(aliases or "[]"),
-                reason=reason,
-                country=country,
-                leads=leads,
-                monitored=bool(monitored),
+            entity_from_row(
+                r,
                 weak_aliases=[a for a, weak, _, _ in stored or [] if weak],
                 analysed=stored if analysed and stored else None,
             )

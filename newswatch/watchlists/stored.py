@@ -109,7 +109,7 @@ class StoredNames:
             row = self.db.execute(
                 f"select {', '.join(ENTITY_COLUMNS)} from watch_entities where id = ?", [entity_id]
             ).fetchone()
-            self._entities[entity_id] = _entity(row) if row else None
+            self._entities[entity_id] = entity_from_row(row) if row else None
         return self._entities[entity_id]
 
     def _rows(self, where: str, args: list[Any]) -> list[tuple[int, str, str, bool, str, tuple[Part, ...]]]:
@@ -127,7 +127,9 @@ def db_file(db: sqlite_utils.Database) -> str:
     return str(row[2] or "") if row else ""
 
 
-def _entity(row: Sequence[Any]) -> WatchEntity:
+def entity_from_row(row: Sequence[Any], **extra: Any) -> WatchEntity:
+    """A :class:`WatchEntity` from a ``watch_entities`` row read in the order of ``ENTITY_COLUMNS``
+    (``extra``: fields the row does not hold, such as the stored analysis)."""
     rid, lst, name, typ, reason, country, aliases, monitored, leads = row
     return WatchEntity(
         id=rid,
@@ -139,4 +141,5 @@ def _entity(row: Sequence[Any]) -> WatchEntity:
         country=country,
         leads=leads,
         monitored=bool(monitored),
+        **extra,
     )

@@ -20,15 +20,8 @@ from newswatch.alerts.sinks import SlackSink
 from newswatch.config import AlertSettings, SlackSettings
 from newswatch.store import open_db
 from tests.support.alerts import config_dir, ingest, invoke
+from tests.support.db import rows as query_rows
 from tests.support.slack_server import SlackServer
-
-
-def _rows(db: Path, sql: str, *params) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def _pending_alerts(runner: CliRunner, db_file: Path, total: int = 3) -> list[str]:
@@ -74,7 +67,7 @@ def test_a_wrong_token_fails_the_batch_at_once_and_exits_non_zero(
     assert r.exit_code == 5, r.output
     assert "nothing delivered: Slack auth.test: invalid_auth (permanent: check the bot token" in r.output
     assert token_env.count("auth.test") == 1 and token_env.count("chat.postMessage") == 0  # checked first
-    assert {s for (s,) in _rows(db_file, "select status from alerts")} == {"pending"}  # kept for a good token
+    assert {s for (s,) in query_rows(db_file, "select status from alerts")} == {"pending"}  # kept for a good token
 
 
 def test_a_token_revoked_mid_batch_fails_that_alert_with_the_reason_and_stops(
@@ -86,7 +79,7 @@ def test_a_token_revoked_mid_batch_fails_that_alert_with_the_reason_and_stops(
     r = invoke(runner, db_file, "alerts", "deliver", ok=False)
     assert r.exit_code == 5, r.output
     assert token_env.count("chat.postMessage") == 1, "the batch stopped at the first permanent error"
-    rows = _rows(db_file, "select key, status, attempts, last_error from alerts order by id")
+    rows = query_rows(db_file, "select key, status, attempts, last_error from alerts order by id")
     assert rows[0][:3] == (keys[0], "failed", 1) and "token_revoked" in rows[0][3] and "permanent" in rows[0][3]
     assert [r[1] for r in rows[1:]] == ["pending", "pending"]
     assert all(r[3].startswith("not tried: Slack API error: HTTP 200 token_revoked") for r in rows[1:])
@@ -102,7 +95,7 @@ def test_a_channel_that_does_not_exist_fails_its_alerts_at_once_without_posting(
     r = invoke(runner, db_file, "alerts", "deliver", ok=False)
     assert r.exit_code == 5
     assert token_env.count("chat.postMessage") == 0  # the name was looked up (conversations.list), not guessed
-    errs = [e for (s, e) in _rows(db_file, "select status, last_error from alerts") if s == "failed"]
+    errs = [e for (s, e) in query_rows(db_file, "select status, last_error from alerts") if s == "failed"]
     assert len(errs) == 3 and all("channel_not_found" in e and "#risk-alertz" in e for e in errs)
 
 
@@ -115,7 +108,7 @@ def test_a_bot_not_in_the_channel_fails_the_channels_alerts_with_the_fix(
     r = invoke(runner, db_file, "alerts", "deliver", ok=False)
     assert r.exit_code == 5
     assert token_env.count("chat.postMessage") == 1, "the channel's other alerts are not posted into the wall"
-    errs = [e for (e,) in _rows(db_file, "select last_error from alerts where status = 'failed'")]
+    errs = [e for (e,) in query_rows(db_file, "select last_error from alerts where status = 'failed'")]
     assert len(errs) == 3 and all("not_in_channel" in e and "invite the bot" in e for e in errs)
 
 
@@ -127,9 +120,9 @@ def test_a_message_slack_refuses_fails_alone_and_the_batch_goes_on(
     token_env.error_next("chat.postMessage", ["msg_too_long"])
     r = invoke(runner, db_file, "alerts", "deliver", ok=False)
     assert r.exit_code == 5
-    statuses = [s for (s,) in _rows(db_file, "select status from alerts order by id")]
+    statuses = [s for (s,) in query_rows(db_file, "select status from alerts order by id")]
     assert statuses == ["failed", "sent", "sent"]
-    (err,) = _rows(db_file, "select last_error from alerts where status = 'failed'")[0]
+    (err,) = query_rows(db_file, "select last_error from alerts where status = 'failed'")[0]
     assert "msg_too_long" in err
     assert invoke(runner, db_file, "alerts", "deliver").exit_code == 0  # nothing left: a clean run is 0
 
@@ -198,7 +191,7 @@ def test_an_unreachable_slack_with_50_pending_alerts_costs_one_timeout_not_fifty
     assert took < 2 * TIMEOUT, f"{took:.1f} s for 50 alerts"
     assert blackhole.accepted == 1, "one post met the hang; the batch stopped there"
     assert report.halted and "unreachable" in report.halted and len(report.skipped) == 49
-    rows = _rows(db_file, "select key, status, verify_first, attempts, last_error from alerts order by id")
+    rows = query_rows(db_file, "select key, status, verify_first, attempts, last_error from alerts order by id")
     # the alert whose post hung may have arrived: it is looked for before it is posted again
     assert rows[0][:4] == (keys[0], "pending", 1, 1)
     assert all(r[1] == "pending" and r[3] in (0, None) and r[4].startswith("not tried:") for r in rows[1:])
@@ -218,7 +211,9 @@ def test_alerts_deliver_against_a_hanging_slack_stops_after_one_timeout_and_exit
     assert time.monotonic() - started < 2 * TIMEOUT
     assert r.exit_code == 5 and "nothing delivered: Slack unreachable (auth.test)" in r.output
     assert blackhole.accepted == 1
-    assert {(s, a) for (s, a) in _rows(db_file, "select status, coalesce(attempts, 0) from alerts")} == {("pending", 0)}
+    assert {(s, a) for (s, a) in query_rows(db_file, "select status, coalesce(attempts, 0) from alerts")} == {
+        ("pending", 0)
+    }
 
 
 def test_a_channel_name_is_resolved_once_and_history_is_read_by_id(
@@ -239,7 +234,7 @@ def test_a_channel_name_is_resolved_once_and_history_is_read_by_id(
     assert token_env.count("conversations.list") == 3
     # the history lookup for the interrupted alert went by ID (the server refuses names there)
     assert token_env.count("conversations.history") == 1 and '"recovered": 0' in r.stdout
-    channels = {c for (c,) in _rows(db_file, "select channel from alerts")}
+    channels = {c for (c,) in query_rows(db_file, "select channel from alerts")}
     assert channels == {risk_test}  # stored as Slack answered: the ID
     assert {m["channel"] for m in token_env.messages} == {risk_test}
 

@@ -15,20 +15,13 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tests.support.alerts import SECOND_PAGE, SECOND_URL, config_dir, ingest, injection_page, invoke
+from tests.support.db import rows as query_rows
 from tests.support.paths import ROOT
 from tests.support.slack_server import SlackServer
 
 
-def _rows(db: Path, sql: str, *params) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
-
-
 def _blacklist_key(db: Path) -> str:
-    return _rows(db, "select key from alerts where tie = 'blacklist' and entity like 'Xiaomi%'")[0][0]
+    return query_rows(db, "select key from alerts where tie = 'blacklist' and entity like 'Xiaomi%'")[0][0]
 
 
 def test_second_source_becomes_thread_reply_and_updates_count(
@@ -48,9 +41,9 @@ def test_second_source_becomes_thread_reply_and_updates_count(
     assert SECOND_URL in json.dumps(reply["blocks"])
     updates = [u for u in slack_env.updates if u["ts"] == parent["ts"]]
     assert updates and "Reported by 2 sources" in json.dumps(updates[-1]["blocks"])
-    assert _rows(db_file, "select count(*) from alert_sources where alert_key = ?", key)[0][0] == 2
-    assert _rows(db_file, "select sources from alerts where key = ?", key)[0][0] == 2
-    assert _rows(db_file, "select count(*) from alerts")[0][0] == 3
+    assert query_rows(db_file, "select count(*) from alert_sources where alert_key = ?", key)[0][0] == 2
+    assert query_rows(db_file, "select sources from alerts where key = ?", key)[0][0] == 2
+    assert query_rows(db_file, "select count(*) from alerts")[0][0] == 3
     ingest(runner, db_file, SECOND_PAGE, SECOND_URL, "--force")  # same article again: nothing new
     assert len(slack_env.messages) == 4
 
@@ -74,9 +67,9 @@ def test_rate_limited_then_success_delivers_once(runner: CliRunner, db_file: Pat
     assert time.monotonic() - t0 >= 1.0, "the client waited for Retry-After"
     assert slack_env.count("chat.postMessage", 429) == 1
     assert {a["status"] for a in out["alerts"]} == {"sent"}
-    for (key,) in _rows(db_file, "select key from alerts"):
+    for (key,) in query_rows(db_file, "select key from alerts"):
         assert len(slack_env.posts_for_key(key)) == 1
-    assert {r[0] for r in _rows(db_file, "select attempts from alerts")} == {1}
+    assert {r[0] for r in query_rows(db_file, "select attempts from alerts")} == {1}
 
 
 def test_server_errors_for_a_while_then_success_delivers_once(
@@ -85,20 +78,20 @@ def test_server_errors_for_a_while_then_success_delivers_once(
     cfg = config_dir(tmp_path, http_retries=1, retry_backoff="1s", give_up_after="1h")
     slack_env.fail_next("chat.postMessage", [500, 503, 502, 504, 500])
     ingest(runner, db_file, config=cfg)
-    rows = _rows(db_file, "select key, status, last_error from alerts order by id")
+    rows = query_rows(db_file, "select key, status, last_error from alerts order by id")
     assert rows[0][1] == "pending" and "HTTP 50" in rows[0][2], rows
     for _ in range(5):
         r = invoke(runner, db_file, "alerts", "deliver", "--now", config=cfg, ok=False)
         errors = json.loads(r.stdout.strip().splitlines()[-1])["errors"]
         assert r.exit_code == (5 if errors else 0), r.output  # a run that left alerts undelivered says so
-        if {s for (s,) in _rows(db_file, "select status from alerts")} == {"sent"}:
+        if {s for (s,) in query_rows(db_file, "select status from alerts")} == {"sent"}:
             break
-    assert {s for (s,) in _rows(db_file, "select status from alerts")} == {"sent"}, r.output
+    assert {s for (s,) in query_rows(db_file, "select status from alerts")} == {"sent"}, r.output
     assert slack_env.count("chat.postMessage", 200) == 3
-    for (key,) in _rows(db_file, "select key from alerts"):
+    for (key,) in query_rows(db_file, "select key from alerts"):
         assert len(slack_env.posts_for_key(key)) == 1
     assert sum(slack_env.count("chat.postMessage", st) for st in (500, 502, 503, 504)) == 5
-    assert _rows(db_file, "select sum(attempts) from alerts")[0][0] >= 4, "some alerts needed a second attempt"
+    assert query_rows(db_file, "select sum(attempts) from alerts")[0][0] >= 4, "some alerts needed a second attempt"
 
 
 def test_backoff_defers_next_attempt(runner: CliRunner, db_file: Path, tmp_path: Path, slack_env: SlackServer) -> None:
@@ -107,7 +100,9 @@ def test_backoff_defers_next_attempt(runner: CliRunner, db_file: Path, tmp_path:
     ingest(runner, db_file, config=cfg)
     r = invoke(runner, db_file, "alerts", "deliver", config=cfg)
     assert json.loads(r.stdout.strip().splitlines()[-1])["deferred"] == 1
-    assert _rows(db_file, "select count(*) from alerts where status = 'pending' and next_attempt_at > ''")[0][0] == 1
+    assert (
+        query_rows(db_file, "select count(*) from alerts where status = 'pending' and next_attempt_at > ''")[0][0] == 1
+    )
 
 
 def test_gives_up_after_configured_time_with_last_error(
@@ -119,7 +114,7 @@ def test_gives_up_after_configured_time_with_last_error(
     out = ingest(runner, db_file, config=cfg)
     statuses = [a["status"] for a in out["alerts"]]
     assert statuses.count("failed") == 1 and statuses.count("sent") == 2
-    (err,) = _rows(db_file, "select last_error from alerts where status = 'failed'")[0]
+    (err,) = query_rows(db_file, "select last_error from alerts where status = 'failed'")[0]
     assert "503" in err
     r = invoke(runner, db_file, "alerts", "ls", "--status", "failed", config=cfg)
     assert "503" in r.stdout
@@ -135,7 +130,7 @@ def test_connection_refused_is_recorded_not_lost(runner: CliRunner, db_file: Pat
     monkeypatch.setenv("SLACK_API_URL", url)
     out = ingest(runner, db_file, config=cfg)
     assert {a["status"] for a in out["alerts"]} == {"pending"}
-    errs = [e for (e,) in _rows(db_file, "select last_error from alerts order by id")]
+    errs = [e for (e,) in query_rows(db_file, "select last_error from alerts order by id")]
     assert all(e and "unreachable" in e for e in errs), errs
     # the first alert met the refusal; the batch stopped there, the others say they were not tried
     assert errs[0].startswith("Slack unreachable") and all(
@@ -149,7 +144,7 @@ def test_killed_between_pending_and_sent_delivers_exactly_once(
     runner: CliRunner, db_file: Path, slack_server: SlackServer
 ) -> None:
     ingest(runner, db_file)  # no token: three pending alerts
-    assert _rows(db_file, "select count(*) from alerts where status = 'pending'")[0][0] == 3
+    assert query_rows(db_file, "select count(*) from alerts where status = 'pending'")[0][0] == 3
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-test",
@@ -174,7 +169,7 @@ def test_killed_between_pending_and_sent_delivers_exactly_once(
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
-    states = _rows(db_file, "select status from alerts order by id")
+    states = query_rows(db_file, "select status from alerts order by id")
     assert [s for (s,) in states] == ["sending", "pending", "pending"]
     assert len(slack_server.messages) == 1
     # restart: the interrupted alert is found in the channel history, the others are posted
@@ -190,7 +185,7 @@ def test_killed_between_pending_and_sent_delivers_exactly_once(
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["recovered"] == 1 and summary["sent"] == 3
     assert slack_server.count("conversations.history") >= 1
-    for key, status, ts in _rows(db_file, "select key, status, slack_ts from alerts"):
+    for key, status, ts in query_rows(db_file, "select key, status, slack_ts from alerts"):
         assert status == "sent" and ts
         assert len(slack_server.posts_for_key(key)) == 1, key
     assert slack_server.count("chat.postMessage") == 3
@@ -219,7 +214,7 @@ def test_interrupted_before_slack_got_it_is_posted_once(
     r = invoke(runner, db_file, "alerts", "deliver")
     assert json.loads(r.stdout.strip().splitlines()[-1])["recovered"] == 0
     assert slack_server.count("conversations.history") == 3, "each interrupted alert was looked up first"
-    for key, status in _rows(db_file, "select key, status from alerts"):
+    for key, status in query_rows(db_file, "select key, status from alerts"):
         assert status == "sent" and len(slack_server.posts_for_key(key)) == 1
 
 
@@ -305,7 +300,7 @@ def test_killed_while_posting_thread_reply_replies_exactly_once(
     ingest(runner, db_file)  # three alerts sent
     monkeypatch.delenv("SLACK_BOT_TOKEN")
     ingest(runner, db_file, SECOND_PAGE, SECOND_URL)  # no token now: the reply waits in alert_sources
-    assert _rows(db_file, "select count(*) from alert_sources where reply_status = 'pending'")[0][0] == 1
+    assert query_rows(db_file, "select count(*) from alert_sources where reply_status = 'pending'")[0][0] == 1
     slack_server.hang("chat.postMessage")
     proc = subprocess.Popen(
         [sys.executable, "-m", "newswatch", "alerts", "deliver"],
@@ -321,7 +316,7 @@ def test_killed_while_posting_thread_reply_replies_exactly_once(
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert _rows(db_file, "select reply_status from alert_sources where reply_status != 'first'") == [("sending",)]
+    assert query_rows(db_file, "select reply_status from alert_sources where reply_status != 'first'") == [("sending",)]
     done = subprocess.run(
         [sys.executable, "-m", "newswatch", "alerts", "deliver"],
         env=env,
@@ -335,7 +330,7 @@ def test_killed_while_posting_thread_reply_replies_exactly_once(
     assert slack_server.count("conversations.replies") == 1
     replies = [m for m in slack_server.messages if m.get("thread_ts")]
     assert len(replies) == 1
-    assert _rows(db_file, "select reply_status, reply_ts from alert_sources where reply_status != 'first'") == [
+    assert query_rows(db_file, "select reply_status, reply_ts from alert_sources where reply_status != 'first'") == [
         ("sent", replies[0]["ts"])
     ]
 
@@ -413,7 +408,7 @@ def test_two_deliverers_at_once_post_each_alert_once(
     assert all(p.returncode == 0 for p in procs), outs
     summaries = [json.loads(o.strip().splitlines()[-1]) for o, _ in outs]
     assert sum(s["sent"] for s in summaries) == 3
-    for key, status in _rows(db_file, "select key, status from alerts"):
+    for key, status in query_rows(db_file, "select key, status from alerts"):
         assert status == "sent" and len(slack_server.posts_for_key(key)) == 1
     assert slack_server.count("chat.postMessage") == 3
 
@@ -431,9 +426,9 @@ def test_webhook_interrupted_send_is_failed_loudly_not_reposted(
     assert r.exit_code == 5, r.output  # failed alerts: the run says so in its exit code
     assert json.loads(r.stdout.strip().splitlines()[-1])["failed"] == 3
     assert slack_server.state.webhook_posts == []
-    errs = {e for (e,) in _rows(db_file, "select last_error from alerts where status = 'failed'")}
+    errs = {e for (e,) in query_rows(db_file, "select last_error from alerts where status = 'failed'")}
     assert len(errs) == 1 and "cannot tell whether the post arrived" in errs.pop()
-    key = _rows(db_file, "select key from alerts limit 1")[0][0]
+    key = query_rows(db_file, "select key from alerts limit 1")[0][0]
     invoke(runner, db_file, "alerts", "retry", key)  # a person checked the channel: send it again
     invoke(runner, db_file, "alerts", "deliver")
     assert len(slack_server.state.webhook_posts) == 1

@@ -7,7 +7,6 @@ non-zero."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from newswatch.config import SlackSettings
 from newswatch.crawler import run_crawl
 from newswatch.service.metrics import source_metrics
 from newswatch.store import open_db
+from tests.support.db import rows as query_rows
 from tests.support.fixture_web import fixture_web, write_config
 from tests.support.slack_server import SlackServer
 
@@ -41,16 +41,8 @@ def _set_selector(cfg: Path, css: str) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
-def _rows(db: Path, sql: str, *params) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
-
-
 def _health_alerts(db: Path) -> list[tuple]:
-    return _rows(db, "select key, status, entity, text from alerts where tie = 'source_broken' order by id")
+    return query_rows(db, "select key, status, entity, text from alerts where tie = 'source_broken' order by id")
 
 
 def test_a_source_quiet_for_n_runs_raises_one_alert_and_a_recovery_reply(web, tmp_path, slack_server: SlackServer):
@@ -76,7 +68,9 @@ def test_a_source_quiet_for_n_runs_raises_one_alert_and_a_recovery_reply(web, tm
     key, status, entity, text = alert
     assert status == "pending" and entity == "technews-tech"
     assert "Source broken: technews-tech (2 runs in a row): no article links found" in text
-    (bad_runs, state) = _rows(db_file, "select bad_runs, state from source_health where source = 'technews-tech'")[0]
+    (bad_runs, state) = query_rows(db_file, "select bad_runs, state from source_health where source = 'technews-tech'")[
+        0
+    ]
     assert (bad_runs, state) == (3, "broken")
 
     db = open_db(db_file)
@@ -101,7 +95,7 @@ def test_a_source_quiet_for_n_runs_raises_one_alert_and_a_recovery_reply(web, tm
     replies = [m for m in slack_server.messages if m.get("thread_ts") == parent["ts"]]
     assert len(replies) == 1 and replies[0]["text"].startswith("Recovered: technews-tech recovered")
     assert any(u["ts"] == parent["ts"] and "Source recovered" in json.dumps(u["blocks"]) for u in slack_server.updates)
-    assert _rows(db_file, "select state, bad_runs from source_health") == [("ok", 0)]
+    assert query_rows(db_file, "select state, bad_runs from source_health") == [("ok", 0)]
     assert {m.name: m.samples[0].value for m in source_metrics(source_health(db))}["newswatch_source_broken"] == 0
     assert len(_health_alerts(db_file)) == 1  # recovery is a reply, not another alert
 
@@ -115,5 +109,5 @@ def test_a_crawl_where_every_source_fails_exits_non_zero_and_names_the_error(web
         web["technews"].fail.difference_update({"/rss.xml", "/atom.xml"})
     assert res.exit_code == 1, res.output
     assert "every source failed (technews-feed)" in res.stderr
-    (last_error,) = _rows(tmp_path / "n.db", "select last_error from crawl_run_sources")[0]
+    (last_error,) = query_rows(tmp_path / "n.db", "select last_error from crawl_run_sources")[0]
     assert "HTTP 500" in last_error and ("/rss.xml" in last_error or "/atom.xml" in last_error)
