@@ -275,12 +275,7 @@ class NameIndex:
             if sig in seen or (weak and any(k == key for k, _ in seen)):
                 continue
             seen.add(sig)
-            ai = len(self.alias_text)
-            self.alias_text.append(alias)
-            self.alias_key.append(key)
-            self.alias_ent.append(ei)
-            self.alias_parts.append(parts)
-            self.alias_weak.append(weak)
+            ai = self._append_alias(alias, key, ei, parts, weak)
             self.by_key.setdefault(key, []).append(ai)
             if not weak:
                 for tok in posting_keys(parts):
@@ -288,6 +283,16 @@ class NameIndex:
             if not has_han(alias):
                 self.by_compact.setdefault(compact(key), []).append(ai)
         self._automaton = None
+
+    def _append_alias(self, alias: str, key: str, ei: int, parts: tuple[Part, ...], weak: bool) -> int:
+        """Add one alias of entity ``ei`` to the in-process arrays; its alias id."""
+        ai = len(self.alias_text)
+        self.alias_text.append(alias)
+        self.alias_key.append(key)
+        self.alias_ent.append(ei)
+        self.alias_parts.append(parts)
+        self.alias_weak.append(weak)
+        return ai
 
     @property
     def automaton(self) -> ahocorasick.Automaton:
@@ -318,12 +323,7 @@ class NameIndex:
                     ei = len(self.entities)
                     self.entities.append(ent)
                     self._ent_index[eid] = ei
-                ai = len(self.alias_text)
-                self.alias_text.append(alias)
-                self.alias_key.append(key)
-                self.alias_ent.append(ei)
-                self.alias_parts.append(parts)
-                self.alias_weak.append(weak)
+                ai = self._append_alias(alias, key, ei, parts, weak)
                 self._stored_ai[rid] = ai
             out.append(ai)
         return out
