@@ -653,6 +653,7 @@ class Role:
     heads: set[int] = field(default_factory=set)
     names: list[str] = field(default_factory=list)
     free: set[int] = field(default_factory=set)
+    right: set[int] = field(default_factory=set)  # open-ended surface fallback: only one enumeration of it counts
 
     def take(self, tok: Token, role: str, skip: set[int] | None = None) -> None:
         self.idx.update(x.i for x in tok.subtree if not skip or x.i not in skip)
@@ -791,7 +792,7 @@ def _role_tokens(trig: Trigger) -> Role:
     if prep is not None and not any(c.dep_ in ("nsubjpass", "auxpass") for c in t.children):
         role.free.update(x.i for x in t.doc[t.i + 1 : prep] if x.dep_ != "poss" and x.head.dep_ != "poss")
         role.names.append("between verb and list (surface)")
-    if not role.idx and not role.free and t.dep_ == "conj":  # "blacklisted and sanctioned Huawei"
+    if not role.idx and not role.free and not role.right and t.dep_ == "conj":  # "blacklisted and sanctioned Huawei"
         return _role_tokens(Trigger(t.head, trig.tie, trig.kind))
     _companions(t, role)
     return role
@@ -806,7 +807,7 @@ def _surface_right(verb: Token, role: Role) -> None:
             break
         if x.tag_ in ("VBD", "VBZ", "VBP", "MD") and not x.ent_type_ and x.i > verb.i + 1:
             break
-        role.free.add(x.i)
+        role.right.add(x.i)
     role.names.append("right of the verb (surface)")
 
 
@@ -1081,6 +1082,14 @@ def _gap_ok(gap: Span) -> bool:
     """Can the tokens between two names be an enumeration's separator ("X, Y", "X; and (ii) Y",
     "X, memory chip maker Y", "X, Thai Princess Y")? No verb, no preposition, no clause."""
     toks = [t for t in gap if not t.is_space]
+    semis = [n for n, t in enumerate(toks) if t.text == ";"]
+    if semis and 0 < semis[-1] < len(toks):
+        # "A and its two aircraft, EW-1 and EW-2; and state-owned carrier B": a semicolon closes the
+        # item before it (whatever it holds, short of a clause); only what follows must be a separator
+        head = toks[: semis[-1]]
+        if len(head) > 24 or any(t.tag_ in ("VBD", "VBZ", "VBP", "MD") and not t.ent_type_ for t in head):
+            return False
+        toks = toks[semis[-1] :]
     if len(toks) > 12 or not any(t.lower_ in ENUM_SEPARATORS for t in toks):
         return False
     # ", a pioneer of X's space programme, renowned scientist ...": an appositive may hold "of"
@@ -1099,6 +1108,10 @@ def _gap_ok(gap: Span) -> bool:
             continue
         if t.pos_ in ("NOUN", "ADJ", "PROPN") and t.lower_ not in RELATIVE_PRONOUNS and t.tag_ not in ("VBD", "VBZ"):
             continue
+        if (t.tag_ == "VBN" and t.i > 0 and t.doc[t.i - 1].text == "-") or (
+            t.tag_ in ("VB", "VBN", "VBG") and t.i + 1 < len(t.doc) and t.doc[t.i + 1].pos_ == "NOUN"
+        ):
+            continue  # "state-owned", "potash exporters" mis-tagged: a modifier inside a descriptor
         return False
     return True
 
@@ -1128,6 +1141,25 @@ def _enumeration(targets: list[Candidate], sent_cands: list[Candidate], blocked:
                 chosen.add(id(nxt))
                 j += step
     return [c for c in order if id(c) in chosen]
+
+
+def _surface_chain(parsed: list[Candidate], free: list[Candidate]) -> list[Candidate]:
+    """Of the names a surface fallback found right of a verb, those in one enumeration with the first
+    target ("include A, B and C, according to Reuters": not Reuters; "are A and B, suppliers to C":
+    not C)."""
+    if not free:
+        return []
+    order = sorted([*parsed, *free], key=lambda c: c.tokens.start)
+    doc = order[0].root.doc
+    chain = [order[0]]
+    for c in order[1:]:
+        prev = chain[-1]
+        if c.tokens.start < prev.tokens.stop:
+            continue
+        if not _gap_ok(doc[prev.tokens.stop : c.tokens.start]):
+            break
+        chain.append(c)
+    return [c for c in chain if any(c is f for f in free)]
 
 
 def _in_foreign_phrase(mate: Token, seed: Token) -> bool:
@@ -1265,13 +1297,10 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
             role_obj = _role_tokens(trig)
             role = role_obj.name
             agent = _agent_tokens(trig.token)
-            targets = [
-                c
-                for c in sent_cands
-                if c.root.i not in agent
-                and c.root.i != trig.token.i
-                and ((c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)) or c.root.i in role_obj.free)
-            ]
+            eligible = [c for c in sent_cands if c.root.i not in agent and c.root.i != trig.token.i]
+            targets = [c for c in eligible if c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)]
+            targets += [c for c in eligible if c.root.i in role_obj.free and c not in targets]
+            targets += _surface_chain(targets, [c for c in eligible if c.root.i in role_obj.right and c not in targets])
             if not targets and trig.tie != "award":
                 # "imposed sanctions on seven oligarchs: A, B and C" - the members follow the colon
                 colon = next((x.i for x in trig.token.doc[trig.token.i + 1 : sent.end] if x.text == ":"), None)
@@ -1332,7 +1361,36 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                     },
                 )
             )
-    return best_per_group([f for f, _ in raw] + propagated)
+    return best_per_group(_named_over_implied([f for f, _ in raw] + propagated))
+
+
+def _reason_strength(f: Finding) -> int:
+    """How directly the sentence named the finding's list: 2 named in it, 1 implied by an issuer in
+    it, 0 borrowed from elsewhere (a neighbour, the act continued, nothing)."""
+    src = str(f.explain.get("reason_source", ""))
+    if src == "list named in sentence":
+        return 2
+    return 1 if src.startswith("issuer") and " in sentence " not in src else 0
+
+
+def _named_over_implied(findings: list[Finding]) -> list[Finding]:
+    """One entity, one tie, two lists in neighbouring sentences, one of them only implied ("OFAC
+    imposed sanctions on X. X was added to the CAPTA List."): the list the text names is the one meant."""
+    out = []
+    for f in findings:
+        strength = _reason_strength(f)
+        stronger = any(
+            g.tie == f.tie
+            and g.entity_key == f.entity_key
+            and g.via == f.via
+            and abs(g.sentence_index - f.sentence_index) <= NEIGHBOURHOOD
+            and _reason_strength(g) > strength
+            for g in findings
+            if g is not f and f.tie != "award"
+        )
+        if not stronger:
+            out.append(f)
+    return out
 
 
 def best_per_group(findings: list[Finding]) -> list[Finding]:

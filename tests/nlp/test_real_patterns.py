@@ -427,3 +427,39 @@ def test_an_employer_inside_an_appositive_is_not_honoured(find) -> None:
         "Zhou Minyu, a welder at Harrow Heavy Industries Co., Ltd., was awarded the National Model Worker title."
     )
     assert names(got) == {"Zhou Minyu"}
+
+
+# -- precision of enumerations read off the surface ---------------------------------------------
+
+
+def test_a_source_named_after_the_members_is_no_member(find) -> None:
+    got = find(
+        "The Commerce Department put 14 firms on the Entity List on Monday. New additions include Korvel "
+        "Semiconductor and Tarrow Microsystems, according to a notice seen by Reuters."
+    )
+    assert names(got, "blacklist") == {"Korvel Semiconductor", "Tarrow Microsystems"}
+
+
+def test_a_company_inside_an_appositive_after_the_members_is_no_member(find) -> None:
+    got = find(
+        "The Commerce Department put 14 firms on the Entity List on Monday. They are Korvel Semiconductor "
+        "and Tarrow Microsystems, suppliers to Brimley Telecom."
+    )
+    assert names(got, "blacklist") == {"Korvel Semiconductor", "Tarrow Microsystems"}
+
+
+def test_semicolon_items_with_descriptors_and_their_aircraft_are_each_members(find) -> None:
+    got = find(
+        "OFAC designated 20 Belarusian entities on Thursday. These designations include state-owned resort "
+        "operator Vetka Health Resorts; state-controlled freight airline JSC Orsha Air Cargo and its two "
+        "aircraft, EW-11223 and EW-44556; and fertiliser exporter Soligor Trade."
+    )
+    assert names(got, "blacklist") == {"Vetka Health Resorts", "JSC Orsha Air Cargo", "Soligor Trade"}
+
+
+def test_a_list_the_text_names_wins_over_one_its_issuer_only_implies(find) -> None:
+    got = find(
+        "On Friday OFAC imposed sanctions on Varna Commercial Bank. Varna Commercial Bank was added to the "
+        "CAPTA List, which restricts its correspondent accounts."
+    )
+    assert {(e, r) for e, t, r in got if t == "blacklist"} == {("Varna Commercial Bank", "CAPTA List")}
