@@ -28,6 +28,7 @@ from spacy.tokens import Doc, Span, Token
 from ..models import EntityType, Finding, Tie
 from .abbreviations import short_forms as abbreviation_short_forms
 from .lexicon import AWARD_NOUNS, Lexicon
+from .names import is_title_case
 
 NEIGHBOURHOOD = 2  # sentences either side searched for a list/award named nearby
 ANAPHOR_WINDOW = 3  # sentences back searched for the company "the company" means
@@ -895,17 +896,43 @@ def _agent_tokens(t: Token) -> set[int]:
 
 
 def _nested(c: Candidate, others: list[Candidate]) -> bool:
-    """Is ``c`` a modifier inside another candidate's phrase ("Xiaomi" in "Xiaomi CEO Lei Jun")?"""
+    """Is ``c`` a modifier inside another candidate's phrase ("Xiaomi" in "Xiaomi CEO Lei Jun", "Acme
+    Port Group crane operator Li Ming"), or a person's employer ("Li Ming (Acme Port Group)")?"""
+    doc = c.root.doc
     for o in others:
-        if o is c or o.label != "PERSON" or c.label != "ORG":
+        if o is c or c.label != "ORG":
             continue
+        if o.label == "PERSON" and o.tokens.stop <= c.tokens.start <= o.tokens.stop + 8:
+            if _affiliation_gap(doc[o.tokens.stop : c.tokens.start]):
+                return True
         if c.tokens.stop <= o.tokens.start and o.tokens.start - c.tokens.stop <= 4:
-            between = c.root.doc[c.tokens.stop : o.tokens.start]
+            between = doc[c.tokens.stop : o.tokens.start]
             if any(t.lower_ in ("and", "or", "&") for t in between):
                 continue  # "Huawei and Jane Roe" are coordinated, not "Huawei CEO Jane Roe"
-            if all(t.lower_ in LINK_WORDS or t.pos_ in ("NOUN", "PROPN") for t in between):
+            if o.label == "PERSON" and all(t.lower_ in LINK_WORDS or t.pos_ in ("NOUN", "PROPN") for t in between):
                 return True
+            if len(between) and all(t.pos_ == "NOUN" and t.is_lower for t in between):
+                return True  # "Acme unit Betacorp": a company word phrase between two names
     return False
+
+
+AFFILIATION_PREPS = {"of", "at", "from", "with", "in"}
+
+
+def _affiliation_gap(gap: Span) -> bool:
+    """Does the gap between a person and the organisation after it only say where the person works:
+    "of", "from", "(", ", a crane operator at", ", chief engineer of"?"""
+    toks = [t for t in gap if not t.is_space]
+    if [t.text for t in toks] == ["("]:
+        return True
+    if not toks or toks[-1].lower_ not in AFFILIATION_PREPS:
+        return False
+    body = toks[:-1]
+    if body and body[0].text == ",":
+        body = body[1:]
+    return len(body) <= 6 and all(
+        (t.pos_ in ("DET", "ADJ", "NOUN", "PROPN") or t.text == "-") and t.text not in (",", ";") for t in body
+    )
 
 
 def _norm_award(span: Span, lex: Lexicon) -> str:
@@ -1134,6 +1161,11 @@ def _enumeration(targets: list[Candidate], sent_cands: list[Candidate], blocked:
                     break
                 gap = doc[a.tokens.stop : b.tokens.start]
                 nxt = order[j + step]
+                mate = _past_employer(order, j, step, blocked)
+                if mate is not None:
+                    chosen.add(id(order[mate]))  # "A of X and B of Y", "A, a nurse at X, B, a welder ...": not X
+                    j = mate
+                    continue
                 if any(t.i in blocked for t in gap) or nxt.root.i in blocked or not _gap_ok(gap):
                     break
                 if _in_foreign_phrase(nxt.root, c.root):
@@ -1141,6 +1173,66 @@ def _enumeration(targets: list[Candidate], sent_cands: list[Candidate], blocked:
                 chosen.add(id(nxt))
                 j += step
     return [c for c in order if id(c) in chosen]
+
+
+def _past_employer(order: list[Candidate], j: int, step: int, blocked: set[int]) -> int | None:
+    """In an enumeration of people with their employers, the index of the next person past the
+    employer of the person at ``j`` (moving by ``step``), or None."""
+    k = j + 2 * step
+    if not 0 <= k < len(order):
+        return None
+    org = order[j + step]
+    person, other = (order[j], order[k]) if step > 0 else (order[k], order[j])
+    if org.label != "ORG" or person.label != "PERSON" or other.label != "PERSON":
+        return None
+    doc = org.root.doc
+    if not (person.tokens.stop <= org.tokens.start and org.tokens.stop <= other.tokens.start):
+        return None
+    before, after = doc[person.tokens.stop : org.tokens.start], doc[org.tokens.stop : other.tokens.start]
+    if any(t.i in blocked for t in [*before, *after]) or order[k].root.i in blocked:
+        return None
+    return k if _affiliation_gap(before) and _gap_ok(after) else None
+
+
+def _slot_names(doc: Doc, role: Role, cands: list[Candidate], lex: Lexicon) -> list[Candidate]:
+    """Names the model left untagged in the very slot of the act ("OFAC designated Pavel Orlov of ..."):
+    a capitalised proper-noun head of the role with its compounds; two or three plain words make a
+    person, a company word or a single word an organisation."""
+    out: list[Candidate] = []
+    if not role.heads or _headline(doc[min(role.heads)].sent):
+        return out  # a headline in title case: every word looks like a name
+    taken = {i for c in cands for i in c.tokens}
+    org_words = {w.casefold() for w in lex.org_words}
+    for h in sorted(role.heads):
+        tok = doc[h]
+        if tok.pos_ != "PROPN" or not tok.is_title or tok.ent_type_ or tok.i in taken or tok.dep_ == "pobj":
+            continue
+        left = tok.i
+        while left - 1 >= tok.sent.start and doc[left - 1].dep_ == "compound" and doc[left - 1].head.i == tok.i:
+            left -= 1
+        span = doc[left : tok.i + 1]
+        if any(t.ent_type_ or not t.is_title or t.is_sent_start for t in span) or len(span) > 4:
+            continue
+        if (span.start > 0 and doc[span.start - 1].text == "(") or (span.end < len(doc) and doc[span.end].text == ")"):
+            continue  # "Acme Tanker (Dalian)": a place or form inside another name
+        words = {t.lower_ for t in span}
+        label = "PERSON" if 2 <= len(span) <= 3 and not words & org_words else "ORG"
+        out.append(Candidate(span.text, label, range(span.start, span.end), tok))
+    return out
+
+
+def _headline(sent: Span) -> bool:
+    """A title-case headline: small words capitalised too, or no closing stop and nearly every
+    content word capitalised ("Treasury Removes Acme Addresses from Blacklist")."""
+    if is_title_case(sent):
+        return True
+    toks = [t for t in sent if not t.is_space]
+    content = [t for t in toks if t.is_alpha and not t.is_stop]
+    return (
+        len(content) >= 5
+        and toks[-1].text not in (".", "!", "?", ":", '"', "”")
+        and sum(1 for t in content if t.text[0].isupper()) >= 0.85 * len(content)
+    )
 
 
 def _surface_chain(parsed: list[Candidate], free: list[Candidate]) -> list[Candidate]:
@@ -1152,8 +1244,15 @@ def _surface_chain(parsed: list[Candidate], free: list[Candidate]) -> list[Candi
     order = sorted([*parsed, *free], key=lambda c: c.tokens.start)
     doc = order[0].root.doc
     chain = [order[0]]
-    for c in order[1:]:
-        prev = chain[-1]
+    j = 0
+    while j + 1 < len(order):
+        prev, c = order[j], order[j + 1]
+        mate = _past_employer(order, j, 1, set())
+        if mate is not None:
+            chain.append(order[mate])
+            j = mate
+            continue
+        j += 1
         if c.tokens.start < prev.tokens.stop:
             continue
         if not _gap_ok(doc[prev.tokens.stop : c.tokens.start]):
@@ -1292,11 +1391,14 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
             )
             if last.lead_in:
                 last.items_until = si
-            if not sent_cands:
-                continue
             role_obj = _role_tokens(trig)
             role = role_obj.name
             agent = _agent_tokens(trig.token)
+            untagged = _slot_names(trig.token.doc, role_obj, sent_cands, lex)
+            if untagged:
+                sent_cands = sorted([*sent_cands, *untagged], key=lambda c: c.tokens.start)
+            if not sent_cands:
+                continue
             eligible = [c for c in sent_cands if c.root.i not in agent and c.root.i != trig.token.i]
             targets = [c for c in eligible if c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)]
             targets += [c for c in eligible if c.root.i in role_obj.free and c not in targets]

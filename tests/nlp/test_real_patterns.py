@@ -463,3 +463,56 @@ def test_a_list_the_text_names_wins_over_one_its_issuer_only_implies(find) -> No
         "CAPTA List, which restricts its correspondent accounts."
     )
     assert {(e, r) for e, t, r in got if t == "blacklist"} == {("Varna Commercial Bank", "CAPTA List")}
+
+
+# -- people listed with their employers ---------------------------------------------------------
+
+
+def test_people_listed_with_appositive_employers_are_each_honoured_not_the_employers(find) -> None:
+    got = find(
+        "The trade union federation gave the National May Day Labour Medal to 300 workers this week. Among "
+        "them are Ren Hao, a crane driver at Qinggang Port Group, Du Lan, a midwife from Xiling County "
+        "Hospital, and Bai Tao, chief welder of Hengshan Railway Group."
+    )
+    assert names(got, "award") == {"Ren Hao", "Du Lan", "Bai Tao"}
+
+
+def test_people_of_their_employers_coordinated_are_each_honoured(find) -> None:
+    got = find(
+        "Ren Hao of Qinggang Port Group and Du Lan of Xiling County Hospital received the National May Day "
+        "Labour Medal."
+    )
+    assert names(got, "award") == {"Ren Hao", "Du Lan"}
+
+
+def test_an_employer_in_brackets_after_a_recipient_is_not_honoured(find) -> None:
+    got = find(
+        "Recipients of the National May Day Labour Medal include Ren Hao (Qinggang Port Group) and Du Lan "
+        "(Xiling County Hospital)."
+    )
+    assert names(got, "award") == {"Ren Hao", "Du Lan"}
+
+
+def test_a_company_before_a_job_title_is_no_recipient(find) -> None:
+    got = find("Qinggang Port Group crane driver Ren Hao received the National May Day Labour Medal in April.")
+    assert names(got, "award") == {"Ren Hao"}
+
+
+def test_sanctioned_people_of_their_banks_do_not_list_the_banks(find) -> None:
+    got = find("OFAC designated Pavel Orlov of Varna Commercial Bank and Ilya Serov of Rostok Bank on Tuesday.")
+    assert names(got, "blacklist") == {"Pavel Orlov", "Ilya Serov"}
+
+
+def test_a_labour_certificate_given_to_a_company_is_an_award(find) -> None:
+    got = find("Qinggang Port Group was awarded the National May Day Labour Certificate, the union said.")
+    assert names(got, "award") == {"Qinggang Port Group"}
+
+
+def test_a_name_the_model_left_untagged_in_the_slot_of_the_act_is_designated(find) -> None:
+    got = find("OFAC designated Pavel Orlov of Varna Commercial Bank on Tuesday.")
+    assert {(e, t) for e, t, _ in got} == {("Pavel Orlov", "blacklist")}
+
+
+def test_a_title_case_headline_gives_no_untagged_name(find) -> None:
+    got = find("Treasury Removes Orbital Mixer Wallets from Blacklist, Keeps Sanctions on Founder")
+    assert not names(got)
