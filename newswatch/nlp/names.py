@@ -306,7 +306,9 @@ def _label_pass(doc: Doc, org_words: frozenset[str]) -> bool:
                 ents[n] = Span(doc, e.start, e.start, label="ORG")
                 changed = True
                 continue
-        if e.label_ != "ORG" or e.ent_id_ or not 2 <= len(e) <= 5 or {t.lower_ for t in e} & org_words:
+        if e.label_ in ("GPE", "LOC", "FAC", "NORP") and not e.ent_id_ and 2 <= len(e) <= 3:
+            pass  # "Ivan Petrov, Oleg Dornov and Pavla Serova" with the last two taken for places
+        elif e.label_ != "ORG" or e.ent_id_ or not 2 <= len(e) <= 5 or {t.lower_ for t in e} & org_words:
             continue
         if not all((t.is_title and t.pos_ == "PROPN") or t.text == "-" for t in e):
             continue

@@ -238,6 +238,15 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
             and any(c.lower_ in ("the", "this", "that") for c in tok.children)
         )
         is_pronoun = tok.lower_ in ("it",) and tok.dep_ in ("nsubjpass", "dobj", "nsubj")
+        if tok.lower_ in ("he", "she") and tok.dep_ in ("nsubjpass", "nsubj"):
+            person = _person_meant(tok, cands, sent_index)
+            if person is not None:
+                extra.append(
+                    Candidate(
+                        person.name, "PERSON", range(tok.i, tok.i + 1), tok, person.entity_id, via_anaphor=tok.text
+                    )
+                )
+            continue
         if not (is_noun_anaphor or is_pronoun):
             continue
         if is_noun_anaphor and tok.lower_ in defined and defined[tok.lower_].root.i < tok.i:
@@ -254,6 +263,20 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
             )
         )
     return sorted(cands + extra, key=lambda c: c.tokens.start)
+
+
+def _person_meant(pronoun: Token, cands: list[Candidate], sent_index: list[int]) -> Candidate | None:
+    """The person "he"/"she" at the start of a clause stands for, only when it is plain: the one person
+    named (by full name) in the sentence before and none earlier in its own sentence."""
+    here = sent_index[pronoun.i]
+    people = [c for c in cands if c.label == "PERSON" and c.via_anaphor is None and c.root.i < pronoun.i]
+    if any(sent_index[c.root.i] == here for c in people):
+        return None
+    before = {c.key: c for c in people if sent_index[c.root.i] == here - 1}
+    if len(before) != 1:
+        return None
+    person = next(iter(before.values()))
+    return person if " " in person.name else None
 
 
 def _defined_terms(doc: Doc, orgs: list[Candidate]) -> dict[str, Candidate]:
@@ -400,6 +423,7 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
             elif lemma in ISSUER_VERBS and (
                 any(e.label_ in ("GOV", "LIST") for e in sent.ents)
                 or any(x.lower_ in ("e.o.", "eo") or x.text == "Executive" for x in sent)
+                or _designated_for_conduct(tok)
             ):
                 out.append(Trigger(tok, "blacklist", "issuer-verb"))  # "OFAC designated X", "re-designated X"
             elif lemma in tr.blacklist.needs_list and _prep_list_ref(tok, to_list, lex):
@@ -439,6 +463,19 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
         elif tok.dep_ == "amod" and low in tr.blacklist.adjectives:
             out.append(Trigger(tok, "blacklist", "adjective"))
     return out
+
+
+def _designated_for_conduct(tok: Token) -> bool:
+    """Sanctions wording without the issuer: "X was designated for operating in the ... sector",
+    "... designated pursuant to ...": a passive "designated" with a conduct gerund or an authority."""
+    if not any(c.dep_ == "nsubjpass" for c in tok.children):
+        return False
+    for c in tok.children:
+        if c.dep_ == "prep" and c.lower_ == "pursuant":
+            return True
+        if c.dep_ == "prep" and c.lower_ == "for" and any(g.dep_ == "pcomp" and g.tag_ == "VBG" for g in c.children):
+            return True
+    return False
 
 
 def _previous(sent: Span) -> Span:
@@ -535,10 +572,27 @@ def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: P
     if tok.dep_ not in ("nsubj", "nsubjpass") or tok.pos_ not in ("NOUN", "PROPN", "NUM"):
         return None
     verb = tok.head
-    if verb.lemma_.casefold() not in COPULAS | {"join"}:
-        return None
     tr = lex.triggers
     low, lemma = tok.lower_, tok.lemma_.casefold()
+    if verb.lemma_.casefold() not in COPULAS | {"join"}:
+        # "Companies added to the list on Friday include X", parsed with "added" as the main verb
+        cop = next(
+            (
+                c
+                for c in verb.children
+                if c.dep_ in ("ccomp", "advcl", "conj", "dep") and c.lemma_.casefold() in COPULAS and c.i > verb.i
+            ),
+            None,
+        )
+        act = _act_word(verb, lex) if verb.tag_ in ("VBN", "VBD") else None
+        if (
+            cop is not None
+            and act is not None
+            and lemma in MEMBER_NOUNS
+            and not any(c.dep_ == "dobj" for c in verb.children)
+        ):
+            return act, cop.i
+        return None
     if low in tr.blacklist.nouns or lemma in tr.blacklist.nouns:
         return "blacklist", verb.i
     if low in tr.delisting.nouns or lemma in tr.delisting.nouns:
@@ -566,6 +620,12 @@ def _sanctions_act(tok: Token) -> Tie | None:
     if not (tok.pos_ == "VERB" or tok.tag_.startswith("VB")):
         return None
     lemma = tok.lemma_.casefold()
+    if lemma == "freeze" and any(c.dep_ == "dobj" and c.lemma_.casefold() in ("asset", "assets") for c in tok.children):
+        return "blacklist"  # "Britain froze the assets of X"
+    if lemma in ("target", "hit") and any(
+        c.dep_ == "nsubj" and c.lemma_.casefold() in SANCTION_NOUNS for c in tok.children
+    ):
+        return "blacklist"  # "The sanctions target X, Y and Z"
     if lemma not in IMPOSE_VERBS and lemma not in LIFT_VERBS:
         return None
     if not any(
@@ -696,6 +756,11 @@ def _role_tokens(trig: Trigger) -> Role:
                 role.take(c, "member (after the act noun)")
         _surface_right(verb, role)
         return role
+    if trig.kind == "sanctions-noun" and t.lemma_.casefold() in ("target", "hit"):
+        for c in t.children:
+            if c.dep_ == "dobj":
+                role.take(c, "object (the sanctions target)")
+        return role
     if trig.kind == "sanctions-noun":
         objects = [c for c in t.children if c.dep_ in ("dobj", "nsubjpass")]
         for p in [*t.children, *(x for o in objects for x in o.children)]:
@@ -729,6 +794,11 @@ def _role_tokens(trig: Trigger) -> Role:
                 role.take(c, "member (among ... were)")
         if not trig.explain.get("among"):
             _surface_right(verb, role)
+        return role
+    if trig.kind == "continued-inverted":
+        for c in t.subtree:
+            if c.dep_ in ("attr", "nsubjpass", "nsubj") and c.i > t.i:
+                role.take(c, "member (also ... were)")
         return role
     if trig.kind == "list-includes":
         for c in t.children:
@@ -770,6 +840,10 @@ def _role_tokens(trig: Trigger) -> Role:
         one = head.head.head if head.dep_ == "pobj" and head.head.lower_ == "of" else None
         if one is not None and one.dep_ == "appos" and (one.like_num or one.lower_ in ("one", "two", "three", "some")):
             role.take(one.head, "name 'one of the entities added' stands beside", skip={x.i for x in one.subtree})
+        elif one is not None and one.dep_ == "attr" and one.lower_ in ("one", "among"):
+            for c in one.head.children:
+                if c.dep_ in ("nsubj", "nsubjpass"):
+                    role.take(_subject_or_antecedent(one.head, c), "subject (is one of the entities added)")
     for c in t.children:
         if c.dep_ in ("advcl", "xcomp", "conj") and c.tag_ == "VBG" and c.lemma_ in ("name", "include", "list"):
             for o in c.children:
@@ -930,8 +1004,10 @@ def _affiliation_gap(gap: Span) -> bool:
     body = toks[:-1]
     if body and body[0].text == ",":
         body = body[1:]
-    return len(body) <= 6 and all(
-        (t.pos_ in ("DET", "ADJ", "NOUN", "PROPN") or t.text == "-") and t.text not in (",", ";") for t in body
+    return len(body) <= 9 and all(
+        (t.pos_ in ("DET", "ADJ", "NOUN", "PROPN", "NUM") or t.text in ("-", "'s", "’s") or t.lower_ in ("of", "and"))
+        and t.text not in (",", ";")
+        for t in body
     )
 
 
@@ -1324,6 +1400,14 @@ def _continuations(sent: Span, lex: Lexicon, last: Act, found: list[Trigger]) ->
             elif subj is not None and (subj.lemma_.casefold() in MEMBER_NOUNS or subj.lower_ in MEMBER_NOUNS):
                 out.append(Trigger(tok, last.tie, "continued-member"))
         elif (
+            lemma in INVERTED_ACTS
+            and tok.tag_ == "VBN"
+            and last.tie == "blacklist"
+            and any(c.lower_ == "also" for c in tok.children)
+            and any(c.dep_ == "auxpass" and c.i > tok.i for c in tok.children)
+        ):
+            out.append(Trigger(tok, last.tie, "continued-inverted"))  # "Also targeted were X and Y"
+        elif (
             lemma in lex.triggers.blacklist.needs_list
             and lemma not in ("include", "keep", "move")
             and (tok.pos_ == "VERB" or tok.tag_.startswith("VB"))
@@ -1335,6 +1419,9 @@ def _continuations(sent: Span, lex: Lexicon, last: Act, found: list[Trigger]) ->
         ):
             out.append(Trigger(tok, last.tie, "continued-verb"))
     return out
+
+
+INVERTED_ACTS = {"target", "name", "designate", "sanction", "add", "list", "include", "blacklist", "hit"}
 
 
 @dataclass

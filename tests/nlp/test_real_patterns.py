@@ -516,3 +516,62 @@ def test_a_name_the_model_left_untagged_in_the_slot_of_the_act_is_designated(fin
 def test_a_title_case_headline_gives_no_untagged_name(find) -> None:
     got = find("Treasury Removes Orbital Mixer Wallets from Blacklist, Keeps Sanctions on Founder")
     assert not names(got)
+
+
+# -- official and sanctions wording ---------------------------------------------------------------
+
+
+def test_participle_subjects_read_as_the_main_verb_still_name_the_members(find) -> None:
+    got = find("Firms added to the Unverified List on Friday include Korvel Semiconductor and Tarrow Microsystems.")
+    assert names(got, "blacklist") == {"Korvel Semiconductor", "Tarrow Microsystems"}
+
+
+def test_is_one_of_the_entities_added_is_an_addition(find) -> None:
+    got = find("Korvel Semiconductor was one of 33 Chinese entities added to the Unverified List on Friday.")
+    assert names(got, "blacklist") == {"Korvel Semiconductor"}
+
+
+def test_designated_for_operating_in_a_sector_is_a_designation(find) -> None:
+    got = find("Varna Commercial Bank was designated for operating in the financial services sector of the economy.")
+    assert names(got, "blacklist") == {"Varna Commercial Bank"}
+
+
+def test_the_sanctions_target_and_also_targeted_were_name_the_sanctioned(find) -> None:
+    assert names(find("The sanctions target Varna Commercial Bank and Rostok Bank, OFAC said."), "blacklist") == {
+        "Varna Commercial Bank",
+        "Rostok Bank",
+    }
+    got = find("OFAC designated Yelan Capital on Tuesday. Also targeted were Varna Commercial Bank and Rostok Bank.")
+    assert names(got, "blacklist") == {"Yelan Capital", "Varna Commercial Bank", "Rostok Bank"}
+
+
+def test_freezing_the_assets_of_a_person_is_a_listing(find) -> None:
+    got = find("Britain froze the assets of Aleksei Voronin, the owner of Varna Commercial Bank.")
+    assert names(got, "blacklist") == {"Aleksei Voronin"}
+
+
+def test_people_the_model_takes_for_places_in_an_enumeration_are_people(find) -> None:
+    got = find("The UK has sanctioned Aleksei Voronin, Igor Sedin and Marina Kotova, the Foreign Office said.")
+    assert names(got, "blacklist") == {"Aleksei Voronin", "Igor Sedin", "Marina Kotova"}
+
+
+def test_executives_listed_with_board_roles_are_designated_not_their_banks(find) -> None:
+    got = find(
+        "OFAC designated seven individuals on Friday. Among them are Aleksei Voronin, first deputy chairman of "
+        "Varna Commercial Bank; Igor Sedin, a member of the management board of Rostok Bank; and Olga "
+        "Belova, a deputy governor of the central bank."
+    )
+    assert names(got, "blacklist") == {"Aleksei Voronin", "Igor Sedin", "Olga Belova"}
+
+
+def test_he_after_the_one_person_named_before_is_that_person(find) -> None:
+    got = find(
+        "The designer of the present insignia is the sculptor Arkady Zimin. He was also granted the Order of "
+        "Friendship."
+    )
+    assert names(got, "award") == {"Arkady Zimin"}
+
+
+def test_he_is_not_resolved_when_two_people_were_named_before(find) -> None:
+    got = find("Arkady Zimin met Boris Kaganov in Moscow. He was later granted the Order of Friendship.")
+    assert not names(got, "award")
