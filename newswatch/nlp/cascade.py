@@ -19,9 +19,10 @@ of automaton the gazetteer uses); :func:`select` then picks, in the cheap senten
   after (continued acts: "They are ...", "It also added ...", two sentences on), extended while
   the text goes on with an enumeration (bullets, fragments, the items after a lead-in ending in
   ":") or with sentences that may continue the act ("Among the companies were ...");
-* **anchors**, single sentences before a core that the tie rules read from anywhere in the page:
-  where a name of a core sentence first appears (a lone "Lei" is the "Lei Jun" named earlier; an
-  abbreviation's definition; "the Company" defined in a filing), where a person named in a core
+* **anchors**, single sentences that the annotator and the tie rules read from anywhere in the
+  page: where a name of a core sentence first appears (a lone "Lei" is the "Lei Jun" named
+  earlier; an abbreviation's definition; "the Company" defined in a filing) and where it appears
+  next (a name tagged ORG in one place is an ORG everywhere), where a person named in a core
   sentence is said to lead a company (an honour goes to the company *via* its leader), and the
   last issuer named before a core ("the list" is the one its issuer keeps).
 
@@ -70,8 +71,8 @@ ABBREVIATIONS = {
     "aug", "sept", "oct", "nov", "dec",
 }  # fmt: skip
 SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+|[。！？；][”’」』）)]*")
-# a wire or press dateline at a paragraph start, cut off as the annotator's sentence hints cut it
-DATELINE = re.compile(r"\s*[A-Z][A-Z.'’-]+(?:[ ,/()][\w.,/()' ’-]*?)?\s(?:-|--|—|–|---)\s+")
+DATELINE_DASH = re.compile(r"\s(?:-|--|—|–|---)\s+")
+DATELINE_TOKEN = re.compile(r"[^\W\d_]+|\d+|[^\w\s]")
 NAME_WORD = re.compile(r"\b[A-Z][\w&'’.-]*[\w]|\b[A-Z]\b")
 NOT_NAMES = {
     "The", "A", "An", "In", "On", "At", "It", "Its", "He", "She", "His", "Her", "They", "Their", "This",
@@ -84,7 +85,11 @@ FINITE = re.compile(
     r"\b(is|are|was|were|has|have|had|said|says|will|would|can|could|did|does|do|may|might|must|should)\b"
 )
 
-LIST, ACT, AWARD, ISSUER, ROLE = "list", "act", "award", "issuer", "role"
+LIST, ACT, AWARD, ISSUER, ROLE, WEAK, MEMBER = "list", "act", "award", "issuer", "role", "weak", "member"
+IRREGULAR = {
+    "put": ["put", "puts", "putting"], "keep": ["kept"], "take": ["took", "taken"], "give": ["gave", "given"],
+    "strike": ["struck", "stricken"], "win": ["won"], "get": ["got", "gotten"], "hold": ["held"],
+}  # fmt: skip
 STRONG = (LIST, ACT, AWARD)
 
 
@@ -96,10 +101,10 @@ def sentences(text: str) -> list[tuple[int, int]]:
     for line in re.finditer(r"[^\n]+", text):
         start, end = line.span()
         pos = start
-        dateline = DATELINE.match(text, start, end)
-        if dateline and dateline.end() < end:  # "WASHINGTON (Wirewatch) - ": a sentence of its own
-            out.append(_trimmed(text, start, dateline.end()))
-            pos = dateline.end()
+        cut = _dateline_end(text, start, end)
+        if cut is not None:  # "WASHINGTON (Wirewatch) - ": a sentence of its own
+            out.append(_trimmed(text, start, cut))
+            pos = cut
         for m in SENTENCE_END.finditer(text, start, end):
             cut = m.end()
             if cut >= end:
@@ -119,12 +124,37 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def _dateline_end(text: str, start: int, end: int) -> int | None:
+    """Where a wire or press dateline at a line start ends ("WASHINGTON (Wirewatch) - "), as the
+    annotator's sentence hints cut it: a capitalised first word, a dash within the first 14 tokens,
+    every word before it capitalised; None when the line has none."""
+    m = DATELINE_DASH.search(text, start, min(end, start + 200))
+    if m is None or m.end() >= end:
+        return None
+    toks = DATELINE_TOKEN.findall(text, start, m.start())
+    if not toks or len(toks) > 13 or not (toks[0].isalpha() and toks[0].isupper() and len(toks[0]) > 1):
+        return None
+    if any(t.isalpha() and not (t.isupper() or t.istitle()) for t in toks):
+        return None
+    return m.end()
+
+
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def _verb_forms(verb: str) -> list[str]:
+    """A verb's inflections, regular and the few irregular ones the triggers use."""
+    out = [verb, verb + "s", verb + "es", verb + "ed", verb + "d", verb + "ing", *IRREGULAR.get(verb, [])]
+    if verb.endswith("e"):
+        out.append(verb[:-1] + "ing")
+    if len(verb) <= 4 and verb[-1] not in "aeiouwy" and verb[-2:-1] in tuple("aeiou"):
+        out += [verb + verb[-1] + "ed", verb + verb[-1] + "ing"]  # "dropped", "scrubbed"
+    return out
 
 
 def _forms(word: str) -> list[str]:
@@ -150,7 +180,7 @@ class Vocabulary:
     shorter one only as a whole word or its plural ("list", "lists"; "SDN")."""
 
     def __init__(self, lexicon: Lexicon, zh: ZhLexicon | None = None) -> None:
-        self.kinds: dict[str, str] = {}
+        self.kinds: dict[str, set[str]] = {}
         tr = lexicon.triggers
         for lst in lexicon.lists:
             for name in (lst.name, *lst.aliases):
@@ -184,6 +214,15 @@ class Vocabulary:
             self._add(noun, AWARD)
         for role in lexicon.leader_roles:
             self._add(role, ROLE)
+        # "Other firms added on Wednesday include ...": a member noun with an act word names an act
+        # (after one stated earlier on the page)
+        weak = [*tr.blacklist.needs_list, *tr.delisting.needs_list, "remove", "delete", *tr.award.recipient_object]
+        for verb in weak:
+            for form in _verb_forms(verb.lower()):
+                self._add(form, WEAK)
+        for noun in MEMBER_NOUNS:
+            for form in (noun, noun + "s", noun[:-1] + "ies" if noun.endswith("y") else noun + "es"):
+                self._add(form, MEMBER)
         if zh is not None:
             for named in zh.lists:
                 for w in (*named.aliases, *named.keywords):
@@ -206,8 +245,8 @@ class Vocabulary:
             for w in zh.leader_roles:
                 self._add(w, ROLE)
         auto = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
-        for key, kind in self.kinds.items():
-            auto.add_word(key, (key, kind))
+        for key, kinds in self.kinds.items():
+            auto.add_word(key, (key, tuple(sorted(kinds))))
         auto.make_automaton()
         self.automaton = auto
 
@@ -217,22 +256,20 @@ class Vocabulary:
             return
         keys = _forms(key) if _is_latin(key) and len(key) < 5 else [key]
         for k in keys:
-            # a tie word outranks an anchor word of the same spelling ("Treasury sanctions list")
-            if k not in self.kinds or self.kinds[k] not in STRONG:
-                self.kinds[k] = kind
+            self.kinds.setdefault(k, set()).add(kind)
 
     def find(self, text: str) -> list[Hit]:
         """Every vocabulary word in ``text``, in text order (overlaps kept)."""
         low = _lower_same_length(text)
         out: list[Hit] = []
-        for end_idx, (key, kind) in self.automaton.iter(low):
+        for end_idx, (key, kinds) in self.automaton.iter(low):
             start, end = end_idx - len(key) + 1, end_idx + 1
             if _is_latin(key):
                 if start > 0 and (low[start - 1].isalnum()):
                     continue
                 if end < len(low) and low[end].isalnum() and len(key) < 5:
                     continue
-            out.append(Hit(start, end, kind, key))
+            out.extend(Hit(start, end, kind, key) for kind in kinds)
         out.sort(key=lambda h: (h.start, h.end))
         return out
 
@@ -340,7 +377,9 @@ def select(
     for h in vocabulary.find(text):
         kinds_of[at(h.start)].add(h.kind)
         sel.vocabulary[h.kind] = sel.vocabulary.get(h.kind, 0) + 1
-    core = [i for i, k in enumerate(kinds_of) if k & set(STRONG)]
+    strong = [i for i, k in enumerate(kinds_of) if k & set(STRONG)]
+    # after an act, a member noun with an act word may state another ("Other firms added include ...")
+    core = [i for i, k in enumerate(kinds_of) if i in strong or (strong and i > strong[0] and {WEAK, MEMBER} <= k)]
     sel.core = core
     name_hits = [(at(s), s, e) for s, e in names]
     if not core:
@@ -445,6 +484,11 @@ def _anchors(
                 first_role = i
                 take(i)
             if not award_page or first_role is not None:
+                break
+        # one name, one sense per article: the annotator tags a name ORG wherever it is one elsewhere
+        for i in range(c + 1, len(sents)):
+            if pattern.search(text, *sents[i]):
+                take(i)
                 break
     for c in core:
         if kinds_of[c] & {LIST, ISSUER}:
