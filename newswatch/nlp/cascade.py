@@ -85,12 +85,13 @@ FINITE = re.compile(
     r"\b(is|are|was|were|has|have|had|said|says|will|would|can|could|did|does|do|may|might|must|should)\b"
 )
 
-LIST, ACT, AWARD, ISSUER, ROLE, WEAK, MEMBER = "list", "act", "award", "issuer", "role", "weak", "member"
+LIST, LIST_NOUN, ACT, AWARD = "list", "list-noun", "act", "award"  # tie vocabulary: a list named, "list" ...
+ISSUER, ROLE, WEAK, MEMBER = "issuer", "role", "weak", "member"  # anchors and weak words
 IRREGULAR = {
     "put": ["put", "puts", "putting"], "keep": ["kept"], "take": ["took", "taken"], "give": ["gave", "given"],
     "strike": ["struck", "stricken"], "win": ["won"], "get": ["got", "gotten"], "hold": ["held"],
 }  # fmt: skip
-STRONG = (LIST, ACT, AWARD)
+STRONG = (LIST, LIST_NOUN, ACT, AWARD)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -168,7 +169,7 @@ class Hit:
 
     start: int
     end: int
-    kind: str  # list | act | award (tie vocabulary), issuer, role (anchors)
+    kind: str  # list | list-noun | act | award (tie vocabulary); issuer, role (anchors); weak, member
     key: str
 
 
@@ -188,7 +189,7 @@ class Vocabulary:
             for issuer in lst.issuers:
                 self._add(issuer, ISSUER)
         for noun in (*lexicon.list_nouns, "blacklist", "watchlist", "black list"):
-            self._add(noun, LIST)
+            self._add(noun, LIST_NOUN)
         acts = [
             *tr.blacklist.standalone,
             *tr.blacklist.adjectives,
@@ -231,7 +232,7 @@ class Vocabulary:
                 for w in (*named.aliases, *named.keywords):
                     self._add(w, AWARD)
             for w in zh.list_nouns:
-                self._add(w, LIST)
+                self._add(w, LIST_NOUN)
             for w in zh.award_nouns:
                 self._add(w, AWARD)
             t = zh.triggers
@@ -433,7 +434,15 @@ def _item_like(s: str, lead_in: bool) -> bool:
     head = s.lstrip()[:1]
     if not head or head in BULLETS or head in "(;," or head.islower():
         return True
-    return lead_in and not FINITE.search(s)
+    return lead_in and not _prose(s)
+
+
+def _prose(s: str) -> bool:
+    """A sentence of prose rather than an item: a common finite verb, or six lower-case words and
+    a full stop (an item is mostly a name: "Corvale Instruments Co., Ltd., Ningbo")."""
+    if FINITE.search(s):
+        return True
+    return s.rstrip()[-1:] in ".!?" and len(re.findall(r"(?<!\S)[a-z]\w*", s)) >= 6
 
 
 def _continues(s: str) -> bool:
@@ -491,8 +500,9 @@ def _anchors(
                 take(i)
                 break
     for c in core:
-        if kinds_of[c] & {LIST, ISSUER}:
-            continue
+        near = range(max(0, c - NEIGHBOURHOOD), min(len(sents), c + NEIGHBOURHOOD + 1))
+        if any(kinds_of[i] & {LIST, ISSUER} for i in near):
+            continue  # the reason is read there
         for i in range(c - 1, -1, -1):
             if kinds_of[i] & {LIST, ISSUER}:
                 take(i)
