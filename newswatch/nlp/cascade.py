@@ -80,6 +80,10 @@ NOT_NAMES = {
     "While", "After", "Before", "Mr", "Ms", "Mrs", "Dr", "I", "We", "Our", "You", "There", "Also", "Some",
 }  # fmt: skip
 # words that may carry an act on from a sentence before ("They are ...", "Among the firms were ...")
+CALENDAR = {
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March",
+    "April", "May", "June", "July", "August", "September", "October", "November", "December",
+}  # fmt: skip
 CONTINUERS = {"they", "these", "those", "also", "too", "among", "include", "includes", "included", "including"}
 FINITE = re.compile(
     r"\b(is|are|was|were|has|have|had|said|says|will|would|can|could|did|does|do|may|might|must|should)\b"
@@ -87,6 +91,13 @@ FINITE = re.compile(
 
 LIST, LIST_NOUN, ACT, AWARD = "list", "list-noun", "act", "award"  # tie vocabulary: a list named, "list" ...
 ISSUER, ROLE, WEAK, MEMBER = "issuer", "role", "weak", "member"  # anchors and weak words
+AWARD_VERB, LIST_ACT, LIST_VERB, MASK = "award-verb", "list-act", "list-verb", "mask"
+NOT_ACT_WORDS = {"include", "name", "keep", "move", "identify", "give", "hand"}  # as the tie rules' act words
+MEMBER_GAP = 24  # characters between a member noun and its act word ("the companies added", "added firms")
+MASKS = ["in addition", "in addition to"]  # stock phrases holding a tie word
+# "on the list", "added to its trade blacklist", "removed from the list": a list noun read as a place
+LIST_PLACE = re.compile(r"\b(?:on|onto|in|into|to|off|from|under)\s+(?:\S+\s+){0,5}?(?:black\s?)?lists?\b", re.I)
+ALSO = re.compile(r"\b(?:also|too)\b", re.I)
 IRREGULAR = {
     "put": ["put", "puts", "putting"], "keep": ["kept"], "take": ["took", "taken"], "give": ["gave", "given"],
     "strike": ["struck", "stricken"], "win": ["won"], "get": ["got", "gotten"], "hold": ["held"],
@@ -153,8 +164,10 @@ def _verb_forms(verb: str) -> list[str]:
     out = [verb, verb + "s", verb + "es", verb + "ed", verb + "d", verb + "ing", *IRREGULAR.get(verb, [])]
     if verb.endswith("e"):
         out.append(verb[:-1] + "ing")
-    if len(verb) <= 4 and verb[-1] not in "aeiouwy" and verb[-2:-1] in tuple("aeiou"):
-        out += [verb + verb[-1] + "ed", verb + verb[-1] + "ing"]  # "dropped", "scrubbed"
+    if verb[-1] not in "aeiouwxy" and verb[-2:-1] in tuple("aeiou"):
+        out += [verb + verb[-1] + "ed", verb + verb[-1] + "ing"]  # "dropped", "conferred" (and some never written)
+    if verb.endswith("y") and verb[-2:-1] not in tuple("aeiou"):
+        out += [verb[:-1] + "ied", verb[:-1] + "ies"]
     return out
 
 
@@ -181,49 +194,54 @@ class Vocabulary:
     shorter one only as a whole word or its plural ("list", "lists"; "SDN")."""
 
     def __init__(self, lexicon: Lexicon, zh: ZhLexicon | None = None) -> None:
-        self.kinds: dict[str, set[str]] = {}
+        self.kinds: dict[str, dict[str, bool]] = {}  # key -> kind -> matched as a whole word only
         tr = lexicon.triggers
         for lst in lexicon.lists:
             for name in (lst.name, *lst.aliases):
-                self._add(name, LIST)
+                self._add(name, LIST, whole=True)  # the annotator's ruler tags them as whole words
             for issuer in lst.issuers:
-                self._add(issuer, ISSUER)
+                self._add(issuer, ISSUER, whole=True)
         for noun in (*lexicon.list_nouns, "blacklist", "watchlist", "black list"):
             self._add(noun, LIST_NOUN)
-        acts = [
-            *tr.blacklist.standalone,
-            *tr.blacklist.adjectives,
-            *tr.blacklist.nouns,
-            *tr.delisting.standalone,
-            *tr.delisting.nouns,
-            *tr.award.recipient_nouns,
-            *SANCTION_NOUNS,
-            *ISSUER_VERBS,
-            *(w for w in STATE_WORDS if w != "listed"),
-            "designat",
-            "denial order",
-            "unblacklist",
-        ]
-        for word in acts:
+        # verbs (and "designat-") match as the start of a word: "sanctioned", "blacklisting"
+        for word in (*tr.blacklist.standalone, *tr.delisting.standalone, *ISSUER_VERBS, "designat", "unblacklist"):
             self._add(word, ACT)
+        # nouns and adjectives as written (the lexicon lists their plurals): not "additional"
+        nouns = [*tr.blacklist.nouns, *tr.delisting.nouns, *tr.award.recipient_nouns, *SANCTION_NOUNS]
+        for word in (*nouns, *tr.blacklist.adjectives, *(w for w in STATE_WORDS if w != "listed"), "denial order"):
+            self._add(word, ACT, whole=True)
         for award in (*lexicon.awards, *lexicon.award_aliases):
-            self._add(award, AWARD)
+            self._add(award, AWARD, whole=True)
         for variants in lexicon.award_aliases.values():
             for award in variants:
-                self._add(award, AWARD)
-        for noun in (*AWARD_NOUNS, "order of", "hero of", "honoree", "honouree", "time100", "time 100"):
+                self._add(award, AWARD, whole=True)
+        for noun in (*AWARD_NOUNS, "order of", "hero of", "time100", "time 100"):
             self._add(noun, AWARD)
+        # an honour makes a tie only with a verb of receiving or giving ("won the prize", "was
+        # awarded the title"); the recipient nouns ("winner", "laureate") are acts of their own
+        for verb in (*tr.award.recipient_subject, *tr.award.recipient_object):
+            for form in _verb_forms(verb.lower()):
+                self._add(form, AWARD_VERB, whole=True)
+        for verb in (*tr.blacklist.needs_list, *tr.delisting.needs_list, "remove", "delete"):
+            for form in _verb_forms(verb.lower()):
+                self._add(form, LIST_ACT, whole=True)
+        for verb in (*tr.blacklist.list_subject, "remain", "stay"):
+            for form in _verb_forms(verb.lower()):
+                self._add(form, LIST_VERB, whole=True)
+        for phrase in MASKS:
+            self._add(phrase, MASK, whole=True)
         for role in lexicon.leader_roles:
             self._add(role, ROLE)
         # "Other firms added on Wednesday include ...": a member noun with an act word names an act
         # (after one stated earlier on the page)
-        weak = [*tr.blacklist.needs_list, *tr.delisting.needs_list, "remove", "delete", *tr.award.recipient_object]
-        for verb in weak:
+        # (the act words of the tie rules' nominal acts: not "include", "name", "give" ...)
+        weak = [*tr.blacklist.needs_list, "remove", "delete", *tr.award.recipient_object]
+        for verb in (v for v in weak if v not in NOT_ACT_WORDS):
             for form in _verb_forms(verb.lower()):
-                self._add(form, WEAK)
+                self._add(form, WEAK, whole=True)
         for noun in MEMBER_NOUNS:
             for form in (noun, noun + "s", noun[:-1] + "ies" if noun.endswith("y") else noun + "es"):
-                self._add(form, MEMBER)
+                self._add(form, MEMBER, whole=True)
         if zh is not None:
             for named in zh.lists:
                 for w in (*named.aliases, *named.keywords):
@@ -239,7 +257,7 @@ class Vocabulary:
             for w in (*t.blacklist, *t.sanction, *t.delisting):
                 self._add(w, ACT)
             for w in (*t.award_subject, *t.award_object):
-                self._add(w, AWARD)
+                self._add(w, ACT)
             for issuers in zh.issuers.values():
                 for w in issuers:
                     self._add(w, ISSUER)
@@ -247,17 +265,19 @@ class Vocabulary:
                 self._add(w, ROLE)
         auto = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
         for key, kinds in self.kinds.items():
-            auto.add_word(key, (key, tuple(sorted(kinds))))
+            auto.add_word(key, (key, tuple(sorted(kinds.items()))))
         auto.make_automaton()
         self.automaton = auto
 
-    def _add(self, word: str, kind: str) -> None:
+    def _add(self, word: str, kind: str, *, whole: bool = False) -> None:
         key = " ".join(word.lower().replace("’", "'").split())
         if not key:
             return
-        keys = _forms(key) if _is_latin(key) and len(key) < 5 else [key]
+        whole = whole or len(key) < 5
+        keys = _forms(key) if _is_latin(key) and whole else [key]
         for k in keys:
-            self.kinds.setdefault(k, set()).add(kind)
+            kinds = self.kinds.setdefault(k, {})
+            kinds[kind] = kinds.get(kind, True) and whole
 
     def find(self, text: str) -> list[Hit]:
         """Every vocabulary word in ``text``, in text order (overlaps kept)."""
@@ -265,12 +285,15 @@ class Vocabulary:
         out: list[Hit] = []
         for end_idx, (key, kinds) in self.automaton.iter(low):
             start, end = end_idx - len(key) + 1, end_idx + 1
+            ends_word = True
             if _is_latin(key):
                 if start > 0 and (low[start - 1].isalnum()):
                     continue
-                if end < len(low) and low[end].isalnum() and len(key) < 5:
-                    continue
-            out.extend(Hit(start, end, kind, key) for kind in kinds)
+                ends_word = not (end < len(low) and low[end].isalnum())
+            out.extend(Hit(start, end, kind, key) for kind, whole in kinds if ends_word or not whole)
+        masks = [h for h in out if h.kind == MASK]
+        if masks:  # "in addition" is no addition to a list
+            out = [h for h in out if h.kind == MASK or not any(m.start <= h.start and h.end <= m.end for m in masks)]
         out.sort(key=lambda h: (h.start, h.end))
         return out
 
@@ -375,12 +398,15 @@ def select(
         return max(0, bisect.bisect_right(starts, pos) - 1)
 
     kinds_of: list[set[str]] = [set() for _ in sents]
+    weak_at: dict[int, list[Hit]] = {}
     for h in vocabulary.find(text):
         kinds_of[at(h.start)].add(h.kind)
         sel.vocabulary[h.kind] = sel.vocabulary.get(h.kind, 0) + 1
-    strong = [i for i, k in enumerate(kinds_of) if k & set(STRONG)]
+        if h.kind in (WEAK, MEMBER):
+            weak_at.setdefault(at(h.start), []).append(h)
+    strong = [i for i, k in enumerate(kinds_of) if _tie_words(text, sents, kinds_of, i)]
     # after an act, a member noun with an act word may state another ("Other firms added include ...")
-    core = [i for i, k in enumerate(kinds_of) if i in strong or (strong and i > strong[0] and {WEAK, MEMBER} <= k)]
+    core = [i for i in range(len(sents)) if i in strong or (strong and i > strong[0] and _member_act(weak_at.get(i)))]
     sel.core = core
     name_hits = [(at(s), s, e) for s, e in names]
     if not core:
@@ -404,6 +430,32 @@ def select(
     return sel
 
 
+def _member_act(hits: list[Hit] | None) -> bool:
+    """A member noun next to an act word: "the companies added", "honoured entrepreneurs"."""
+    if not hits:
+        return False
+    members = [h for h in hits if h.kind == MEMBER]
+    return any(
+        w.kind == WEAK and (0 <= m.start - w.end <= MEMBER_GAP or 0 <= w.start - m.end <= MEMBER_GAP)
+        for w in hits
+        for m in members
+    )
+
+
+def _tie_words(text: str, sents: list[tuple[int, int]], kinds_of: list[set[str]], i: int) -> bool:
+    """Can sentence ``i`` state a tie? A list named or an act word ("sanctioned", "delisting",
+    "winner"); an honour with a verb of receiving or giving; a list noun with a listing verb, read
+    as a place ("on the list"), or before a sentence that goes on with "also" and a listing verb."""
+    k = kinds_of[i]
+    if k & {LIST, ACT} or (AWARD in k and AWARD_VERB in k):
+        return True
+    if LIST_NOUN not in k:
+        return False
+    if k & {LIST_ACT, LIST_VERB} or LIST_PLACE.search(text, *sents[i]):
+        return True
+    return i + 1 < len(sents) and LIST_ACT in kinds_of[i + 1] and bool(ALSO.search(text, *sents[i + 1]))
+
+
 def _extend(text: str, sents: list[tuple[int, int]], chosen: dict[int, str]) -> None:
     """Go on past a window's end while the page goes on with an enumeration or a continued act."""
     i = 0
@@ -414,7 +466,7 @@ def _extend(text: str, sents: list[tuple[int, int]], chosen: dict[int, str]) -> 
             continue
         # i is the last sentence of a window
         added = 0
-        lead_in = text[sents[i][0] : sents[i][1]].rstrip().endswith(":")
+        lead_in = _in_enumeration(text, sents, chosen, i)
         j = i + 1
         while j < n and added < EXTEND_MAX and j not in chosen:
             s = text[sents[j][0] : sents[j][1]]
@@ -428,21 +480,34 @@ def _extend(text: str, sents: list[tuple[int, int]], chosen: dict[int, str]) -> 
         i = j
 
 
+def _in_enumeration(text: str, sents: list[tuple[int, int]], chosen: dict[int, str], i: int) -> bool:
+    """Does the window ending at sentence ``i`` end inside the items of a lead-in ("...:")?"""
+    k = i
+    while k in chosen:
+        s = text[sents[k][0] : sents[k][1]]
+        if s.rstrip().endswith(":"):
+            return True
+        if not _item_like(s, True):
+            return False
+        k -= 1
+    return False
+
+
 def _item_like(s: str, lead_in: bool) -> bool:
     """An item of an enumeration: a bullet, a fragment going on with the one before, or after a
     lead-in a line that is not a sentence of prose."""
     head = s.lstrip()[:1]
     if not head or head in BULLETS or head in "(;," or head.islower():
         return True
-    return lead_in and not _prose(s)
+    return lead_in and not FINITE.search(s) and _names_someone(s) and len(s.split()) <= 300
 
 
-def _prose(s: str) -> bool:
-    """A sentence of prose rather than an item: a common finite verb, or six lower-case words and
-    a full stop (an item is mostly a name: "Corvale Instruments Co., Ltd., Ningbo")."""
-    if FINITE.search(s):
-        return True
-    return s.rstrip()[-1:] in ".!?" and len(re.findall(r"(?<!\S)[a-z]\w*", s)) >= 6
+def _names_someone(s: str) -> bool:
+    """Does a line name someone (an item the tie rules can take)? Two capitalised words in a row,
+    or a capitalised word after the first that is no weekday or month."""
+    words = re.findall(r"[\w&.'’-]+", s)
+    caps = [i for i, w in enumerate(words) if w[:1].isupper() and w.rstrip(".") not in CALENDAR]
+    return any(b == a + 1 for a, b in zip(caps, caps[1:], strict=False)) or any(i > 0 for i in caps)
 
 
 def _continues(s: str) -> bool:
