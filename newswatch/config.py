@@ -22,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 
+# the rarest Zipf value the shipped English word list holds (watchlists/common_words.py)
+COMMON_WORDS_FLOOR = 3.0
+
 
 def _package_dir(name: str) -> Path:
     """A data directory shipped inside the package (a checkout and an installed wheel alike)."""
@@ -164,7 +167,7 @@ class MatchSettings(Strict):
     """``matching``: name-match threshold, common-word Zipf frequency, candidate posting cap."""
 
     threshold: float = Field(default=0.85, gt=0, le=1)
-    common_word_zipf: float = Field(default=3.5, ge=0, le=8)
+    common_word_zipf: float = Field(default=3.5, ge=COMMON_WORDS_FLOOR, le=8)
     max_postings: int = Field(default=256, ge=1)
 
 

@@ -28,7 +28,8 @@ Two ways in:
   are still found.
 
 **Common-word rule.** A listed name whose normalized key is a single common English word
-(``wordfreq`` Zipf frequency >= ``matching.common_word_zipf``, e.g. "Focus", "Apple", "Shell")
+(Zipf frequency, from the word list shipped in ``common_words``, >= ``matching.common_word_zipf``,
+e.g. "Focus", "Apple", "Shell")
 matches only when BOTH hold:
 
 1. it is cased as a proper noun in the text ("Focus", "FOCUS"; never "focus"), and
@@ -47,12 +48,12 @@ import bisect
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import ahocorasick
 from rapidfuzz import fuzz, process
 
+from .common_words import zipf
 from .model import WatchEntity
 from .names import Alignment, Part, align, analyse_alias, analyse_query, phonetic
 from .normalize import is_legal_form, normalize_name, text_tokens
@@ -145,12 +146,9 @@ def query_keys(key: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=100_000)
 def common_word_zipf(word: str) -> float:
-    """Zipf frequency of an English word (0 when unknown): 'focus' ~5.0, 'xiaomi' ~3.0."""
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, "en")
+    """Zipf frequency of an English word (0 below 3.0 or unknown): 'focus' 5.0, 'xiaomi' 3.01."""
+    return zipf(word)
 
 
 def sentence_initial(text: str, start: int) -> bool:
