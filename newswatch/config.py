@@ -49,6 +49,9 @@ class NlpSettings(Strict):
     lexicon_zh: str = "lexicon_zh.yaml"  # Chinese articles (nlp/zh)
     window_chars: int = Field(default=200_000, ge=10_000, le=900_000)  # longer texts: analysed in windows
     window_overlap_chars: int = Field(default=4_000, ge=500)  # what consecutive windows share
+    # a cheap first pass picks the sentences that can hold a tie (and their neighbourhood): only those
+    # go through the full spaCy pipeline (nlp/cascade.py); false parses every sentence of every page
+    cascade: bool = True
 
 
 class FetchSettings(Strict):

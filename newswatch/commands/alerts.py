@@ -272,10 +272,15 @@ def rules_test(app: App, html_file: str, page_url: str, source_kind: SourceKind,
     ]
     if as_json:
         click.echo(
-            json.dumps({"url": page_url, "title": article.title, "decisions": out}, ensure_ascii=False, indent=2)
+            json.dumps(
+                {"url": page_url, "title": article.title, "nlp": explained.nlp, "decisions": out},
+                ensure_ascii=False,
+                indent=2,
+            )
         )
         return
     click.echo(f"{article.title or page_url}: {len(out)} findings")
+    click.echo(f"nlp: {explained.nlp.get('why', '')}")
     for o in out:
         f = o["finding"]
         click.echo(f"- {f['entity']} {f['tie']} {f['reason']} [{f['confidence']:.2f}]")
