@@ -1,18 +1,23 @@
 """The shared crawl frontier (``crawl.frontier: redis``): scrapy-redis' scheduler and dupefilter.
 
-Every crawl process, on any machine, that crawls a source takes its requests from one queue in
-Redis (``{prefix}:frontier:{source}:requests``) and checks one fingerprint set
-(``{prefix}:frontier:{source}:seen``): an index page or article found by two crawlers is fetched
-once, by whichever pops it first. What this adds to scrapy-redis:
+Every crawl process, on any machine, takes a source's requests from one queue in Redis
+(``{prefix}:frontier:{source}:requests``) and checks one fingerprint set for all sources
+(``{prefix}:frontier:seen``): an index page or article found by two crawlers (or by two sources)
+is fetched once, by whichever pops it first. What this adds to scrapy-redis:
 
 - **Rounds.** The fingerprint set lives as long as one crawl *round*: while at least one crawl
-  process of the source runs (each holds a lease in ``{prefix}:frontier:{source}:crawlers``,
-  renewed as it asks for requests). The first crawler of a round starts from an empty frontier,
-  the last one out clears it. Across rounds the database is the memory (``IncrementalMiddleware``:
-  a stored URL is never fetched again), so a request a killed crawler had in flight, or a page it
-  fetched but did not hand on, is fetched again by the next round: nothing is lost.
+  process runs (each of its spiders holds a lease in ``{prefix}:frontier:crawlers``, renewed every
+  few seconds). The first spider of a round starts from an empty set, the last one out deletes
+  it; a source's queue is emptied when a spider opens it and no live one works on it. Across
+  rounds the database is the memory (``IncrementalMiddleware``: a stored URL is never fetched
+  again), so a request a killed crawler had in flight, or a page it fetched but did not hand on,
+  is fetched again by the next round: nothing is lost (it is not fetched again in the same round).
+- **Sharing.** A spider with nothing to do stays open while its source's queue has requests or
+  another crawler of the source took one in the last ``ACTIVE_GRACE_SECONDS`` (it may queue more),
+  as scrapy-redis' own spiders wait on their queue.
 - **Our requests are deduplicated although newswatch marks them ``dont_filter``** (which keeps
   Scrapy's own dupefilter out of the local mode); retries and redirect hops pass, as locally.
+- **Canonical URLs**: an article's fingerprint is taken on its canonical URL, as the database keys it.
 - **JSON, not pickle**, in the queue: whoever can write to Redis cannot run code in a crawler.
 """
 
@@ -26,9 +31,11 @@ import socket
 import time
 from typing import Any
 
+from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
 from ..config import ScaleSettings
+from ..urls import canonicalize
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +48,10 @@ def scrapy_settings(scale: ScaleSettings) -> dict[str, Any]:
     prefix = f"{scale.key_prefix}:frontier"
     return {
         "SCHEDULER": "newswatch.crawler.frontier.RoundScheduler",
-        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "DUPEFILTER_CLASS": "newswatch.crawler.frontier.CanonicalDupeFilter",
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
         "SCHEDULER_QUEUE_KEY": f"{prefix}:%(spider)s:requests",
-        "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:%(spider)s:seen",
+        "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:seen",  # one set: a URL two sources list is fetched once
         "SCHEDULER_SERIALIZER": "newswatch.crawler.frontier",  # this module's dumps/loads
         "SCHEDULER_PERSIST": True,  # the round, not the process, decides when the frontier goes
         "REDIS_URL": scale.url(),
@@ -89,6 +96,16 @@ def loads(data: bytes | str) -> Any:
     return _dec(json.loads(data))
 
 
+class CanonicalDupeFilter(RFPDupeFilter):
+    """scrapy-redis' fingerprints, with an article's URL canonical as newswatch stores it (tracking
+    parameters dropped): the feed's ``?utm_source=rss`` link and the sitemap's plain one are one."""
+
+    def request_fingerprint(self, request: Any) -> str:
+        if request.meta.get("nw_article"):
+            request = request.replace(url=canonicalize(request.url))
+        return str(super().request_fingerprint(request))
+
+
 # -- the scheduler --------------------------------------------------------------------------------
 
 
@@ -96,64 +113,65 @@ class RoundScheduler(Scheduler):
     """scrapy-redis' Scheduler with crawl rounds and newswatch's dedup rule (module docstring)."""
 
     def open(self, spider: Any) -> Any:
-        self.crawler_id = f"{socket.gethostname()}:{os.getpid()}"
-        base = (self.queue_key % {"spider": spider.name}).rsplit(":", 1)[0]
+        from scrapy import signals
+        from twisted.internet import task
+
+        self.source = spider.name
+        self.member = f"{socket.gethostname()}:{os.getpid()}:{spider.name}"
+        base = (self.queue_key % {"spider": spider.name}).rsplit(":", 2)[0]
         self.members_key, self.active_key = f"{base}:crawlers", f"{base}:active"
         self.ttl = int(spider.settings.getfloat("NEWSWATCH_FRONTIER_TTL", 6 * 3600))
-        self._renewed = 0.0
         out = super().open(spider)
-        if not self._others():  # the first crawler of a round: start from an empty frontier
-            self.flush()
+        others = self._others()
+        if not others:  # the first spider of a round: no fingerprints from an older one
+            self.df.clear()
             log.info("%s: new crawl round on the shared frontier", spider.name)
+        if not {m for m in others if m.endswith(f":{self.source}")}:
+            self.queue.clear()  # left by a stopped round: the database says what is still to fetch
         else:
             log.info("%s: joined the running crawl round (%d requests queued)", spider.name, len(self.queue))
-        self._renew(force=True)
-        from scrapy import signals
-
+        self._renew()
+        self._lease = task.LoopingCall(self._renew)
+        self._lease.start(CRAWLER_LEASE_SECONDS / 6, now=False)
         spider.crawler.signals.connect(self._on_idle, signal=signals.spider_idle)
         return out
 
-    def _on_idle(self, spider: Any) -> None:
-        """Nothing to do here: stay open while another crawler of the round was busy lately (it may
-        queue more), as scrapy-redis' own spiders do; Scrapy asks again every few seconds."""
-        from scrapy.exceptions import DontCloseSpider
-
-        self._renew()
-        if len(self.queue) or self._others(active_within=ACTIVE_GRACE_SECONDS):
-            raise DontCloseSpider("the shared frontier's round is still busy")
-
     def close(self, reason: str) -> Any:
-        self.server.zrem(self.members_key, self.crawler_id)
+        if self._lease.running:
+            self._lease.stop()
+        self.server.zrem(self.members_key, self.member)
         if not self._others():  # the last one out: the round is over
-            self.flush()
-            self.server.delete(self.members_key, self.active_key)
+            self.server.delete(self.df.key, self.members_key, self.active_key)
         return super().close(reason)
 
-    def _others(self, active_within: float | None = None) -> int:
-        """Live crawl processes of this source's round other than this one (dead ones dropped);
-        with ``active_within``, only those that queued or took a request that recently."""
+    def _on_idle(self, spider: Any) -> None:
+        """Nothing to do here: stay open while the source's queue has requests or another crawler
+        of the source was busy lately (it may queue more); Scrapy asks again every few seconds."""
+        from scrapy.exceptions import DontCloseSpider
+
+        if len(self.queue) or any(m.endswith(f":{self.source}") for m in self._others(ACTIVE_GRACE_SECONDS)):
+            raise DontCloseSpider("the shared frontier's round is still busy")
+
+    def _others(self, active_within: float | None = None) -> set[str]:
+        """Live spiders of the round other than this one (expired leases dropped); with
+        ``active_within``, only those that queued or took a request that recently."""
         now = time.time()
         self.server.zremrangebyscore(self.members_key, "-inf", now)
         members = {_text(m) for m in self.server.zrange(self.members_key, 0, -1)}
         if active_within is not None:
-            recent = self.server.zrangebyscore(self.active_key, now - active_within, "+inf")
-            members &= {_text(m) for m in recent}
-        return len(members - {self.crawler_id})
+            members &= {_text(m) for m in self.server.zrangebyscore(self.active_key, now - active_within, "+inf")}
+        return members - {self.member}
 
-    def _active(self) -> None:
-        self.server.zadd(self.active_key, {self.crawler_id: time.time()})
-
-    def _renew(self, force: bool = False) -> None:
-        now = time.time()
-        if not force and now - self._renewed < 2.0:
-            return
-        self._renewed = now
+    def _renew(self) -> None:
+        """This spider's lease; every frontier key expires when nobody has used it for a while."""
         pipe = self.server.pipeline(transaction=False)
-        pipe.zadd(self.members_key, {self.crawler_id: now + CRAWLER_LEASE_SECONDS})
-        # a frontier nobody uses is forgotten
+        pipe.zadd(self.members_key, {self.member: time.time() + CRAWLER_LEASE_SECONDS})
         for key in (self.members_key, self.active_key, self.queue.key, self.df.key):
             pipe.expire(key, self.ttl)
         pipe.execute()
+
+    def _active(self) -> None:
+        self.server.zadd(self.active_key, {self.member: time.time()})
 
     def enqueue_request(self, request: Any) -> bool:
         fresh = not (request.meta.get("retry_times") or request.meta.get("redirect_times"))
@@ -165,11 +183,9 @@ class RoundScheduler(Scheduler):
             self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
         self.queue.push(request)
         self._active()
-        self._renew()
         return True
 
     def next_request(self) -> Any:
-        self._renew()
         request = super().next_request()
         if request is not None:
             self._active()

@@ -172,9 +172,15 @@ def _child(
             crawl.pages.close()
             record_stats(db, run_id, {**book.stats(), **crawl.pages.stats()})
         stopped = stopping["flag"] or any(r != "finished" for r in reasons.values())
+        counts = {c.source: c for c in load_run(db, run_id).sources}
         for src in sources:
             reason = reasons.get(src.name, "not started")
-            finish_source(db, run_id, src.name, "finished" if reason == "finished" else "stopped", reason)
+            status = "finished" if reason == "finished" else "stopped"
+            c = counts[src.name]
+            if shared and status == "finished" and not (c.found or c.fetched or c.failed or c.skipped):
+                # another crawler of the round did this source's work: nothing here to judge its health by
+                status, reason = "idle", "the source's work was done by other crawlers of the round"
+            finish_source(db, run_id, src.name, status, reason)
             jobdir = jobdirs.get(src.name)
             if jobdir is None:
                 continue
