@@ -66,5 +66,6 @@ def committer_cmd(app: App, until_drained: bool) -> None:
     app.db  # noqa: B018 - create the schema (and fail early on a bad file)
     scale = app.settings.scale
     with redis_errors("newswatch committer", scale.url()), stop_on_signals() as stop:
-        stored = StreamCommitter(app.config_dir, app.db_path).run(stop, until_drained=until_drained)
-    click.echo(f"committer: {stored} pages stored or booked", err=True)
+        committer = StreamCommitter(app.config_dir, app.db_path)
+        stored = committer.run(stop, until_drained=until_drained)
+    click.echo(f"committer: {stored} pages stored or booked ({committer.store_seconds:.3f} s storing)", err=True)

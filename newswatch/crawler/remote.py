@@ -104,6 +104,7 @@ class StreamCommitter:
         self.stream = PageStream(connect(self.settings.scale), self.settings.scale)
         self.books: dict[int, CrawlBook] = {}
         self.stored = 0
+        self.store_seconds = 0.0  # in pipeline.commit (the one writer's cost per page)
 
     def run(self, stop: threading.Event, until_drained: bool = False) -> int:
         """Store results until ``stop`` (or, with ``until_drained``, until both streams are empty);
@@ -121,12 +122,17 @@ class StreamCommitter:
                 log.warning("committer %s holds the lease", self.name)
                 renewed = time.monotonic()
                 while not stop.is_set():
-                    if time.monotonic() - renewed > lease / 3:
-                        lock.reacquire()  # LockNotOwnedError if it ran out: back to standing by
-                        renewed = time.monotonic()
-                    entries = self.stream.take_prepared(self.name, 32, block_ms=500)
-                    done = [e.id for e in entries if self.store(db, e)]
-                    self.stream.committed(done)
+                    try:
+                        if time.monotonic() - renewed > lease / 3:
+                            lock.reacquire()  # LockNotOwnedError if it ran out: back to standing by
+                            renewed = time.monotonic()
+                        entries = self.stream.take_prepared(self.name, 32, block_ms=500)
+                        done = [e.id for e in entries if self.store(db, e)]
+                        self.stream.committed(done)
+                    except redis.ConnectionError as exc:  # what it read stays pending in Redis
+                        log.error("committer: Redis unreachable (%s); retrying in 2 s", exc)
+                        stop.wait(2.0)
+                        continue
                     if len(done) < len(entries):
                         stop.wait(1.0)  # storing failed (database busy or away): retried from pending
                     if until_drained and not entries and self.stream.drained():
@@ -154,8 +160,10 @@ class StreamCommitter:
                     book.failed(entry.source, entry.url, entry.error or "no result", http_status=entry.http_status)
                 self.stored += 1
                 return True
+            t0 = time.perf_counter()
             try:
                 result = commit(db, entry.prepared, self.settings.alerts)
+                self.store_seconds += time.perf_counter() - t0
             except Exception as exc:  # noqa: BLE001 - booked with its reason, the stream goes on
                 log.exception("%s: storing failed on %s", entry.source, entry.url)
                 if book:
