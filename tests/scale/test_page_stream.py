@@ -99,3 +99,41 @@ def test_a_full_stream_makes_the_crawler_wait_and_nothing_is_dropped(tmp_path, r
         assert fates.count("stored") >= SITEMAP_ARTICLES and "failed" not in fates
         counts = db.execute("select new, alerts from crawl_run_sources where run_id = ?", [run.id]).fetchone()
         assert counts == (SITEMAP_ARTICLES, 5)  # booked on the crawl's run by the committer
+
+
+def test_a_worker_without_its_redis_says_where_it_looked_and_exits_6(tmp_path, runner):
+    from newswatch.commands import cli
+
+    cfg = write_config(tmp_path / "config", {}, enable=[])
+    set_scale(cfg, "unused", redis_url="redis://127.0.0.1:1/0")
+    out = runner.invoke(cli, ["--config", str(cfg), "--db", str(tmp_path / "n.db"), "worker"])
+    assert out.exit_code == 6, out.output
+    assert "Redis at redis://127.0.0.1:1/0 cannot be reached" in out.output and "scale.redis_url" in out.output
+
+
+def test_a_page_that_took_down_too_many_workers_is_booked_failed_not_retried(tmp_path, redis_keys):
+    """A page whose every worker died on it (here: read and abandoned by a ghost consumer as often
+    as ``scale.max_deliveries`` allows) is handed on as failed, and the committer books it so."""
+    client, prefix = redis_keys
+    cfg = write_config(tmp_path / "config", {}, enable=[])
+    set_scale(cfg, prefix, max_deliveries=2, claim_after_seconds=0.2)
+    scale = load_settings(cfg).scale
+    stream = PageStream(connect(scale), scale)
+    stream.ensure_groups()
+    db_file = tmp_path / "n.db"
+    db = open_db(db_file)
+    from newswatch.crawler.state import start_run
+
+    run_id = start_run(db, [("technews", "feed")], pid=1)
+    page = FetchedPage(url=SEED_URL, body=SEED_PAGE.read_bytes(), source="technews", source_kind="news")
+    eid = stream.add(page, run_id)
+    client.xreadgroup("workers", "ghost", {stream.keys.pages: ">"}, count=1)
+    client.xclaim(stream.keys.pages, "workers", "ghost", 0, [eid])  # delivered twice: two dead workers
+    time.sleep(0.3)
+    stop = threading.Event()
+    worker = StreamWorker(cfg, db_file, "w1")
+    assert worker.run(stop, max_pages=1) == 1
+    StreamCommitter(cfg, db_file).run(stop, until_drained=True)
+    row = next(db["crawl_urls"].rows_where("url = ?", [SEED_URL]))
+    assert row["status"] == "failed" and "died on this page 2 times" in row["reason"], row
+    assert db["articles"].count == 0 and stream.drained()
