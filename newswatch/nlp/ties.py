@@ -144,6 +144,7 @@ class Candidate:
     root: Token
     entity_id: str | None = None
     via_anaphor: str | None = None  # the anaphor text ("the company", "it") when resolved
+    gov: bool = False  # a government body: a target only as the act's own patient, never a bystander
 
     @property
     def key(self) -> str:
@@ -160,8 +161,13 @@ class Trigger:
 
 
 def _is_gov(span: Span) -> bool:
-    words = {t.lower_ for t in span}
-    return span.label_ == "GOV" or bool(words & GOV_WORDS)
+    """An issuer the lexicon knows, or a name headed by a government word ("the Ministry of Commerce",
+    "the Security Council"; not "the Institute of Forensic Science of the Ministry of ...")."""
+    if span.label_ == "GOV":
+        return True
+    head = next((t for t in span if t.lower_ in ("of", "for")), None)
+    words = [t.lower_ for t in (span[: head.i - span.start] if head is not None else span)]
+    return bool(words) and words[-1] in GOV_WORDS
 
 
 def _canonical_names(doc: Doc) -> dict[int, tuple[str, str | None]]:
@@ -196,8 +202,8 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
     in_ent: set[int] = set()
     for ent in doc.ents:
         in_ent.update(range(ent.start, ent.end))
-        if ent.label_ not in ("ORG", "PERSON") or _is_gov(ent):
-            continue
+        if ent.label_ not in ("ORG", "PERSON") or (ent.label_ == "PERSON" and {t.lower_ for t in ent} & GOV_WORDS):
+            continue  # "Treasury Secretary Janet Yellen" names an official of the issuer
         if ent.label_ == "PERSON" and all(t.lower_ in TITLE_WORDS for t in ent):
             continue  # "Foreign Minister" tagged as a person
         if sum(ch.isdigit() for ch in ent.text) >= 4 and "-" in ent.text:
@@ -205,7 +211,7 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         name, eid = names[ent.start]
         if ent.label_ == "ORG" and len(ent) > 1 and ent[0].lower_ == "the":
             name = name[4:].strip() if name.lower().startswith("the ") else name
-        cands.append(Candidate(name, ent.label_, range(ent.start, ent.end), ent.root, eid))
+        cands.append(Candidate(name, ent.label_, range(ent.start, ent.end), ent.root, eid, gov=_is_gov(ent)))
     anaphors = {w.casefold() for w in lex.company_anaphors}
     # an ORG entity that is only an anaphor noun ("the Company" in a filing) refers back, it names nothing
     tagged_anaphors = {
@@ -223,6 +229,7 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         c
         for c in cands
         if c.label == "ORG"
+        and not c.gov
         and doc[c.tokens.stop - 1].lower_ not in LAW_WORDS
         and not (c.root.dep_ == "compound" and c.root.head.lemma_.casefold() in RELATIONAL_NOUNS)
     ]
@@ -1090,7 +1097,7 @@ def _leader_links(doc: Doc, cands: list[Candidate], lex: Lexicon) -> dict[str, t
     roles = {r.casefold() for r in lex.leader_roles}
     links: dict[str, tuple[Candidate, str]] = {}
     people = [c for c in cands if c.label == "PERSON" and c.via_anaphor is None]
-    orgs = [c for c in cands if c.label == "ORG" and c.via_anaphor is None]
+    orgs = [c for c in cands if c.label == "ORG" and c.via_anaphor is None and not c.gov]
     for p in people:
         for o in orgs:
             if p.root.sent != o.root.sent:
@@ -1268,6 +1275,31 @@ def _past_employer(order: list[Candidate], j: int, step: int, blocked: set[int])
     if any(t.i in blocked for t in [*before, *after]) or order[k].root.i in blocked:
         return None
     return k if _affiliation_gap(before) and _gap_ok(after) else None
+
+
+def _modifies_a_noun(c: Candidate) -> bool:
+    """Is the name only a modifier of a common noun ("Party secretary", "Acme engineers")?"""
+    head = c.root.head
+    return (
+        c.root.dep_ == "compound"
+        and head.i >= c.tokens.stop
+        and head.pos_ == "NOUN"
+        and head.is_lower
+        and not head.ent_type_
+        and c.via_anaphor is None
+    )
+
+
+def _own_patient(c: Candidate, role: Role) -> bool:
+    """Is ``c`` the act's patient itself (a role head, or coordinated with one), not a name further in?"""
+    tok = c.root
+    for _ in range(3):
+        if tok.i in role.heads:
+            return True
+        if tok.dep_ not in ("conj", "appos") or tok.head is tok:
+            return False
+        tok = tok.head
+    return False
 
 
 def _slot_names(doc: Doc, role: Role, cands: list[Candidate], lex: Lexicon) -> list[Candidate]:
@@ -1496,6 +1528,8 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 if colon is not None:
                     targets = [c for c in sent_cands if c.tokens.start > colon and c.root.i not in agent]
             targets = _enumeration(targets, sent_cands, agent | {trig.token.i})
+            targets = [c for c in targets if not c.gov or (trig.tie != "award" and _own_patient(c, role_obj))]
+            targets = [c for c in targets if not _modifies_a_noun(c)]
             targets = [c for c in targets if not _nested(c, targets)]
             if targets:
                 last.items_until = si
@@ -1511,7 +1545,7 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
         if sent_cands and _is_item(sent, last):
             # an item of the enumeration the act before began ("...are added to the Entity List:", bullets)
             last.items_until = si
-            items = [c for c in sent_cands if not _nested(c, sent_cands)]
+            items = [c for c in sent_cands if not _nested(c, sent_cands) and not (c.gov and last.tie == "award")]
             item_trig = Trigger(sent[0], last.tie, "continued-item")
             for c in items:
                 f = _finding(

@@ -575,3 +575,30 @@ def test_he_after_the_one_person_named_before_is_that_person(find) -> None:
 def test_he_is_not_resolved_when_two_people_were_named_before(find) -> None:
     got = find("Arkady Zimin met Boris Kaganov in Moscow. He was later granted the Order of Friendship.")
     assert not names(got, "award")
+
+
+# -- government bodies and modifiers ------------------------------------------------------------
+
+
+def test_a_listed_institute_of_a_ministry_is_a_target(find) -> None:
+    got = find(
+        "The Commerce Department added the Institute of Trace Evidence of the Ministry of Public Safety to the "
+        "Entity List."
+    )
+    listed = names(got, "blacklist")
+    assert len(listed) == 1 and next(iter(listed)).startswith("Institute of Trace Evidence")
+
+
+def test_a_government_council_designated_itself_is_listed_but_the_issuer_is_not(find) -> None:
+    got = find("The Northland Security Council is being designated by OFAC pursuant to E.O. 14024.")
+    assert names(got, "blacklist") == {"Northland Security Council"}
+
+
+def test_a_ministry_beside_the_recipient_of_an_award_is_no_recipient(find) -> None:
+    got = find("Li Ming, an adviser to the Ministry of Water Resources, received the Friendship Award on Monday.")
+    assert names(got, "award") == {"Li Ming"}
+
+
+def test_a_name_that_only_modifies_a_role_noun_is_no_member(find) -> None:
+    got = find("Li Ming, Party secretary of the Huaxi Village Committee, was honoured as a national model worker.")
+    assert names(got, "award") == {"Li Ming"}
