@@ -15,12 +15,15 @@ import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
+
+# the rarest Zipf value the shipped English word list holds (watchlists/common_words.py)
+COMMON_WORDS_FLOOR = 3.0
 
 
 def _package_dir(name: str) -> Path:
@@ -46,6 +49,9 @@ class NlpSettings(Strict):
     lexicon_zh: str = "lexicon_zh.yaml"  # Chinese articles (nlp/zh)
     window_chars: int = Field(default=200_000, ge=10_000, le=900_000)  # longer texts: analysed in windows
     window_overlap_chars: int = Field(default=4_000, ge=500)  # what consecutive windows share
+    # a cheap first pass picks the sentences that can hold a tie (and their neighbourhood): only those
+    # go through the full spaCy pipeline (nlp/cascade.py); false parses every sentence of every page
+    cascade: bool = True
 
 
 class FetchSettings(Strict):
@@ -161,7 +167,7 @@ class MatchSettings(Strict):
     """``matching``: name-match threshold, common-word Zipf frequency, candidate posting cap."""
 
     threshold: float = Field(default=0.85, gt=0, le=1)
-    common_word_zipf: float = Field(default=3.5, ge=0, le=8)
+    common_word_zipf: float = Field(default=3.5, ge=COMMON_WORDS_FLOOR, le=8)
     max_postings: int = Field(default=256, ge=1)
 
 
@@ -180,6 +186,26 @@ class UiSettings(Strict):
         return v
 
 
+class ScaleSettings(Strict):
+    """``scale``: the Redis that carries the shared crawl frontier and the page stream when
+    ``crawl.frontier`` / ``crawl.page_queue`` in sources.yaml say ``redis`` (unused otherwise)."""
+
+    redis_url: str = "redis://127.0.0.1:6379/0"  # no password here: put one in the variable below
+    redis_url_env: str = "NEWSWATCH_REDIS_URL"  # when set, it wins over redis_url (it may carry a password)
+    key_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] = "newswatch"
+    max_queued_pages: int = Field(default=200, ge=1)  # pages waiting for a worker; a crawler waits beyond this
+    max_prepared: int = Field(default=200, ge=1)  # prepared pages waiting for the committer; workers wait beyond
+    worker_batch: int = Field(default=8, ge=1, le=256)  # pages a worker reads at once (one nlp.pipe)
+    claim_after_seconds: float = Field(default=60.0, gt=0)  # a page held this long by a silent worker is taken over
+    max_deliveries: int = Field(default=5, ge=1)  # a page that took down this many workers is booked failed
+    frontier_ttl_seconds: float = Field(default=6 * 3600, gt=0)  # a frontier left idle this long is forgotten
+    committer_lease_seconds: float = Field(default=15.0, gt=0)  # one committer at a time: its lease in Redis
+
+    def url(self) -> str:
+        """The Redis URL to use: the variable ``redis_url_env`` names when set, else ``redis_url``."""
+        return os.environ.get(self.redis_url_env) or self.redis_url
+
+
 class Settings(Strict):
     database: str = "newswatch.db"
     nlp: NlpSettings = NlpSettings()
@@ -192,6 +218,7 @@ class Settings(Strict):
     service: ServiceSettings = ServiceSettings()
     matching: MatchSettings = MatchSettings()
     ui: UiSettings = UiSettings()
+    scale: ScaleSettings = ScaleSettings()
 
 
 def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
