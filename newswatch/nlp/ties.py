@@ -309,7 +309,7 @@ def _salient(prior: list[Candidate], sent_index: list[int]) -> Candidate:
         for _ in range(4):
             if tok.dep_ in ("nsubj", "nsubjpass"):
                 return True
-            if tok.dep_ not in ("compound", "appos", "conj") or tok.head is tok:
+            if tok.dep_ not in ("compound", "appos", "conj") or tok.head.i == tok.i:
                 return False
             if tok.dep_ == "compound" and tok.head.lemma_.casefold() in RELATIONAL_NOUNS:
                 return False
@@ -376,7 +376,7 @@ def _mentions_award(tok: Token) -> bool:
     ("the prize"), or the award noun it modifies ("an award given to ...")."""
     near = list(tok.children) + ([tok.head] if tok.dep_ in ("acl", "relcl") else [])
     for c in near:
-        for t in c.subtree if c is not tok.head else [c]:
+        for t in c.subtree if c.i != tok.head.i else [c]:
             if t.ent_type_ == "AWARD" or t.lemma_.casefold() in AWARD_NOUNS:
                 return True
     return False
@@ -426,7 +426,8 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
             if lemma in tr.blacklist.standalone or low in tr.blacklist.standalone:
                 out.append(Trigger(tok, "blacklist", "blacklist-verb"))
             elif lemma in tr.delisting.standalone:
-                out.append(Trigger(tok, "delisting", "delist-verb"))
+                if not _stock_exchange_sense(sent):
+                    out.append(Trigger(tok, "delisting", "delist-verb"))
             elif lemma in ISSUER_VERBS and (
                 any(e.label_ in ("GOV", "LIST") for e in sent.ents)
                 or any(x.lower_ in ("e.o.", "eo") or x.text == "Executive" for x in sent)
@@ -472,6 +473,15 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
     return out
 
 
+EXCHANGE_WORDS = {"exchange", "nasdaq", "nyse", "bourse", "stock", "shares", "listing", "ipo"}
+
+
+def _stock_exchange_sense(sent: Span) -> bool:
+    """ "The Nasdaq delisted X", "delisting from the New York Stock Exchange": a share listing, no list
+    of a government (no list named in the sentence, a stock exchange word)."""
+    return not any(e.label_ == "LIST" for e in sent.ents) and any(t.lower_ in EXCHANGE_WORDS for t in sent)
+
+
 def _designated_for_conduct(tok: Token) -> bool:
     """Sanctions wording without the issuer: "X was designated for operating in the ... sector",
     "... designated pursuant to ...": a passive "designated" with a conduct gerund or an authority."""
@@ -501,7 +511,8 @@ TITLE_WORDS = {
 ISSUER_VERBS = {"designate", "redesignate", "re-designate"}  # a listing when a list's issuer is in the sentence
 STATE_WORDS = {"sanctioned", "blacklisted", "designated", "listed"}
 COPULAS = {"include", "be", "comprise", "feature", "cover", "number", "contain", "encompass"}
-SANCTION_NOUNS = {"sanction", "sanctions", "freeze", "designation", "designations"}
+# (with the forms of "freeze", so that the cascade, which reads this set, keeps "froze the assets of X")
+SANCTION_NOUNS = {"sanction", "sanctions", "freeze", "froze", "frozen", "freezes", "designation", "designations"}
 IMPOSE_VERBS = {
     "impose",
     "levy",
@@ -602,7 +613,7 @@ def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: P
         return None
     if low in tr.blacklist.nouns or lemma in tr.blacklist.nouns:
         return "blacklist", verb.i
-    if low in tr.delisting.nouns or lemma in tr.delisting.nouns:
+    if (low in tr.delisting.nouns or lemma in tr.delisting.nouns) and not _stock_exchange_sense(tok.sent):
         return "delisting", verb.i
     if low in tr.award.recipient_nouns or lemma in tr.award.recipient_nouns:
         return "award", verb.i
@@ -770,6 +781,8 @@ def _role_tokens(trig: Trigger) -> Role:
         return role
     if trig.kind == "sanctions-noun":
         objects = [c for c in t.children if c.dep_ in ("dobj", "nsubjpass")]
+        # "the denial order issued against X": the preposition may hang on a participle of the noun
+        objects += [x for o in objects for x in o.children if x.dep_ == "acl" and x.tag_ == "VBN"]
         for p in [*t.children, *(x for o in objects for x in o.children)]:
             if p.dep_ in ("prep", "dative") and p.lower_ in ("on", "against", "upon", "from", "to", "off", "of"):
                 objects_of_p = [o for o in p.children if o.dep_ == "pobj"]
@@ -861,7 +874,12 @@ def _role_tokens(trig: Trigger) -> Role:
             c.dep_ == "prep"
             and c.lower_ in ("including", "namely")
             and trig.tie != "award"
-            and (c.head is t or c.head.ent_type_ == "LIST" or c.head.lemma_.casefold() in ("list", "blacklist"))
+            and (
+                c.head.i == t.i
+                or c.head.ent_type_ == "LIST"
+                or c.head.lemma_.casefold() in ("list", "blacklist")
+                or c.head.i in role.heads  # "sanctioned seven people, including X"
+            )
         ):
             role.take(c, f"members ({c.text})")  # "Eight companies were removed from the list, including X"
     if trig.tie == "award" and trig.kind == "award-object":
@@ -951,7 +969,7 @@ def _in_target_phrase(tok: Token, role: Role) -> bool:
             pass
         else:
             return False
-        if tok.head is tok:
+        if tok.head.i == tok.i:
             return False
         tok = tok.head
         seen += 1
@@ -1296,7 +1314,7 @@ def _own_patient(c: Candidate, role: Role) -> bool:
     for _ in range(3):
         if tok.i in role.heads:
             return True
-        if tok.dep_ not in ("conj", "appos") or tok.head is tok:
+        if tok.dep_ not in ("conj", "appos") or tok.head.i == tok.i:
             return False
         tok = tok.head
     return False
@@ -1375,7 +1393,7 @@ def _in_foreign_phrase(mate: Token, seed: Token) -> bool:
     seed_line = {seed.i, *(a.i for a in seed.ancestors)}
     tok = mate
     for _ in range(12):
-        if tok.i in seed_line or tok.head is tok:
+        if tok.i in seed_line or tok.head.i == tok.i:
             return False
         if tok.dep_ == "prep" and tok.lower_ not in MEMBER_PREPS and tok.i not in seed_line:
             return True

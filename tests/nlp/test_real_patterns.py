@@ -602,3 +602,28 @@ def test_a_ministry_beside_the_recipient_of_an_award_is_no_recipient(find) -> No
 def test_a_name_that_only_modifies_a_role_noun_is_no_member(find) -> None:
     got = find("Li Ming, Party secretary of the Huaxi Village Committee, was honoured as a national model worker.")
     assert names(got, "award") == {"Li Ming"}
+
+
+def test_including_after_the_patient_names_the_members_not_their_employers(find) -> None:
+    got = find(
+        "The Treasury sanctioned seven people on Friday, including Lin Bo, the chief executive of Korvel "
+        "Semiconductor, and Pavel Orlov, the founder of Varna Commercial Bank."
+    )
+    assert names(got, "blacklist") == {"Lin Bo", "Pavel Orlov"}
+
+
+def test_a_stock_exchange_delisting_is_no_sanctions_delisting(find) -> None:
+    assert not names(find("The Nasdaq delisted Korvel Semiconductor in March after it missed two filings."))
+
+
+def test_terminating_a_denial_order_issued_against_a_company_delists_it(find) -> None:
+    got = find("BIS terminated the temporary denial order issued against Korvel Semiconductor on Thursday.")
+    assert names(got, "delisting") == {"Korvel Semiconductor"}
+
+
+def test_freezing_assets_survives_the_cascade(alerts) -> None:
+    got = alerts(
+        "Markets were calm on Monday. Britain froze the assets of Aleksei Voronin, the owner of Varna "
+        "Commercial Bank, on Friday."
+    )
+    assert {e for e, t, _ in got if t == "blacklist"} == {"Aleksei Voronin"}
