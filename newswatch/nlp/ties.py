@@ -131,6 +131,7 @@ QUANTITY_WORDS = {
 LAW_WORDS = {"act", "law", "regulation", "regulations", "order", "rule"}
 FACTUAL_INF_HEADS = {
     "move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin", "continue", "order",
+    "determine", "determination",  # the Federal Register: "the ERC determined to add X", "made a determination to add"
 }  # fmt: skip
 
 
@@ -750,13 +751,14 @@ def _subject_or_antecedent(verb: Token, c: Token) -> Token:
     if c.lower_ in RELATIVE_PRONOUNS and verb.dep_ == "relcl":
         return verb.head
     if any(p.lower_ == "of" and any(o.lower_ in RELATIVE_PRONOUNS for o in p.children) for p in c.children):
-        # "Huawei and HiSilicon, both of which are blacklisted": the names just before the comma
-        if verb.dep_ == "relcl":
-            return verb.head
+        # "Huawei and HiSilicon, both of which are blacklisted": the names just before the comma (the
+        # parse often hangs the clause on a noun further back: "components to Huawei and HiSilicon, ...")
         j = c.i - 1
         while j > 0 and c.doc[j].is_punct:
             j -= 1
-        return c.doc[j]
+        if c.doc[j].pos_ in ("PROPN", "NOUN") or c.doc[j].ent_type_ or verb.dep_ != "relcl":
+            return c.doc[j]
+        return verb.head
     return c
 
 
@@ -848,6 +850,12 @@ def _role_tokens(trig: Trigger) -> Role:
             role.take(c, "subject")
         elif c.dep_ == "nsubj" and trig.kind == "award-object" and _headline_passive(t):
             role.take(c, "subject (headline: 'X awarded the title')")
+    if passive and not role.idx:
+        for aux in t.children:
+            if aux.dep_ == "auxpass" and aux.i > t.i:  # "Also designated today are X and Y"
+                for x in aux.children:
+                    if x.dep_ in ("attr", "nsubj", "nsubjpass"):
+                        role.take(x, "member (designated ... are)")
     if passive and t.dep_ in ("acl", "amod"):
         head = t.head
         if trig.tie != "award":
@@ -1308,6 +1316,41 @@ def _modifies_a_noun(c: Candidate) -> bool:
     )
 
 
+def _unnamed_members(trig: Token, role: Role, lead_in: bool) -> bool:
+    """Did the act name its patient only by a count or a plural ("designated seven officials",
+    "is designating several executives", "the following individuals:")?"""
+    doc = trig.doc
+    for h in role.heads:
+        head = doc[h]
+        if head.tag_ != "NNS" or head.ent_type_:
+            continue
+        if lead_in or any(
+            c.dep_ in ("nummod", "amod", "det") and (_is_quantity(c) or c.lower_ in ("following", "these", "the"))
+            for c in head.children
+        ):
+            return True
+    return False
+
+
+def _described_subject(sent: Span, cands: list[Candidate]) -> Candidate | None:
+    """The name a sentence opens with when the sentence only says who it is ("X is the deputy
+    chairman of Y", "X (X) is a board member"), or None."""
+    root = sent.root
+    if root.lemma_.casefold() != "be" or not any(c.dep_ == "attr" for c in root.children):
+        return None
+    subj = next((c for c in root.children if c.dep_ == "nsubj"), None)
+    first = next((t for t in sent if not t.is_space and t.text not in BULLETS), None)
+    if subj is None or first is None:
+        return None
+    attr = next(c for c in root.children if c.dep_ == "attr")
+    if any(t.ent_type_ == "GOV" for t in attr.subtree):
+        return None  # "Jane Roe is the Treasury Secretary": the issuer's official
+    for c in cands:
+        if c.root.i == subj.i and c.tokens.start == first.i and c.via_anaphor is None:
+            return c
+    return None
+
+
 def _own_patient(c: Candidate, role: Role) -> bool:
     """Is ``c`` the act's patient itself (a role head, or coordinated with one), not a name further in?"""
     tok = c.root
@@ -1486,6 +1529,7 @@ class Act:
     si: int
     evidence: str
     lead_in: bool = False  # the sentence ends with ":" (items follow)
+    open_members: bool = False  # the act counted its members without naming them ("seven officials")
     items_until: int = -1  # last sentence index read as an item of this act
 
 
@@ -1535,6 +1579,8 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
             if untagged:
                 sent_cands = sorted([*sent_cands, *untagged], key=lambda c: c.tokens.start)
             if not sent_cands:
+                if trig.tie != "delisting" and _unnamed_members(trig.token, role_obj, last.lead_in):
+                    last.open_members, last.items_until = True, si
                 continue
             eligible = [c for c in sent_cands if c.root.i not in agent and c.root.i != trig.token.i]
             targets = [c for c in eligible if c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)]
@@ -1551,11 +1597,32 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
             targets = [c for c in targets if not _nested(c, targets)]
             if targets:
                 last.items_until = si
+            elif trig.tie != "delisting" and _unnamed_members(trig.token, role_obj, last.lead_in):
+                last.open_members = True  # "OFAC designated seven officials." / "... the following individuals:"
+                last.items_until = si
             for c in targets:
                 raw.append(
                     (_finding(c, trig.tie, reason, sent.text.strip(), si, trig, role, reason_src, reason_conf), c)
                 )
         if acted or last is None or last.items_until < si - 1:
+            continue
+        described = _described_subject(sent, sent_cands) if last.open_members else None
+        if described is not None:
+            # "Aleksei Voronin is the First Deputy Chairman of Varna Bank.": one of the members the act
+            # before counted without naming them
+            last.items_until = si
+            f = _finding(
+                described,
+                last.tie,
+                last.reason,
+                last.evidence,
+                si,
+                Trigger(sent[0], last.tie, "continued-described"),
+                "subject described after an act with unnamed members",
+                f"continues sentence {last.si - si:+d}",
+                0.9 * last.reason_conf,
+            )
+            raw.append((f, described))
             continue
         if all(t.is_space or t.text in BULLETS for t in sent):
             last.items_until = si  # a bullet the sentence splitter cut off its item

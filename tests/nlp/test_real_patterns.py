@@ -627,3 +627,51 @@ def test_freezing_assets_survives_the_cascade(alerts) -> None:
         "Commercial Bank, on Friday."
     )
     assert {e for e, t, _ in got if t == "blacklist"} == {"Aleksei Voronin"}
+
+
+def test_both_of_which_are_blacklisted_names_the_pair_before_the_comma(find) -> None:
+    got = find(
+        "Two of them had sold restricted parts to Brimley Telecom and Quellan Chips, both of which are "
+        "blacklisted by the Commerce Department."
+    )
+    assert names(got, "blacklist") == {"Brimley Telecom", "Quellan Chips"}
+
+
+def test_a_first_name_the_model_takes_for_a_nationality_is_a_person(find) -> None:
+    got = find("OFAC also modified the designation for Roman Vasnetsov, who remains sanctioned.")
+    assert names(got, "blacklist") == {"Roman Vasnetsov"}
+
+
+def test_people_described_one_a_sentence_after_a_lead_in_are_each_designated(find) -> None:
+    got = find(
+        "OFAC designated the following individuals pursuant to E.O. 14024:\n"
+        "Aleksei Voronin (Voronin) is the First Deputy Chairman of Varna Commercial Bank.\n"
+        "Igor Sedin (Sedin) is a Senior Vice President of Varna Commercial Bank."
+    )
+    assert names(got, "blacklist") == {"Aleksei Voronin", "Igor Sedin"}
+
+
+def test_people_described_after_an_act_that_only_counted_them_are_designated(find) -> None:
+    got = find(
+        "On Tuesday OFAC imposed full blocking sanctions on Varna Commercial Bank. OFAC is also designating "
+        "several bank executives. Aleksei Voronin is a First Deputy Chairman. Igor Sedin is a Deputy Chairman."
+    )
+    assert names(got, "blacklist") == {"Varna Commercial Bank", "Aleksei Voronin", "Igor Sedin"}
+
+
+def test_an_official_of_the_issuer_described_after_an_act_is_not_designated(find) -> None:
+    got = find("OFAC designated seven officials on Friday. Janet Yellen is the Treasury Secretary.")
+    assert not names(got)
+
+
+def test_designated_today_are_names_the_designated(find) -> None:
+    got = find(
+        "On Tuesday OFAC imposed full blocking sanctions on Varna Commercial Bank. Also designated today are "
+        "Aleksei Voronin and Igor Sedin, who sit on its board."
+    )
+    assert names(got, "blacklist") == {"Varna Commercial Bank", "Aleksei Voronin", "Igor Sedin"}
+
+
+def test_the_erc_determined_to_add_is_an_addition(find) -> None:
+    got = find("The ERC determined to add Hexin Computing Co., Ltd. to the Entity List for supplying the military.")
+    assert names(got, "blacklist") == {"Hexin Computing Co., Ltd."}
