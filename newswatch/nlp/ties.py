@@ -423,6 +423,12 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
         if low == "subject" and _subject_to_sanctions(tok):
             out.append(Trigger(tok, "blacklist", "subject-to"))
             continue
+        if (
+            (lemma in tr.blacklist.standalone or low in tr.blacklist.adjectives or lemma in ISSUER_VERBS)
+            and (tok.pos_ in ("VERB", "AUX") or tok.tag_.startswith("VB"))
+            and _prenominal_only(tok)
+        ):
+            continue  # "the blacklisted telecom giant", "previously sanctioned firms such as X": a noun phrase
         if tok.pos_ in ("VERB", "AUX") or tok.tag_.startswith("VB"):
             if lemma in tr.blacklist.standalone or low in tr.blacklist.standalone:
                 out.append(Trigger(tok, "blacklist", "blacklist-verb"))
@@ -469,9 +475,28 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
                 and _list_ref_in(_previous(sent), lex)
             ):
                 out.append(Trigger(tok, "blacklist", "continued"))  # "... to the list. Megvii was also named."
-        elif tok.dep_ == "amod" and low in tr.blacklist.adjectives:
+        elif tok.dep_ == "amod" and low in tr.blacklist.adjectives and _copula_subject(tok.head):
+            # "The sanctioned entities are: (i) X ...", "Sanctioned firms include X"; never a noun phrase
+            # alone ("Huawei, the blacklisted telecom giant", "sales to blacklisted firms such as X")
             out.append(Trigger(tok, "blacklist", "adjective"))
     return out
+
+
+def _prenominal_only(tok: Token) -> bool:
+    """A participle before its noun ("blacklisted firms") whose noun is no copula's subject: a
+    modifier inside a noun phrase, which states no tie ("The sanctioned entities are ..." does)."""
+    return (
+        tok.dep_ == "amod"
+        and tok.head.i > tok.i
+        and tok.tag_ == "VBN"
+        and all(c.dep_ in ("advmod", "punct") for c in tok.children)  # "the DoD designated X": a verb misparsed
+        and not _copula_subject(tok.head)
+    )
+
+
+def _copula_subject(noun: Token) -> bool:
+    """Is ``noun`` the subject of a copula or of "include" ("The sanctioned entities are ...")?"""
+    return noun.dep_ in ("nsubj", "nsubjpass") and noun.head.lemma_.casefold() in COPULAS
 
 
 EXCHANGE_WORDS = {"exchange", "nasdaq", "nyse", "bourse", "stock", "shares", "listing", "ipo"}
@@ -712,7 +737,7 @@ def hedge(trigger: Token, lex: Lexicon) -> str | None:
                     return f"purpose or intent ('to {tok.text}' under '{tok.head.text}')"
         if tok is not trigger and tok.lemma_.casefold() in lemmas:
             return f"under '{tok.text}'"
-        if tok.dep_ in ("xcomp", "ccomp", "advcl", "acl", "conj", "pcomp") and tok.head is not tok:
+        if tok.dep_ in ("xcomp", "ccomp", "advcl", "acl", "conj", "pcomp", "acomp") and tok.head.i != tok.i:
             via_conj = tok.dep_ == "conj"
             tok = tok.head
             continue

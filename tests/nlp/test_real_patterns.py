@@ -675,3 +675,23 @@ def test_designated_today_are_names_the_designated(find) -> None:
 def test_the_erc_determined_to_add_is_an_addition(find) -> None:
     got = find("The ERC determined to add Hexin Computing Co., Ltd. to the Entity List for supplying the military.")
     assert names(got, "blacklist") == {"Hexin Computing Co., Ltd."}
+
+
+# -- noun phrases state no tie --------------------------------------------------------------------
+
+
+def test_a_participle_inside_a_noun_phrase_states_no_listing(find) -> None:
+    assert not names(find("Brimley Telecom, the blacklisted network giant, unveiled a new router on Tuesday."))
+    assert not names(find("The rule affects sales to sanctioned firms such as Korvel Semiconductor and Quellan Chips."))
+
+
+def test_sanctioned_entities_as_the_subject_of_a_copula_still_list_the_names(find) -> None:
+    got = find(
+        "OFAC acted on Thursday. The sanctioned entities are Marrow Refining Company and Solent Ship Management "
+        "Co. Ltd."
+    )
+    assert names(got, "blacklist") == {"Marrow Refining Company", "Solent Ship Management Co. Ltd."}
+
+
+def test_not_subject_to_a_designation_is_no_listing(find) -> None:
+    assert not names(find("Brimley Telecom has not been subject to this designation, the Pentagon said."))
