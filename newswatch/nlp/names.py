@@ -306,6 +306,10 @@ def _label_pass(doc: Doc, org_words: frozenset[str]) -> bool:
                 ents[n] = Span(doc, e.start, e.start, label="ORG")
                 changed = True
                 continue
+        if e.label_ == "NORP" and _person_shaped_norp(e):
+            ents[n] = Span(doc, e.start, e.end, label="PERSON")  # "Roman Semenov": a first name, not a people
+            changed = True
+            continue
         if e.label_ in ("GPE", "LOC", "FAC", "NORP") and not e.ent_id_ and 2 <= len(e) <= 3:
             pass  # "Ivan Petrov, Oleg Dornov and Pavla Serova" with the last two taken for places
         elif e.label_ != "ORG" or e.ent_id_ or not 2 <= len(e) <= 5 or {t.lower_ for t in e} & org_words:
@@ -325,6 +329,20 @@ def _label_pass(doc: Doc, org_words: frozenset[str]) -> bool:
             return False
         return True
     return False
+
+
+DEMONYM_ENDINGS = ("an", "ese", "ish", "ic", "i", "s")
+
+
+def _person_shaped_norp(e: Span) -> bool:
+    """A "nationality" of two or three capitalised proper nouns whose last word is no demonym
+    ("Roman Semenov"; not "Roman Catholic", "Sunni Muslims", "Chinese Communist")."""
+    return (
+        2 <= len(e) <= 3
+        and all(t.is_title and t.pos_ == "PROPN" for t in e)
+        and not e[-1].lower_.endswith(DEMONYM_ENDINGS)
+        and e[-1].lower_ not in ("communist", "communists", "party")
+    )
 
 
 def _coordinated(doc: Doc, start: int, end: int, mate: Span) -> bool:

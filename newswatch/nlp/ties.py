@@ -131,6 +131,7 @@ QUANTITY_WORDS = {
 LAW_WORDS = {"act", "law", "regulation", "regulations", "order", "rule"}
 FACTUAL_INF_HEADS = {
     "move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin", "continue", "order",
+    "determine", "determination",  # the Federal Register: "the ERC determined to add X", "made a determination to add"
 }  # fmt: skip
 
 
@@ -144,6 +145,7 @@ class Candidate:
     root: Token
     entity_id: str | None = None
     via_anaphor: str | None = None  # the anaphor text ("the company", "it") when resolved
+    gov: bool = False  # a government body: a target only as the act's own patient, never a bystander
 
     @property
     def key(self) -> str:
@@ -160,8 +162,13 @@ class Trigger:
 
 
 def _is_gov(span: Span) -> bool:
-    words = {t.lower_ for t in span}
-    return span.label_ == "GOV" or bool(words & GOV_WORDS)
+    """An issuer the lexicon knows, or a name headed by a government word ("the Ministry of Commerce",
+    "the Security Council"; not "the Institute of Forensic Science of the Ministry of ...")."""
+    if span.label_ == "GOV":
+        return True
+    head = next((t for t in span if t.lower_ in ("of", "for")), None)
+    words = [t.lower_ for t in (span[: head.i - span.start] if head is not None else span)]
+    return bool(words) and words[-1] in GOV_WORDS
 
 
 def _canonical_names(doc: Doc) -> dict[int, tuple[str, str | None]]:
@@ -196,8 +203,8 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
     in_ent: set[int] = set()
     for ent in doc.ents:
         in_ent.update(range(ent.start, ent.end))
-        if ent.label_ not in ("ORG", "PERSON") or _is_gov(ent):
-            continue
+        if ent.label_ not in ("ORG", "PERSON") or (ent.label_ == "PERSON" and {t.lower_ for t in ent} & GOV_WORDS):
+            continue  # "Treasury Secretary Janet Yellen" names an official of the issuer
         if ent.label_ == "PERSON" and all(t.lower_ in TITLE_WORDS for t in ent):
             continue  # "Foreign Minister" tagged as a person
         if sum(ch.isdigit() for ch in ent.text) >= 4 and "-" in ent.text:
@@ -205,7 +212,7 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         name, eid = names[ent.start]
         if ent.label_ == "ORG" and len(ent) > 1 and ent[0].lower_ == "the":
             name = name[4:].strip() if name.lower().startswith("the ") else name
-        cands.append(Candidate(name, ent.label_, range(ent.start, ent.end), ent.root, eid))
+        cands.append(Candidate(name, ent.label_, range(ent.start, ent.end), ent.root, eid, gov=_is_gov(ent)))
     anaphors = {w.casefold() for w in lex.company_anaphors}
     # an ORG entity that is only an anaphor noun ("the Company" in a filing) refers back, it names nothing
     tagged_anaphors = {
@@ -223,6 +230,7 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         c
         for c in cands
         if c.label == "ORG"
+        and not c.gov
         and doc[c.tokens.stop - 1].lower_ not in LAW_WORDS
         and not (c.root.dep_ == "compound" and c.root.head.lemma_.casefold() in RELATIONAL_NOUNS)
     ]
@@ -302,7 +310,7 @@ def _salient(prior: list[Candidate], sent_index: list[int]) -> Candidate:
         for _ in range(4):
             if tok.dep_ in ("nsubj", "nsubjpass"):
                 return True
-            if tok.dep_ not in ("compound", "appos", "conj") or tok.head is tok:
+            if tok.dep_ not in ("compound", "appos", "conj") or tok.head.i == tok.i:
                 return False
             if tok.dep_ == "compound" and tok.head.lemma_.casefold() in RELATIONAL_NOUNS:
                 return False
@@ -369,7 +377,7 @@ def _mentions_award(tok: Token) -> bool:
     ("the prize"), or the award noun it modifies ("an award given to ...")."""
     near = list(tok.children) + ([tok.head] if tok.dep_ in ("acl", "relcl") else [])
     for c in near:
-        for t in c.subtree if c is not tok.head else [c]:
+        for t in c.subtree if c.i != tok.head.i else [c]:
             if t.ent_type_ == "AWARD" or t.lemma_.casefold() in AWARD_NOUNS:
                 return True
     return False
@@ -415,11 +423,18 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
         if low == "subject" and _subject_to_sanctions(tok):
             out.append(Trigger(tok, "blacklist", "subject-to"))
             continue
+        if (
+            (lemma in tr.blacklist.standalone or low in tr.blacklist.adjectives or lemma in ISSUER_VERBS)
+            and (tok.pos_ in ("VERB", "AUX") or tok.tag_.startswith("VB"))
+            and _prenominal_only(tok)
+        ):
+            continue  # "the blacklisted telecom giant", "previously sanctioned firms such as X": a noun phrase
         if tok.pos_ in ("VERB", "AUX") or tok.tag_.startswith("VB"):
             if lemma in tr.blacklist.standalone or low in tr.blacklist.standalone:
                 out.append(Trigger(tok, "blacklist", "blacklist-verb"))
             elif lemma in tr.delisting.standalone:
-                out.append(Trigger(tok, "delisting", "delist-verb"))
+                if not _stock_exchange_sense(sent):
+                    out.append(Trigger(tok, "delisting", "delist-verb"))
             elif lemma in ISSUER_VERBS and (
                 any(e.label_ in ("GOV", "LIST") for e in sent.ents)
                 or any(x.lower_ in ("e.o.", "eo") or x.text == "Executive" for x in sent)
@@ -460,9 +475,37 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
                 and _list_ref_in(_previous(sent), lex)
             ):
                 out.append(Trigger(tok, "blacklist", "continued"))  # "... to the list. Megvii was also named."
-        elif tok.dep_ == "amod" and low in tr.blacklist.adjectives:
+        elif tok.dep_ == "amod" and low in tr.blacklist.adjectives and _copula_subject(tok.head):
+            # "The sanctioned entities are: (i) X ...", "Sanctioned firms include X"; never a noun phrase
+            # alone ("Huawei, the blacklisted telecom giant", "sales to blacklisted firms such as X")
             out.append(Trigger(tok, "blacklist", "adjective"))
     return out
+
+
+def _prenominal_only(tok: Token) -> bool:
+    """A participle before its noun ("blacklisted firms") whose noun is no copula's subject: a
+    modifier inside a noun phrase, which states no tie ("The sanctioned entities are ..." does)."""
+    return (
+        tok.dep_ == "amod"
+        and tok.head.i > tok.i
+        and tok.tag_ == "VBN"
+        and all(c.dep_ in ("advmod", "punct") for c in tok.children)  # "the DoD designated X": a verb misparsed
+        and not _copula_subject(tok.head)
+    )
+
+
+def _copula_subject(noun: Token) -> bool:
+    """Is ``noun`` the subject of a copula or of "include" ("The sanctioned entities are ...")?"""
+    return noun.dep_ in ("nsubj", "nsubjpass") and noun.head.lemma_.casefold() in COPULAS
+
+
+EXCHANGE_WORDS = {"exchange", "nasdaq", "nyse", "bourse", "stock", "shares", "listing", "ipo"}
+
+
+def _stock_exchange_sense(sent: Span) -> bool:
+    """ "The Nasdaq delisted X", "delisting from the New York Stock Exchange": a share listing, no list
+    of a government (no list named in the sentence, a stock exchange word)."""
+    return not any(e.label_ == "LIST" for e in sent.ents) and any(t.lower_ in EXCHANGE_WORDS for t in sent)
 
 
 def _designated_for_conduct(tok: Token) -> bool:
@@ -494,7 +537,8 @@ TITLE_WORDS = {
 ISSUER_VERBS = {"designate", "redesignate", "re-designate"}  # a listing when a list's issuer is in the sentence
 STATE_WORDS = {"sanctioned", "blacklisted", "designated", "listed"}
 COPULAS = {"include", "be", "comprise", "feature", "cover", "number", "contain", "encompass"}
-SANCTION_NOUNS = {"sanction", "sanctions", "freeze", "designation", "designations"}
+# (with the forms of "freeze", so that the cascade, which reads this set, keeps "froze the assets of X")
+SANCTION_NOUNS = {"sanction", "sanctions", "freeze", "froze", "frozen", "freezes", "designation", "designations"}
 IMPOSE_VERBS = {
     "impose",
     "levy",
@@ -595,7 +639,7 @@ def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: P
         return None
     if low in tr.blacklist.nouns or lemma in tr.blacklist.nouns:
         return "blacklist", verb.i
-    if low in tr.delisting.nouns or lemma in tr.delisting.nouns:
+    if (low in tr.delisting.nouns or lemma in tr.delisting.nouns) and not _stock_exchange_sense(tok.sent):
         return "delisting", verb.i
     if low in tr.award.recipient_nouns or lemma in tr.award.recipient_nouns:
         return "award", verb.i
@@ -693,7 +737,7 @@ def hedge(trigger: Token, lex: Lexicon) -> str | None:
                     return f"purpose or intent ('to {tok.text}' under '{tok.head.text}')"
         if tok is not trigger and tok.lemma_.casefold() in lemmas:
             return f"under '{tok.text}'"
-        if tok.dep_ in ("xcomp", "ccomp", "advcl", "acl", "conj", "pcomp") and tok.head is not tok:
+        if tok.dep_ in ("xcomp", "ccomp", "advcl", "acl", "conj", "pcomp", "acomp") and tok.head.i != tok.i:
             via_conj = tok.dep_ == "conj"
             tok = tok.head
             continue
@@ -732,13 +776,14 @@ def _subject_or_antecedent(verb: Token, c: Token) -> Token:
     if c.lower_ in RELATIVE_PRONOUNS and verb.dep_ == "relcl":
         return verb.head
     if any(p.lower_ == "of" and any(o.lower_ in RELATIVE_PRONOUNS for o in p.children) for p in c.children):
-        # "Huawei and HiSilicon, both of which are blacklisted": the names just before the comma
-        if verb.dep_ == "relcl":
-            return verb.head
+        # "Huawei and HiSilicon, both of which are blacklisted": the names just before the comma (the
+        # parse often hangs the clause on a noun further back: "components to Huawei and HiSilicon, ...")
         j = c.i - 1
         while j > 0 and c.doc[j].is_punct:
             j -= 1
-        return c.doc[j]
+        if c.doc[j].pos_ in ("PROPN", "NOUN") or c.doc[j].ent_type_ or verb.dep_ != "relcl":
+            return c.doc[j]
+        return verb.head
     return c
 
 
@@ -763,6 +808,8 @@ def _role_tokens(trig: Trigger) -> Role:
         return role
     if trig.kind == "sanctions-noun":
         objects = [c for c in t.children if c.dep_ in ("dobj", "nsubjpass")]
+        # "the denial order issued against X": the preposition may hang on a participle of the noun
+        objects += [x for o in objects for x in o.children if x.dep_ == "acl" and x.tag_ == "VBN"]
         for p in [*t.children, *(x for o in objects for x in o.children)]:
             if p.dep_ in ("prep", "dative") and p.lower_ in ("on", "against", "upon", "from", "to", "off", "of"):
                 objects_of_p = [o for o in p.children if o.dep_ == "pobj"]
@@ -828,6 +875,12 @@ def _role_tokens(trig: Trigger) -> Role:
             role.take(c, "subject")
         elif c.dep_ == "nsubj" and trig.kind == "award-object" and _headline_passive(t):
             role.take(c, "subject (headline: 'X awarded the title')")
+    if passive and not role.idx:
+        for aux in t.children:
+            if aux.dep_ == "auxpass" and aux.i > t.i:  # "Also designated today are X and Y"
+                for x in aux.children:
+                    if x.dep_ in ("attr", "nsubj", "nsubjpass"):
+                        role.take(x, "member (designated ... are)")
     if passive and t.dep_ in ("acl", "amod"):
         head = t.head
         if trig.tie != "award":
@@ -854,7 +907,12 @@ def _role_tokens(trig: Trigger) -> Role:
             c.dep_ == "prep"
             and c.lower_ in ("including", "namely")
             and trig.tie != "award"
-            and (c.head is t or c.head.ent_type_ == "LIST" or c.head.lemma_.casefold() in ("list", "blacklist"))
+            and (
+                c.head.i == t.i
+                or c.head.ent_type_ == "LIST"
+                or c.head.lemma_.casefold() in ("list", "blacklist")
+                or c.head.i in role.heads  # "sanctioned seven people, including X"
+            )
         ):
             role.take(c, f"members ({c.text})")  # "Eight companies were removed from the list, including X"
     if trig.tie == "award" and trig.kind == "award-object":
@@ -944,7 +1002,7 @@ def _in_target_phrase(tok: Token, role: Role) -> bool:
             pass
         else:
             return False
-        if tok.head is tok:
+        if tok.head.i == tok.i:
             return False
         tok = tok.head
         seen += 1
@@ -1090,7 +1148,7 @@ def _leader_links(doc: Doc, cands: list[Candidate], lex: Lexicon) -> dict[str, t
     roles = {r.casefold() for r in lex.leader_roles}
     links: dict[str, tuple[Candidate, str]] = {}
     people = [c for c in cands if c.label == "PERSON" and c.via_anaphor is None]
-    orgs = [c for c in cands if c.label == "ORG" and c.via_anaphor is None]
+    orgs = [c for c in cands if c.label == "ORG" and c.via_anaphor is None and not c.gov]
     for p in people:
         for o in orgs:
             if p.root.sent != o.root.sent:
@@ -1270,6 +1328,66 @@ def _past_employer(order: list[Candidate], j: int, step: int, blocked: set[int])
     return k if _affiliation_gap(before) and _gap_ok(after) else None
 
 
+def _modifies_a_noun(c: Candidate) -> bool:
+    """Is the name only a modifier of a common noun ("Party secretary", "Acme engineers")?"""
+    head = c.root.head
+    return (
+        c.root.dep_ == "compound"
+        and head.i >= c.tokens.stop
+        and head.pos_ == "NOUN"
+        and head.is_lower
+        and not head.ent_type_
+        and c.via_anaphor is None
+    )
+
+
+def _unnamed_members(trig: Token, role: Role, lead_in: bool) -> bool:
+    """Did the act name its patient only by a count or a plural ("designated seven officials",
+    "is designating several executives", "the following individuals:")?"""
+    doc = trig.doc
+    for h in role.heads:
+        head = doc[h]
+        if head.tag_ != "NNS" or head.ent_type_:
+            continue
+        if lead_in or any(
+            c.dep_ in ("nummod", "amod", "det") and (_is_quantity(c) or c.lower_ in ("following", "these", "the"))
+            for c in head.children
+        ):
+            return True
+    return False
+
+
+def _described_subject(sent: Span, cands: list[Candidate]) -> Candidate | None:
+    """The name a sentence opens with when the sentence only says who it is ("X is the deputy
+    chairman of Y", "X (X) is a board member"), or None."""
+    root = sent.root
+    if root.lemma_.casefold() != "be" or not any(c.dep_ == "attr" for c in root.children):
+        return None
+    subj = next((c for c in root.children if c.dep_ == "nsubj"), None)
+    first = next((t for t in sent if not t.is_space and t.text not in BULLETS), None)
+    if subj is None or first is None:
+        return None
+    attr = next(c for c in root.children if c.dep_ == "attr")
+    if any(t.ent_type_ == "GOV" for t in attr.subtree):
+        return None  # "Jane Roe is the Treasury Secretary": the issuer's official
+    for c in cands:
+        if c.root.i == subj.i and c.tokens.start == first.i and c.via_anaphor is None:
+            return c
+    return None
+
+
+def _own_patient(c: Candidate, role: Role) -> bool:
+    """Is ``c`` the act's patient itself (a role head, or coordinated with one), not a name further in?"""
+    tok = c.root
+    for _ in range(3):
+        if tok.i in role.heads:
+            return True
+        if tok.dep_ not in ("conj", "appos") or tok.head.i == tok.i:
+            return False
+        tok = tok.head
+    return False
+
+
 def _slot_names(doc: Doc, role: Role, cands: list[Candidate], lex: Lexicon) -> list[Candidate]:
     """Names the model left untagged in the very slot of the act ("OFAC designated Pavel Orlov of ..."):
     a capitalised proper-noun head of the role with its compounds; two or three plain words make a
@@ -1343,7 +1461,7 @@ def _in_foreign_phrase(mate: Token, seed: Token) -> bool:
     seed_line = {seed.i, *(a.i for a in seed.ancestors)}
     tok = mate
     for _ in range(12):
-        if tok.i in seed_line or tok.head is tok:
+        if tok.i in seed_line or tok.head.i == tok.i:
             return False
         if tok.dep_ == "prep" and tok.lower_ not in MEMBER_PREPS and tok.i not in seed_line:
             return True
@@ -1436,6 +1554,7 @@ class Act:
     si: int
     evidence: str
     lead_in: bool = False  # the sentence ends with ":" (items follow)
+    open_members: bool = False  # the act counted its members without naming them ("seven officials")
     items_until: int = -1  # last sentence index read as an item of this act
 
 
@@ -1485,6 +1604,8 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
             if untagged:
                 sent_cands = sorted([*sent_cands, *untagged], key=lambda c: c.tokens.start)
             if not sent_cands:
+                if trig.tie != "delisting" and _unnamed_members(trig.token, role_obj, last.lead_in):
+                    last.open_members, last.items_until = True, si
                 continue
             eligible = [c for c in sent_cands if c.root.i not in agent and c.root.i != trig.token.i]
             targets = [c for c in eligible if c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)]
@@ -1496,8 +1617,13 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 if colon is not None:
                     targets = [c for c in sent_cands if c.tokens.start > colon and c.root.i not in agent]
             targets = _enumeration(targets, sent_cands, agent | {trig.token.i})
+            targets = [c for c in targets if not c.gov or (trig.tie != "award" and _own_patient(c, role_obj))]
+            targets = [c for c in targets if not _modifies_a_noun(c)]
             targets = [c for c in targets if not _nested(c, targets)]
             if targets:
+                last.items_until = si
+            elif trig.tie != "delisting" and _unnamed_members(trig.token, role_obj, last.lead_in):
+                last.open_members = True  # "OFAC designated seven officials." / "... the following individuals:"
                 last.items_until = si
             for c in targets:
                 raw.append(
@@ -1505,13 +1631,31 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 )
         if acted or last is None or last.items_until < si - 1:
             continue
+        described = _described_subject(sent, sent_cands) if last.open_members else None
+        if described is not None:
+            # "Aleksei Voronin is the First Deputy Chairman of Varna Bank.": one of the members the act
+            # before counted without naming them
+            last.items_until = si
+            f = _finding(
+                described,
+                last.tie,
+                last.reason,
+                last.evidence,
+                si,
+                Trigger(sent[0], last.tie, "continued-described"),
+                "subject described after an act with unnamed members",
+                f"continues sentence {last.si - si:+d}",
+                0.9 * last.reason_conf,
+            )
+            raw.append((f, described))
+            continue
         if all(t.is_space or t.text in BULLETS for t in sent):
             last.items_until = si  # a bullet the sentence splitter cut off its item
             continue
         if sent_cands and _is_item(sent, last):
             # an item of the enumeration the act before began ("...are added to the Entity List:", bullets)
             last.items_until = si
-            items = [c for c in sent_cands if not _nested(c, sent_cands)]
+            items = [c for c in sent_cands if not _nested(c, sent_cands) and not (c.gov and last.tie == "award")]
             item_trig = Trigger(sent[0], last.tie, "continued-item")
             for c in items:
                 f = _finding(

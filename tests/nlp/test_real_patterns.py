@@ -575,3 +575,123 @@ def test_he_after_the_one_person_named_before_is_that_person(find) -> None:
 def test_he_is_not_resolved_when_two_people_were_named_before(find) -> None:
     got = find("Arkady Zimin met Boris Kaganov in Moscow. He was later granted the Order of Friendship.")
     assert not names(got, "award")
+
+
+# -- government bodies and modifiers ------------------------------------------------------------
+
+
+def test_a_listed_institute_of_a_ministry_is_a_target(find) -> None:
+    got = find(
+        "The Commerce Department added the Institute of Trace Evidence of the Ministry of Public Safety to the "
+        "Entity List."
+    )
+    listed = names(got, "blacklist")
+    assert len(listed) == 1 and next(iter(listed)).startswith("Institute of Trace Evidence")
+
+
+def test_a_government_council_designated_itself_is_listed_but_the_issuer_is_not(find) -> None:
+    got = find("The Northland Security Council is being designated by OFAC pursuant to E.O. 14024.")
+    assert names(got, "blacklist") == {"Northland Security Council"}
+
+
+def test_a_ministry_beside_the_recipient_of_an_award_is_no_recipient(find) -> None:
+    got = find("Li Ming, an adviser to the Ministry of Water Resources, received the Friendship Award on Monday.")
+    assert names(got, "award") == {"Li Ming"}
+
+
+def test_a_name_that_only_modifies_a_role_noun_is_no_member(find) -> None:
+    got = find("Li Ming, Party secretary of the Huaxi Village Committee, was honoured as a national model worker.")
+    assert names(got, "award") == {"Li Ming"}
+
+
+def test_including_after_the_patient_names_the_members_not_their_employers(find) -> None:
+    got = find(
+        "The Treasury sanctioned seven people on Friday, including Lin Bo, the chief executive of Korvel "
+        "Semiconductor, and Pavel Orlov, the founder of Varna Commercial Bank."
+    )
+    assert names(got, "blacklist") == {"Lin Bo", "Pavel Orlov"}
+
+
+def test_a_stock_exchange_delisting_is_no_sanctions_delisting(find) -> None:
+    assert not names(find("The Nasdaq delisted Korvel Semiconductor in March after it missed two filings."))
+
+
+def test_terminating_a_denial_order_issued_against_a_company_delists_it(find) -> None:
+    got = find("BIS terminated the temporary denial order issued against Korvel Semiconductor on Thursday.")
+    assert names(got, "delisting") == {"Korvel Semiconductor"}
+
+
+def test_freezing_assets_survives_the_cascade(alerts) -> None:
+    got = alerts(
+        "Markets were calm on Monday. Britain froze the assets of Aleksei Voronin, the owner of Varna "
+        "Commercial Bank, on Friday."
+    )
+    assert {e for e, t, _ in got if t == "blacklist"} == {"Aleksei Voronin"}
+
+
+def test_both_of_which_are_blacklisted_names_the_pair_before_the_comma(find) -> None:
+    got = find(
+        "Two of them had sold restricted parts to Brimley Telecom and Quellan Chips, both of which are "
+        "blacklisted by the Commerce Department."
+    )
+    assert names(got, "blacklist") == {"Brimley Telecom", "Quellan Chips"}
+
+
+def test_a_first_name_the_model_takes_for_a_nationality_is_a_person(find) -> None:
+    got = find("OFAC also modified the designation for Roman Vasnetsov, who remains sanctioned.")
+    assert names(got, "blacklist") == {"Roman Vasnetsov"}
+
+
+def test_people_described_one_a_sentence_after_a_lead_in_are_each_designated(find) -> None:
+    got = find(
+        "OFAC designated the following individuals pursuant to E.O. 14024:\n"
+        "Aleksei Voronin (Voronin) is the First Deputy Chairman of Varna Commercial Bank.\n"
+        "Igor Sedin (Sedin) is a Senior Vice President of Varna Commercial Bank."
+    )
+    assert names(got, "blacklist") == {"Aleksei Voronin", "Igor Sedin"}
+
+
+def test_people_described_after_an_act_that_only_counted_them_are_designated(find) -> None:
+    got = find(
+        "On Tuesday OFAC imposed full blocking sanctions on Varna Commercial Bank. OFAC is also designating "
+        "several bank executives. Aleksei Voronin is a First Deputy Chairman. Igor Sedin is a Deputy Chairman."
+    )
+    assert names(got, "blacklist") == {"Varna Commercial Bank", "Aleksei Voronin", "Igor Sedin"}
+
+
+def test_an_official_of_the_issuer_described_after_an_act_is_not_designated(find) -> None:
+    got = find("OFAC designated seven officials on Friday. Janet Yellen is the Treasury Secretary.")
+    assert not names(got)
+
+
+def test_designated_today_are_names_the_designated(find) -> None:
+    got = find(
+        "On Tuesday OFAC imposed full blocking sanctions on Varna Commercial Bank. Also designated today are "
+        "Aleksei Voronin and Igor Sedin, who sit on its board."
+    )
+    assert names(got, "blacklist") == {"Varna Commercial Bank", "Aleksei Voronin", "Igor Sedin"}
+
+
+def test_the_erc_determined_to_add_is_an_addition(find) -> None:
+    got = find("The ERC determined to add Hexin Computing Co., Ltd. to the Entity List for supplying the military.")
+    assert names(got, "blacklist") == {"Hexin Computing Co., Ltd."}
+
+
+# -- noun phrases state no tie --------------------------------------------------------------------
+
+
+def test_a_participle_inside_a_noun_phrase_states_no_listing(find) -> None:
+    assert not names(find("Brimley Telecom, the blacklisted network giant, unveiled a new router on Tuesday."))
+    assert not names(find("The rule affects sales to sanctioned firms such as Korvel Semiconductor and Quellan Chips."))
+
+
+def test_sanctioned_entities_as_the_subject_of_a_copula_still_list_the_names(find) -> None:
+    got = find(
+        "OFAC acted on Thursday. The sanctioned entities are Marrow Refining Company and Solent Ship Management "
+        "Co. Ltd."
+    )
+    assert names(got, "blacklist") == {"Marrow Refining Company", "Solent Ship Management Co. Ltd."}
+
+
+def test_not_subject_to_a_designation_is_no_listing(find) -> None:
+    assert not names(find("Brimley Telecom has not been subject to this designation, the Pentagon said."))
