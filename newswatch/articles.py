@@ -46,6 +46,7 @@ def article_row(prepared: Prepared) -> dict[str, Any]:
         "text": article.text,
         "error": article.error,
         "processed_at": utcnow(),
+        "nlp": dumps(prepared.nlp) if prepared.nlp else None,
     }
 
 

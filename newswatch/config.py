@@ -22,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 
+# the rarest Zipf value the shipped English word list holds (watchlists/common_words.py)
+COMMON_WORDS_FLOOR = 3.0
+
 
 def _package_dir(name: str) -> Path:
     """A data directory shipped inside the package (a checkout and an installed wheel alike)."""
@@ -46,6 +49,9 @@ class NlpSettings(Strict):
     lexicon_zh: str = "lexicon_zh.yaml"  # Chinese articles (nlp/zh)
     window_chars: int = Field(default=200_000, ge=10_000, le=900_000)  # longer texts: analysed in windows
     window_overlap_chars: int = Field(default=4_000, ge=500)  # what consecutive windows share
+    # a cheap first pass picks the sentences that can hold a tie (and their neighbourhood): only those
+    # go through the full spaCy pipeline (nlp/cascade.py); false parses every sentence of every page
+    cascade: bool = True
 
 
 class FetchSettings(Strict):
@@ -161,7 +167,7 @@ class MatchSettings(Strict):
     """``matching``: name-match threshold, common-word Zipf frequency, candidate posting cap."""
 
     threshold: float = Field(default=0.85, gt=0, le=1)
-    common_word_zipf: float = Field(default=3.5, ge=0, le=8)
+    common_word_zipf: float = Field(default=3.5, ge=COMMON_WORDS_FLOOR, le=8)
     max_postings: int = Field(default=256, ge=1)
 
 

@@ -174,6 +174,7 @@ class Prepared:
     unchanged_id: int | None = None  # the stored article's id when its content has not changed
     force: bool = False  # store even if the stored content hash is the same
     timings: dict[str, float] = field(default_factory=dict)
+    nlp: dict[str, Any] = field(default_factory=dict)  # what the full NLP pipeline read, and why (the cascade)
 
 
 @dataclass

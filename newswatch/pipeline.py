@@ -47,6 +47,8 @@ from .models import (
     content_hash,
 )
 from .nlp.annotate import build_nlp
+from .nlp.cascade import Selection, Vocabulary
+from .nlp.cascade import select as select_windows
 from .nlp.extract import extract
 from .nlp.lexicon import Lexicon, load_lexicon
 from .nlp.ties import detect_ties
@@ -56,11 +58,21 @@ from .nlp.zh.ties import ChineseTies
 from .store import alert_by_key, article_by_canonical, write_transaction
 from .watchlists import Resolver, Watchlist, load_watchlist_yaml
 from .watchlists.db import lists_version
+from .watchlists.matcher import TextHit
 from .watchlists.resolve import Resolved
 
 log = logging.getLogger(__name__)
 
-STAGES = ("fetch", "extract", "ner", "ties", "matching", "rules", "store")
+STAGES = ("fetch", "extract", "select", "ner", "ties", "matching", "rules", "store")
+
+
+@dataclass
+class Selected:
+    """The cascade's first pass over one page: what to parse (nlp/cascade.py) and the gazetteer's
+    listed names on the whole page (watchlists), kept for the mentions outside the windows."""
+
+    selection: Selection
+    hits: list[TextHit]
 
 
 @dataclass
@@ -71,6 +83,7 @@ class Explained:
     article: Article
     decided: list[tuple[Finding, Decision]] = field(default_factory=list)
     traces: list[list[str]] = field(default_factory=list)
+    nlp: dict[str, object] = field(default_factory=dict)  # what the cascade parsed and why
 
 
 class Pipeline:
@@ -89,6 +102,7 @@ class Pipeline:
         self.zh_lexicon = load_zh_lexicon(resolve_path(config_dir, settings.nlp.lexicon_zh))
         self.zh_nlp = ChineseNlp(self.zh_lexicon, watchlist.watch_names())
         self.zh_ties = ChineseTies(self.zh_nlp)
+        self.vocabulary = Vocabulary(lexicon, self.zh_lexicon)  # the cascade's first pass
         self.base_entities = list(watchlist.entities.values())  # bundled YAML lists (in the NER ruler)
         self._lists_version: tuple[object, ...] | None = None
 
@@ -126,16 +140,44 @@ class Pipeline:
     # -- the stages, in order ---------------------------------------------------------------
 
     def analyse(
-        self, article: Article, timings: dict[str, float] | None = None, doc: Doc | None = None
+        self,
+        article: Article,
+        timings: dict[str, float] | None = None,
+        doc: Doc | None = None,
+        *,
+        selected: Selected | None = None,
+        parse_all: bool = False,
+        info: dict[str, object] | None = None,
     ) -> tuple[list[Mention], list[Finding]]:
         """Annotate, resolve, ties, resolve: an extracted article's mentions and findings (no I/O).
 
-        ``doc``: the text already run through ``self.nlp`` (batched by :meth:`prepare_many`).
-        ``timings`` (if given) receives seconds spent in ``ner``, ``ties`` and ``matching``."""
+        With ``nlp.cascade`` (and not ``parse_all``) the cascade's first pass (:meth:`select`) picks
+        what the full pipeline reads: windows of the page, the whole page, or nothing (mentions then
+        come from the gazetteer alone). ``doc``: the text picked (``selected``: the first pass's
+        outcome, when the caller already ran it), already run through ``self.nlp`` (batched by
+        :meth:`prepare_many`). ``timings`` (if given) receives seconds spent in ``select``, ``ner``,
+        ``ties`` and ``matching``; ``info`` (if given) what was parsed and why (``articles.nlp``)."""
         t = timings if timings is not None else {}
+        said = info if info is not None else {}
         if not article.text:
+            said.update(parsed="none", why="no text")
             return [], []
-        if is_chinese(article.language, article.text):
+        text = article.text
+        chinese = is_chinese(article.language, article.text)
+        if selected is None and self.settings.nlp.cascade and not parse_all:
+            selected = self.select(text, t)
+        if selected is not None:
+            sel = selected.selection
+            said.update(sel.explain())
+            if sel.parsed == "none":
+                return self._unparsed(text, selected, t)
+            if sel.parsed == "windows":
+                if not chinese and len(sel.text) <= self.settings.nlp.window_chars:
+                    return self._analyse_selected(text, selected, t, doc)
+                said.update(parsed="all", why="parsed whole: a Chinese page, or windows longer than one spaCy call")
+        else:
+            said.update(parsed="all", why="on demand: every sentence parsed" if parse_all else "nlp.cascade is off")
+        if chinese:
             return self._analyse_chinese(article.text, t)
         if doc is None and len(article.text) > self.settings.nlp.window_chars:
             return self._analyse_in_windows(article.text, t)
@@ -144,6 +186,64 @@ class Pipeline:
             doc = self.nlp(article.text)  # annotate
         t["ner"] = t.get("ner", 0.0) + time.perf_counter() - t0
         return self._resolve_and_tie(doc, lambda: detect_ties(doc, self.lexicon), t)
+
+    def select(self, text: str, timings: dict[str, float] | None = None) -> Selected:
+        """The cascade's first pass over a whole page, no parser: the gazetteer's listed names
+        (watchlists) and the tie vocabulary (nlp/cascade.py), which picks the windows to parse."""
+        t0 = time.perf_counter()
+        hits = self.resolver.page_hits(text)
+        selection = select_windows(text, self.vocabulary, [(h.start, h.end) for h in hits])
+        if timings is not None:
+            timings["select"] = timings.get("select", 0.0) + time.perf_counter() - t0
+        return Selected(selection, hits)
+
+    def _unparsed(self, text: str, selected: Selected, t: dict[str, float]) -> tuple[list[Mention], list[Finding]]:
+        """:meth:`analyse` for a page the cascade did not parse: its listed names (gazetteer) as
+        mentions and their list-data findings; no sentence can hold a tie of the text."""
+        t0 = time.perf_counter()
+        resolved = Resolved()
+        self.resolver.hit_mentions(text, selected.hits, selected.selection.sentences, resolved)
+        findings = self.resolver.list_findings(resolved, [])
+        t["matching"] = t.get("matching", 0.0) + time.perf_counter() - t0
+        return resolved.mentions, findings
+
+    def _analyse_selected(
+        self, text: str, selected: Selected, t: dict[str, float], doc: Doc | None = None
+    ) -> tuple[list[Mention], list[Finding]]:
+        """:meth:`analyse` on the cascade's windows: one Doc of the pieces picked (nlp/cascade.py);
+        mentions and findings moved to page offsets and the page's sentence numbers; the listed
+        names outside every piece added from the first pass's gazetteer; list data over all."""
+        sel = selected.selection
+        t0 = time.perf_counter()
+        if doc is None:
+            doc = self.nlp(sel.text)  # annotate the windows only
+        t1 = time.perf_counter()
+        t["ner"] = t.get("ner", 0.0) + t1 - t0
+        resolved = self.resolver.mentions(doc)
+        kept = Resolved()
+        for m in resolved.mentions:
+            if sel.in_gap(m.start):
+                continue
+            length = m.end - m.start
+            m.start = sel.to_page(m.start)
+            m.end = m.start + length
+            m.sentence_index = sel.sentence_at(m.start)
+            kept.mentions.append(m)
+            if id(m) in resolved.matches:
+                kept.matches[id(m)] = resolved.matches[id(m)]
+        t2 = time.perf_counter()
+        detected = detect_ties(doc, self.lexicon)
+        t3 = time.perf_counter()
+        sent_starts = [s.start_char for s in doc.sents]
+        findings = self.resolver.ties(detected)
+        for f in findings:
+            if 0 <= f.sentence_index < len(sent_starts):
+                f.sentence_index = sel.sentence_at(sel.to_page(sent_starts[f.sentence_index]))
+        self.resolver.hit_mentions(text, [selected.hits[n] for n in sel.outside], sel.sentences, kept)
+        findings += self.resolver.list_findings(kept, findings)
+        t["ties"] = t.get("ties", 0.0) + t3 - t2
+        t["matching"] = t.get("matching", 0.0) + (t2 - t1) + (time.perf_counter() - t3)
+        return kept.mentions, findings
 
     def _resolve_and_tie(
         self, doc: Doc, detect: Callable[[], list[Finding]], t: dict[str, float]
@@ -244,27 +344,32 @@ class Pipeline:
     def explain(self, page: FetchedPage, penalties: list[Penalty] | None = None) -> Explained:
         """Extract, analyse and decide one page, keeping every rule's trace; stores nothing."""
         article = extract(page)
-        _, findings = self.analyse(article)
         out = Explained(article=article)
+        _, findings = self.analyse(article, info=out.nlp)
         out.decided = self.decide(findings, page.source_kind, penalties=penalties, traces=out.traces)
         return out
 
     # -- the whole way ----------------------------------------------------------------------
 
-    def prepare(self, page: FetchedPage, db: sqlite_utils.Database, *, force: bool = False) -> Prepared:
+    def prepare(
+        self, page: FetchedPage, db: sqlite_utils.Database, *, force: bool = False, parse_all: bool = False
+    ) -> Prepared:
         """Extract, annotate, resolve and decide one page; reads ``db`` (imported lists, the stored
         article's hash, false-positive feedback) but writes nothing. Safe in a worker process."""
-        return self.prepare_many([page], db, force=force)[0]
+        return self.prepare_many([page], db, force=force, parse_all=parse_all)[0]
 
     def prepare_many(
-        self, pages: list[FetchedPage], db: sqlite_utils.Database, *, force: bool = False
+        self, pages: list[FetchedPage], db: sqlite_utils.Database, *, force: bool = False, parse_all: bool = False
     ) -> list[Prepared]:
         """:meth:`prepare` for a batch: the texts go through spaCy together (``nlp.pipe``), which is
-        cheaper per page than one call each. Same results as one by one, in the same order."""
+        cheaper per page than one call each. Same results as one by one, in the same order. With
+        ``nlp.cascade`` only what the first pass picked goes through spaCy (``parse_all``: everything)."""
         self.sync_watchlists(db)
         penalties = load_penalties(db, self.settings.alerts.false_positive_penalty)
+        cascade = self.settings.nlp.cascade and not parse_all
         out: list[Prepared] = []
-        todo: list[Prepared] = []
+        todo: list[tuple[Prepared, str]] = []
+        picked: dict[int, Selected] = {}
         for page in pages:
             timings: dict[str, float] = {"fetch": page.fetch_seconds or 0.0}
             t0 = time.perf_counter()
@@ -273,24 +378,39 @@ class Pipeline:
             timings["extract"] = time.perf_counter() - t0
             existing = article_by_canonical(db, article.canonical_url)
             prepared = Prepared(page=page, article=article, content_hash=chash, force=force, timings=timings)
+            out.append(prepared)
             if existing and existing["content_hash"] == chash and not force:
                 prepared.unchanged_id = existing["id"]
-            elif (
-                article.text
-                and len(article.text) <= self.settings.nlp.window_chars
-                and not is_chinese(article.language, article.text)
-            ):
-                todo.append(prepared)  # a longer text is analysed in windows, a Chinese one by nlp/zh
-            out.append(prepared)
+                continue
+            if not article.text or is_chinese(article.language, article.text):
+                continue  # nlp/zh reads a Chinese text (after the first pass, in analyse)
+            text = article.text
+            if cascade:
+                selected = picked[id(prepared)] = self.select(text, timings)
+                if selected.selection.parsed == "none":
+                    continue
+                if selected.selection.parsed == "windows":
+                    text = selected.selection.text
+            if len(text) <= self.settings.nlp.window_chars:
+                todo.append((prepared, text))  # a longer text is analysed in windows
         t0 = time.perf_counter()
-        docs = list(self.nlp.pipe([p.article.text for p in todo], batch_size=max(1, len(todo))))
-        ner_each = (time.perf_counter() - t0) / max(1, len(todo))
-        by_id = {id(p): doc for p, doc in zip(todo, docs, strict=True)}
+        docs = list(self.nlp.pipe([text for _, text in todo], batch_size=max(1, len(todo))))
+        ner_seconds = time.perf_counter() - t0
+        chars = sum(len(text) for _, text in todo) or 1
+        by_id = {id(p): doc for (p, _), doc in zip(todo, docs, strict=True)}
+        ner_share = {id(p): ner_seconds * len(text) / chars for p, text in todo}
         for prepared in out:
             if prepared.unchanged_id is not None:
                 continue
-            prepared.timings["ner"] = ner_each if id(prepared) in by_id else 0.0
-            prepared.mentions, findings = self.analyse(prepared.article, prepared.timings, doc=by_id.get(id(prepared)))
+            prepared.timings["ner"] = ner_share.get(id(prepared), 0.0)
+            prepared.mentions, findings = self.analyse(
+                prepared.article,
+                prepared.timings,
+                doc=by_id.get(id(prepared)),
+                selected=picked.get(id(prepared)),
+                parse_all=parse_all,
+                info=prepared.nlp,
+            )
             t1 = time.perf_counter()
             prepared.decided = self.decide(findings, prepared.page.source_kind, penalties=penalties)
             prepared.drafts = [
@@ -302,15 +422,22 @@ class Pipeline:
         return out
 
     def process(
-        self, page: FetchedPage, db: sqlite_utils.Database, *, dry_run: bool = False, force: bool = False
+        self,
+        page: FetchedPage,
+        db: sqlite_utils.Database,
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+        parse_all: bool = False,
     ) -> IngestResult:
         """Run one fetched page through every stage and store the outcome in one transaction.
 
         An unchanged page (same canonical URL, same content hash) is not reprocessed: its stored
         result is returned with status ``unchanged``. ``dry_run`` writes and sends nothing.
-        This is :meth:`prepare` (reads only) then :func:`commit` (one write transaction).
+        This is :meth:`prepare` (reads only) then :func:`commit` (one write transaction);
+        ``parse_all``: every sentence through spaCy whatever ``nlp.cascade`` says.
         """
-        prepared = self.prepare(page, db, force=force or dry_run)
+        prepared = self.prepare(page, db, force=force or dry_run, parse_all=parse_all)
         if dry_run:
             return _dry_run_result(db, prepared)
         return commit(db, prepared, self.settings.alerts)
@@ -319,8 +446,9 @@ class Pipeline:
         self, page: FetchedPage, db: sqlite_utils.Database, sink: Sink, *, force: bool = False
     ) -> tuple[IngestResult, DeliveryReport | None]:
         """:meth:`process`, then deliver the alerts it raised (with this pipeline's own alert
-        settings: retry backoff, give-up time) and read the alerts back with their new status."""
-        result = self.process(page, db, force=force)
+        settings: retry backoff, give-up time) and read the alerts back with their new status.
+        One page asked for on demand: every sentence is parsed (the cascade is for crawls)."""
+        result = self.process(page, db, force=force, parse_all=True)
         report = None
         if result.new_alert_keys:
             report = deliver_pending(

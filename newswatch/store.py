@@ -44,6 +44,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
             "text": str,
             "error": str,
             "processed_at": str,
+            "nlp": str,  # JSON: what the full NLP pipeline read and why (parsed all | windows | none)
         },
         "pk": "id",
         "not_null": {"url", "canonical_url", "fetched_at"},

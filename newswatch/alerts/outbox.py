@@ -102,6 +102,14 @@ class DeliveryReport:
         """Nothing failed and nothing was left for a reason (backoff waits are fine)."""
         return not (self.failed or self.errors or self.halted)
 
+    def outcome(self, key: str) -> str:
+        """What became of alert ``key`` in this batch (sent, printed, failed, ...; "error" when it
+        will be retried)."""
+        for name in ("sent", "recovered", "printed", "failed", "skipped", "deferred"):
+            if key in getattr(self, name):
+                return name
+        return "error" if key in self.errors else "unchanged"
+
     def halt(self, exc: DeliveryError) -> bool:
         """Note a batch-stopping error (token-level or unreachable); True if it stops the batch."""
         if exc.permanent == "token" or (exc.unreachable and not exc.permanent):
@@ -152,9 +160,11 @@ def deliver_pending(
     now: float | None = None,
     ignore_backoff: bool = False,
     ui_base_url: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> DeliveryReport:
     """Deliver every ``pending`` (or interrupted ``sending``) alert, then pending thread replies.
-    With ``ui_base_url`` each message links to the alert's record in ``newswatch ui``."""
+    With ``ui_base_url`` each message links to the alert's record in ``newswatch ui``; ``progress``
+    is called after each alert with (alerts done, alerts in the batch, that alert's outcome)."""
     settings = settings or AlertSettings()
     report = DeliveryReport()
     where = "status in ('pending', 'sending')"
@@ -164,25 +174,43 @@ def deliver_pending(
             return report
         where += f" and key in ({', '.join('?' for _ in keys)})"
         params = list(keys)
-    for row in list(db.table("alerts").rows_where(where, params, order_by="id")):
-        if report.halted:
-            report.skipped.append(row["key"])
-            if row["status"] == "pending":  # `alerts ls` says why it is still waiting
-                update_alert(db, row["id"], last_error=f"not tried: {report.halted}")
-            continue
-        bad = report.bad_channels.get(_channel_key(row["channel"]))
-        if bad and sink.marks_sent and row["status"] == "pending" and not row.get("verify_first"):
-            err = f"{bad} (not posted: the same channel failed earlier in this batch)"
-            update_alert(db, row["id"], status="failed", last_error=err, next_attempt_at=None)
-            report.failed.append(row["key"])
-            report.errors[row["key"]] = err
-            continue
-        _deliver_alert(db, sink, row, settings, report, now, ignore_backoff, ui_base_url)
+    rows = list(db.table("alerts").rows_where(where, params, order_by="id"))
+    for done, row in enumerate(rows, 1):
+        _deliver_row(db, sink, row, settings, report, now, ignore_backoff, ui_base_url)
+        if progress:
+            progress(done, len(rows), report.outcome(row["key"]))
     if not report.halted:
         _deliver_replies(db, sink, settings, report, keys, now, ignore_backoff, ui_base_url)
     if report.halted:
         log.error("delivery stopped: %s; %d alert(s) not tried, left pending", report.halted, len(report.skipped))
     return report
+
+
+def _deliver_row(
+    db: sqlite_utils.Database,
+    sink: Sink,
+    row: dict[str, Any],
+    settings: AlertSettings,
+    report: DeliveryReport,
+    now: float | None,
+    ignore_backoff: bool,
+    ui_base_url: str | None,
+) -> None:
+    """One alert of the batch: skipped once the batch has stopped, failed at once when its channel
+    failed permanently earlier in the batch, else delivered."""
+    if report.halted:
+        report.skipped.append(row["key"])
+        if row["status"] == "pending":  # `alerts ls` says why it is still waiting
+            update_alert(db, row["id"], last_error=f"not tried: {report.halted}")
+        return
+    bad = report.bad_channels.get(_channel_key(row["channel"]))
+    if bad and sink.marks_sent and row["status"] == "pending" and not row.get("verify_first"):
+        err = f"{bad} (not posted: the same channel failed earlier in this batch)"
+        update_alert(db, row["id"], status="failed", last_error=err, next_attempt_at=None)
+        report.failed.append(row["key"])
+        report.errors[row["key"]] = err
+        return
+    _deliver_alert(db, sink, row, settings, report, now, ignore_backoff, ui_base_url)
 
 
 def _channel_key(channel: str | None) -> str:

@@ -20,6 +20,7 @@ from ..config import resolve_path
 from ..errors import DeliveryFailed
 from ..models import ALERT_STATUSES, FetchedPage, SourceKind
 from .app import App, Group, pass_app, read_html_file, report_delivery
+from .progress import Progress
 
 # -- alerts ------------------------------------------------------------------------------------
 
@@ -99,9 +100,22 @@ def alerts_deliver(app: App, now: bool) -> None:
         raise DeliveryFailed(f"nothing delivered: {exc}") from None
     if checked:
         click.echo(checked, err=True)
-    report = deliver_pending(
-        app.db, sink, settings=app.settings.alerts, ignore_backoff=now, ui_base_url=app.settings.ui.base_url
-    )
+    # the terminal sink prints the alerts themselves: no bar between them
+    bar = Progress("deliver", unit="alerts", enabled=None if sink.marks_sent else False)
+
+    def shown(done: int, total: int, outcome: str) -> None:
+        bar.total = total
+        bar.advance(outcome=outcome)
+
+    with bar:
+        report = deliver_pending(
+            app.db,
+            sink,
+            settings=app.settings.alerts,
+            ignore_backoff=now,
+            ui_base_url=app.settings.ui.base_url,
+            progress=shown,
+        )
     report_delivery(report)
     click.echo(
         json.dumps(
@@ -258,10 +272,15 @@ def rules_test(app: App, html_file: str, page_url: str, source_kind: SourceKind,
     ]
     if as_json:
         click.echo(
-            json.dumps({"url": page_url, "title": article.title, "decisions": out}, ensure_ascii=False, indent=2)
+            json.dumps(
+                {"url": page_url, "title": article.title, "nlp": explained.nlp, "decisions": out},
+                ensure_ascii=False,
+                indent=2,
+            )
         )
         return
     click.echo(f"{article.title or page_url}: {len(out)} findings")
+    click.echo(f"nlp: {explained.nlp.get('why', '')}")
     for o in out:
         f = o["finding"]
         click.echo(f"- {f['entity']} {f['tie']} {f['reason']} [{f['confidence']:.2f}]")

@@ -9,6 +9,7 @@ import click
 
 from ..crawler.state import COUNTS, CrawlRun
 from .app import App, pass_app
+from .progress import Progress
 
 
 def format_run(run: CrawlRun) -> str:
@@ -31,18 +32,35 @@ def format_run(run: CrawlRun) -> str:
     return "\n".join(lines)
 
 
-def progress_printer(event: dict[str, Any]) -> None:
-    """One line per event on stderr."""
+def event_line(event: dict[str, Any]) -> str:
+    """A crawl progress event as one line of text."""
     if event.get("type") == "source":
-        click.echo(f"[{event['source']}] {event['kind']} source started", err=True)
-        return
+        return f"[{event['source']}] {event['kind']} source started"
     if event.get("type") == "health":
-        click.echo(f"[{event['source']}] source {event['change']}", err=True)
-        return
+        return f"[{event['source']}] source {event['change']}"
     status = event.get("status")
     extra = event.get("title") or event.get("reason") or ""
     alerts = f" (+{event['alerts']} alerts)" if event.get("alerts") else ""
-    click.echo(f"[{event.get('source')}] {status:<9} {event.get('url')} {extra}{alerts}".rstrip(), err=True)
+    return f"[{event.get('source')}] {status:<9} {event.get('url')} {extra}{alerts}".rstrip()
+
+
+class CrawlProgress:
+    """The crawl's events as lines on stderr and, at a terminal, a bar under them counting pages
+    by outcome (stored, unchanged, failed, ...) with the rate."""
+
+    def __init__(self) -> None:
+        self.bar = Progress("crawl", unit="pages")
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "page":
+            self.bar.advance(outcome=str(event.get("status") or "other"))
+        self.bar.note(event_line(event))
+
+    def __enter__(self) -> CrawlProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
 
 
 @click.command()
@@ -57,7 +75,11 @@ def crawl(app: App, sources: tuple[str, ...], as_json: bool, quiet: bool) -> Non
     from ..crawler import run_crawl
 
     app.verify_rules()  # a rule naming a missing watchlist stops here, not in the crawl child
-    run = run_crawl(app.config_dir, app.db_path, list(sources) or None, progress=None if quiet else progress_printer)
+    if quiet:
+        run = run_crawl(app.config_dir, app.db_path, list(sources) or None)
+    else:
+        with CrawlProgress() as shown:
+            run = run_crawl(app.config_dir, app.db_path, list(sources) or None, progress=shown)
     if as_json:
         click.echo(json.dumps(run.to_json(), ensure_ascii=False, indent=2))
     else:

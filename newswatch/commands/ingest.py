@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..models import FetchedPage, IngestResult
 from ..store import database_file, table_counts
 from .app import App, pass_app, read_html_file, report_delivery
-from .crawl import format_run, progress_printer
+from .crawl import CrawlProgress, format_run
 
 # what --allow-private lets through (link-local, multicast and unspecified never pass the guard)
 PRIVATE_NETWORKS = ["0.0.0.0/0:*", "[::/0]:*"]
@@ -108,7 +108,8 @@ def demo(app: App, pages: str | None, sites: str | None) -> None:
     from ..alerts.outbox import deliver_pending, status_counts
     from ..crawler.demo import crawl_fixture_web
 
-    run = crawl_fixture_web(app.config_dir, app.db_path, Path(sites) if sites else None, progress=progress_printer)
+    with CrawlProgress() as shown:
+        run = crawl_fixture_web(app.config_dir, app.db_path, Path(sites) if sites else None, progress=shown)
     click.echo(format_run(run))
     folder = Path(pages) if pages else DEMO_DIR / "pages"
     manifest = folder / "manifest.json"

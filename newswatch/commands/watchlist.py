@@ -14,6 +14,7 @@ from ..watchlists.db import list_changes, list_lists, load_entities, save_list
 from ..watchlists.importers import FORMATS, import_file
 from ..watchlists.model import WatchEntity
 from .app import App, Group, pass_app
+from .progress import Progress
 
 MAX_SKIPS_SHOWN = 20
 
@@ -41,9 +42,16 @@ def import_cmd(app: App, file: Path, fmt: str, name: str, alt: Path | None, moni
         click.echo(f"skipped {line}", err=True)
     if len(result.skipped) > MAX_SKIPS_SHOWN:
         click.echo(f"... and {len(result.skipped) - MAX_SKIPS_SHOWN} more skipped rows", err=True)
-    row = save_list(
-        app.db, name, result.entities, fmt=fmt, source_file=str(file), skipped=len(result.skipped), monitored=monitored
-    )
+    with Progress(f"import {name}", total=len(result.entities), unit="entities") as bar:
+        row = save_list(
+            app.db,
+            name,
+            bar.iterate(result.entities),
+            fmt=fmt,
+            source_file=str(file),
+            skipped=len(result.skipped),
+            monitored=monitored,
+        )
     changes = row.pop("changes")
     alerts = [] if monitored else _change_alerts(app, name, str(file), changes)
     if as_json:

@@ -28,6 +28,7 @@ from spacy.tokens import Doc, Span, Token
 from ..models import EntityType, Finding, Tie
 from .abbreviations import short_forms as abbreviation_short_forms
 from .lexicon import AWARD_NOUNS, Lexicon
+from .names import is_title_case
 
 NEIGHBOURHOOD = 2  # sentences either side searched for a list/award named nearby
 ANAPHOR_WINDOW = 3  # sentences back searched for the company "the company" means
@@ -237,6 +238,15 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
             and any(c.lower_ in ("the", "this", "that") for c in tok.children)
         )
         is_pronoun = tok.lower_ in ("it",) and tok.dep_ in ("nsubjpass", "dobj", "nsubj")
+        if tok.lower_ in ("he", "she") and tok.dep_ in ("nsubjpass", "nsubj"):
+            person = _person_meant(tok, cands, sent_index)
+            if person is not None:
+                extra.append(
+                    Candidate(
+                        person.name, "PERSON", range(tok.i, tok.i + 1), tok, person.entity_id, via_anaphor=tok.text
+                    )
+                )
+            continue
         if not (is_noun_anaphor or is_pronoun):
             continue
         if is_noun_anaphor and tok.lower_ in defined and defined[tok.lower_].root.i < tok.i:
@@ -253,6 +263,20 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
             )
         )
     return sorted(cands + extra, key=lambda c: c.tokens.start)
+
+
+def _person_meant(pronoun: Token, cands: list[Candidate], sent_index: list[int]) -> Candidate | None:
+    """The person "he"/"she" at the start of a clause stands for, only when it is plain: the one person
+    named (by full name) in the sentence before and none earlier in its own sentence."""
+    here = sent_index[pronoun.i]
+    people = [c for c in cands if c.label == "PERSON" and c.via_anaphor is None and c.root.i < pronoun.i]
+    if any(sent_index[c.root.i] == here for c in people):
+        return None
+    before = {c.key: c for c in people if sent_index[c.root.i] == here - 1}
+    if len(before) != 1:
+        return None
+    person = next(iter(before.values()))
+    return person if " " in person.name else None
 
 
 def _defined_terms(doc: Doc, orgs: list[Candidate]) -> dict[str, Candidate]:
@@ -399,6 +423,7 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
             elif lemma in ISSUER_VERBS and (
                 any(e.label_ in ("GOV", "LIST") for e in sent.ents)
                 or any(x.lower_ in ("e.o.", "eo") or x.text == "Executive" for x in sent)
+                or _designated_for_conduct(tok)
             ):
                 out.append(Trigger(tok, "blacklist", "issuer-verb"))  # "OFAC designated X", "re-designated X"
             elif lemma in tr.blacklist.needs_list and _prep_list_ref(tok, to_list, lex):
@@ -438,6 +463,19 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
         elif tok.dep_ == "amod" and low in tr.blacklist.adjectives:
             out.append(Trigger(tok, "blacklist", "adjective"))
     return out
+
+
+def _designated_for_conduct(tok: Token) -> bool:
+    """Sanctions wording without the issuer: "X was designated for operating in the ... sector",
+    "... designated pursuant to ...": a passive "designated" with a conduct gerund or an authority."""
+    if not any(c.dep_ == "nsubjpass" for c in tok.children):
+        return False
+    for c in tok.children:
+        if c.dep_ == "prep" and c.lower_ == "pursuant":
+            return True
+        if c.dep_ == "prep" and c.lower_ == "for" and any(g.dep_ == "pcomp" and g.tag_ == "VBG" for g in c.children):
+            return True
+    return False
 
 
 def _previous(sent: Span) -> Span:
@@ -534,10 +572,27 @@ def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: P
     if tok.dep_ not in ("nsubj", "nsubjpass") or tok.pos_ not in ("NOUN", "PROPN", "NUM"):
         return None
     verb = tok.head
-    if verb.lemma_.casefold() not in COPULAS | {"join"}:
-        return None
     tr = lex.triggers
     low, lemma = tok.lower_, tok.lemma_.casefold()
+    if verb.lemma_.casefold() not in COPULAS | {"join"}:
+        # "Companies added to the list on Friday include X", parsed with "added" as the main verb
+        cop = next(
+            (
+                c
+                for c in verb.children
+                if c.dep_ in ("ccomp", "advcl", "conj", "dep") and c.lemma_.casefold() in COPULAS and c.i > verb.i
+            ),
+            None,
+        )
+        act = _act_word(verb, lex) if verb.tag_ in ("VBN", "VBD") else None
+        if (
+            cop is not None
+            and act is not None
+            and lemma in MEMBER_NOUNS
+            and not any(c.dep_ == "dobj" for c in verb.children)
+        ):
+            return act, cop.i
+        return None
     if low in tr.blacklist.nouns or lemma in tr.blacklist.nouns:
         return "blacklist", verb.i
     if low in tr.delisting.nouns or lemma in tr.delisting.nouns:
@@ -565,6 +620,12 @@ def _sanctions_act(tok: Token) -> Tie | None:
     if not (tok.pos_ == "VERB" or tok.tag_.startswith("VB")):
         return None
     lemma = tok.lemma_.casefold()
+    if lemma == "freeze" and any(c.dep_ == "dobj" and c.lemma_.casefold() in ("asset", "assets") for c in tok.children):
+        return "blacklist"  # "Britain froze the assets of X"
+    if lemma in ("target", "hit") and any(
+        c.dep_ == "nsubj" and c.lemma_.casefold() in SANCTION_NOUNS for c in tok.children
+    ):
+        return "blacklist"  # "The sanctions target X, Y and Z"
     if lemma not in IMPOSE_VERBS and lemma not in LIFT_VERBS:
         return None
     if not any(
@@ -653,6 +714,7 @@ class Role:
     heads: set[int] = field(default_factory=set)
     names: list[str] = field(default_factory=list)
     free: set[int] = field(default_factory=set)
+    right: set[int] = field(default_factory=set)  # open-ended surface fallback: only one enumeration of it counts
 
     def take(self, tok: Token, role: str, skip: set[int] | None = None) -> None:
         self.idx.update(x.i for x in tok.subtree if not skip or x.i not in skip)
@@ -694,6 +756,11 @@ def _role_tokens(trig: Trigger) -> Role:
                 role.take(c, "member (after the act noun)")
         _surface_right(verb, role)
         return role
+    if trig.kind == "sanctions-noun" and t.lemma_.casefold() in ("target", "hit"):
+        for c in t.children:
+            if c.dep_ == "dobj":
+                role.take(c, "object (the sanctions target)")
+        return role
     if trig.kind == "sanctions-noun":
         objects = [c for c in t.children if c.dep_ in ("dobj", "nsubjpass")]
         for p in [*t.children, *(x for o in objects for x in o.children)]:
@@ -727,6 +794,11 @@ def _role_tokens(trig: Trigger) -> Role:
                 role.take(c, "member (among ... were)")
         if not trig.explain.get("among"):
             _surface_right(verb, role)
+        return role
+    if trig.kind == "continued-inverted":
+        for c in t.subtree:
+            if c.dep_ in ("attr", "nsubjpass", "nsubj") and c.i > t.i:
+                role.take(c, "member (also ... were)")
         return role
     if trig.kind == "list-includes":
         for c in t.children:
@@ -768,6 +840,10 @@ def _role_tokens(trig: Trigger) -> Role:
         one = head.head.head if head.dep_ == "pobj" and head.head.lower_ == "of" else None
         if one is not None and one.dep_ == "appos" and (one.like_num or one.lower_ in ("one", "two", "three", "some")):
             role.take(one.head, "name 'one of the entities added' stands beside", skip={x.i for x in one.subtree})
+        elif one is not None and one.dep_ == "attr" and one.lower_ in ("one", "among"):
+            for c in one.head.children:
+                if c.dep_ in ("nsubj", "nsubjpass"):
+                    role.take(_subject_or_antecedent(one.head, c), "subject (is one of the entities added)")
     for c in t.children:
         if c.dep_ in ("advcl", "xcomp", "conj") and c.tag_ == "VBG" and c.lemma_ in ("name", "include", "list"):
             for o in c.children:
@@ -791,7 +867,7 @@ def _role_tokens(trig: Trigger) -> Role:
     if prep is not None and not any(c.dep_ in ("nsubjpass", "auxpass") for c in t.children):
         role.free.update(x.i for x in t.doc[t.i + 1 : prep] if x.dep_ != "poss" and x.head.dep_ != "poss")
         role.names.append("between verb and list (surface)")
-    if not role.idx and not role.free and t.dep_ == "conj":  # "blacklisted and sanctioned Huawei"
+    if not role.idx and not role.free and not role.right and t.dep_ == "conj":  # "blacklisted and sanctioned Huawei"
         return _role_tokens(Trigger(t.head, trig.tie, trig.kind))
     _companions(t, role)
     return role
@@ -806,7 +882,7 @@ def _surface_right(verb: Token, role: Role) -> None:
             break
         if x.tag_ in ("VBD", "VBZ", "VBP", "MD") and not x.ent_type_ and x.i > verb.i + 1:
             break
-        role.free.add(x.i)
+        role.right.add(x.i)
     role.names.append("right of the verb (surface)")
 
 
@@ -894,17 +970,45 @@ def _agent_tokens(t: Token) -> set[int]:
 
 
 def _nested(c: Candidate, others: list[Candidate]) -> bool:
-    """Is ``c`` a modifier inside another candidate's phrase ("Xiaomi" in "Xiaomi CEO Lei Jun")?"""
+    """Is ``c`` a modifier inside another candidate's phrase ("Xiaomi" in "Xiaomi CEO Lei Jun", "Acme
+    Port Group crane operator Li Ming"), or a person's employer ("Li Ming (Acme Port Group)")?"""
+    doc = c.root.doc
     for o in others:
-        if o is c or o.label != "PERSON" or c.label != "ORG":
+        if o is c or c.label != "ORG":
             continue
+        if o.label == "PERSON" and o.tokens.stop <= c.tokens.start <= o.tokens.stop + 8:
+            if _affiliation_gap(doc[o.tokens.stop : c.tokens.start]):
+                return True
         if c.tokens.stop <= o.tokens.start and o.tokens.start - c.tokens.stop <= 4:
-            between = c.root.doc[c.tokens.stop : o.tokens.start]
+            between = doc[c.tokens.stop : o.tokens.start]
             if any(t.lower_ in ("and", "or", "&") for t in between):
                 continue  # "Huawei and Jane Roe" are coordinated, not "Huawei CEO Jane Roe"
-            if all(t.lower_ in LINK_WORDS or t.pos_ in ("NOUN", "PROPN") for t in between):
+            if o.label == "PERSON" and all(t.lower_ in LINK_WORDS or t.pos_ in ("NOUN", "PROPN") for t in between):
                 return True
+            if len(between) and all(t.pos_ == "NOUN" and t.is_lower for t in between):
+                return True  # "Acme unit Betacorp": a company word phrase between two names
     return False
+
+
+AFFILIATION_PREPS = {"of", "at", "from", "with", "in"}
+
+
+def _affiliation_gap(gap: Span) -> bool:
+    """Does the gap between a person and the organisation after it only say where the person works:
+    "of", "from", "(", ", a crane operator at", ", chief engineer of"?"""
+    toks = [t for t in gap if not t.is_space]
+    if [t.text for t in toks] == ["("]:
+        return True
+    if not toks or toks[-1].lower_ not in AFFILIATION_PREPS:
+        return False
+    body = toks[:-1]
+    if body and body[0].text == ",":
+        body = body[1:]
+    return len(body) <= 9 and all(
+        (t.pos_ in ("DET", "ADJ", "NOUN", "PROPN", "NUM") or t.text in ("-", "'s", "’s") or t.lower_ in ("of", "and"))
+        and t.text not in (",", ";")
+        for t in body
+    )
 
 
 def _norm_award(span: Span, lex: Lexicon) -> str:
@@ -1081,6 +1185,14 @@ def _gap_ok(gap: Span) -> bool:
     """Can the tokens between two names be an enumeration's separator ("X, Y", "X; and (ii) Y",
     "X, memory chip maker Y", "X, Thai Princess Y")? No verb, no preposition, no clause."""
     toks = [t for t in gap if not t.is_space]
+    semis = [n for n, t in enumerate(toks) if t.text == ";"]
+    if semis and 0 < semis[-1] < len(toks):
+        # "A and its two aircraft, EW-1 and EW-2; and state-owned carrier B": a semicolon closes the
+        # item before it (whatever it holds, short of a clause); only what follows must be a separator
+        head = toks[: semis[-1]]
+        if len(head) > 24 or any(t.tag_ in ("VBD", "VBZ", "VBP", "MD") and not t.ent_type_ for t in head):
+            return False
+        toks = toks[semis[-1] :]
     if len(toks) > 12 or not any(t.lower_ in ENUM_SEPARATORS for t in toks):
         return False
     # ", a pioneer of X's space programme, renowned scientist ...": an appositive may hold "of"
@@ -1099,6 +1211,10 @@ def _gap_ok(gap: Span) -> bool:
             continue
         if t.pos_ in ("NOUN", "ADJ", "PROPN") and t.lower_ not in RELATIVE_PRONOUNS and t.tag_ not in ("VBD", "VBZ"):
             continue
+        if (t.tag_ == "VBN" and t.i > 0 and t.doc[t.i - 1].text == "-") or (
+            t.tag_ in ("VB", "VBN", "VBG") and t.i + 1 < len(t.doc) and t.doc[t.i + 1].pos_ == "NOUN"
+        ):
+            continue  # "state-owned", "potash exporters" mis-tagged: a modifier inside a descriptor
         return False
     return True
 
@@ -1121,6 +1237,11 @@ def _enumeration(targets: list[Candidate], sent_cands: list[Candidate], blocked:
                     break
                 gap = doc[a.tokens.stop : b.tokens.start]
                 nxt = order[j + step]
+                mate = _past_employer(order, j, step, blocked)
+                if mate is not None:
+                    chosen.add(id(order[mate]))  # "A of X and B of Y", "A, a nurse at X, B, a welder ...": not X
+                    j = mate
+                    continue
                 if any(t.i in blocked for t in gap) or nxt.root.i in blocked or not _gap_ok(gap):
                     break
                 if _in_foreign_phrase(nxt.root, c.root):
@@ -1128,6 +1249,92 @@ def _enumeration(targets: list[Candidate], sent_cands: list[Candidate], blocked:
                 chosen.add(id(nxt))
                 j += step
     return [c for c in order if id(c) in chosen]
+
+
+def _past_employer(order: list[Candidate], j: int, step: int, blocked: set[int]) -> int | None:
+    """In an enumeration of people with their employers, the index of the next person past the
+    employer of the person at ``j`` (moving by ``step``), or None."""
+    k = j + 2 * step
+    if not 0 <= k < len(order):
+        return None
+    org = order[j + step]
+    person, other = (order[j], order[k]) if step > 0 else (order[k], order[j])
+    if org.label != "ORG" or person.label != "PERSON" or other.label != "PERSON":
+        return None
+    doc = org.root.doc
+    if not (person.tokens.stop <= org.tokens.start and org.tokens.stop <= other.tokens.start):
+        return None
+    before, after = doc[person.tokens.stop : org.tokens.start], doc[org.tokens.stop : other.tokens.start]
+    if any(t.i in blocked for t in [*before, *after]) or order[k].root.i in blocked:
+        return None
+    return k if _affiliation_gap(before) and _gap_ok(after) else None
+
+
+def _slot_names(doc: Doc, role: Role, cands: list[Candidate], lex: Lexicon) -> list[Candidate]:
+    """Names the model left untagged in the very slot of the act ("OFAC designated Pavel Orlov of ..."):
+    a capitalised proper-noun head of the role with its compounds; two or three plain words make a
+    person, a company word or a single word an organisation."""
+    out: list[Candidate] = []
+    if not role.heads or _headline(doc[min(role.heads)].sent):
+        return out  # a headline in title case: every word looks like a name
+    taken = {i for c in cands for i in c.tokens}
+    org_words = {w.casefold() for w in lex.org_words}
+    for h in sorted(role.heads):
+        tok = doc[h]
+        if tok.pos_ != "PROPN" or not tok.is_title or tok.ent_type_ or tok.i in taken or tok.dep_ == "pobj":
+            continue
+        left = tok.i
+        while left - 1 >= tok.sent.start and doc[left - 1].dep_ == "compound" and doc[left - 1].head.i == tok.i:
+            left -= 1
+        span = doc[left : tok.i + 1]
+        if any(t.ent_type_ or not t.is_title or t.is_sent_start for t in span) or len(span) > 4:
+            continue
+        if (span.start > 0 and doc[span.start - 1].text == "(") or (span.end < len(doc) and doc[span.end].text == ")"):
+            continue  # "Acme Tanker (Dalian)": a place or form inside another name
+        words = {t.lower_ for t in span}
+        label = "PERSON" if 2 <= len(span) <= 3 and not words & org_words else "ORG"
+        out.append(Candidate(span.text, label, range(span.start, span.end), tok))
+    return out
+
+
+def _headline(sent: Span) -> bool:
+    """A title-case headline: small words capitalised too, or no closing stop and nearly every
+    content word capitalised ("Treasury Removes Acme Addresses from Blacklist")."""
+    if is_title_case(sent):
+        return True
+    toks = [t for t in sent if not t.is_space]
+    content = [t for t in toks if t.is_alpha and not t.is_stop]
+    return (
+        len(content) >= 5
+        and toks[-1].text not in (".", "!", "?", ":", '"', "”")
+        and sum(1 for t in content if t.text[0].isupper()) >= 0.85 * len(content)
+    )
+
+
+def _surface_chain(parsed: list[Candidate], free: list[Candidate]) -> list[Candidate]:
+    """Of the names a surface fallback found right of a verb, those in one enumeration with the first
+    target ("include A, B and C, according to Reuters": not Reuters; "are A and B, suppliers to C":
+    not C)."""
+    if not free:
+        return []
+    order = sorted([*parsed, *free], key=lambda c: c.tokens.start)
+    doc = order[0].root.doc
+    chain = [order[0]]
+    j = 0
+    while j + 1 < len(order):
+        prev, c = order[j], order[j + 1]
+        mate = _past_employer(order, j, 1, set())
+        if mate is not None:
+            chain.append(order[mate])
+            j = mate
+            continue
+        j += 1
+        if c.tokens.start < prev.tokens.stop:
+            continue
+        if not _gap_ok(doc[prev.tokens.stop : c.tokens.start]):
+            break
+        chain.append(c)
+    return [c for c in chain if any(c is f for f in free)]
 
 
 def _in_foreign_phrase(mate: Token, seed: Token) -> bool:
@@ -1193,6 +1400,14 @@ def _continuations(sent: Span, lex: Lexicon, last: Act, found: list[Trigger]) ->
             elif subj is not None and (subj.lemma_.casefold() in MEMBER_NOUNS or subj.lower_ in MEMBER_NOUNS):
                 out.append(Trigger(tok, last.tie, "continued-member"))
         elif (
+            lemma in INVERTED_ACTS
+            and tok.tag_ == "VBN"
+            and last.tie == "blacklist"
+            and any(c.lower_ == "also" for c in tok.children)
+            and any(c.dep_ == "auxpass" and c.i > tok.i for c in tok.children)
+        ):
+            out.append(Trigger(tok, last.tie, "continued-inverted"))  # "Also targeted were X and Y"
+        elif (
             lemma in lex.triggers.blacklist.needs_list
             and lemma not in ("include", "keep", "move")
             and (tok.pos_ == "VERB" or tok.tag_.startswith("VB"))
@@ -1204,6 +1419,9 @@ def _continuations(sent: Span, lex: Lexicon, last: Act, found: list[Trigger]) ->
         ):
             out.append(Trigger(tok, last.tie, "continued-verb"))
     return out
+
+
+INVERTED_ACTS = {"target", "name", "designate", "sanction", "add", "list", "include", "blacklist", "hit"}
 
 
 @dataclass
@@ -1260,18 +1478,18 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
             )
             if last.lead_in:
                 last.items_until = si
-            if not sent_cands:
-                continue
             role_obj = _role_tokens(trig)
             role = role_obj.name
             agent = _agent_tokens(trig.token)
-            targets = [
-                c
-                for c in sent_cands
-                if c.root.i not in agent
-                and c.root.i != trig.token.i
-                and ((c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)) or c.root.i in role_obj.free)
-            ]
+            untagged = _slot_names(trig.token.doc, role_obj, sent_cands, lex)
+            if untagged:
+                sent_cands = sorted([*sent_cands, *untagged], key=lambda c: c.tokens.start)
+            if not sent_cands:
+                continue
+            eligible = [c for c in sent_cands if c.root.i not in agent and c.root.i != trig.token.i]
+            targets = [c for c in eligible if c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)]
+            targets += [c for c in eligible if c.root.i in role_obj.free and c not in targets]
+            targets += _surface_chain(targets, [c for c in eligible if c.root.i in role_obj.right and c not in targets])
             if not targets and trig.tie != "award":
                 # "imposed sanctions on seven oligarchs: A, B and C" - the members follow the colon
                 colon = next((x.i for x in trig.token.doc[trig.token.i + 1 : sent.end] if x.text == ":"), None)
@@ -1332,7 +1550,36 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                     },
                 )
             )
-    return best_per_group([f for f, _ in raw] + propagated)
+    return best_per_group(_named_over_implied([f for f, _ in raw] + propagated))
+
+
+def _reason_strength(f: Finding) -> int:
+    """How directly the sentence named the finding's list: 2 named in it, 1 implied by an issuer in
+    it, 0 borrowed from elsewhere (a neighbour, the act continued, nothing)."""
+    src = str(f.explain.get("reason_source", ""))
+    if src == "list named in sentence":
+        return 2
+    return 1 if src.startswith("issuer") and " in sentence " not in src else 0
+
+
+def _named_over_implied(findings: list[Finding]) -> list[Finding]:
+    """One entity, one tie, two lists in neighbouring sentences, one of them only implied ("OFAC
+    imposed sanctions on X. X was added to the CAPTA List."): the list the text names is the one meant."""
+    out = []
+    for f in findings:
+        strength = _reason_strength(f)
+        stronger = any(
+            g.tie == f.tie
+            and g.entity_key == f.entity_key
+            and g.via == f.via
+            and abs(g.sentence_index - f.sentence_index) <= NEIGHBOURHOOD
+            and _reason_strength(g) > strength
+            for g in findings
+            if g is not f and f.tie != "award"
+        )
+        if not stronger:
+            out.append(f)
+    return out
 
 
 def best_per_group(findings: list[Finding]) -> list[Finding]:

@@ -15,11 +15,13 @@ Reads a spaCy ``Doc`` but imports nothing of ``newswatch.nlp``: the Doc is the b
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from ..models import EntityType, Finding, Mention
-from .matcher import Match, SpanInfo
+from .matcher import Match, SpanInfo, TextHit
 from .watchlist import Watchlist
 
 if TYPE_CHECKING:  # the Doc is only read here: importing spaCy is the NLP stage's cost, not the CLI's
@@ -109,6 +111,34 @@ class Resolver:
             mentions.append(m)
             matches[id(m)] = hit.matches
         mentions.sort(key=lambda m: m.start)
+
+    def page_hits(self, text: str) -> list[TextHit]:
+        """The gazetteer over a whole page before any NER (the cascade's first pass): listed names
+        with the corroboration the text itself gives (legal form, company word next to it)."""
+        return self.watchlist.find_in_text(text)
+
+    def hit_mentions(
+        self, text: str, hits: Sequence[TextHit], sentences: Sequence[tuple[int, int]], out: Resolved
+    ) -> None:
+        """Gazetteer ``hits`` in ``text`` that no parsed window holds, added to ``out`` as mentions
+        of their listed entities; ``sentences`` (character ranges) give each its sentence."""
+        starts = [s for s, _ in sentences]
+        for hit in hits:
+            n = bisect.bisect_right(starts, hit.start) - 1
+            s, e = sentences[n] if n >= 0 else (hit.start, hit.end)
+            best = hit.matches[0].entity
+            m = Mention(
+                text=hit.text,
+                label=best.label,
+                start=hit.start,
+                end=hit.end,
+                sentence=text[s:e].strip(),
+                sentence_index=n,
+                entity_id=best.id,
+            )
+            out.mentions.append(m)
+            out.matches[id(m)] = hit.matches
+        out.mentions.sort(key=lambda m: m.start)
 
     def ties(self, findings: list[Finding]) -> list[Finding]:
         """Each text finding's entity resolved to its watched entity (canonical name and id), or

@@ -151,6 +151,7 @@ def test_rules_test_shows_rule_and_why_and_writes_nothing(
         invoke(runner, db_file, "rules", "test", "--html", str(SEED_PAGE), "--url", SEED_URL, "--json").stdout
     )
     assert {d["rule"] for d in js["decisions"]} == {"government-list-change", "telling-award"}
+    assert js["nlp"]["parsed"] in ("all", "windows") and "nlp: parsed" in out, "what the cascade parsed, and why"
 
 
 def test_silences_store_mark_and_never_post(runner: CliRunner, db_file: Path, slack_env: SlackServer) -> None:
