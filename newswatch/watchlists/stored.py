@@ -67,33 +67,30 @@ class StoredNames:
     def postings(self, pkeys: Sequence[str], limit: int) -> dict[str, list[int]]:
         """Name ids under each posting key (at most ``limit`` + 1, so a long posting shows as such),
         read in one statement."""
-        keys = list(dict.fromkeys(pkeys))
         out: dict[str, list[int]] = {}
-        for i in range(0, len(keys), MAX_UNION):
-            chunk = keys[i : i + MAX_UNION]
-            sql = " union all ".join(
-                f"select * from (select {j}, name_id from watch_postings where pkey = ? limit ?)"
-                for j in range(len(chunk))
-            )
-            args: list[Any] = [a for pk in chunk for a in (pk, limit + 1)]
-            for j, name_id in self.db.execute(sql, args):
-                out.setdefault(chunk[j], []).append(name_id)
+        for pk, name_id in self._per_key("name_id", pkeys, limit):
+            out.setdefault(pk, []).append(name_id)
         return out
 
     def posting_counts(self, pkeys: Sequence[str], limit: int) -> dict[str, int]:
         """How many names each posting key has (counted up to ``limit`` + 1), in one statement and
         without reading the ids: the matcher reads only the postings worth it."""
+        return dict(self._per_key("count(*)", pkeys, limit))
+
+    def _per_key(self, what: str, pkeys: Sequence[str], limit: int) -> list[tuple[str, Any]]:
+        """(posting key, ``what``) over each key's first ``limit`` + 1 postings, ``MAX_UNION`` keys
+        to one statement."""
         keys = list(dict.fromkeys(pkeys))
-        out: dict[str, int] = {}
+        rows: list[tuple[str, Any]] = []
         for i in range(0, len(keys), MAX_UNION):
             chunk = keys[i : i + MAX_UNION]
             sql = " union all ".join(
-                f"select {j}, count(*) from (select 1 from watch_postings where pkey = ? limit ?)"
+                f"select {j}, {what} from (select name_id from watch_postings where pkey = ? limit ?)"
                 for j in range(len(chunk))
             )
             args: list[Any] = [a for pk in chunk for a in (pk, limit + 1)]
-            out.update((chunk[j], n) for j, n in self.db.execute(sql, args))
-        return out
+            rows += [(chunk[j], v) for j, v in self.db.execute(sql, args)]
+        return rows
 
     def names(self, ids: Iterable[int]) -> list[tuple[int, str, str, bool, str, tuple[Part, ...]]]:
         """The stored names with these ids."""
