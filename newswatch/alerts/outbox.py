@@ -361,8 +361,9 @@ def _deliver_replies(
     if not sink.marks_sent:
         return
     sql = (
-        "select s.*, a.id as a_id, a.status as a_status, a.slack_ts as a_ts, a.channel as a_channel "
-        "from alert_sources s join alerts a on a.key = s.alert_key "
+        "select s.*, a.id as a_id, a.status as a_status, a.slack_ts as a_ts, a.channel as a_channel, "
+        "ar.language as language "
+        "from alert_sources s join alerts a on a.key = s.alert_key left join articles ar on ar.id = s.article_id "
         "where s.reply_status in ('pending', 'sending')"
     )
     params: list = []
