@@ -4,6 +4,7 @@ then every miss and every false alarm with its evidence.
     .venv/bin/python bench/eval.py                # table + misses + false alarms
     .venv/bin/python bench/eval.py --json         # the same as JSON
     .venv/bin/python bench/eval.py --dir fixtures/eval --config config
+    .venv/bin/python bench/eval.py --cascade both # with nlp.cascade on and off: the same findings?
 """
 
 from __future__ import annotations
@@ -18,8 +19,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newswatch.evaluation import evaluate  # noqa: E402
+from newswatch.evaluation import PageScore, evaluate  # noqa: E402
 from newswatch.pipeline import Pipeline  # noqa: E402
+
+
+def found(scores: list[PageScore]) -> dict[str, list[str]]:
+    """Per page, every text finding the scoring saw (matched or false alarm), field by field."""
+    out = {}
+    for s in scores:
+        fs = [f for _, f in s.matched] + list(s.false_alarms)
+        out[s.name] = sorted(repr((f.entity, f.tie, f.reason, f.evidence, f.via, round(f.confidence, 3))) for f in fs)
+    return out
 
 
 def main() -> int:
@@ -27,12 +37,28 @@ def main() -> int:
     ap.add_argument("--dir", type=Path, default=ROOT / "fixtures" / "eval")
     ap.add_argument("--config", type=Path, default=ROOT / "newswatch" / "defaults")
     ap.add_argument("--json", action="store_true", help="print JSON")
+    ap.add_argument("--cascade", choices=["on", "off", "both"], default="on", help="nlp.cascade (both: compare)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     t0 = time.perf_counter()
     pipeline = Pipeline.from_config(args.config)
+    pipeline.settings.nlp.cascade = args.cascade != "off"
     summary, scores = evaluate(pipeline, args.dir)
     elapsed = time.perf_counter() - t0
+    same = None
+    if args.cascade == "both":
+        pipeline.settings.nlp.cascade = False
+        t1 = time.perf_counter()
+        summary_off, scores_off = evaluate(pipeline, args.dir)
+        on, off = found(scores), found(scores_off)
+        differ = sorted(name for name in on if on[name] != off.get(name))
+        same = {"identical": not differ and summary == summary_off, "pages_differ": differ}
+        print(
+            f"cascade on: {elapsed:.1f}s incl. model load, off: {time.perf_counter() - t1:.1f}s; findings "
+            f"{'identical' if same['identical'] else 'DIFFER on ' + ', '.join(differ)}; overall off: "
+            f"{summary_off['overall']}",
+            file=sys.stderr,
+        )
     misses = [
         {
             "page": s.name,
@@ -69,6 +95,8 @@ def main() -> int:
                     "misses": misses,
                     "false_alarms": alarms,
                     "seconds": round(elapsed, 1),
+                    "cascade": args.cascade,
+                    "cascade_on_off": same,
                 },
                 indent=2,
                 ensure_ascii=False,

@@ -5,6 +5,7 @@
     .venv/bin/python bench/real_articles.py --show report      # also the REPORT split's misses
     .venv/bin/python bench/real_articles.py --json
     .venv/bin/python bench/real_articles.py --dir DIR --config newswatch/defaults
+    .venv/bin/python bench/real_articles.py --cascade both     # nlp.cascade on and off: same findings?
 
 Every article goes through the stages after extraction exactly as ``Pipeline.prepare`` runs them
 (the excerpts are already extracted text): annotate, resolve, ties, resolve, the rules of the
@@ -68,6 +69,7 @@ class Scored:
     alerts: PageScore
     alert_neutral: int = 0  # alerted findings that matched an alert: false label
     alert_false: set[int] = field(default_factory=set)  # ids of alert: false Expected objects
+    decided: list[str] = field(default_factory=list)  # every finding with its action, field by field
 
     @property
     def split(self) -> str:
@@ -116,6 +118,15 @@ def run_article(pipeline: Pipeline, db: Any, path: Path, data: dict[str, Any]) -
     return [(f, d.action) for f, d in decided]
 
 
+def run_all(pipeline: Pipeline, files: list[Path]) -> list[Scored]:
+    """Every article scored through the pipeline into one fresh store."""
+    with tempfile.TemporaryDirectory(prefix="nw-real-") as tmp:
+        db = open_db(Path(tmp) / "real.db")
+        scored = [score_article(pipeline, db, f) for f in files]
+        db.close()
+    return scored
+
+
 def score_article(pipeline: Pipeline, db: Any, path: Path) -> Scored:
     data, expected, alert_flags = load_article(path)
     decided = run_article(pipeline, db, path, data)
@@ -137,6 +148,10 @@ def score_article(pipeline: Pipeline, db: Any, path: Path) -> Scored:
         alerts,
         alert_neutral=len(neutral),
         alert_false=false_ids,
+        decided=sorted(
+            repr((f.entity, f.entity_id, f.tie, f.reason, f.evidence, f.via, round(f.confidence, 3), f.source, a))
+            for f, a in decided
+        ),
     )
 
 
@@ -182,6 +197,7 @@ def main() -> int:
     ap.add_argument("--config", type=Path, default=ROOT / "newswatch" / "defaults")
     ap.add_argument("--show", choices=["tune", "report", "both"], default="tune", help="whose misses to print")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--cascade", choices=["on", "off", "both"], default="on", help="nlp.cascade (both: compare)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     files = sorted(args.dir.glob("[0-9][0-9][0-9]_*.json"))
@@ -190,14 +206,26 @@ def main() -> int:
         return 2
     t0 = time.perf_counter()
     pipeline = Pipeline.from_config(args.config)
-    with tempfile.TemporaryDirectory(prefix="nw-real-") as tmp:
-        db = open_db(Path(tmp) / "real.db")
-        t1 = time.perf_counter()
-        scored = [score_article(pipeline, db, f) for f in files]
-        t2 = time.perf_counter()
-        db.close()
+    t1 = time.perf_counter()
+    pipeline.settings.nlp.cascade = args.cascade != "off"
+    scored = run_all(pipeline, files)
+    t2 = time.perf_counter()
     out: dict[str, Any] = {"articles": len(scored), "seconds_model_load": round(t1 - t0, 1)}
     out["seconds_articles"] = round(t2 - t1, 1)
+    out["cascade"] = args.cascade
+    if args.cascade == "both":
+        pipeline.settings.nlp.cascade = False
+        t3 = time.perf_counter()
+        off = {s.name: s for s in run_all(pipeline, files)}
+        differ = [s for s in scored if s.decided != off[s.name].decided]
+        out["seconds_articles_cascade_off"] = round(time.perf_counter() - t3, 1)
+        out["cascade_on_off"] = {
+            "identical": not differ,
+            "differ": {split: sum(1 for s in differ if s.split == split) for split in ("tune", "report")},
+            "tune_articles_differ": [s.name for s in differ if s.split == "tune"],  # REPORT ones are not named
+        }
+        if not args.json:
+            print(f"cascade on and off: {out['cascade_on_off']}; off took {out['seconds_articles_cascade_off']}s")
     for split in ("tune", "report", "all"):
         part = [s for s in scored if split == "all" or s.split == split]
         out[split] = {"articles": len(part), "ties": table(part, "ties"), "alerts": table(part, "alerts")}

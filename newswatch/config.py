@@ -199,6 +199,7 @@ class ScaleSettings(Strict):
     claim_after_seconds: float = Field(default=60.0, gt=0)  # a page held this long by a silent worker is taken over
     max_deliveries: int = Field(default=5, ge=1)  # a page that took down this many workers is booked failed
     frontier_ttl_seconds: float = Field(default=6 * 3600, gt=0)  # a frontier left idle this long is forgotten
+    crawler_lease_seconds: float = Field(default=30.0, ge=1)  # a crawler silent this long is dead: its requests go back
     committer_lease_seconds: float = Field(default=15.0, gt=0)  # one committer at a time: its lease in Redis
 
     def url(self) -> str:

@@ -113,13 +113,17 @@ class StreamCommitter:
         db = open_db(self.db_path)
         lock = self.stream.committer_lock()
         lease = self.settings.scale.committer_lease_seconds
+        standing = False
         try:
             while not stop.is_set():
                 if not lock.acquire(blocking=False):
-                    log.info("another committer holds the lease; standing by")
+                    if not standing:
+                        log.warning("committer %s: another committer holds the lease; standing by", self.name)
+                        standing = True
                     stop.wait(min(1.0, lease / 3))
                     continue
-                log.warning("committer %s holds the lease", self.name)
+                standing = False
+                log.warning("committer %s took the lease: storing", self.name)
                 renewed = time.monotonic()
                 while not stop.is_set():
                     try:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import redis
@@ -90,22 +90,23 @@ def page_from_fields(fields: dict[bytes, bytes]) -> tuple[FetchedPage, int | Non
     return FetchedPage(body=fields.get(b"body", b""), **meta), run_id
 
 
+NESTED = ("page", "article", "mentions", "decided", "drafts")  # the Prepared fields that hold dataclasses
+
+
 def prepared_to_json(prepared: Prepared) -> str:
     """A :class:`Prepared` as JSON, without the page body (the committer stores what was read).
-    A draft names its finding by position in ``decided``: the committer needs the same objects."""
+    A draft names its finding by position in ``decided``: the committer needs the same objects.
+    Every other field (plain data) goes as it is, so a field added to Prepared travels too."""
     index = {id(f): i for i, (f, _) in enumerate(prepared.decided)}
-    data = {
+    data = {f.name: getattr(prepared, f.name) for f in fields(Prepared) if f.name not in NESTED}
+    data |= {
         "page": {k: v for k, v in asdict(prepared.page).items() if k != "body"},
         "article": asdict(prepared.article),
-        "content_hash": prepared.content_hash,
         "mentions": [asdict(m) for m in prepared.mentions],
         "decided": [[asdict(f), asdict(d)] for f, d in prepared.decided],
         "drafts": [
             {"key": d.key, "decided": index[id(d.finding)], "text": d.text, "status": d.status} for d in prepared.drafts
         ],
-        "unchanged_id": prepared.unchanged_id,
-        "force": prepared.force,
-        "timings": prepared.timings,
     }
     return json.dumps(data, ensure_ascii=False)
 
@@ -118,16 +119,14 @@ def prepared_from_json(text: str | bytes) -> Prepared:
     for d in data["drafts"]:
         finding, decision = decided[d["decided"]]
         drafts.append(AlertDraft(key=d["key"], finding=finding, decision=decision, text=d["text"], status=d["status"]))
+    plain = {k: v for k, v in data.items() if k not in NESTED}
     return Prepared(
         page=FetchedPage(body=b"", **data["page"]),
         article=Article(**data["article"]),
-        content_hash=data["content_hash"],
         mentions=[Mention(**m) for m in data["mentions"]],
         decided=decided,
         drafts=drafts,
-        unchanged_id=data["unchanged_id"],
-        force=data["force"],
-        timings=data["timings"],
+        **plain,
     )
 
 

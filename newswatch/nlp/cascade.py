@@ -49,7 +49,17 @@ from dataclasses import dataclass, field
 import ahocorasick
 
 from .lexicon import AWARD_NOUNS, Lexicon
-from .ties import ANAPHOR_WINDOW, ISSUER_VERBS, MEMBER_NOUNS, NEIGHBOURHOOD, SANCTION_NOUNS, STATE_WORDS
+from .ties import (
+    ANAPHOR_WINDOW,
+    COPULAS,
+    IMPOSE_VERBS,
+    ISSUER_VERBS,
+    LIFT_VERBS,
+    MEMBER_NOUNS,
+    NEIGHBOURHOOD,
+    SANCTION_NOUNS,
+    STATE_WORDS,
+)
 from .zh.lexicon import ZhLexicon
 
 # sentences read before and after a core one: the tie rules' anaphor window and reason
@@ -92,6 +102,7 @@ FINITE = re.compile(
 LIST, LIST_NOUN, ACT, AWARD = "list", "list-noun", "act", "award"  # tie vocabulary: a list named, "list" ...
 ISSUER, ROLE, WEAK, MEMBER = "issuer", "role", "weak", "member"  # anchors and weak words
 AWARD_VERB, LIST_ACT, LIST_VERB, MASK = "award-verb", "list-act", "list-verb", "mask"
+ACT_NOUN, COPULA, SANCTION_NOUN, IMPOSE = "act-noun", "copula", "sanction-noun", "impose"
 NOT_ACT_WORDS = {"include", "name", "keep", "move", "identify", "give", "hand"}  # as the tie rules' act words
 MEMBER_GAP = 24  # characters between a member noun and its act word ("the companies added", "added firms")
 MASKS = ["in addition", "in addition to"]  # stock phrases holding a tie word
@@ -207,9 +218,22 @@ class Vocabulary:
         for word in (*tr.blacklist.standalone, *tr.delisting.standalone, *ISSUER_VERBS, "designat", "unblacklist"):
             self._add(word, ACT)
         # nouns and adjectives as written (the lexicon lists their plurals): not "additional"
-        nouns = [*tr.blacklist.nouns, *tr.delisting.nouns, *tr.award.recipient_nouns, *SANCTION_NOUNS]
-        for word in (*nouns, *tr.blacklist.adjectives, *(w for w in STATE_WORDS if w != "listed"), "denial order"):
+        for word in (*tr.blacklist.adjectives, *(w for w in STATE_WORDS if w != "listed"), "denial order"):
             self._add(word, ACT, whole=True)
+        # nouns naming the act make a tie as the subject of "include"/"be" ("New additions to the list
+        # include ..."), a recipient also beside an honour ("X, a recipient of the Y Award")
+        for word in (*tr.blacklist.nouns, *tr.delisting.nouns, *tr.award.recipient_nouns):
+            self._add(word, ACT_NOUN, whole=True)
+        for verb in (*COPULAS, "join"):
+            for form in (*_verb_forms(verb), *(("is", "are", "was", "were", "been", "being") if verb == "be" else ())):
+                self._add(form, COPULA, whole=True)
+        self._add("among", COPULA, whole=True)
+        # a sanctions noun is an act as the object of imposing or lifting ("imposed a freeze on")
+        for word in SANCTION_NOUNS:
+            self._add(word, SANCTION_NOUN, whole=True)
+        for verb in (*IMPOSE_VERBS, *LIFT_VERBS, "subject"):
+            for form in _verb_forms(verb):
+                self._add(form, IMPOSE, whole=True)
         for award in (*lexicon.awards, *lexicon.award_aliases):
             self._add(award, AWARD, whole=True)
         for variants in lexicon.award_aliases.values():
@@ -448,6 +472,10 @@ def _tie_words(text: str, sents: list[tuple[int, int]], kinds_of: list[set[str]]
     as a place ("on the list"), or before a sentence that goes on with "also" and a listing verb."""
     k = kinds_of[i]
     if k & {LIST, ACT} or (AWARD in k and AWARD_VERB in k):
+        return True
+    if ACT_NOUN in k and k & {COPULA, AWARD}:
+        return True
+    if SANCTION_NOUN in k and IMPOSE in k:
         return True
     if LIST_NOUN not in k:
         return False

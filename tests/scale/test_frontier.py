@@ -15,6 +15,16 @@ from tests.support.fixture_web import fixture_web, write_config
 from tests.support.paths import ROOT
 from tests.support.scale import set_scale
 
+SITEMAP_ARTICLES = {
+    "/2025/03/25/commerce-adds-inspur-subsidiaries-to-entity-list/",
+    "/2025/03/20/lei-jun-may-day-medal/",
+    "/2025/03/18/pentagon-removes-hesai-from-list/",
+    "/2025/03/15/smartphone-shipments-q4/",
+    "/2025/03/12/lawmakers-urge-cxmt-action/",
+    "/2025/03/10/review-ultrabook-14/",
+    "/2025/03/05/treasury-sanctions-sinno/",
+}
+
 
 def test_a_request_survives_the_frontier_queue_as_json():
     from scrapy import Request
@@ -73,3 +83,69 @@ def test_two_crawlers_sharing_one_frontier_fetch_every_url_once(tmp_path, redis_
     rows = list(db["articles"].rows)
     assert len(rows) == len({r["canonical_url"] for r in rows}) == sum(fetched) == 16, fetched
     assert not list(client.scan_iter(match=f"{prefix}:frontier:*")), "the round's keys outlive it"
+
+
+def test_a_killed_crawlers_requests_in_flight_go_back_to_the_queue_for_another(tmp_path, redis_keys):
+    """Crawler A takes two articles and hangs on them; B joins the round; A is killed with SIGKILL.
+    Once A's lease runs out B puts A's requests back and fetches them in the same round; what A had
+    downloaded but not stored is fetched by the next round; every article is stored once."""
+    import signal
+    import threading
+    import time
+
+    client, prefix = redis_keys
+    with fixture_web() as web:
+        site = web["technews"]
+        gate = threading.Event()
+        held = sorted(SITEMAP_ARTICLES)[:2]
+        site.hold = {p: gate for p in held}
+        cfg = write_config(
+            tmp_path / "config",
+            web,
+            enable=["technews-sitemap"],
+            crawl={"frontier": "redis", "workers": 1, "concurrency_per_domain": 8, "timeout_seconds": 120},
+        )
+        set_scale(cfg, prefix, crawler_lease_seconds=6)
+        db_file = tmp_path / "n.db"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        cmd = [
+            sys.executable,
+            "-m",
+            "newswatch",
+            "--config",
+            str(cfg),
+            "--db",
+            str(db_file),
+            "crawl",
+            "--json",
+            "--quiet",
+        ]
+        a = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while not all(site.hits[p] for p in held):  # A has taken both and waits on them
+            assert time.monotonic() < deadline and a.poll() is None, a.stderr.read().decode()[-3000:]
+            time.sleep(0.05)
+        b = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        while client.zcard(f"{prefix}:frontier:crawlers") < 2:  # B's spider has joined the round
+            assert time.monotonic() < deadline and b.poll() is None, b.stderr.read().decode()[-3000:]
+            time.sleep(0.05)
+        a.send_signal(signal.SIGKILL)
+        a.wait(10)
+        gate.set()
+        out, err = b.communicate(timeout=240)
+        assert b.returncode == 0, err.decode()[-3000:]
+        assert "queued again" in err.decode(), err.decode()[-3000:]
+        for p in held:
+            assert site.hits[p] == 2, (p, site.hits[p])  # A's lost attempt, then B's
+        run_b = json.loads(out)
+        assert run_b["status"] == "finished" and run_b["totals"]["new"] >= len(held), run_b["totals"]
+        db = open_db(db_file)
+        stored = {r["url"].removeprefix(site.base_url) for r in db["articles"].rows}
+        assert set(held) <= stored
+        # pages A had downloaded but not stored when it died: the next round fetches them
+        again = subprocess.run(cmd, env=env, capture_output=True, timeout=240)
+        assert again.returncode == 0, again.stderr.decode()[-3000:]
+        for p in stored:
+            assert site.hits[p] <= 2, (p, site.hits[p])  # stored pages are never fetched again
+    urls = [r["url"].removeprefix(site.base_url) for r in db["articles"].rows]
+    assert sorted(urls) == sorted(SITEMAP_ARTICLES)  # every article, each once

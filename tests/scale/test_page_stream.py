@@ -39,6 +39,7 @@ def test_a_prepared_page_read_back_from_the_stream_stores_as_the_original_does(t
     assert prepared.drafts, "the founding-case page raises alerts"
     back = prepared_from_json(prepared_to_json(prepared))
     assert back.page.body == b"" and back.article == prepared.article and back.mentions == prepared.mentions
+    assert (back.nlp, back.timings, back.content_hash) == (prepared.nlp, prepared.timings, prepared.content_hash)
     assert all(any(d.finding is f for f, _ in back.decided) for d in back.drafts)  # the same objects, as commit needs
     direct = commit(direct_db, prepared, pipeline.settings.alerts).to_json()
     streamed = commit(streamed_db, back, pipeline.settings.alerts).to_json()

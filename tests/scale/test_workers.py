@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -95,3 +96,79 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(tmp_path, r
     for key in keys:
         assert len(slack_env.posts_for_key(key)) == 1, key
     assert {r["status"] for r in db["alerts"].rows} == {"sent"}
+
+
+class Log:
+    """A process's stderr lines, read in a thread so waiting for one never blocks past its deadline."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self.thread.start()
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        for raw in proc.stderr:
+            self.lines.append(raw.decode(errors="replace"))
+
+    def has(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def wait_for(self, text: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines):
+            assert time.monotonic() < deadline, f"no {text!r} in:\n{''.join(self.lines)[-3000:]}"
+            time.sleep(0.1)
+
+
+def test_a_standby_committer_takes_over_from_a_killed_one(tmp_path, redis_keys):
+    from newswatch.crawler.remote import StreamWorker
+
+    client, prefix = redis_keys
+    with fixture_web() as web:
+        cfg = write_config(
+            tmp_path / "config",
+            web,
+            enable=["technews-sitemap"],
+            crawl={"page_queue": "redis", "concurrency_per_domain": 8},
+        )
+        set_scale(cfg, prefix, committer_lease_seconds=2)
+        db_file = tmp_path / "n.db"
+        run_crawl(cfg, db_file)
+    first = _newswatch(cfg, db_file, "committer")
+    second = _newswatch(cfg, db_file, "committer")
+    stop = threading.Event()
+    worker = threading.Thread(target=StreamWorker(cfg, db_file, "w1").run, args=(stop,))
+    logs = {first: Log(first), second: Log(second)}
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # whichever started first holds the lease, the other stands by
+            holder = [p for p, log in logs.items() if log.has("took the lease")]
+            standby = [p for p, log in logs.items() if log.has("standing by")]
+            if holder and standby:
+                break
+            assert time.monotonic() < deadline, {p.pid: "".join(log.lines) for p, log in logs.items()}
+            time.sleep(0.1)
+        assert len(holder) == len(standby) == 1, {p.pid: "".join(log.lines) for p, log in logs.items()}
+        (killed,), (survivor,) = holder, standby
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(10)
+        worker.start()
+        logs[survivor].wait_for("took the lease", timeout=30)  # once the dead one's lease ran out
+        scale = load_settings(cfg).scale
+        stream = PageStream(connect(scale), scale)
+        deadline = time.monotonic() + 240
+        while not (stream.drained() and open_db(db_file)["articles"].count == SITEMAP_ARTICLES):
+            assert time.monotonic() < deadline, "not stored in time"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        if worker.is_alive():
+            worker.join(60)
+        for p in (first, second):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                p.wait(30)
+    db = open_db(db_file)
+    assert len({r["canonical_url"] for r in db["articles"].rows}) == SITEMAP_ARTICLES
+    keys = [r["key"] for r in db["alerts"].rows]
+    assert len(keys) == len(set(keys)) == ALERTS
