@@ -575,6 +575,11 @@ IMPOSE_VERBS = {
     "maintain",
     "keep",
     "retain",
+    # "froze the assets of X" (read in _sanctions_act); written out so that the cascade, which takes its
+    # verbs of imposing from this set, keeps the sentence
+    "freeze",
+    "froze",
+    "frozen",
 }
 LIFT_VERBS = {"lift", "remove", "ease", "end", "drop", "revoke", "rescind", "terminate", "withdraw", "delist"}
 # nouns a continued act lists its members under ("Among the nine companies were ...", "They are ...")
