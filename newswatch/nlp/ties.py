@@ -224,7 +224,7 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
             t.lower_ in anaphors or t.lower_ in ("the", "this", "that") for t in doc[c.tokens.start : c.tokens.stop]
         )
     }
-    cands = [c for c in cands if c.root.i not in tagged_anaphors]
+    cands = [c for c in cands if c.root.i not in tagged_anaphors and not _cut_off(doc, c)]
     in_ent -= tagged_anaphors
     orgs = [
         c
@@ -285,6 +285,13 @@ def _person_meant(pronoun: Token, cands: list[Candidate], sent_index: list[int])
         return None
     person = next(iter(before.values()))
     return person if " " in person.name else None
+
+
+def _cut_off(doc: Doc, c: Candidate) -> bool:
+    """Does the name end a text that stops mid-sentence ("... and Xinjiang Zinc Ind")? An excerpt or a
+    truncated feed item cuts names; the part left is no name of the entity."""
+    rest = [t for t in doc[c.tokens.stop :] if not t.is_space]
+    return not rest and not doc.text.rstrip().endswith((".", "!", "?", '"', "”", ")", "’", "'"))
 
 
 def _defined_terms(doc: Doc, orgs: list[Candidate]) -> dict[str, Candidate]:
@@ -475,11 +482,28 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
                 and _list_ref_in(_previous(sent), lex)
             ):
                 out.append(Trigger(tok, "blacklist", "continued"))  # "... to the list. Megvii was also named."
+            elif (
+                lemma in ("name", "list", "identify", "include")
+                and _is_passive(tok)
+                and not sent_has_list
+                and _counted_subject(tok)
+                and any(e.label_ == "LIST" for e in sent.doc[: sent.start].ents)
+            ):
+                out.append(Trigger(tok, "blacklist", "continued"))  # "Several companies were named as part of it."
         elif tok.dep_ == "amod" and low in tr.blacklist.adjectives and _copula_subject(tok.head):
             # "The sanctioned entities are: (i) X ...", "Sanctioned firms include X"; never a noun phrase
             # alone ("Huawei, the blacklisted telecom giant", "sales to blacklisted firms such as X")
             out.append(Trigger(tok, "blacklist", "adjective"))
     return out
+
+
+def _counted_subject(verb: Token) -> bool:
+    """Is the passive subject of ``verb`` a counted or plural member noun ("Several specific companies",
+    "Twelve entities")?"""
+    for c in verb.children:
+        if c.dep_ == "nsubjpass" and c.tag_ == "NNS" and c.lemma_.casefold() in MEMBER_NOUNS:
+            return any(_is_quantity(x) or x.lower_ in ("these", "the", "following") for x in c.children)
+    return False
 
 
 def _prenominal_only(tok: Token) -> bool:
@@ -551,6 +575,11 @@ IMPOSE_VERBS = {
     "maintain",
     "keep",
     "retain",
+    # "froze the assets of X" (read in _sanctions_act); written out so that the cascade, which takes its
+    # verbs of imposing from this set, keeps the sentence
+    "freeze",
+    "froze",
+    "frozen",
 }
 LIFT_VERBS = {"lift", "remove", "ease", "end", "drop", "revoke", "rescind", "terminate", "withdraw", "delist"}
 # nouns a continued act lists its members under ("Among the nine companies were ...", "They are ...")
@@ -1477,7 +1506,7 @@ def _ends_with_colon(sent: Span) -> bool:
 BULLETS = {"•", "·", "-", "–", "—", "*", "▪", "●", "○", "■", "◦"}
 
 
-def _is_item(sent: Span, last: Act) -> bool:
+def _is_item(sent: Span, last: Act, n_names: int = 0) -> bool:
     """Is ``sent`` an item of an enumeration (a bullet, a "(iii) ..." fragment, a line without a verb)?"""
     toks = [t for t in sent if not t.is_space]
     if not toks:
@@ -1485,11 +1514,14 @@ def _is_item(sent: Span, last: Act) -> bool:
     if toks[0].text in BULLETS or (toks[0].text == "(" and len(toks) > 2 and toks[1].lower_ in ROMAN):
         return True
     finite = [t for t in toks if t.tag_ in ("VBD", "VBZ", "VBP", "MD", "VBG") and not t.ent_type_]
-    if finite or len(toks) > (400 if last.lead_in else 40):
+    # after an act that only counted its members ("Several companies were named."), a line of two or
+    # more names without a verb names them
+    listing = last.open_members and n_names >= 2
+    if finite or len(toks) > (400 if last.lead_in or listing else 40):
         return False
     # after a lead-in ("... the following entities:") any short line; else only a fragment that goes on
     # with the enumeration the sentence before was cut in ("(China); (iii) ...")
-    return last.lead_in or toks[0].text in ("(", ";", ",") or toks[0].is_lower
+    return last.lead_in or listing or toks[0].text in ("(", ";", ",") or toks[0].is_lower
 
 
 def _continuations(sent: Span, lex: Lexicon, last: Act, found: list[Trigger]) -> list[Trigger]:
@@ -1652,7 +1684,7 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
         if all(t.is_space or t.text in BULLETS for t in sent):
             last.items_until = si  # a bullet the sentence splitter cut off its item
             continue
-        if sent_cands and _is_item(sent, last):
+        if sent_cands and _is_item(sent, last, len(sent_cands)):
             # an item of the enumeration the act before began ("...are added to the Entity List:", bullets)
             last.items_until = si
             items = [c for c in sent_cands if not _nested(c, sent_cands) and not (c.gov and last.tie == "award")]

@@ -695,3 +695,21 @@ def test_sanctioned_entities_as_the_subject_of_a_copula_still_list_the_names(fin
 
 def test_not_subject_to_a_designation_is_no_listing(find) -> None:
     assert not names(find("Brimley Telecom has not been subject to this designation, the Pentagon said."))
+
+
+def test_a_verbless_line_of_names_after_companies_were_named_lists_them(find) -> None:
+    got = find(
+        "The agency added 14 entities to the UFLPA Entity List on Tuesday. It said the move would protect "
+        "workers. Several specific companies were named as part of the expansion. Qarlik Cotton Co., Ltd., "
+        "Tengri Polysilicon Co., Ltd., Ustun Textiles (Group) Co., Ltd."
+    )
+    assert names(got, "blacklist") == {
+        "Qarlik Cotton Co., Ltd.",
+        "Tengri Polysilicon Co., Ltd.",
+        "Ustun Textiles (Group) Co., Ltd.",
+    }
+
+
+def test_a_name_cut_off_by_the_end_of_an_excerpt_is_left_out(find) -> None:
+    got = find("On Friday OFAC sanctioned Qarlik Trading LLC, Tengri Shipping LLC and Ustun Mar")
+    assert names(got, "blacklist") == {"Qarlik Trading LLC", "Tengri Shipping LLC"}
