@@ -22,7 +22,7 @@ from newswatch.pipeline import Pipeline, commit
 from newswatch.store import open_db
 from tests.support.fixture_web import fixture_web, write_config
 from tests.support.paths import CONFIG, SEED_PAGE, SEED_URL
-from tests.support.scale import set_scale
+from tests.support.scale import set_scale, sitemap_on_the_stream
 
 SITEMAP_ARTICLES = 7  # technews-sitemap: seven articles, five alerts
 
@@ -50,13 +50,7 @@ def test_a_prepared_page_read_back_from_the_stream_stores_as_the_original_does(t
 def test_a_full_stream_makes_the_crawler_wait_and_nothing_is_dropped(tmp_path, redis_keys):
     client, prefix = redis_keys
     with fixture_web() as web:
-        cfg = write_config(
-            tmp_path / "config",
-            web,
-            enable=["technews-sitemap"],
-            crawl={"page_queue": "redis", "concurrency_per_domain": 8},
-        )
-        set_scale(cfg, prefix, max_queued_pages=2, worker_batch=2)
+        cfg = sitemap_on_the_stream(tmp_path / "config", web, prefix, max_queued_pages=2, worker_batch=2)
         db_file = tmp_path / "n.db"
         stream = PageStream(connect(load_settings(cfg).scale), load_settings(cfg).scale)
         runs: list = []

@@ -15,9 +15,9 @@ import yaml
 
 from newswatch.crawler import run_crawl
 from newswatch.store import open_db
-from tests.support.fixture_web import fixture_web, write_config
+from tests.support.fixture_web import fixture_web
 from tests.support.paths import ROOT
-from tests.support.scale import set_scale
+from tests.support.scale import sitemap_on_the_stream
 from tests.support.service import TOKEN, ServiceProcess
 
 SITEMAP_ARTICLES = 7
@@ -32,13 +32,7 @@ def _metric(text: str, name: str, labels: str = "") -> float | None:
 def test_a_committer_and_a_worker_role_store_and_deliver_what_the_crawl_queued(tmp_path, redis_keys, slack_env):
     client, prefix = redis_keys
     with fixture_web() as web:
-        cfg = write_config(
-            tmp_path / "config",
-            web,
-            enable=["technews-sitemap"],
-            crawl={"page_queue": "redis", "concurrency_per_domain": 8},
-        )
-        set_scale(cfg, prefix, worker_batch=4)
+        cfg = sitemap_on_the_stream(tmp_path / "config", web, prefix, worker_batch=4)
         settings = yaml.safe_load((cfg / "settings.yaml").read_text())
         settings["service"]["deliver_every_seconds"] = 1
         (cfg / "settings.yaml").write_text(yaml.safe_dump(settings))

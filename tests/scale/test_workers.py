@@ -18,9 +18,9 @@ from newswatch.config import load_settings
 from newswatch.crawler import run_crawl
 from newswatch.crawler.streams import WORKERS_GROUP, PageStream, connect
 from newswatch.store import open_db
-from tests.support.fixture_web import fixture_web, write_config
+from tests.support.fixture_web import fixture_web
 from tests.support.paths import ROOT
-from tests.support.scale import set_scale
+from tests.support.scale import sitemap_on_the_stream
 
 SITEMAP_ARTICLES = 7  # technews-sitemap: seven articles, five alerts
 ALERTS = 5
@@ -43,13 +43,7 @@ def _held_by(client, stream: PageStream, consumer: str) -> list[bytes]:
 def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(tmp_path, redis_keys, slack_env):
     client, prefix = redis_keys
     with fixture_web() as web:
-        cfg = write_config(
-            tmp_path / "config",
-            web,
-            enable=["technews-sitemap"],
-            crawl={"page_queue": "redis", "concurrency_per_domain": 8},
-        )
-        set_scale(cfg, prefix, worker_batch=2, claim_after_seconds=3)
+        cfg = sitemap_on_the_stream(tmp_path / "config", web, prefix, worker_batch=2, claim_after_seconds=3)
         db_file = tmp_path / "n.db"
         run = run_crawl(cfg, db_file)
         assert run.status == "finished" and run.stats["pages_queued"] == SITEMAP_ARTICLES, run.to_json()
@@ -125,13 +119,7 @@ def test_a_standby_committer_takes_over_from_a_killed_one(tmp_path, redis_keys):
 
     client, prefix = redis_keys
     with fixture_web() as web:
-        cfg = write_config(
-            tmp_path / "config",
-            web,
-            enable=["technews-sitemap"],
-            crawl={"page_queue": "redis", "concurrency_per_domain": 8},
-        )
-        set_scale(cfg, prefix, committer_lease_seconds=2)
+        cfg = sitemap_on_the_stream(tmp_path / "config", web, prefix, committer_lease_seconds=2)
         db_file = tmp_path / "n.db"
         run_crawl(cfg, db_file)
     first = _newswatch(cfg, db_file, "committer")

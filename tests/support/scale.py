@@ -45,3 +45,14 @@ def set_scale(cdir: Path, prefix: str, **scale: Any) -> Path:
     settings["scale"] = {**settings.get("scale", {}), "redis_url": REDIS_URL, "key_prefix": prefix, **scale}
     path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     return cdir
+
+
+def sitemap_on_the_stream(dest: Path, web: dict, prefix: str, **scale: Any) -> Path:
+    """A config dir crawling the fixture web's sitemap source onto the page stream under ``prefix``
+    (``scale``: more settings of the ``scale`` block)."""
+    from tests.support.fixture_web import write_config
+
+    cfg = write_config(
+        dest, web, enable=["technews-sitemap"], crawl={"page_queue": "redis", "concurrency_per_domain": 8}
+    )
+    return set_scale(cfg, prefix, **scale)
