@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -186,6 +186,27 @@ class UiSettings(Strict):
         return v
 
 
+class ScaleSettings(Strict):
+    """``scale``: the Redis that carries the shared crawl frontier and the page stream when
+    ``crawl.frontier`` / ``crawl.page_queue`` in sources.yaml say ``redis`` (unused otherwise)."""
+
+    redis_url: str = "redis://127.0.0.1:6379/0"  # no password here: put one in the variable below
+    redis_url_env: str = "NEWSWATCH_REDIS_URL"  # when set, it wins over redis_url (it may carry a password)
+    key_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] = "newswatch"
+    max_queued_pages: int = Field(default=200, ge=1)  # pages waiting for a worker; a crawler waits beyond this
+    max_prepared: int = Field(default=200, ge=1)  # prepared pages waiting for the committer; workers wait beyond
+    worker_batch: int = Field(default=8, ge=1, le=256)  # pages a worker reads at once (one nlp.pipe)
+    claim_after_seconds: float = Field(default=60.0, gt=0)  # a page held this long by a silent worker is taken over
+    max_deliveries: int = Field(default=5, ge=1)  # a page that took down this many workers is booked failed
+    frontier_ttl_seconds: float = Field(default=6 * 3600, gt=0)  # a frontier left idle this long is forgotten
+    crawler_lease_seconds: float = Field(default=30.0, ge=1)  # a crawler silent this long is dead: its requests go back
+    committer_lease_seconds: float = Field(default=15.0, gt=0)  # one committer at a time: its lease in Redis
+
+    def url(self) -> str:
+        """The Redis URL to use: the variable ``redis_url_env`` names when set, else ``redis_url``."""
+        return os.environ.get(self.redis_url_env) or self.redis_url
+
+
 class Settings(Strict):
     database: str = "newswatch.db"
     nlp: NlpSettings = NlpSettings()
@@ -198,6 +219,7 @@ class Settings(Strict):
     service: ServiceSettings = ServiceSettings()
     matching: MatchSettings = MatchSettings()
     ui: UiSettings = UiSettings()
+    scale: ScaleSettings = ScaleSettings()
 
 
 def find_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

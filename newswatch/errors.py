@@ -44,3 +44,9 @@ class DeliveryFailed(NewswatchError):
     """Alerts could not be delivered (a bad token, an unreachable Slack, alerts that failed)."""
 
     exit_code = 5
+
+
+class ServiceUnavailable(NewswatchError):
+    """A service newswatch was told to use (Redis for the frontier or page stream) cannot be reached."""
+
+    exit_code = 6

@@ -165,9 +165,7 @@ def build_blocks(
     if written and " ".join(str(written).split()).casefold() != " ".join(alert["entity"].split()).casefold():
         facts.append(f"*As written:* {escape_mrkdwn(str(written))}")  # 小米集团 for Xiaomi Corporation
     if alert.get("language"):
-        lang = str(alert["language"])
-        name = LANGUAGE_NAMES.get(lang.split("-")[0].casefold())
-        facts.append(f"*Language:* {escape_mrkdwn(f'{name} ({lang})' if name else lang)}")
+        facts.append(f"*Language:* {escape_mrkdwn(language_name(str(alert['language'])))}")
     facts_text = truncate("\n".join(facts), SECTION_LIMIT)
     more = f"\n{link}" if url else ""
     terms = [alert["entity"], alert.get("as_written") or "", alert.get("via") or "", alert["reason"]]
@@ -227,10 +225,17 @@ def build_blocks(
     return fallback, blocks[:MAX_BLOCKS]
 
 
+def language_name(lang: str) -> str:
+    """An article's language as a message names it: "Chinese (zh)", or the code when unknown."""
+    name = LANGUAGE_NAMES.get(lang.split("-")[0].casefold())
+    return f"{name} ({lang})" if name else lang
+
+
 def build_reply(source: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """(text, blocks) of the thread reply for a later source of an alert's group.
 
-    ``source`` is an ``alert_sources`` row: url, title, source, published, evidence.
+    ``source`` is an ``alert_sources`` row: url, title, source, published, evidence, and the
+    article's ``language`` when known.
     """
     url = safe_url(source.get("url"))
     title = escape_mrkdwn(source.get("title") or source.get("url") or "another source")
@@ -239,6 +244,8 @@ def build_reply(source: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     line = f"Also reported by {link}" + (f" ({name})" if name and name not in ("ingest", "demo") else "")
     if source.get("published"):
         line += f", published {escape_mrkdwn(str(source['published']))}"
+    if source.get("language"):  # a reply in another language than the first report says so
+        line += f", in {escape_mrkdwn(language_name(str(source['language'])))}"
     text = truncate(
         escape_mrkdwn(f"Also reported by {source.get('title') or source.get('url') or 'another source'}"),
         FALLBACK_LIMIT,

@@ -176,7 +176,7 @@ def deliver_pending(
         params = list(keys)
     rows = list(db.table("alerts").rows_where(where, params, order_by="id"))
     for done, row in enumerate(rows, 1):
-        _deliver_row(db, sink, row, settings, report, now, ignore_backoff, ui_base_url)
+        _deliver_alert(db, sink, row, settings, report, now, ignore_backoff, ui_base_url)
         if progress:
             progress(done, len(rows), report.outcome(row["key"]))
     if not report.halted:
@@ -184,33 +184,6 @@ def deliver_pending(
     if report.halted:
         log.error("delivery stopped: %s; %d alert(s) not tried, left pending", report.halted, len(report.skipped))
     return report
-
-
-def _deliver_row(
-    db: sqlite_utils.Database,
-    sink: Sink,
-    row: dict[str, Any],
-    settings: AlertSettings,
-    report: DeliveryReport,
-    now: float | None,
-    ignore_backoff: bool,
-    ui_base_url: str | None,
-) -> None:
-    """One alert of the batch: skipped once the batch has stopped, failed at once when its channel
-    failed permanently earlier in the batch, else delivered."""
-    if report.halted:
-        report.skipped.append(row["key"])
-        if row["status"] == "pending":  # `alerts ls` says why it is still waiting
-            update_alert(db, row["id"], last_error=f"not tried: {report.halted}")
-        return
-    bad = report.bad_channels.get(_channel_key(row["channel"]))
-    if bad and sink.marks_sent and row["status"] == "pending" and not row.get("verify_first"):
-        err = f"{bad} (not posted: the same channel failed earlier in this batch)"
-        update_alert(db, row["id"], status="failed", last_error=err, next_attempt_at=None)
-        report.failed.append(row["key"])
-        report.errors[row["key"]] = err
-        return
-    _deliver_alert(db, sink, row, settings, report, now, ignore_backoff, ui_base_url)
 
 
 def _channel_key(channel: str | None) -> str:
@@ -241,7 +214,21 @@ def _deliver_alert(
     ignore_backoff: bool,
     ui_base_url: str | None = None,
 ) -> None:
+    """One alert of the batch: skipped once the batch has stopped, failed at once when its channel
+    failed permanently earlier in the batch, else delivered (or found posted before)."""
     key = row["key"]
+    if report.halted:
+        report.skipped.append(key)
+        if row["status"] == "pending":  # `alerts ls` says why it is still waiting
+            update_alert(db, row["id"], last_error=f"not tried: {report.halted}")
+        return
+    bad = report.bad_channels.get(_channel_key(row["channel"]))
+    if bad and sink.marks_sent and row["status"] == "pending" and not row.get("verify_first"):
+        err = f"{bad} (not posted: the same channel failed earlier in this batch)"
+        update_alert(db, row["id"], status="failed", last_error=err, next_attempt_at=None)
+        report.failed.append(key)
+        report.errors[key] = err
+        return
     t = now if now is not None else time.time()
     due = from_iso(row.get("next_attempt_at"))
     if due and due > t and not ignore_backoff and row["status"] == "pending":
@@ -374,8 +361,9 @@ def _deliver_replies(
     if not sink.marks_sent:
         return
     sql = (
-        "select s.*, a.id as a_id, a.status as a_status, a.slack_ts as a_ts, a.channel as a_channel "
-        "from alert_sources s join alerts a on a.key = s.alert_key "
+        "select s.*, a.id as a_id, a.status as a_status, a.slack_ts as a_ts, a.channel as a_channel, "
+        "ar.language as language "
+        "from alert_sources s join alerts a on a.key = s.alert_key left join articles ar on ar.id = s.article_id "
         "where s.reply_status in ('pending', 'sending')"
     )
     params: list = []

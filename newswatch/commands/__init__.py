@@ -2,7 +2,7 @@
 
 One click group; each module here holds the commands of one area and is added below, one line
 each (``ingest``/``demo``/``init-db``/``init-config``, ``crawl``, ``alerts``/``silence``/``rules``/``digest``,
-``watchlist``, ``run``/``schedule``, ``ui``/``export``). :mod:`.app` holds what they share.
+``watchlist``, ``run``/``schedule``, ``ui``/``export``, ``worker``/``committer``). :mod:`.app` holds what they share.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import click
 
 from ..errors import NewswatchError
-from . import alerts, crawl, ingest, service, ui, watchlist
+from . import alerts, crawl, ingest, scale, service, ui, watchlist
 from .app import App, Group
 
 
@@ -51,6 +51,8 @@ cli.add_command(service.run_cmd)
 cli.add_command(service.schedule_cmd)
 cli.add_command(ui.ui_cmd)
 cli.add_command(ui.export_cmd)
+cli.add_command(scale.worker_cmd)
+cli.add_command(scale.committer_cmd)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ With ``crawl.workers: 0`` the crawl process prepares the page itself.
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -60,8 +61,10 @@ class PageQueue:
         self.db = db
         self.crawl = crawl
         self.book = book
+        self.stream = StreamOut(config_dir, book) if crawl.page_queue == "redis" else None
         workers = crawl.workers if crawl.workers is not None else WorkerPool.default_size()
-        self.pool = WorkerPool(config_dir, db_path, workers, crawl.worker_recycle_batches) if workers else None
+        in_process = workers and self.stream is None
+        self.pool = WorkerPool(config_dir, db_path, workers, crawl.worker_recycle_batches) if in_process else None
         self._pipeline: Pipeline | None = None
         self._alert_settings: AlertSettings | None = None
         self._batch: list[Waiting] = []
@@ -86,6 +89,8 @@ class PageQueue:
     def put(self, source: str, page: FetchedPage) -> defer.Deferred[None] | None:
         """Process and store one page; a Deferred that fires once it is booked, or None when it was
         done at once (no page workers)."""
+        if self.stream is not None:
+            return self.stream.put(source, page)
         if self.pool is None:
             try:
                 prepared = self.pipeline.prepare(page, self.db)
@@ -176,6 +181,8 @@ class PageQueue:
 
     def stats(self) -> dict[str, Any]:
         """Page workers and peak memory per process (the crawl process and each worker)."""
+        if self.stream is not None:
+            return {"page_queue": "redis", **self.stream.stats(), "peak_rss_mb": {"crawl": round(peak_rss_mb(), 1)}}
         workers = dict(self.pool.peak_rss_mb) if self.pool else {}
         crawl_mb = peak_rss_mb()
         n = self.pool.workers if self.pool else 0
@@ -190,6 +197,47 @@ class PageQueue:
             },
             "peak_rss_mb_total": round(crawl_mb + sum(sorted(workers.values())[-n:] if n else []), 1),
         }
+
+
+class StreamOut:
+    """``crawl.page_queue: redis``: fetched pages go to the page stream (:mod:`.streams`) for
+    ``newswatch worker`` processes; the committer stores and books them. While the stream is full
+    the page waits here (Scrapy holds its response and fetches nothing new): nothing is dropped.
+    Redis unreachable: the page is booked failed with the reason, and fetched again next run."""
+
+    def __init__(self, config_dir: Path, book: CrawlBook) -> None:
+        from .streams import PageStream, connect
+
+        scale = load_settings(config_dir).scale
+        self.book = book
+        self.stream = PageStream(connect(scale), scale)
+        self.stream.ensure_groups()
+        self.queued = 0
+        self.waited_seconds = 0.0
+
+    def put(self, source: str, page: FetchedPage) -> defer.Deferred[None]:
+        done: defer.Deferred[None] = defer.Deferred()
+        first = time.monotonic()
+
+        def attempt() -> None:
+            try:
+                if self.stream.full():
+                    running_reactor().callLater(0.2, attempt)
+                    return
+                self.stream.add(page, self.book.run_id)
+                self.queued += 1
+            except Exception as exc:  # noqa: BLE001 - redis down or refusing: booked, fetched again next run
+                log.error("%s: page queue refused %s: %s", source, page.url, exc)
+                why = f"page queue error: {type(exc).__name__}: {str(exc)[:200]}"
+                self.book.failed(source, page.url, why, http_status=page.status)
+            self.waited_seconds += time.monotonic() - first
+            done.callback(None)
+
+        attempt()
+        return done
+
+    def stats(self) -> dict[str, Any]:
+        return {"pages_queued": self.queued, "backpressure_seconds": round(self.waited_seconds, 3)}
 
 
 @dataclass(frozen=True)

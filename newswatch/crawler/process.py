@@ -114,15 +114,22 @@ def _child(
         book = CrawlBook(db, run_id, events)
         crawl = Crawl(conf.crawl, book, PageQueue(cdir, db, Path(db_path), conf.crawl, book))
         base = scrapy_settings(conf.crawl, conf.crawl.user_agent or settings.fetch.user_agent, log_level)
+        shared = conf.crawl.frontier == "redis"
+        if shared:  # the request queue and fingerprints live in Redis, shared with other crawlers
+            from .frontier import scrapy_settings as frontier_settings
+
+            base.update(frontier_settings(settings.scale))
         process = CrawlerProcess(settings=base, install_root_handler=False)
         state = state_dir_for(Path(db_path))
         reasons: dict[str, str] = {}
         jobdirs: dict[str, Path] = {}
         for src in sources:
-            jobdir = state / src.name
-            _prepare_jobdir(jobdir)
-            jobdirs[src.name] = jobdir
-            custom: dict[str, Any] = {"JOBDIR": str(jobdir)}
+            custom: dict[str, Any] = {}
+            if not shared:  # a shared frontier is its own queue: no JOBDIR beside the database
+                jobdir = state / src.name
+                _prepare_jobdir(jobdir)
+                jobdirs[src.name] = jobdir
+                custom["JOBDIR"] = str(jobdir)
             if getattr(src, "user_agent", None):
                 custom["USER_AGENT"] = src.user_agent
             if src.download_delay is not None:
@@ -165,10 +172,18 @@ def _child(
             crawl.pages.close()
             record_stats(db, run_id, {**book.stats(), **crawl.pages.stats()})
         stopped = stopping["flag"] or any(r != "finished" for r in reasons.values())
+        counts = {c.source: c for c in load_run(db, run_id).sources}
         for src in sources:
             reason = reasons.get(src.name, "not started")
-            finish_source(db, run_id, src.name, "finished" if reason == "finished" else "stopped", reason)
-            jobdir = jobdirs[src.name]
+            status = "finished" if reason == "finished" else "stopped"
+            c = counts[src.name]
+            if shared and status == "finished" and not (c.found or c.fetched or c.failed or c.skipped):
+                # another crawler of the round did this source's work: nothing here to judge its health by
+                status, reason = "idle", "the source's work was done by other crawlers of the round"
+            finish_source(db, run_id, src.name, status, reason)
+            jobdir = jobdirs.get(src.name)
+            if jobdir is None:
+                continue
             if reason == "finished":
                 shutil.rmtree(jobdir, ignore_errors=True)
             else:
@@ -207,7 +222,8 @@ def run_crawl(
         raise InputError(f"{cdir / 'sources.yaml'}: no enabled sources to crawl")
     db_path = Path(db_path)
     db = open_db(db_path)
-    run_id = start_run(db, [(s.name, s.kind) for s in chosen], pid=os.getpid())
+    # crawlers sharing a frontier run side by side on one database; otherwise one crawl at a time
+    run_id = start_run(db, [(s.name, s.kind) for s in chosen], pid=os.getpid(), alone=conf.crawl.frontier != "redis")
     mp = multiprocessing.get_context("spawn")
     events = mp.Queue()
     proc = mp.Process(

@@ -50,6 +50,12 @@ class CrawlSettings(Strict):
     # a source that yields no article link, or fails every request, this many runs in a row raises
     # one "source broken" alert (and a thread reply when it yields again)
     broken_after_runs: int = Field(default=3, ge=1, le=1000)
+    # many crawl processes (any machine) share one request queue and fingerprint set in Redis
+    # (scrapy-redis); the database still decides what is already stored
+    frontier: Literal["local", "redis"] = "local"
+    # fetched pages go to in-process page workers (local) or to a Redis Stream that `newswatch worker`
+    # processes consume and the one committer stores (settings.yaml `scale`)
+    page_queue: Literal["local", "redis"] = "local"
 
 
 class SourceBase(Strict):

@@ -92,15 +92,17 @@ def mark_interrupted(db: sqlite_utils.Database) -> None:
                 )
 
 
-def start_run(db: sqlite_utils.Database, sources: list[tuple[str, str]], pid: int) -> int:
+def start_run(db: sqlite_utils.Database, sources: list[tuple[str, str]], pid: int, alone: bool = True) -> int:
     """Insert a run row (status running) and one counts row per (source name, kind).
 
-    Refuses (:class:`~newswatch.errors.InputError`) while another crawl of the same database is
-    running: two crawls would share the JOBDIR queues next to it.
+    ``alone`` (the default) refuses (:class:`~newswatch.errors.InputError`) while another crawl of
+    the same database is running: two crawls would share the JOBDIR queues next to it. Crawlers
+    sharing a Redis frontier (``crawl.frontier: redis``) have no JOBDIR and run side by side.
     """
     mark_interrupted(db)
     with write_transaction(db):
         busy = db.execute("select id, pid from crawl_runs where status = 'running' order by id desc").fetchall()
+        busy = busy if alone else []
         for run_id, other_pid in busy:
             if pid_alive(other_pid):
                 raise InputError(

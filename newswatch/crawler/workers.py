@@ -20,9 +20,12 @@ import signal
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..models import FetchedPage, Prepared
+
+if TYPE_CHECKING:
+    from ..pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -79,18 +82,23 @@ def _prepare(pages: list[FetchedPage]) -> Batch:
     """In the worker: for each page ``(Prepared or None, error text or None)``, in order, and
     ``(worker pid, its peak RSS in MiB)``. A batch that fails is redone page by page, so one bad
     page is booked with its own reason and the others go through."""
-    pipeline, db = _WORKER["pipeline"], _WORKER["db"]
+    return prepare_isolated(_WORKER["pipeline"], _WORKER["db"], pages), (os.getpid(), peak_rss_mb())
+
+
+def prepare_isolated(pipeline: Pipeline, db: Any, pages: list[FetchedPage]) -> list[tuple[Prepared | None, str | None]]:
+    """``pipeline.prepare_many`` on a batch; a batch that fails is redone page by page, so one bad
+    page gets its own reason and the others go through. Per page ``(Prepared or None, error or None)``."""
     try:
-        results: list[tuple[Prepared | None, str | None]] = [(p, None) for p in pipeline.prepare_many(pages, db)]
+        return [(p, None) for p in pipeline.prepare_many(pages, db)]
     except Exception:  # noqa: BLE001 - isolate the page that failed
-        results = []
+        results: list[tuple[Prepared | None, str | None]] = []
         for page in pages:
             try:
                 results.append((pipeline.prepare(page, db), None))
             except Exception as exc:  # noqa: BLE001 - sent back and booked with its reason
                 log.exception("pipeline failed on %s", page.url)
                 results.append((None, f"pipeline error: {type(exc).__name__}: {str(exc)[:200]}"))
-    return results, (os.getpid(), peak_rss_mb())
+        return results
 
 
 class WorkerPool:

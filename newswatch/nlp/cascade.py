@@ -468,11 +468,12 @@ def _member_act(hits: list[Hit] | None) -> bool:
 
 def _tie_words(text: str, sents: list[tuple[int, int]], kinds_of: list[set[str]], i: int) -> bool:
     """Can sentence ``i`` state a tie? A list named or an act word ("sanctioned", "delisting",
-    "winner"); an honour with a verb of receiving or giving; a list noun with a listing verb, read
-    as a place ("on the list"), or before a sentence that goes on with "also" and a listing verb."""
+    "winner"); an honour with a verb of receiving or giving, or with a list noun (its roll); a list
+    noun with a listing verb, read as a place ("on the list"), or before a sentence that goes on
+    with "also" and a listing verb."""
     k = kinds_of[i]
-    if k & {LIST, ACT} or (AWARD in k and AWARD_VERB in k):
-        return True
+    if k & {LIST, ACT} or (AWARD in k and k & {AWARD_VERB, LIST_NOUN}):
+        return True  # an honour given, received, or with its roll ("劳动模范名单如下：", "list of medallists")
     if ACT_NOUN in k and k & {COPULA, AWARD}:
         return True
     if SANCTION_NOUN in k and IMPOSE in k:

@@ -54,9 +54,7 @@ class NameShapes:
         """(start, end) token ranges of shaped names, left to right, not overlapping."""
         blocked = {i for e in doc.ents if e.label_ in KEEP_LABELS for i in range(e.start, e.end)}
         for sent in doc.sents:
-            words = [t for t in sent if t.is_alpha]
-            capital_stop = any(_cap(t) and t.is_stop and t.lower_ not in ("and", "of") for t in words[1:])
-            if len(words) >= 4 and capital_stop and sum(1 for t in words if _cap(t)) >= 0.7 * len(words):
+            if is_title_case(sent):
                 blocked.update(range(sent.start, sent.end))  # a headline in title case: every word looks like a name
         out: list[tuple[int, int]] = []
         i = 0
@@ -201,6 +199,13 @@ class NameShapes:
         return toks[0].i, toks[-1].i + 1
 
 
+def is_title_case(sent: Span) -> bool:
+    """Is ``sent`` a headline written in title case (most words capitalised, small words too)?"""
+    words = [t for t in sent if t.is_alpha]
+    capital_stop = any(_cap(t) and t.is_stop and t.lower_ not in ("and", "of") for t in words[1:])
+    return len(words) >= 4 and capital_stop and sum(1 for t in words if _cap(t)) >= 0.7 * len(words)
+
+
 def _cap(tok: Token) -> bool:
     text = tok.text
     return bool(text) and text[0].isupper() and any(ch.isalpha() for ch in text)
@@ -301,7 +306,13 @@ def _label_pass(doc: Doc, org_words: frozenset[str]) -> bool:
                 ents[n] = Span(doc, e.start, e.start, label="ORG")
                 changed = True
                 continue
-        if e.label_ != "ORG" or e.ent_id_ or not 2 <= len(e) <= 5 or {t.lower_ for t in e} & org_words:
+        if e.label_ == "NORP" and _person_shaped_norp(e):
+            ents[n] = Span(doc, e.start, e.end, label="PERSON")  # "Roman Semenov": a first name, not a people
+            changed = True
+            continue
+        if e.label_ in ("GPE", "LOC", "FAC", "NORP") and not e.ent_id_ and 2 <= len(e) <= 3:
+            pass  # "Ivan Petrov, Oleg Dornov and Pavla Serova" with the last two taken for places
+        elif e.label_ != "ORG" or e.ent_id_ or not 2 <= len(e) <= 5 or {t.lower_ for t in e} & org_words:
             continue
         if not all((t.is_title and t.pos_ == "PROPN") or t.text == "-" for t in e):
             continue
@@ -318,6 +329,20 @@ def _label_pass(doc: Doc, org_words: frozenset[str]) -> bool:
             return False
         return True
     return False
+
+
+DEMONYM_ENDINGS = ("an", "ese", "ish", "ic", "i", "s")
+
+
+def _person_shaped_norp(e: Span) -> bool:
+    """A "nationality" of two or three capitalised proper nouns whose last word is no demonym
+    ("Roman Semenov"; not "Roman Catholic", "Sunni Muslims", "Chinese Communist")."""
+    return (
+        2 <= len(e) <= 3
+        and all(t.is_title and t.pos_ == "PROPN" for t in e)
+        and not e[-1].lower_.endswith(DEMONYM_ENDINGS)
+        and e[-1].lower_ not in ("communist", "communists", "party")
+    )
 
 
 def _coordinated(doc: Doc, start: int, end: int, mate: Span) -> bool:

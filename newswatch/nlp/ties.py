@@ -28,6 +28,7 @@ from spacy.tokens import Doc, Span, Token
 from ..models import EntityType, Finding, Tie
 from .abbreviations import short_forms as abbreviation_short_forms
 from .lexicon import AWARD_NOUNS, Lexicon
+from .names import is_title_case
 
 NEIGHBOURHOOD = 2  # sentences either side searched for a list/award named nearby
 ANAPHOR_WINDOW = 3  # sentences back searched for the company "the company" means
@@ -130,6 +131,7 @@ QUANTITY_WORDS = {
 LAW_WORDS = {"act", "law", "regulation", "regulations", "order", "rule"}
 FACTUAL_INF_HEADS = {
     "move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin", "continue", "order",
+    "determine", "determination",  # the Federal Register: "the ERC determined to add X", "made a determination to add"
 }  # fmt: skip
 
 
@@ -143,6 +145,7 @@ class Candidate:
     root: Token
     entity_id: str | None = None
     via_anaphor: str | None = None  # the anaphor text ("the company", "it") when resolved
+    gov: bool = False  # a government body: a target only as the act's own patient, never a bystander
 
     @property
     def key(self) -> str:
@@ -159,8 +162,13 @@ class Trigger:
 
 
 def _is_gov(span: Span) -> bool:
-    words = {t.lower_ for t in span}
-    return span.label_ == "GOV" or bool(words & GOV_WORDS)
+    """An issuer the lexicon knows, or a name headed by a government word ("the Ministry of Commerce",
+    "the Security Council"; not "the Institute of Forensic Science of the Ministry of ...")."""
+    if span.label_ == "GOV":
+        return True
+    head = next((t for t in span if t.lower_ in ("of", "for")), None)
+    words = [t.lower_ for t in (span[: head.i - span.start] if head is not None else span)]
+    return bool(words) and words[-1] in GOV_WORDS
 
 
 def _canonical_names(doc: Doc) -> dict[int, tuple[str, str | None]]:
@@ -195,8 +203,8 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
     in_ent: set[int] = set()
     for ent in doc.ents:
         in_ent.update(range(ent.start, ent.end))
-        if ent.label_ not in ("ORG", "PERSON") or _is_gov(ent):
-            continue
+        if ent.label_ not in ("ORG", "PERSON") or (ent.label_ == "PERSON" and {t.lower_ for t in ent} & GOV_WORDS):
+            continue  # "Treasury Secretary Janet Yellen" names an official of the issuer
         if ent.label_ == "PERSON" and all(t.lower_ in TITLE_WORDS for t in ent):
             continue  # "Foreign Minister" tagged as a person
         if sum(ch.isdigit() for ch in ent.text) >= 4 and "-" in ent.text:
@@ -204,7 +212,7 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         name, eid = names[ent.start]
         if ent.label_ == "ORG" and len(ent) > 1 and ent[0].lower_ == "the":
             name = name[4:].strip() if name.lower().startswith("the ") else name
-        cands.append(Candidate(name, ent.label_, range(ent.start, ent.end), ent.root, eid))
+        cands.append(Candidate(name, ent.label_, range(ent.start, ent.end), ent.root, eid, gov=_is_gov(ent)))
     anaphors = {w.casefold() for w in lex.company_anaphors}
     # an ORG entity that is only an anaphor noun ("the Company" in a filing) refers back, it names nothing
     tagged_anaphors = {
@@ -222,6 +230,7 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
         c
         for c in cands
         if c.label == "ORG"
+        and not c.gov
         and doc[c.tokens.stop - 1].lower_ not in LAW_WORDS
         and not (c.root.dep_ == "compound" and c.root.head.lemma_.casefold() in RELATIONAL_NOUNS)
     ]
@@ -237,6 +246,15 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
             and any(c.lower_ in ("the", "this", "that") for c in tok.children)
         )
         is_pronoun = tok.lower_ in ("it",) and tok.dep_ in ("nsubjpass", "dobj", "nsubj")
+        if tok.lower_ in ("he", "she") and tok.dep_ in ("nsubjpass", "nsubj"):
+            person = _person_meant(tok, cands, sent_index)
+            if person is not None:
+                extra.append(
+                    Candidate(
+                        person.name, "PERSON", range(tok.i, tok.i + 1), tok, person.entity_id, via_anaphor=tok.text
+                    )
+                )
+            continue
         if not (is_noun_anaphor or is_pronoun):
             continue
         if is_noun_anaphor and tok.lower_ in defined and defined[tok.lower_].root.i < tok.i:
@@ -253,6 +271,20 @@ def _candidates(doc: Doc, lex: Lexicon) -> list[Candidate]:
             )
         )
     return sorted(cands + extra, key=lambda c: c.tokens.start)
+
+
+def _person_meant(pronoun: Token, cands: list[Candidate], sent_index: list[int]) -> Candidate | None:
+    """The person "he"/"she" at the start of a clause stands for, only when it is plain: the one person
+    named (by full name) in the sentence before and none earlier in its own sentence."""
+    here = sent_index[pronoun.i]
+    people = [c for c in cands if c.label == "PERSON" and c.via_anaphor is None and c.root.i < pronoun.i]
+    if any(sent_index[c.root.i] == here for c in people):
+        return None
+    before = {c.key: c for c in people if sent_index[c.root.i] == here - 1}
+    if len(before) != 1:
+        return None
+    person = next(iter(before.values()))
+    return person if " " in person.name else None
 
 
 def _defined_terms(doc: Doc, orgs: list[Candidate]) -> dict[str, Candidate]:
@@ -278,7 +310,7 @@ def _salient(prior: list[Candidate], sent_index: list[int]) -> Candidate:
         for _ in range(4):
             if tok.dep_ in ("nsubj", "nsubjpass"):
                 return True
-            if tok.dep_ not in ("compound", "appos", "conj") or tok.head is tok:
+            if tok.dep_ not in ("compound", "appos", "conj") or tok.head.i == tok.i:
                 return False
             if tok.dep_ == "compound" and tok.head.lemma_.casefold() in RELATIONAL_NOUNS:
                 return False
@@ -345,7 +377,7 @@ def _mentions_award(tok: Token) -> bool:
     ("the prize"), or the award noun it modifies ("an award given to ...")."""
     near = list(tok.children) + ([tok.head] if tok.dep_ in ("acl", "relcl") else [])
     for c in near:
-        for t in c.subtree if c is not tok.head else [c]:
+        for t in c.subtree if c.i != tok.head.i else [c]:
             if t.ent_type_ == "AWARD" or t.lemma_.casefold() in AWARD_NOUNS:
                 return True
     return False
@@ -391,14 +423,22 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
         if low == "subject" and _subject_to_sanctions(tok):
             out.append(Trigger(tok, "blacklist", "subject-to"))
             continue
+        if (
+            (lemma in tr.blacklist.standalone or low in tr.blacklist.adjectives or lemma in ISSUER_VERBS)
+            and (tok.pos_ in ("VERB", "AUX") or tok.tag_.startswith("VB"))
+            and _prenominal_only(tok)
+        ):
+            continue  # "the blacklisted telecom giant", "previously sanctioned firms such as X": a noun phrase
         if tok.pos_ in ("VERB", "AUX") or tok.tag_.startswith("VB"):
             if lemma in tr.blacklist.standalone or low in tr.blacklist.standalone:
                 out.append(Trigger(tok, "blacklist", "blacklist-verb"))
             elif lemma in tr.delisting.standalone:
-                out.append(Trigger(tok, "delisting", "delist-verb"))
+                if not _stock_exchange_sense(sent):
+                    out.append(Trigger(tok, "delisting", "delist-verb"))
             elif lemma in ISSUER_VERBS and (
                 any(e.label_ in ("GOV", "LIST") for e in sent.ents)
                 or any(x.lower_ in ("e.o.", "eo") or x.text == "Executive" for x in sent)
+                or _designated_for_conduct(tok)
             ):
                 out.append(Trigger(tok, "blacklist", "issuer-verb"))  # "OFAC designated X", "re-designated X"
             elif lemma in tr.blacklist.needs_list and _prep_list_ref(tok, to_list, lex):
@@ -435,9 +475,50 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
                 and _list_ref_in(_previous(sent), lex)
             ):
                 out.append(Trigger(tok, "blacklist", "continued"))  # "... to the list. Megvii was also named."
-        elif tok.dep_ == "amod" and low in tr.blacklist.adjectives:
+        elif tok.dep_ == "amod" and low in tr.blacklist.adjectives and _copula_subject(tok.head):
+            # "The sanctioned entities are: (i) X ...", "Sanctioned firms include X"; never a noun phrase
+            # alone ("Huawei, the blacklisted telecom giant", "sales to blacklisted firms such as X")
             out.append(Trigger(tok, "blacklist", "adjective"))
     return out
+
+
+def _prenominal_only(tok: Token) -> bool:
+    """A participle before its noun ("blacklisted firms") whose noun is no copula's subject: a
+    modifier inside a noun phrase, which states no tie ("The sanctioned entities are ..." does)."""
+    return (
+        tok.dep_ == "amod"
+        and tok.head.i > tok.i
+        and tok.tag_ == "VBN"
+        and all(c.dep_ in ("advmod", "punct") for c in tok.children)  # "the DoD designated X": a verb misparsed
+        and not _copula_subject(tok.head)
+    )
+
+
+def _copula_subject(noun: Token) -> bool:
+    """Is ``noun`` the subject of a copula or of "include" ("The sanctioned entities are ...")?"""
+    return noun.dep_ in ("nsubj", "nsubjpass") and noun.head.lemma_.casefold() in COPULAS
+
+
+EXCHANGE_WORDS = {"exchange", "nasdaq", "nyse", "bourse", "stock", "shares", "listing", "ipo"}
+
+
+def _stock_exchange_sense(sent: Span) -> bool:
+    """ "The Nasdaq delisted X", "delisting from the New York Stock Exchange": a share listing, no list
+    of a government (no list named in the sentence, a stock exchange word)."""
+    return not any(e.label_ == "LIST" for e in sent.ents) and any(t.lower_ in EXCHANGE_WORDS for t in sent)
+
+
+def _designated_for_conduct(tok: Token) -> bool:
+    """Sanctions wording without the issuer: "X was designated for operating in the ... sector",
+    "... designated pursuant to ...": a passive "designated" with a conduct gerund or an authority."""
+    if not any(c.dep_ == "nsubjpass" for c in tok.children):
+        return False
+    for c in tok.children:
+        if c.dep_ == "prep" and c.lower_ == "pursuant":
+            return True
+        if c.dep_ == "prep" and c.lower_ == "for" and any(g.dep_ == "pcomp" and g.tag_ == "VBG" for g in c.children):
+            return True
+    return False
 
 
 def _previous(sent: Span) -> Span:
@@ -456,7 +537,8 @@ TITLE_WORDS = {
 ISSUER_VERBS = {"designate", "redesignate", "re-designate"}  # a listing when a list's issuer is in the sentence
 STATE_WORDS = {"sanctioned", "blacklisted", "designated", "listed"}
 COPULAS = {"include", "be", "comprise", "feature", "cover", "number", "contain", "encompass"}
-SANCTION_NOUNS = {"sanction", "sanctions", "freeze", "designation", "designations"}
+# (with the forms of "freeze", so that the cascade, which reads this set, keeps "froze the assets of X")
+SANCTION_NOUNS = {"sanction", "sanctions", "freeze", "froze", "frozen", "freezes", "designation", "designations"}
 IMPOSE_VERBS = {
     "impose",
     "levy",
@@ -534,13 +616,30 @@ def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: P
     if tok.dep_ not in ("nsubj", "nsubjpass") or tok.pos_ not in ("NOUN", "PROPN", "NUM"):
         return None
     verb = tok.head
-    if verb.lemma_.casefold() not in COPULAS | {"join"}:
-        return None
     tr = lex.triggers
     low, lemma = tok.lower_, tok.lemma_.casefold()
+    if verb.lemma_.casefold() not in COPULAS | {"join"}:
+        # "Companies added to the list on Friday include X", parsed with "added" as the main verb
+        cop = next(
+            (
+                c
+                for c in verb.children
+                if c.dep_ in ("ccomp", "advcl", "conj", "dep") and c.lemma_.casefold() in COPULAS and c.i > verb.i
+            ),
+            None,
+        )
+        act = _act_word(verb, lex) if verb.tag_ in ("VBN", "VBD") else None
+        if (
+            cop is not None
+            and act is not None
+            and lemma in MEMBER_NOUNS
+            and not any(c.dep_ == "dobj" for c in verb.children)
+        ):
+            return act, cop.i
+        return None
     if low in tr.blacklist.nouns or lemma in tr.blacklist.nouns:
         return "blacklist", verb.i
-    if low in tr.delisting.nouns or lemma in tr.delisting.nouns:
+    if (low in tr.delisting.nouns or lemma in tr.delisting.nouns) and not _stock_exchange_sense(tok.sent):
         return "delisting", verb.i
     if low in tr.award.recipient_nouns or lemma in tr.award.recipient_nouns:
         return "award", verb.i
@@ -565,6 +664,12 @@ def _sanctions_act(tok: Token) -> Tie | None:
     if not (tok.pos_ == "VERB" or tok.tag_.startswith("VB")):
         return None
     lemma = tok.lemma_.casefold()
+    if lemma == "freeze" and any(c.dep_ == "dobj" and c.lemma_.casefold() in ("asset", "assets") for c in tok.children):
+        return "blacklist"  # "Britain froze the assets of X"
+    if lemma in ("target", "hit") and any(
+        c.dep_ == "nsubj" and c.lemma_.casefold() in SANCTION_NOUNS for c in tok.children
+    ):
+        return "blacklist"  # "The sanctions target X, Y and Z"
     if lemma not in IMPOSE_VERBS and lemma not in LIFT_VERBS:
         return None
     if not any(
@@ -632,7 +737,7 @@ def hedge(trigger: Token, lex: Lexicon) -> str | None:
                     return f"purpose or intent ('to {tok.text}' under '{tok.head.text}')"
         if tok is not trigger and tok.lemma_.casefold() in lemmas:
             return f"under '{tok.text}'"
-        if tok.dep_ in ("xcomp", "ccomp", "advcl", "acl", "conj", "pcomp") and tok.head is not tok:
+        if tok.dep_ in ("xcomp", "ccomp", "advcl", "acl", "conj", "pcomp", "acomp") and tok.head.i != tok.i:
             via_conj = tok.dep_ == "conj"
             tok = tok.head
             continue
@@ -653,6 +758,7 @@ class Role:
     heads: set[int] = field(default_factory=set)
     names: list[str] = field(default_factory=list)
     free: set[int] = field(default_factory=set)
+    right: set[int] = field(default_factory=set)  # open-ended surface fallback: only one enumeration of it counts
 
     def take(self, tok: Token, role: str, skip: set[int] | None = None) -> None:
         self.idx.update(x.i for x in tok.subtree if not skip or x.i not in skip)
@@ -670,13 +776,14 @@ def _subject_or_antecedent(verb: Token, c: Token) -> Token:
     if c.lower_ in RELATIVE_PRONOUNS and verb.dep_ == "relcl":
         return verb.head
     if any(p.lower_ == "of" and any(o.lower_ in RELATIVE_PRONOUNS for o in p.children) for p in c.children):
-        # "Huawei and HiSilicon, both of which are blacklisted": the names just before the comma
-        if verb.dep_ == "relcl":
-            return verb.head
+        # "Huawei and HiSilicon, both of which are blacklisted": the names just before the comma (the
+        # parse often hangs the clause on a noun further back: "components to Huawei and HiSilicon, ...")
         j = c.i - 1
         while j > 0 and c.doc[j].is_punct:
             j -= 1
-        return c.doc[j]
+        if c.doc[j].pos_ in ("PROPN", "NOUN") or c.doc[j].ent_type_ or verb.dep_ != "relcl":
+            return c.doc[j]
+        return verb.head
     return c
 
 
@@ -694,8 +801,15 @@ def _role_tokens(trig: Trigger) -> Role:
                 role.take(c, "member (after the act noun)")
         _surface_right(verb, role)
         return role
+    if trig.kind == "sanctions-noun" and t.lemma_.casefold() in ("target", "hit"):
+        for c in t.children:
+            if c.dep_ == "dobj":
+                role.take(c, "object (the sanctions target)")
+        return role
     if trig.kind == "sanctions-noun":
         objects = [c for c in t.children if c.dep_ in ("dobj", "nsubjpass")]
+        # "the denial order issued against X": the preposition may hang on a participle of the noun
+        objects += [x for o in objects for x in o.children if x.dep_ == "acl" and x.tag_ == "VBN"]
         for p in [*t.children, *(x for o in objects for x in o.children)]:
             if p.dep_ in ("prep", "dative") and p.lower_ in ("on", "against", "upon", "from", "to", "off", "of"):
                 objects_of_p = [o for o in p.children if o.dep_ == "pobj"]
@@ -728,6 +842,11 @@ def _role_tokens(trig: Trigger) -> Role:
         if not trig.explain.get("among"):
             _surface_right(verb, role)
         return role
+    if trig.kind == "continued-inverted":
+        for c in t.subtree:
+            if c.dep_ in ("attr", "nsubjpass", "nsubj") and c.i > t.i:
+                role.take(c, "member (also ... were)")
+        return role
     if trig.kind == "list-includes":
         for c in t.children:
             if c.dep_ in ("dobj", "attr"):
@@ -756,6 +875,12 @@ def _role_tokens(trig: Trigger) -> Role:
             role.take(c, "subject")
         elif c.dep_ == "nsubj" and trig.kind == "award-object" and _headline_passive(t):
             role.take(c, "subject (headline: 'X awarded the title')")
+    if passive and not role.idx:
+        for aux in t.children:
+            if aux.dep_ == "auxpass" and aux.i > t.i:  # "Also designated today are X and Y"
+                for x in aux.children:
+                    if x.dep_ in ("attr", "nsubj", "nsubjpass"):
+                        role.take(x, "member (designated ... are)")
     if passive and t.dep_ in ("acl", "amod"):
         head = t.head
         if trig.tie != "award":
@@ -768,6 +893,10 @@ def _role_tokens(trig: Trigger) -> Role:
         one = head.head.head if head.dep_ == "pobj" and head.head.lower_ == "of" else None
         if one is not None and one.dep_ == "appos" and (one.like_num or one.lower_ in ("one", "two", "three", "some")):
             role.take(one.head, "name 'one of the entities added' stands beside", skip={x.i for x in one.subtree})
+        elif one is not None and one.dep_ == "attr" and one.lower_ in ("one", "among"):
+            for c in one.head.children:
+                if c.dep_ in ("nsubj", "nsubjpass"):
+                    role.take(_subject_or_antecedent(one.head, c), "subject (is one of the entities added)")
     for c in t.children:
         if c.dep_ in ("advcl", "xcomp", "conj") and c.tag_ == "VBG" and c.lemma_ in ("name", "include", "list"):
             for o in c.children:
@@ -778,7 +907,12 @@ def _role_tokens(trig: Trigger) -> Role:
             c.dep_ == "prep"
             and c.lower_ in ("including", "namely")
             and trig.tie != "award"
-            and (c.head is t or c.head.ent_type_ == "LIST" or c.head.lemma_.casefold() in ("list", "blacklist"))
+            and (
+                c.head.i == t.i
+                or c.head.ent_type_ == "LIST"
+                or c.head.lemma_.casefold() in ("list", "blacklist")
+                or c.head.i in role.heads  # "sanctioned seven people, including X"
+            )
         ):
             role.take(c, f"members ({c.text})")  # "Eight companies were removed from the list, including X"
     if trig.tie == "award" and trig.kind == "award-object":
@@ -791,7 +925,7 @@ def _role_tokens(trig: Trigger) -> Role:
     if prep is not None and not any(c.dep_ in ("nsubjpass", "auxpass") for c in t.children):
         role.free.update(x.i for x in t.doc[t.i + 1 : prep] if x.dep_ != "poss" and x.head.dep_ != "poss")
         role.names.append("between verb and list (surface)")
-    if not role.idx and not role.free and t.dep_ == "conj":  # "blacklisted and sanctioned Huawei"
+    if not role.idx and not role.free and not role.right and t.dep_ == "conj":  # "blacklisted and sanctioned Huawei"
         return _role_tokens(Trigger(t.head, trig.tie, trig.kind))
     _companions(t, role)
     return role
@@ -806,7 +940,7 @@ def _surface_right(verb: Token, role: Role) -> None:
             break
         if x.tag_ in ("VBD", "VBZ", "VBP", "MD") and not x.ent_type_ and x.i > verb.i + 1:
             break
-        role.free.add(x.i)
+        role.right.add(x.i)
     role.names.append("right of the verb (surface)")
 
 
@@ -868,7 +1002,7 @@ def _in_target_phrase(tok: Token, role: Role) -> bool:
             pass
         else:
             return False
-        if tok.head is tok:
+        if tok.head.i == tok.i:
             return False
         tok = tok.head
         seen += 1
@@ -894,17 +1028,45 @@ def _agent_tokens(t: Token) -> set[int]:
 
 
 def _nested(c: Candidate, others: list[Candidate]) -> bool:
-    """Is ``c`` a modifier inside another candidate's phrase ("Xiaomi" in "Xiaomi CEO Lei Jun")?"""
+    """Is ``c`` a modifier inside another candidate's phrase ("Xiaomi" in "Xiaomi CEO Lei Jun", "Acme
+    Port Group crane operator Li Ming"), or a person's employer ("Li Ming (Acme Port Group)")?"""
+    doc = c.root.doc
     for o in others:
-        if o is c or o.label != "PERSON" or c.label != "ORG":
+        if o is c or c.label != "ORG":
             continue
+        if o.label == "PERSON" and o.tokens.stop <= c.tokens.start <= o.tokens.stop + 8:
+            if _affiliation_gap(doc[o.tokens.stop : c.tokens.start]):
+                return True
         if c.tokens.stop <= o.tokens.start and o.tokens.start - c.tokens.stop <= 4:
-            between = c.root.doc[c.tokens.stop : o.tokens.start]
+            between = doc[c.tokens.stop : o.tokens.start]
             if any(t.lower_ in ("and", "or", "&") for t in between):
                 continue  # "Huawei and Jane Roe" are coordinated, not "Huawei CEO Jane Roe"
-            if all(t.lower_ in LINK_WORDS or t.pos_ in ("NOUN", "PROPN") for t in between):
+            if o.label == "PERSON" and all(t.lower_ in LINK_WORDS or t.pos_ in ("NOUN", "PROPN") for t in between):
                 return True
+            if len(between) and all(t.pos_ == "NOUN" and t.is_lower for t in between):
+                return True  # "Acme unit Betacorp": a company word phrase between two names
     return False
+
+
+AFFILIATION_PREPS = {"of", "at", "from", "with", "in"}
+
+
+def _affiliation_gap(gap: Span) -> bool:
+    """Does the gap between a person and the organisation after it only say where the person works:
+    "of", "from", "(", ", a crane operator at", ", chief engineer of"?"""
+    toks = [t for t in gap if not t.is_space]
+    if [t.text for t in toks] == ["("]:
+        return True
+    if not toks or toks[-1].lower_ not in AFFILIATION_PREPS:
+        return False
+    body = toks[:-1]
+    if body and body[0].text == ",":
+        body = body[1:]
+    return len(body) <= 9 and all(
+        (t.pos_ in ("DET", "ADJ", "NOUN", "PROPN", "NUM") or t.text in ("-", "'s", "’s") or t.lower_ in ("of", "and"))
+        and t.text not in (",", ";")
+        for t in body
+    )
 
 
 def _norm_award(span: Span, lex: Lexicon) -> str:
@@ -986,7 +1148,7 @@ def _leader_links(doc: Doc, cands: list[Candidate], lex: Lexicon) -> dict[str, t
     roles = {r.casefold() for r in lex.leader_roles}
     links: dict[str, tuple[Candidate, str]] = {}
     people = [c for c in cands if c.label == "PERSON" and c.via_anaphor is None]
-    orgs = [c for c in cands if c.label == "ORG" and c.via_anaphor is None]
+    orgs = [c for c in cands if c.label == "ORG" and c.via_anaphor is None and not c.gov]
     for p in people:
         for o in orgs:
             if p.root.sent != o.root.sent:
@@ -1081,6 +1243,14 @@ def _gap_ok(gap: Span) -> bool:
     """Can the tokens between two names be an enumeration's separator ("X, Y", "X; and (ii) Y",
     "X, memory chip maker Y", "X, Thai Princess Y")? No verb, no preposition, no clause."""
     toks = [t for t in gap if not t.is_space]
+    semis = [n for n, t in enumerate(toks) if t.text == ";"]
+    if semis and 0 < semis[-1] < len(toks):
+        # "A and its two aircraft, EW-1 and EW-2; and state-owned carrier B": a semicolon closes the
+        # item before it (whatever it holds, short of a clause); only what follows must be a separator
+        head = toks[: semis[-1]]
+        if len(head) > 24 or any(t.tag_ in ("VBD", "VBZ", "VBP", "MD") and not t.ent_type_ for t in head):
+            return False
+        toks = toks[semis[-1] :]
     if len(toks) > 12 or not any(t.lower_ in ENUM_SEPARATORS for t in toks):
         return False
     # ", a pioneer of X's space programme, renowned scientist ...": an appositive may hold "of"
@@ -1099,6 +1269,10 @@ def _gap_ok(gap: Span) -> bool:
             continue
         if t.pos_ in ("NOUN", "ADJ", "PROPN") and t.lower_ not in RELATIVE_PRONOUNS and t.tag_ not in ("VBD", "VBZ"):
             continue
+        if (t.tag_ == "VBN" and t.i > 0 and t.doc[t.i - 1].text == "-") or (
+            t.tag_ in ("VB", "VBN", "VBG") and t.i + 1 < len(t.doc) and t.doc[t.i + 1].pos_ == "NOUN"
+        ):
+            continue  # "state-owned", "potash exporters" mis-tagged: a modifier inside a descriptor
         return False
     return True
 
@@ -1121,6 +1295,11 @@ def _enumeration(targets: list[Candidate], sent_cands: list[Candidate], blocked:
                     break
                 gap = doc[a.tokens.stop : b.tokens.start]
                 nxt = order[j + step]
+                mate = _past_employer(order, j, step, blocked)
+                if mate is not None:
+                    chosen.add(id(order[mate]))  # "A of X and B of Y", "A, a nurse at X, B, a welder ...": not X
+                    j = mate
+                    continue
                 if any(t.i in blocked for t in gap) or nxt.root.i in blocked or not _gap_ok(gap):
                     break
                 if _in_foreign_phrase(nxt.root, c.root):
@@ -1130,13 +1309,159 @@ def _enumeration(targets: list[Candidate], sent_cands: list[Candidate], blocked:
     return [c for c in order if id(c) in chosen]
 
 
+def _past_employer(order: list[Candidate], j: int, step: int, blocked: set[int]) -> int | None:
+    """In an enumeration of people with their employers, the index of the next person past the
+    employer of the person at ``j`` (moving by ``step``), or None."""
+    k = j + 2 * step
+    if not 0 <= k < len(order):
+        return None
+    org = order[j + step]
+    person, other = (order[j], order[k]) if step > 0 else (order[k], order[j])
+    if org.label != "ORG" or person.label != "PERSON" or other.label != "PERSON":
+        return None
+    doc = org.root.doc
+    if not (person.tokens.stop <= org.tokens.start and org.tokens.stop <= other.tokens.start):
+        return None
+    before, after = doc[person.tokens.stop : org.tokens.start], doc[org.tokens.stop : other.tokens.start]
+    if any(t.i in blocked for t in [*before, *after]) or order[k].root.i in blocked:
+        return None
+    return k if _affiliation_gap(before) and _gap_ok(after) else None
+
+
+def _modifies_a_noun(c: Candidate) -> bool:
+    """Is the name only a modifier of a common noun ("Party secretary", "Acme engineers")?"""
+    head = c.root.head
+    return (
+        c.root.dep_ == "compound"
+        and head.i >= c.tokens.stop
+        and head.pos_ == "NOUN"
+        and head.is_lower
+        and not head.ent_type_
+        and c.via_anaphor is None
+    )
+
+
+def _unnamed_members(trig: Token, role: Role, lead_in: bool) -> bool:
+    """Did the act name its patient only by a count or a plural ("designated seven officials",
+    "is designating several executives", "the following individuals:")?"""
+    doc = trig.doc
+    for h in role.heads:
+        head = doc[h]
+        if head.tag_ != "NNS" or head.ent_type_:
+            continue
+        if lead_in or any(
+            c.dep_ in ("nummod", "amod", "det") and (_is_quantity(c) or c.lower_ in ("following", "these", "the"))
+            for c in head.children
+        ):
+            return True
+    return False
+
+
+def _described_subject(sent: Span, cands: list[Candidate]) -> Candidate | None:
+    """The name a sentence opens with when the sentence only says who it is ("X is the deputy
+    chairman of Y", "X (X) is a board member"), or None."""
+    root = sent.root
+    if root.lemma_.casefold() != "be" or not any(c.dep_ == "attr" for c in root.children):
+        return None
+    subj = next((c for c in root.children if c.dep_ == "nsubj"), None)
+    first = next((t for t in sent if not t.is_space and t.text not in BULLETS), None)
+    if subj is None or first is None:
+        return None
+    attr = next(c for c in root.children if c.dep_ == "attr")
+    if any(t.ent_type_ == "GOV" for t in attr.subtree):
+        return None  # "Jane Roe is the Treasury Secretary": the issuer's official
+    for c in cands:
+        if c.root.i == subj.i and c.tokens.start == first.i and c.via_anaphor is None:
+            return c
+    return None
+
+
+def _own_patient(c: Candidate, role: Role) -> bool:
+    """Is ``c`` the act's patient itself (a role head, or coordinated with one), not a name further in?"""
+    tok = c.root
+    for _ in range(3):
+        if tok.i in role.heads:
+            return True
+        if tok.dep_ not in ("conj", "appos") or tok.head.i == tok.i:
+            return False
+        tok = tok.head
+    return False
+
+
+def _slot_names(doc: Doc, role: Role, cands: list[Candidate], lex: Lexicon) -> list[Candidate]:
+    """Names the model left untagged in the very slot of the act ("OFAC designated Pavel Orlov of ..."):
+    a capitalised proper-noun head of the role with its compounds; two or three plain words make a
+    person, a company word or a single word an organisation."""
+    out: list[Candidate] = []
+    if not role.heads or _headline(doc[min(role.heads)].sent):
+        return out  # a headline in title case: every word looks like a name
+    taken = {i for c in cands for i in c.tokens}
+    org_words = {w.casefold() for w in lex.org_words}
+    for h in sorted(role.heads):
+        tok = doc[h]
+        if tok.pos_ != "PROPN" or not tok.is_title or tok.ent_type_ or tok.i in taken or tok.dep_ == "pobj":
+            continue
+        left = tok.i
+        while left - 1 >= tok.sent.start and doc[left - 1].dep_ == "compound" and doc[left - 1].head.i == tok.i:
+            left -= 1
+        span = doc[left : tok.i + 1]
+        if any(t.ent_type_ or not t.is_title or t.is_sent_start for t in span) or len(span) > 4:
+            continue
+        if (span.start > 0 and doc[span.start - 1].text == "(") or (span.end < len(doc) and doc[span.end].text == ")"):
+            continue  # "Acme Tanker (Dalian)": a place or form inside another name
+        words = {t.lower_ for t in span}
+        label = "PERSON" if 2 <= len(span) <= 3 and not words & org_words else "ORG"
+        out.append(Candidate(span.text, label, range(span.start, span.end), tok))
+    return out
+
+
+def _headline(sent: Span) -> bool:
+    """A title-case headline: small words capitalised too, or no closing stop and nearly every
+    content word capitalised ("Treasury Removes Acme Addresses from Blacklist")."""
+    if is_title_case(sent):
+        return True
+    toks = [t for t in sent if not t.is_space]
+    content = [t for t in toks if t.is_alpha and not t.is_stop]
+    return (
+        len(content) >= 5
+        and toks[-1].text not in (".", "!", "?", ":", '"', "”")
+        and sum(1 for t in content if t.text[0].isupper()) >= 0.85 * len(content)
+    )
+
+
+def _surface_chain(parsed: list[Candidate], free: list[Candidate]) -> list[Candidate]:
+    """Of the names a surface fallback found right of a verb, those in one enumeration with the first
+    target ("include A, B and C, according to Reuters": not Reuters; "are A and B, suppliers to C":
+    not C)."""
+    if not free:
+        return []
+    order = sorted([*parsed, *free], key=lambda c: c.tokens.start)
+    doc = order[0].root.doc
+    chain = [order[0]]
+    j = 0
+    while j + 1 < len(order):
+        prev, c = order[j], order[j + 1]
+        mate = _past_employer(order, j, 1, set())
+        if mate is not None:
+            chain.append(order[mate])
+            j = mate
+            continue
+        j += 1
+        if c.tokens.start < prev.tokens.stop:
+            continue
+        if not _gap_ok(doc[prev.tokens.stop : c.tokens.start]):
+            break
+        chain.append(c)
+    return [c for c in chain if any(c is f for f in free)]
+
+
 def _in_foreign_phrase(mate: Token, seed: Token) -> bool:
     """Is ``mate`` inside a prepositional phrase the seed is not in ("At the Acme Conference, Jane Roe
     won ...": the conference is no member of the winners)?"""
     seed_line = {seed.i, *(a.i for a in seed.ancestors)}
     tok = mate
     for _ in range(12):
-        if tok.i in seed_line or tok.head is tok:
+        if tok.i in seed_line or tok.head.i == tok.i:
             return False
         if tok.dep_ == "prep" and tok.lower_ not in MEMBER_PREPS and tok.i not in seed_line:
             return True
@@ -1193,6 +1518,14 @@ def _continuations(sent: Span, lex: Lexicon, last: Act, found: list[Trigger]) ->
             elif subj is not None and (subj.lemma_.casefold() in MEMBER_NOUNS or subj.lower_ in MEMBER_NOUNS):
                 out.append(Trigger(tok, last.tie, "continued-member"))
         elif (
+            lemma in INVERTED_ACTS
+            and tok.tag_ == "VBN"
+            and last.tie == "blacklist"
+            and any(c.lower_ == "also" for c in tok.children)
+            and any(c.dep_ == "auxpass" and c.i > tok.i for c in tok.children)
+        ):
+            out.append(Trigger(tok, last.tie, "continued-inverted"))  # "Also targeted were X and Y"
+        elif (
             lemma in lex.triggers.blacklist.needs_list
             and lemma not in ("include", "keep", "move")
             and (tok.pos_ == "VERB" or tok.tag_.startswith("VB"))
@@ -1204,6 +1537,9 @@ def _continuations(sent: Span, lex: Lexicon, last: Act, found: list[Trigger]) ->
         ):
             out.append(Trigger(tok, last.tie, "continued-verb"))
     return out
+
+
+INVERTED_ACTS = {"target", "name", "designate", "sanction", "add", "list", "include", "blacklist", "hit"}
 
 
 @dataclass
@@ -1218,6 +1554,7 @@ class Act:
     si: int
     evidence: str
     lead_in: bool = False  # the sentence ends with ":" (items follow)
+    open_members: bool = False  # the act counted its members without naming them ("seven officials")
     items_until: int = -1  # last sentence index read as an item of this act
 
 
@@ -1260,26 +1597,33 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
             )
             if last.lead_in:
                 last.items_until = si
-            if not sent_cands:
-                continue
             role_obj = _role_tokens(trig)
             role = role_obj.name
             agent = _agent_tokens(trig.token)
-            targets = [
-                c
-                for c in sent_cands
-                if c.root.i not in agent
-                and c.root.i != trig.token.i
-                and ((c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)) or c.root.i in role_obj.free)
-            ]
+            untagged = _slot_names(trig.token.doc, role_obj, sent_cands, lex)
+            if untagged:
+                sent_cands = sorted([*sent_cands, *untagged], key=lambda c: c.tokens.start)
+            if not sent_cands:
+                if trig.tie != "delisting" and _unnamed_members(trig.token, role_obj, last.lead_in):
+                    last.open_members, last.items_until = True, si
+                continue
+            eligible = [c for c in sent_cands if c.root.i not in agent and c.root.i != trig.token.i]
+            targets = [c for c in eligible if c.root.i in role_obj.idx and _in_target_phrase(c.root, role_obj)]
+            targets += [c for c in eligible if c.root.i in role_obj.free and c not in targets]
+            targets += _surface_chain(targets, [c for c in eligible if c.root.i in role_obj.right and c not in targets])
             if not targets and trig.tie != "award":
                 # "imposed sanctions on seven oligarchs: A, B and C" - the members follow the colon
                 colon = next((x.i for x in trig.token.doc[trig.token.i + 1 : sent.end] if x.text == ":"), None)
                 if colon is not None:
                     targets = [c for c in sent_cands if c.tokens.start > colon and c.root.i not in agent]
             targets = _enumeration(targets, sent_cands, agent | {trig.token.i})
+            targets = [c for c in targets if not c.gov or (trig.tie != "award" and _own_patient(c, role_obj))]
+            targets = [c for c in targets if not _modifies_a_noun(c)]
             targets = [c for c in targets if not _nested(c, targets)]
             if targets:
+                last.items_until = si
+            elif trig.tie != "delisting" and _unnamed_members(trig.token, role_obj, last.lead_in):
+                last.open_members = True  # "OFAC designated seven officials." / "... the following individuals:"
                 last.items_until = si
             for c in targets:
                 raw.append(
@@ -1287,13 +1631,31 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 )
         if acted or last is None or last.items_until < si - 1:
             continue
+        described = _described_subject(sent, sent_cands) if last.open_members else None
+        if described is not None:
+            # "Aleksei Voronin is the First Deputy Chairman of Varna Bank.": one of the members the act
+            # before counted without naming them
+            last.items_until = si
+            f = _finding(
+                described,
+                last.tie,
+                last.reason,
+                last.evidence,
+                si,
+                Trigger(sent[0], last.tie, "continued-described"),
+                "subject described after an act with unnamed members",
+                f"continues sentence {last.si - si:+d}",
+                0.9 * last.reason_conf,
+            )
+            raw.append((f, described))
+            continue
         if all(t.is_space or t.text in BULLETS for t in sent):
             last.items_until = si  # a bullet the sentence splitter cut off its item
             continue
         if sent_cands and _is_item(sent, last):
             # an item of the enumeration the act before began ("...are added to the Entity List:", bullets)
             last.items_until = si
-            items = [c for c in sent_cands if not _nested(c, sent_cands)]
+            items = [c for c in sent_cands if not _nested(c, sent_cands) and not (c.gov and last.tie == "award")]
             item_trig = Trigger(sent[0], last.tie, "continued-item")
             for c in items:
                 f = _finding(
@@ -1332,7 +1694,36 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                     },
                 )
             )
-    return best_per_group([f for f, _ in raw] + propagated)
+    return best_per_group(_named_over_implied([f for f, _ in raw] + propagated))
+
+
+def _reason_strength(f: Finding) -> int:
+    """How directly the sentence named the finding's list: 2 named in it, 1 implied by an issuer in
+    it, 0 borrowed from elsewhere (a neighbour, the act continued, nothing)."""
+    src = str(f.explain.get("reason_source", ""))
+    if src == "list named in sentence":
+        return 2
+    return 1 if src.startswith("issuer") and " in sentence " not in src else 0
+
+
+def _named_over_implied(findings: list[Finding]) -> list[Finding]:
+    """One entity, one tie, two lists in neighbouring sentences, one of them only implied ("OFAC
+    imposed sanctions on X. X was added to the CAPTA List."): the list the text names is the one meant."""
+    out = []
+    for f in findings:
+        strength = _reason_strength(f)
+        stronger = any(
+            g.tie == f.tie
+            and g.entity_key == f.entity_key
+            and g.via == f.via
+            and abs(g.sentence_index - f.sentence_index) <= NEIGHBOURHOOD
+            and _reason_strength(g) > strength
+            for g in findings
+            if g is not f and f.tie != "award"
+        )
+        if not stronger:
+            out.append(f)
+    return out
 
 
 def best_per_group(findings: list[Finding]) -> list[Finding]:

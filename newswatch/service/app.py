@@ -24,6 +24,7 @@ from ..config import Settings
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
+    from ..crawler.streams import PageStream
     from .ingest import IngestQueue
     from .scheduler import CrawlScheduler
 
@@ -42,6 +43,7 @@ class ServiceState:
     db_path: Path
     ingest: IngestQueue | None = None
     scheduler: CrawlScheduler | None = None
+    page_stream: PageStream | None = None  # crawl.page_queue: redis (its depth and workers in /metrics)
     slack_client_factory: Callable[[], WebClient | None] | None = None
 
 

@@ -8,9 +8,10 @@ default process, platform and GC collectors beside them."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 
@@ -18,6 +19,11 @@ from ..alerts.duration import from_iso
 from ..alerts.health import source_health
 from ..store import metric_counts, operating_metrics
 from .ingest import IngestQueue
+
+if TYPE_CHECKING:  # redis is the optional `scale` extra: imported only when the stream is used
+    from ..crawler.streams import PageStream
+
+log = logging.getLogger(__name__)
 
 
 class DbCollector:
@@ -74,6 +80,64 @@ class DbCollector:
         g = GaugeMetricFamily("newswatch_ingest_queue_depth", "On-demand ingest requests waiting or running")
         g.add_metric([], self.ingest.depth())
         yield g
+
+
+class StreamCollector:
+    """The Redis page stream (``crawl.page_queue: redis``), read from Redis at scrape time: depth,
+    age, what the committer has still to store, and each worker's pages and busy seconds (their
+    rate is its throughput). ``newswatch_page_stream_up`` is 0 while Redis cannot be read."""
+
+    def __init__(self, stream: PageStream) -> None:
+        self.stream = stream
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("newswatch_page_stream_up", "1 while the Redis page stream can be read")
+        try:
+            st = self.stream.state()
+        except Exception as exc:  # noqa: BLE001 - Redis away: say so, keep the other metrics
+            log.warning("page stream metrics: %s", exc)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        gauges = (
+            ("newswatch_page_stream_waiting", "Fetched pages no worker has taken yet", st.pages_waiting),
+            ("newswatch_page_stream_held", "Pages a worker holds (read, not yet handed on)", st.pages_held),
+            (
+                "newswatch_page_stream_oldest_age_seconds",
+                "Since the oldest page still in the stream was queued",
+                st.oldest_page_age_seconds,
+            ),
+            (
+                "newswatch_page_stream_pending_age_seconds",
+                "Since the oldest held page was given to its worker (taken over past scale.claim_after_seconds)",
+                st.longest_held_seconds,
+            ),
+            (
+                "newswatch_page_stream_prepared_waiting",
+                "Prepared pages the committer has yet to store",
+                st.prepared_waiting,
+            ),
+        )
+        for name, doc, value in gauges:
+            g = GaugeMetricFamily(name, doc)
+            g.add_metric([], value)
+            yield g
+        pages = CounterMetricFamily("newswatch_worker_pages", "Pages a stream worker handed on", labels=["worker"])
+        busy = CounterMetricFamily(
+            "newswatch_worker_busy_seconds", "Seconds a stream worker spent preparing", labels=["worker"]
+        )
+        seen = GaugeMetricFamily(
+            "newswatch_worker_last_seen_timestamp_seconds", "When a stream worker last reported", labels=["worker"]
+        )
+        for name, h in st.workers.items():
+            pages.add_metric([name], h.get("pages", 0.0))
+            busy.add_metric([name], h.get("busy_seconds", 0.0))
+            seen.add_metric([name], h.get("last_seen", 0.0))
+        yield pages
+        yield busy
+        yield seen
 
 
 def source_metrics(rows: list[dict[str, Any]]) -> Iterator[Metric]:

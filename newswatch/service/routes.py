@@ -21,7 +21,7 @@ from ..articles import article_meta, load_result
 from ..store import health_check
 from .app import ServiceState, error
 from .ingest import IngestQueue, QueueFull
-from .metrics import DbCollector
+from .metrics import DbCollector, StreamCollector
 from .ssrf import SsrfRefused
 
 SCHEMAS = SchemaGenerator(
@@ -233,6 +233,9 @@ def metrics(request: Request) -> Response:
     if registry is None:  # one registry per app, built at the first scrape
         registry = CollectorRegistry(auto_describe=True)
         registry.register(DbCollector(queue_of(request)))
+        stream = service_of(request).page_stream
+        if stream is not None:
+            registry.register(StreamCollector(stream))
         ProcessCollector(registry=registry)  # the defaults a custom registry would otherwise lack
         PlatformCollector(registry=registry)
         GCCollector(registry=registry)

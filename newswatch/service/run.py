@@ -1,5 +1,11 @@
 """``newswatch run``: the scheduler, the ingest worker and the HTTP API in one process.
 
+``--role`` picks what this process does when the work is spread over machines (README "Scaling
+out"): ``all`` (the default: everything, plus the page-stream committer when
+``crawl.page_queue: redis``), ``crawler`` (the scheduled crawl, the API, the outbox), ``committer``
+(stores what stream workers prepared, the API, the outbox; needs ``crawl.page_queue: redis``) and
+``worker`` (a page worker on the stream, no API: as ``newswatch worker``).
+
 uvicorn serves in a thread; the main thread owns the signal handlers. On SIGTERM/SIGINT the
 service stops accepting requests, stops the scheduler, asks a running crawl to stop at its next
 safe point (its ``stop_event``), waits for it, lets the worker finish the request in hand, and
@@ -31,7 +37,36 @@ from .ssrf import UrlGuard
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
+    from ..crawler.remote import StreamCommitter
+    from ..crawler.streams import PageStream
+
 log = logging.getLogger(__name__)
+
+ROLES = ("all", "crawler", "committer", "worker")
+
+
+class CommitterThread:
+    """The page-stream committer in a thread of the service (``--role all`` or ``committer``)."""
+
+    def __init__(self, committer: StreamCommitter) -> None:
+        self.committer = committer
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="committer", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.committer.run(self._stop)
+            except Exception:  # noqa: BLE001 - Redis or the database away: log, wait, go on
+                log.exception("page-stream committer stopped; starting again in 5 s")
+                self._stop.wait(5.0)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
 
 
 class Service:
@@ -46,6 +81,7 @@ class Service:
         port: int,
         token: str,
         with_scheduler: bool = True,
+        role: str = "all",
     ) -> None:
         self.config_dir = config_dir
         self.db_path = db_path
@@ -53,17 +89,26 @@ class Service:
         self.host = host
         self.port = port
         self.token = token
-        self.with_scheduler = with_scheduler
+        self.with_scheduler = with_scheduler and role in ("all", "crawler")
+        self.role = role
         self._stop = threading.Event()
 
     @classmethod
     def from_config(
-        cls, config: str | None, db_path: Path, host: str | None, port: int | None, with_scheduler: bool = True
+        cls,
+        config: str | None,
+        db_path: Path,
+        host: str | None,
+        port: int | None,
+        with_scheduler: bool = True,
+        role: str = "all",
     ) -> Service:
         cdir = find_config_dir(config)
         settings = load_settings(cdir)
+        if role not in ROLES:
+            raise ConfigError("newswatch run", "--role", f"unknown role {role!r}", f"one of {', '.join(ROLES)}")
         token = os.environ.get(settings.service.token_env, "")
-        if len(token) < 16:
+        if len(token) < 16 and role != "worker":  # a page worker serves no API
             raise ConfigError(
                 settings.service.token_env,
                 "environment",
@@ -78,14 +123,49 @@ class Service:
             settings.service.port if port is None else port,
             token,
             with_scheduler,
+            role,
         )
 
     def request_stop(self, *_args: Any) -> None:
         self._stop.set()
 
+    def page_stream(self) -> PageStream | None:
+        """The Redis page stream when ``crawl.page_queue: redis`` (None otherwise)."""
+        from ..crawler.sources import load_sources
+
+        if load_sources(self.config_dir).crawl.page_queue != "redis":
+            if self.role == "committer":
+                raise ConfigError(
+                    str(self.config_dir / "sources.yaml"),
+                    "crawl.page_queue",
+                    "the committer role stores pages from the Redis page stream, but page_queue is local",
+                    "set crawl.page_queue: redis (and run `newswatch worker` processes)",
+                )
+            return None
+        from ..crawler.streams import PageStream, connect
+
+        stream = PageStream(connect(self.settings.scale), self.settings.scale)
+        stream.ensure_groups()
+        return stream
+
+    def run_worker(self) -> None:
+        """``--role worker``: a page worker on the stream until SIGTERM/SIGINT."""
+        from ..crawler.remote import StreamWorker
+
+        old = {sig: signal.signal(sig, self.request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            StreamWorker(self.config_dir, self.db_path).run(self._stop)
+        finally:
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+
     def run(self) -> None:
         from ..pipeline import Pipeline
 
+        if self.role == "worker":
+            self.run_worker()
+            return
+        stream = self.page_stream()
         svc = self.settings.service
         pipeline = Pipeline.from_config(self.config_dir)
         guard = UrlGuard(allow=svc.allow)
@@ -115,6 +195,12 @@ class Service:
             jobs_db = jobs_db_path(self.db_path, self.settings.schedule)
             scheduler = CrawlScheduler(runner, self.settings.schedule, jobs_db)
         state.scheduler = scheduler
+        state.page_stream = stream
+        committer = None
+        if stream is not None and self.role in ("all", "committer"):
+            from ..crawler.remote import StreamCommitter
+
+            committer = CommitterThread(StreamCommitter(self.config_dir, self.db_path))
         app = build_app(state, self.token)
         outbox = Outbox(self.db_path, self.settings.alerts, sink, svc.deliver_every_seconds, self.settings.ui.base_url)
         server = uvicorn.Server(
@@ -125,12 +211,14 @@ class Service:
         outbox.start()
         if scheduler:
             scheduler.start()
+        if committer:
+            committer.start()
         web = threading.Thread(target=server.run, name="uvicorn", daemon=True)
         web.start()
         while not server.started and web.is_alive():
             time.sleep(0.05)
         if not web.is_alive():
-            self._shutdown(server, web, ingest, scheduler, outbox)
+            self._shutdown(server, web, ingest, scheduler, outbox, committer)
             raise ConfigError(
                 "service",
                 f"{self.host}:{self.port}",
@@ -141,7 +229,8 @@ class Service:
             self.port = server.servers[0].sockets[0].getsockname()[1]
         nxt = scheduler.next_run_time if scheduler else None
         log.warning(
-            "newswatch service listening on http://%s:%d (next crawl %s)",
+            "newswatch service (role %s) listening on http://%s:%d (next crawl %s)",
+            self.role,
             self.host,
             self.port,
             nxt.isoformat() if nxt else "not scheduled",
@@ -153,7 +242,7 @@ class Service:
                     break
         finally:
             log.warning("shutting down")
-            self._shutdown(server, web, ingest, scheduler, outbox)
+            self._shutdown(server, web, ingest, scheduler, outbox, committer)
             for sig, handler in old.items():
                 signal.signal(sig, handler)
             log.warning("stopped cleanly")
@@ -181,8 +270,11 @@ class Service:
         ingest: IngestQueue,
         scheduler: CrawlScheduler | None,
         outbox: Outbox,
+        committer: CommitterThread | None = None,
     ) -> None:
         server.should_exit = True
+        if committer:
+            committer.stop()  # the result in hand is stored and acknowledged first
         outbox.stop()
         if scheduler:
             scheduler.shutdown()

@@ -7,7 +7,9 @@ Two ways in:
   tokens, phonetic keys, joined token pairs ("jongun") and initials ("pmc") — a posting of more
   than ``max_postings`` names is not used (unless it is the query's only one, then cut); of the
   ``MAX_POOL`` best by posting weight, the ``MAX_CANDIDATES`` closest by rapidfuzz token-set ratio
-  (in C) are aligned — so a query never scans the list. Each candidate is scored by the alignment
+  (in C) are aligned, and only those with a ratio of at least ``CANDIDATE_RATIO`` (a pool member
+  that shares one common token and nothing else is not worth an alignment) — so a query never
+  scans the list, and a huge list costs about what a small one does. Each candidate is scored by the alignment
   of :mod:`.names` (literal, merged, acronym, phonetic, fuzzy and initial pairs; family-name
   weight; unmatched tokens on either side), 1.0 when the normalized keys are equal; halved when
   the types disagree (ORG~company, PERSON~person). ``features`` carries ``exact``,
@@ -99,6 +101,10 @@ LABEL_TYPE = {"ORG": "company", "PERSON": "person"}
 SHORT = 4
 MAX_POOL = 50
 MAX_CANDIDATES = 10
+# token-set ratio (0-100) a pooled alias needs to be aligned; below what matching pairs score (a
+# subset of the tokens 100; the lowest of bench/screening.py's real spellings: "pyotr aven" ~
+# "aven petr olegovich" 57, "osama bin laden" ~ "bin ladin usama bin muhammad bin awad" 59)
+CANDIDATE_RATIO = 50
 WEAK_SCORE = 0.9
 
 
@@ -123,17 +129,26 @@ def _best(weight: dict[int, float]) -> list[int]:
 
 def _closest(key: str, keys: list[str]) -> list[int]:
     """Positions of the ``MAX_CANDIDATES`` keys of the pool closest to ``key`` (rapidfuzz
-    token-set ratio, in C): only those are aligned, so a query's cost does not grow with the list."""
-    if len(keys) <= MAX_CANDIDATES:
-        return list(range(len(keys)))
-    return [i for _, _, i in process.extract(key, keys, scorer=fuzz.token_set_ratio, limit=MAX_CANDIDATES)]
+    token-set ratio, in C) with a ratio of ``CANDIDATE_RATIO`` or more: only those are aligned,
+    so a query's cost does not grow with the list."""
+    found = process.extract(key, keys, scorer=fuzz.token_set_ratio, limit=MAX_CANDIDATES, score_cutoff=CANDIDATE_RATIO)
+    return [i for _, _, i in found]
 
 
-def _informative(posts: list[list[int]], cap: int) -> list[list[int]]:
-    """Postings of at most ``cap`` names (a key under more names identifies nobody: "trading",
-    "bank"); the shortest one when all are longer, so a query is never left without candidates."""
-    short = [p for p in posts if len(p) <= cap]
-    return short or sorted(posts, key=len)[:1]
+def _informative(counts: dict[str, int], cap: int) -> list[str]:
+    """The posting keys worth reading, rarest first: each under at most ``cap`` names (a key under
+    more identifies nobody: "trading", "bank"), and no more once the keys taken hold ``cap`` names
+    (a commoner key would add only weaker candidates, at a cost that grows with the list); the
+    rarest one alone when all are longer, so a query is never left without candidates."""
+    order = sorted((n, k) for k, n in counts.items() if n)
+    out: list[str] = []
+    total = 0
+    for n, k in order:
+        if n > cap or (out and total + n > cap):
+            break
+        out.append(k)
+        total += n
+    return out or [k for _, k in order[:1]]
 
 
 def query_keys(key: str) -> list[str]:
@@ -341,8 +356,9 @@ class NameIndex:
         exact = self.aliases_for_key(key)
         weight: dict[int, float] = {}
         qkeys = query_keys(key)
-        posts = [p for qk in qkeys if (p := self.postings.get(qk))]
-        for post in _informative(posts, self.max_postings):
+        counts = {qk: len(self.postings.get(qk, ())) for qk in qkeys}
+        for qk in _informative(counts, self.max_postings):
+            post = self.postings[qk]
             w = 1.0 / len(post)
             for ai in post[: self.max_postings]:
                 weight[ai] = weight.get(ai, 0.0) + w
@@ -350,13 +366,17 @@ class NameIndex:
         ranked = [pool[i] for i in _closest(key, [self.alias_key[ai] for ai in pool])]
         if self.store is not None:
             sweight: dict[int, float] = {}
-            for ids in _informative(list(self.store.postings(qkeys, self.max_postings).values()), self.max_postings):
+            chosen = _informative(self.store.posting_counts(qkeys, self.max_postings), self.max_postings)
+            for ids in self.store.postings(chosen, self.max_postings).values():
                 w = 1.0 / len(ids)
                 for rid in ids[: self.max_postings]:
                     sweight[rid] = sweight.get(rid, 0.0) + w
             spool = self.store.keys(_best(sweight))
             top = [spool[i][0] for i in _closest(key, [k for _, k in spool])]
-            ranked += self._from_store(self.store.names(top))
+            missing = [rid for rid in top if rid not in self._stored_ai]  # names read before stay read
+            if missing:
+                self._from_store(self.store.names(missing))
+            ranked += [self._stored_ai[rid] for rid in top if rid in self._stored_ai]
         return list(dict.fromkeys([*exact, *ranked]))
 
     def score(self, key: str, label: str | None, ai: int, *, detail: bool = True) -> Match:

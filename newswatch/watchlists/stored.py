@@ -29,6 +29,8 @@ from .model import WatchEntity
 from .names import Part
 
 BATCH = 500
+MAX_UNION = 100  # posting keys read in one statement (SQLite allows 500 compound selects)
+KEY_CACHE = 200_000  # name id -> key pairs kept in memory between queries
 ENTITY_COLUMNS = ("id", "list", "name", "type", "reason", "country", "aliases", "monitored", "leads")
 
 
@@ -39,6 +41,7 @@ class StoredNames:
         self.db = db
         self.file = db_file(db)
         self._entities: dict[str, WatchEntity | None] = {}
+        self._keys: dict[int, str] = {}
         self.max_key_tokens = int(
             db.execute(
                 "select coalesce(max(length(key) - length(replace(key, ' ', '')) + 1), 0) from watch_names"
@@ -62,14 +65,32 @@ class StoredNames:
         return self._rows("where key = ? order by rowid limit ?", [key, limit])
 
     def postings(self, pkeys: Sequence[str], limit: int) -> dict[str, list[int]]:
-        """Name ids under each posting key (at most ``limit`` + 1, so a long posting shows as such)."""
+        """Name ids under each posting key (at most ``limit`` + 1, so a long posting shows as such),
+        read in one statement."""
         out: dict[str, list[int]] = {}
-        for pk in dict.fromkeys(pkeys):
-            sql = "select name_id from watch_postings where pkey = ? limit ?"
-            ids = [r[0] for r in self.db.execute(sql, [pk, limit + 1])]
-            if ids:
-                out[pk] = ids
+        for pk, name_id in self._per_key("name_id", pkeys, limit):
+            out.setdefault(pk, []).append(name_id)
         return out
+
+    def posting_counts(self, pkeys: Sequence[str], limit: int) -> dict[str, int]:
+        """How many names each posting key has (counted up to ``limit`` + 1), in one statement and
+        without reading the ids: the matcher reads only the postings worth it."""
+        return dict(self._per_key("count(*)", pkeys, limit))
+
+    def _per_key(self, what: str, pkeys: Sequence[str], limit: int) -> list[tuple[str, Any]]:
+        """(posting key, ``what``) over each key's first ``limit`` + 1 postings, ``MAX_UNION`` keys
+        to one statement."""
+        keys = list(dict.fromkeys(pkeys))
+        rows: list[tuple[str, Any]] = []
+        for i in range(0, len(keys), MAX_UNION):
+            chunk = keys[i : i + MAX_UNION]
+            sql = " union all ".join(
+                f"select {j}, {what} from (select name_id from watch_postings where pkey = ? limit ?)"
+                for j in range(len(chunk))
+            )
+            args: list[Any] = [a for pk in chunk for a in (pk, limit + 1)]
+            rows += [(chunk[j], v) for j, v in self.db.execute(sql, args)]
+        return rows
 
     def names(self, ids: Iterable[int]) -> list[tuple[int, str, str, bool, str, tuple[Part, ...]]]:
         """The stored names with these ids."""
@@ -81,13 +102,17 @@ class StoredNames:
         return out
 
     def keys(self, ids: Sequence[int]) -> list[tuple[int, str]]:
-        """(name id, key) of these stored names, in the order given."""
-        found: dict[int, str] = {}
-        for i in range(0, len(ids), BATCH):
-            chunk = list(ids[i : i + BATCH])
+        """(name id, key) of these stored names, in the order given (keys seen before from memory)."""
+        known = self._keys
+        todo = [i for i in dict.fromkeys(ids) if i not in known]
+        for i in range(0, len(todo), BATCH):
+            chunk = todo[i : i + BATCH]
             sql = f"select rowid, key from watch_names where rowid in ({', '.join('?' for _ in chunk)})"
-            found.update((r[0], r[1]) for r in self.db.execute(sql, chunk))
-        return [(i, found[i]) for i in ids if i in found]
+            rows = self.db.execute(sql, chunk).fetchall()
+            if len(known) + len(rows) > KEY_CACHE:
+                known.clear()  # a bound on memory for huge lists; refilled from the next queries
+            known.update(rows)
+        return [(i, known[i]) for i in ids if i in known]
 
     def present_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are the key of a stored name."""

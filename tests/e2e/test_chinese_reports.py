@@ -59,6 +59,7 @@ def test_a_tie_reported_in_chinese_and_english_is_one_group_with_two_sources(
     parent = next(m for m in parents if "put on a government list" in m["text"] and "Xiaomi" in m["text"])
     reply = next(m for m in replies if m["thread_ts"] == parent["ts"])
     assert "将小米集团列入中国军事企业清单" in json.dumps(reply["blocks"], ensure_ascii=False)
+    assert ", in Chinese (zh)" in reply["blocks"][0]["text"]["text"]  # the reply names its language
     assert any("Reported by 2 sources" in json.dumps(u, ensure_ascii=False) for u in slack_env.updates)
 
 

@@ -427,3 +427,271 @@ def test_an_employer_inside_an_appositive_is_not_honoured(find) -> None:
         "Zhou Minyu, a welder at Harrow Heavy Industries Co., Ltd., was awarded the National Model Worker title."
     )
     assert names(got) == {"Zhou Minyu"}
+
+
+# -- precision of enumerations read off the surface ---------------------------------------------
+
+
+def test_a_source_named_after_the_members_is_no_member(find) -> None:
+    got = find(
+        "The Commerce Department put 14 firms on the Entity List on Monday. New additions include Korvel "
+        "Semiconductor and Tarrow Microsystems, according to a notice seen by Reuters."
+    )
+    assert names(got, "blacklist") == {"Korvel Semiconductor", "Tarrow Microsystems"}
+
+
+def test_a_company_inside_an_appositive_after_the_members_is_no_member(find) -> None:
+    got = find(
+        "The Commerce Department put 14 firms on the Entity List on Monday. They are Korvel Semiconductor "
+        "and Tarrow Microsystems, suppliers to Brimley Telecom."
+    )
+    assert names(got, "blacklist") == {"Korvel Semiconductor", "Tarrow Microsystems"}
+
+
+def test_semicolon_items_with_descriptors_and_their_aircraft_are_each_members(find) -> None:
+    got = find(
+        "OFAC designated 20 Belarusian entities on Thursday. These designations include state-owned resort "
+        "operator Vetka Health Resorts; state-controlled freight airline JSC Orsha Air Cargo and its two "
+        "aircraft, EW-11223 and EW-44556; and fertiliser exporter Soligor Trade."
+    )
+    assert names(got, "blacklist") == {"Vetka Health Resorts", "JSC Orsha Air Cargo", "Soligor Trade"}
+
+
+def test_a_list_the_text_names_wins_over_one_its_issuer_only_implies(find) -> None:
+    got = find(
+        "On Friday OFAC imposed sanctions on Varna Commercial Bank. Varna Commercial Bank was added to the "
+        "CAPTA List, which restricts its correspondent accounts."
+    )
+    assert {(e, r) for e, t, r in got if t == "blacklist"} == {("Varna Commercial Bank", "CAPTA List")}
+
+
+# -- people listed with their employers ---------------------------------------------------------
+
+
+def test_people_listed_with_appositive_employers_are_each_honoured_not_the_employers(find) -> None:
+    got = find(
+        "The trade union federation gave the National May Day Labour Medal to 300 workers this week. Among "
+        "them are Ren Hao, a crane driver at Qinggang Port Group, Du Lan, a midwife from Xiling County "
+        "Hospital, and Bai Tao, chief welder of Hengshan Railway Group."
+    )
+    assert names(got, "award") == {"Ren Hao", "Du Lan", "Bai Tao"}
+
+
+def test_people_of_their_employers_coordinated_are_each_honoured(find) -> None:
+    got = find(
+        "Ren Hao of Qinggang Port Group and Du Lan of Xiling County Hospital received the National May Day "
+        "Labour Medal."
+    )
+    assert names(got, "award") == {"Ren Hao", "Du Lan"}
+
+
+def test_an_employer_in_brackets_after_a_recipient_is_not_honoured(find) -> None:
+    got = find(
+        "Recipients of the National May Day Labour Medal include Ren Hao (Qinggang Port Group) and Du Lan "
+        "(Xiling County Hospital)."
+    )
+    assert names(got, "award") == {"Ren Hao", "Du Lan"}
+
+
+def test_a_company_before_a_job_title_is_no_recipient(find) -> None:
+    got = find("Qinggang Port Group crane driver Ren Hao received the National May Day Labour Medal in April.")
+    assert names(got, "award") == {"Ren Hao"}
+
+
+def test_sanctioned_people_of_their_banks_do_not_list_the_banks(find) -> None:
+    got = find("OFAC designated Pavel Orlov of Varna Commercial Bank and Ilya Serov of Rostok Bank on Tuesday.")
+    assert names(got, "blacklist") == {"Pavel Orlov", "Ilya Serov"}
+
+
+def test_a_labour_certificate_given_to_a_company_is_an_award(find) -> None:
+    got = find("Qinggang Port Group was awarded the National May Day Labour Certificate, the union said.")
+    assert names(got, "award") == {"Qinggang Port Group"}
+
+
+def test_a_name_the_model_left_untagged_in_the_slot_of_the_act_is_designated(find) -> None:
+    got = find("OFAC designated Pavel Orlov of Varna Commercial Bank on Tuesday.")
+    assert {(e, t) for e, t, _ in got} == {("Pavel Orlov", "blacklist")}
+
+
+def test_a_title_case_headline_gives_no_untagged_name(find) -> None:
+    got = find("Treasury Removes Orbital Mixer Wallets from Blacklist, Keeps Sanctions on Founder")
+    assert not names(got)
+
+
+# -- official and sanctions wording ---------------------------------------------------------------
+
+
+def test_participle_subjects_read_as_the_main_verb_still_name_the_members(find) -> None:
+    got = find("Firms added to the Unverified List on Friday include Korvel Semiconductor and Tarrow Microsystems.")
+    assert names(got, "blacklist") == {"Korvel Semiconductor", "Tarrow Microsystems"}
+
+
+def test_is_one_of_the_entities_added_is_an_addition(find) -> None:
+    got = find("Korvel Semiconductor was one of 33 Chinese entities added to the Unverified List on Friday.")
+    assert names(got, "blacklist") == {"Korvel Semiconductor"}
+
+
+def test_designated_for_operating_in_a_sector_is_a_designation(find) -> None:
+    got = find("Varna Commercial Bank was designated for operating in the financial services sector of the economy.")
+    assert names(got, "blacklist") == {"Varna Commercial Bank"}
+
+
+def test_the_sanctions_target_and_also_targeted_were_name_the_sanctioned(find) -> None:
+    assert names(find("The sanctions target Varna Commercial Bank and Rostok Bank, OFAC said."), "blacklist") == {
+        "Varna Commercial Bank",
+        "Rostok Bank",
+    }
+    got = find("OFAC designated Yelan Capital on Tuesday. Also targeted were Varna Commercial Bank and Rostok Bank.")
+    assert names(got, "blacklist") == {"Yelan Capital", "Varna Commercial Bank", "Rostok Bank"}
+
+
+def test_freezing_the_assets_of_a_person_is_a_listing(find) -> None:
+    got = find("Britain froze the assets of Aleksei Voronin, the owner of Varna Commercial Bank.")
+    assert names(got, "blacklist") == {"Aleksei Voronin"}
+
+
+def test_people_the_model_takes_for_places_in_an_enumeration_are_people(find) -> None:
+    got = find("The UK has sanctioned Aleksei Voronin, Igor Sedin and Marina Kotova, the Foreign Office said.")
+    assert names(got, "blacklist") == {"Aleksei Voronin", "Igor Sedin", "Marina Kotova"}
+
+
+def test_executives_listed_with_board_roles_are_designated_not_their_banks(find) -> None:
+    got = find(
+        "OFAC designated seven individuals on Friday. Among them are Aleksei Voronin, first deputy chairman of "
+        "Varna Commercial Bank; Igor Sedin, a member of the management board of Rostok Bank; and Olga "
+        "Belova, a deputy governor of the central bank."
+    )
+    assert names(got, "blacklist") == {"Aleksei Voronin", "Igor Sedin", "Olga Belova"}
+
+
+def test_he_after_the_one_person_named_before_is_that_person(find) -> None:
+    got = find(
+        "The designer of the present insignia is the sculptor Arkady Zimin. He was also granted the Order of "
+        "Friendship."
+    )
+    assert names(got, "award") == {"Arkady Zimin"}
+
+
+def test_he_is_not_resolved_when_two_people_were_named_before(find) -> None:
+    got = find("Arkady Zimin met Boris Kaganov in Moscow. He was later granted the Order of Friendship.")
+    assert not names(got, "award")
+
+
+# -- government bodies and modifiers ------------------------------------------------------------
+
+
+def test_a_listed_institute_of_a_ministry_is_a_target(find) -> None:
+    got = find(
+        "The Commerce Department added the Institute of Trace Evidence of the Ministry of Public Safety to the "
+        "Entity List."
+    )
+    listed = names(got, "blacklist")
+    assert len(listed) == 1 and next(iter(listed)).startswith("Institute of Trace Evidence")
+
+
+def test_a_government_council_designated_itself_is_listed_but_the_issuer_is_not(find) -> None:
+    got = find("The Northland Security Council is being designated by OFAC pursuant to E.O. 14024.")
+    assert names(got, "blacklist") == {"Northland Security Council"}
+
+
+def test_a_ministry_beside_the_recipient_of_an_award_is_no_recipient(find) -> None:
+    got = find("Li Ming, an adviser to the Ministry of Water Resources, received the Friendship Award on Monday.")
+    assert names(got, "award") == {"Li Ming"}
+
+
+def test_a_name_that_only_modifies_a_role_noun_is_no_member(find) -> None:
+    got = find("Li Ming, Party secretary of the Huaxi Village Committee, was honoured as a national model worker.")
+    assert names(got, "award") == {"Li Ming"}
+
+
+def test_including_after_the_patient_names_the_members_not_their_employers(find) -> None:
+    got = find(
+        "The Treasury sanctioned seven people on Friday, including Lin Bo, the chief executive of Korvel "
+        "Semiconductor, and Pavel Orlov, the founder of Varna Commercial Bank."
+    )
+    assert names(got, "blacklist") == {"Lin Bo", "Pavel Orlov"}
+
+
+def test_a_stock_exchange_delisting_is_no_sanctions_delisting(find) -> None:
+    assert not names(find("The Nasdaq delisted Korvel Semiconductor in March after it missed two filings."))
+
+
+def test_terminating_a_denial_order_issued_against_a_company_delists_it(find) -> None:
+    got = find("BIS terminated the temporary denial order issued against Korvel Semiconductor on Thursday.")
+    assert names(got, "delisting") == {"Korvel Semiconductor"}
+
+
+def test_freezing_assets_survives_the_cascade(alerts) -> None:
+    got = alerts(
+        "Markets were calm on Monday. Britain froze the assets of Aleksei Voronin, the owner of Varna "
+        "Commercial Bank, on Friday."
+    )
+    assert {e for e, t, _ in got if t == "blacklist"} == {"Aleksei Voronin"}
+
+
+def test_both_of_which_are_blacklisted_names_the_pair_before_the_comma(find) -> None:
+    got = find(
+        "Two of them had sold restricted parts to Brimley Telecom and Quellan Chips, both of which are "
+        "blacklisted by the Commerce Department."
+    )
+    assert names(got, "blacklist") == {"Brimley Telecom", "Quellan Chips"}
+
+
+def test_a_first_name_the_model_takes_for_a_nationality_is_a_person(find) -> None:
+    got = find("OFAC also modified the designation for Roman Vasnetsov, who remains sanctioned.")
+    assert names(got, "blacklist") == {"Roman Vasnetsov"}
+
+
+def test_people_described_one_a_sentence_after_a_lead_in_are_each_designated(find) -> None:
+    got = find(
+        "OFAC designated the following individuals pursuant to E.O. 14024:\n"
+        "Aleksei Voronin (Voronin) is the First Deputy Chairman of Varna Commercial Bank.\n"
+        "Igor Sedin (Sedin) is a Senior Vice President of Varna Commercial Bank."
+    )
+    assert names(got, "blacklist") == {"Aleksei Voronin", "Igor Sedin"}
+
+
+def test_people_described_after_an_act_that_only_counted_them_are_designated(find) -> None:
+    got = find(
+        "On Tuesday OFAC imposed full blocking sanctions on Varna Commercial Bank. OFAC is also designating "
+        "several bank executives. Aleksei Voronin is a First Deputy Chairman. Igor Sedin is a Deputy Chairman."
+    )
+    assert names(got, "blacklist") == {"Varna Commercial Bank", "Aleksei Voronin", "Igor Sedin"}
+
+
+def test_an_official_of_the_issuer_described_after_an_act_is_not_designated(find) -> None:
+    got = find("OFAC designated seven officials on Friday. Janet Yellen is the Treasury Secretary.")
+    assert not names(got)
+
+
+def test_designated_today_are_names_the_designated(find) -> None:
+    got = find(
+        "On Tuesday OFAC imposed full blocking sanctions on Varna Commercial Bank. Also designated today are "
+        "Aleksei Voronin and Igor Sedin, who sit on its board."
+    )
+    assert names(got, "blacklist") == {"Varna Commercial Bank", "Aleksei Voronin", "Igor Sedin"}
+
+
+def test_the_erc_determined_to_add_is_an_addition(find) -> None:
+    got = find("The ERC determined to add Hexin Computing Co., Ltd. to the Entity List for supplying the military.")
+    assert names(got, "blacklist") == {"Hexin Computing Co., Ltd."}
+
+
+# -- noun phrases state no tie --------------------------------------------------------------------
+
+
+def test_a_participle_inside_a_noun_phrase_states_no_listing(find) -> None:
+    assert not names(find("Brimley Telecom, the blacklisted network giant, unveiled a new router on Tuesday."))
+    assert not names(find("The rule affects sales to sanctioned firms such as Korvel Semiconductor and Quellan Chips."))
+
+
+def test_sanctioned_entities_as_the_subject_of_a_copula_still_list_the_names(find) -> None:
+    got = find(
+        "OFAC acted on Thursday. The sanctioned entities are Marrow Refining Company and Solent Ship Management "
+        "Co. Ltd."
+    )
+    assert names(got, "blacklist") == {"Marrow Refining Company", "Solent Ship Management Co. Ltd."}
+
+
+def test_not_subject_to_a_designation_is_no_listing(find) -> None:
+    assert not names(find("Brimley Telecom has not been subject to this designation, the Pentagon said."))

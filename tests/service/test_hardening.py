@@ -72,7 +72,9 @@ def _stuck_by_a_storage_fault(tmp_path: Path, pipeline: Pipeline, attempts: int)
     q = _queue(db_path, _settings(ingest_lease_seconds=1.0, ingest_attempts=attempts), pipeline)
     worker_db = open_db(db_path)
     worker_db.execute("pragma busy_timeout = 300")  # the worker gives up on a lock after 0.3 s
-    with FixtureSite("127.0.0.2", delay=1.5) as site:
+    # the page answers after 3 s, so the lock is taken while it is fetched even on a loaded machine
+    # (starting the holder process can take over a second there), and held 6 s past any parse
+    with FixtureSite("127.0.0.2", delay=3.0) as site:
         url = f"{site.base}/{SEED}"
         rid = q.submit(url).id
         worker = threading.Thread(target=q.run_one, args=(worker_db, rid))
@@ -80,7 +82,7 @@ def _stuck_by_a_storage_fault(tmp_path: Path, pipeline: Pipeline, attempts: int)
         deadline = time.monotonic() + 10
         while _row(db_path, rid)["state"] != "running" and time.monotonic() < deadline:
             time.sleep(0.02)
-        holder = _hold_write_lock(db_path, 3.0)  # taken while the page is being fetched
+        holder = _hold_write_lock(db_path, 6.0)  # taken while the page is being fetched
         worker.join(30)
         holder.wait(30)
     return q, worker_db, rid, url

@@ -354,3 +354,29 @@ def test_cli_bad_import_is_one_line(runner, db_file: Path) -> None:  # noqa: ANN
     assert r.exit_code != 0 and "bogus" in r.output
     r = runner.invoke(cli, ["--db", str(db_file), "watchlist", "ls", "--json"])
     assert r.stdout.strip() == "", "a failed import stores nothing"
+
+
+def test_a_stored_list_reads_only_rare_postings_and_still_finds_the_name(tmp_path: Path) -> None:
+    """Hundreds of companies share "trading": a query reads the rare keys' postings only (within
+    max_postings names in all), and the listed company is found among them, with the same score as
+    from the in-memory index."""
+    from newswatch.config import MatchSettings
+    from newswatch.store import open_db
+
+    ents = [
+        WatchEntity(id=f"c{i}", name=f"Velmor{i:03d}x Trading Ltd", type="company", list_name="big", reason="SYNTH")
+        for i in range(300)
+    ]
+    ents.append(WatchEntity(id="target", name="Quandrix Holovar Trading", type="company", list_name="big"))
+    db = open_db(tmp_path / "big.db")
+    save_list(db, "big", ents, fmt="yaml", source_file="synthetic")
+    settings = MatchSettings(max_postings=16)
+    stored = Watchlist.from_db(db, settings)
+    assert stored.index.store is not None  # the stored index, not the in-memory one
+    counts = stored.index.store.posting_counts(["trading", "quandrix", "holovar"], 16)
+    assert counts["trading"] == 17  # counted up to the cap + 1, never read past it
+    assert counts["quandrix"] == 1 and counts["holovar"] == 1
+    found = stored.match("Quandrix Holovar Trading Co", "ORG")
+    assert [m.entity.id for m in found][:1] == ["target"]
+    memory = Watchlist(ents, max_postings=16)
+    assert memory.match("Quandrix Holovar Trading Co", "ORG")[0].score == found[0].score
