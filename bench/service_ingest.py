@@ -142,7 +142,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, FixtureSite("127.0.0.2") as site:
         tmpdir = Path(tmp)
-        cfg = make_config(tmpdir / "config", service={"allow": ["127.0.0.2/32"], "max_queue": args.n + 10})
+        cfg = make_config(tmpdir / "config", service={"allow": ["127.0.0.2/32:*"], "max_queue": args.n + 10})
         t0 = time.perf_counter()
         svc = ServiceProcess(cfg, tmpdir / "n.db", tmpdir / "svc.log", args=["--no-scheduler"])
         try:
