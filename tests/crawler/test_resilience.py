@@ -16,20 +16,11 @@ import psutil
 
 from newswatch.crawler import run_crawl
 from newswatch.store import open_db
-from tests.support.fixture_web import fixture_web, write_config
+from tests.support.fixture_web import SITEMAP_ARTICLES, fixture_web, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
-REVIEW = "/2025/03/10/review-ultrabook-14/"
+REVIEW = "/2025/03/10/review-ultrabook-14/"  # one of SITEMAP_ARTICLES
 DRAFT = "/drafts/unpublished-story/"
-SITEMAP_ARTICLES = {
-    "/2025/03/25/commerce-adds-inspur-subsidiaries-to-entity-list/",
-    "/2025/03/20/lei-jun-may-day-medal/",
-    "/2025/03/18/pentagon-removes-hesai-from-list/",
-    "/2025/03/15/smartphone-shipments-q4/",
-    "/2025/03/12/lawmakers-urge-cxmt-action/",
-    REVIEW,
-    "/2025/03/05/treasury-sanctions-sinno/",
-}
 
 
 def test_500_is_retried_with_backoff_then_recorded_failed_and_fetched_next_run(tmp_path):

@@ -8,22 +8,18 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 from newswatch.crawler.frontier import dumps, loads
 from newswatch.store import open_db
-from tests.support.fixture_web import fixture_web, write_config
+from tests.support.fixture_web import SITEMAP_ARTICLES, fixture_web, write_config
 from tests.support.paths import ROOT
 from tests.support.scale import set_scale
 
-SITEMAP_ARTICLES = {
-    "/2025/03/25/commerce-adds-inspur-subsidiaries-to-entity-list/",
-    "/2025/03/20/lei-jun-may-day-medal/",
-    "/2025/03/18/pentagon-removes-hesai-from-list/",
-    "/2025/03/15/smartphone-shipments-q4/",
-    "/2025/03/12/lawmakers-urge-cxmt-action/",
-    "/2025/03/10/review-ultrabook-14/",
-    "/2025/03/05/treasury-sanctions-sinno/",
-}
+
+def crawl_command(cfg: Path, db_file: Path) -> list[str]:
+    """``newswatch crawl`` on that config and database, as a child process runs it."""
+    return [sys.executable, "-m", "newswatch", "--config", str(cfg), "--db", str(db_file), "crawl", "--json", "--quiet"]
 
 
 def test_a_request_survives_the_frontier_queue_as_json():
@@ -55,18 +51,7 @@ def test_two_crawlers_sharing_one_frontier_fetch_every_url_once(tmp_path, redis_
         set_scale(cfg, prefix)
         db_file = tmp_path / "n.db"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        cmd = [
-            sys.executable,
-            "-m",
-            "newswatch",
-            "--config",
-            str(cfg),
-            "--db",
-            str(db_file),
-            "crawl",
-            "--json",
-            "--quiet",
-        ]
+        cmd = crawl_command(cfg, db_file)
         procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
         outs = [p.communicate(timeout=300) for p in procs]
         for p, (_out, err) in zip(procs, outs, strict=True):
@@ -108,18 +93,7 @@ def test_a_killed_crawlers_requests_in_flight_go_back_to_the_queue_for_another(t
         set_scale(cfg, prefix, crawler_lease_seconds=6)
         db_file = tmp_path / "n.db"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        cmd = [
-            sys.executable,
-            "-m",
-            "newswatch",
-            "--config",
-            str(cfg),
-            "--db",
-            str(db_file),
-            "crawl",
-            "--json",
-            "--quiet",
-        ]
+        cmd = crawl_command(cfg, db_file)
         a = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
         while not all(site.hits[p] for p in held):  # A has taken both and waits on them

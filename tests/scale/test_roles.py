@@ -15,12 +15,11 @@ import yaml
 
 from newswatch.crawler import run_crawl
 from newswatch.store import open_db
-from tests.support.fixture_web import fixture_web
+from tests.support.fixture_web import SITEMAP_ARTICLES, fixture_web
 from tests.support.paths import ROOT
 from tests.support.scale import sitemap_on_the_stream
 from tests.support.service import TOKEN, ServiceProcess
 
-SITEMAP_ARTICLES = 7
 ALERTS = 5
 
 
@@ -38,14 +37,14 @@ def test_a_committer_and_a_worker_role_store_and_deliver_what_the_crawl_queued(t
         (cfg / "settings.yaml").write_text(yaml.safe_dump(settings))
         db_file = tmp_path / "n.db"
         run = run_crawl(cfg, db_file)
-        assert run.stats["pages_queued"] == SITEMAP_ARTICLES
+        assert run.stats["pages_queued"] == len(SITEMAP_ARTICLES)
     committer = ServiceProcess(cfg, db_file, tmp_path / "committer.log", args=["--role", "committer"])
     worker = None
     try:
         committer.wait_ready()
         text = committer.client.get("/metrics").text
         assert _metric(text, "newswatch_page_stream_up") == 1
-        assert _metric(text, "newswatch_page_stream_waiting") == SITEMAP_ARTICLES  # no worker yet
+        assert _metric(text, "newswatch_page_stream_waiting") == len(SITEMAP_ARTICLES)  # no worker yet
         assert _metric(text, "newswatch_page_stream_oldest_age_seconds") > 0
         worker = subprocess.Popen(
             [sys.executable, "-m", "newswatch", "--config", str(cfg), "--db", str(db_file), "run", "--role", "worker"],
@@ -57,7 +56,7 @@ def test_a_committer_and_a_worker_role_store_and_deliver_what_the_crawl_queued(t
         while time.monotonic() < deadline:
             text = committer.client.get("/metrics").text
             sent = [k for k in (r["key"] for r in open_db(db_file)["alerts"].rows) if slack_env.posts_for_key(k)]
-            if _metric(text, "newswatch_articles_stored_total") == SITEMAP_ARTICLES and len(sent) == ALERTS:
+            if _metric(text, "newswatch_articles_stored_total") == len(SITEMAP_ARTICLES) and len(sent) == ALERTS:
                 break
             assert worker.poll() is None, worker.stderr.read().decode()[-3000:]
             time.sleep(0.5)
@@ -67,7 +66,7 @@ def test_a_committer_and_a_worker_role_store_and_deliver_what_the_crawl_queued(t
         assert _metric(text, "newswatch_page_stream_held") == 0
         assert _metric(text, "newswatch_page_stream_prepared_waiting") == 0
         counted = re.findall(r'^newswatch_worker_pages_total\{worker="([^"]+)"\} (\S+)$', text, re.M)
-        assert [float(n) for _, n in counted] == [SITEMAP_ARTICLES], counted
+        assert [float(n) for _, n in counted] == [len(SITEMAP_ARTICLES)], counted
         assert (_metric(text, "newswatch_worker_busy_seconds_total", f'{{worker="{counted[0][0]}"}}') or 0) > 0
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(60) == 0, worker.stderr.read().decode()[-3000:]
@@ -77,6 +76,6 @@ def test_a_committer_and_a_worker_role_store_and_deliver_what_the_crawl_queued(t
             worker.wait(10)
         assert committer.stop() == 0, committer.log()[-3000:]
     db = open_db(db_file)
-    assert len({r["canonical_url"] for r in db["articles"].rows}) == db["articles"].count == SITEMAP_ARTICLES
+    assert len({r["canonical_url"] for r in db["articles"].rows}) == db["articles"].count == len(SITEMAP_ARTICLES)
     for key in (r["key"] for r in db["alerts"].rows):
         assert len(slack_env.posts_for_key(key)) == 1

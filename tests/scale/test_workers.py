@@ -18,11 +18,10 @@ from newswatch.config import load_settings
 from newswatch.crawler import run_crawl
 from newswatch.crawler.streams import WORKERS_GROUP, PageStream, connect
 from newswatch.store import open_db
-from tests.support.fixture_web import fixture_web
+from tests.support.fixture_web import SITEMAP_ARTICLES, fixture_web
 from tests.support.paths import ROOT
 from tests.support.scale import sitemap_on_the_stream
 
-SITEMAP_ARTICLES = 7  # technews-sitemap: seven articles, five alerts
 ALERTS = 5
 
 
@@ -46,7 +45,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(tmp_path, r
         cfg = sitemap_on_the_stream(tmp_path / "config", web, prefix, worker_batch=2, claim_after_seconds=3)
         db_file = tmp_path / "n.db"
         run = run_crawl(cfg, db_file)
-        assert run.status == "finished" and run.stats["pages_queued"] == SITEMAP_ARTICLES, run.to_json()
+        assert run.status == "finished" and run.stats["pages_queued"] == len(SITEMAP_ARTICLES), run.to_json()
     scale = load_settings(cfg).scale
     stream = PageStream(connect(scale), scale)
     procs: list[subprocess.Popen] = []
@@ -78,9 +77,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(tmp_path, r
     assert stream.drained() and not _held_by(client, stream, "doomed")
     db = open_db(db_file)
     rows = list(db["articles"].rows)
-    assert len(rows) == len({r["canonical_url"] for r in rows}) == SITEMAP_ARTICLES
+    assert len(rows) == len({r["canonical_url"] for r in rows}) == len(SITEMAP_ARTICLES)
     new, alerts = db.execute("select new, alerts from crawl_run_sources where run_id = ?", [run.id]).fetchone()
-    assert (new, alerts) == (SITEMAP_ARTICLES, ALERTS)
+    assert (new, alerts) == (len(SITEMAP_ARTICLES), ALERTS)
     keys = [r["key"] for r in db["alerts"].rows]
     assert len(keys) == len(set(keys)) == ALERTS
     runner = CliRunner()
@@ -145,7 +144,7 @@ def test_a_standby_committer_takes_over_from_a_killed_one(tmp_path, redis_keys):
         scale = load_settings(cfg).scale
         stream = PageStream(connect(scale), scale)
         deadline = time.monotonic() + 240
-        while not (stream.drained() and open_db(db_file)["articles"].count == SITEMAP_ARTICLES):
+        while not (stream.drained() and open_db(db_file)["articles"].count == len(SITEMAP_ARTICLES)):
             assert time.monotonic() < deadline, "not stored in time"
             time.sleep(0.2)
     finally:
@@ -157,6 +156,6 @@ def test_a_standby_committer_takes_over_from_a_killed_one(tmp_path, redis_keys):
                 p.send_signal(signal.SIGTERM)
                 p.wait(30)
     db = open_db(db_file)
-    assert len({r["canonical_url"] for r in db["articles"].rows}) == SITEMAP_ARTICLES
+    assert len({r["canonical_url"] for r in db["articles"].rows}) == len(SITEMAP_ARTICLES)
     keys = [r["key"] for r in db["alerts"].rows]
     assert len(keys) == len(set(keys)) == ALERTS

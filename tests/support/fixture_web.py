@@ -24,6 +24,18 @@ from newswatch.crawler.localweb import FIXTURE_SITES, StaticSite, render_sources
 from tests.support.paths import CONFIG
 
 SOURCES_TEMPLATE = FIXTURE_SITES / "sources.yaml"
+# the article paths the fixture web's sitemap source (technews-sitemap) lists: seven articles
+SITEMAP_ARTICLES = frozenset(
+    {
+        "/2025/03/25/commerce-adds-inspur-subsidiaries-to-entity-list/",
+        "/2025/03/20/lei-jun-may-day-medal/",
+        "/2025/03/18/pentagon-removes-hesai-from-list/",
+        "/2025/03/15/smartphone-shipments-q4/",
+        "/2025/03/12/lawmakers-urge-cxmt-action/",
+        "/2025/03/10/review-ultrabook-14/",
+        "/2025/03/05/treasury-sanctions-sinno/",
+    }
+)
 
 __all__ = ["FIXTURE_SITES", "TestSite", "fixture_web", "write_config"]
 
