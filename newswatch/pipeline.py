@@ -228,9 +228,7 @@ class Pipeline:
             m.start = sel.to_page(m.start)
             m.end = m.start + length
             m.sentence_index = sel.sentence_at(m.start)
-            kept.mentions.append(m)
-            if id(m) in resolved.matches:
-                kept.matches[id(m)] = resolved.matches[id(m)]
+            kept.keep(m, resolved)
         t2 = time.perf_counter()
         detected = detect_ties(doc, self.lexicon)
         t3 = time.perf_counter()
@@ -292,9 +290,7 @@ class Pipeline:
                 if where in seen_mentions:
                     continue
                 seen_mentions.add(where)
-                merged.mentions.append(m)
-                if id(m) in resolved.matches:
-                    merged.matches[id(m)] = resolved.matches[id(m)]
+                merged.keep(m, resolved)
             t2 = time.perf_counter()
             detected = detect_ties(doc, self.lexicon)
             t3 = time.perf_counter()

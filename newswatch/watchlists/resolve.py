@@ -40,6 +40,12 @@ class Resolved:
     def of(self, mention: Mention) -> list[Match]:
         return self.matches.get(id(mention)) or []
 
+    def keep(self, mention: Mention, source: Resolved) -> None:
+        """Add ``mention`` (one of ``source``'s) with the matches ``source`` found for it."""
+        self.mentions.append(mention)
+        if id(mention) in source.matches:
+            self.matches[id(mention)] = source.matches[id(mention)]
+
 
 class Resolver:
     """The resolve stage over one :class:`Watchlist` (see the module docstring for its steps)."""
