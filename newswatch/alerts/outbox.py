@@ -103,10 +103,12 @@ class DeliveryReport:
         return not (self.failed or self.errors or self.halted)
 
     def outcome(self, key: str) -> str:
-        """What became of alert ``key`` in this batch (sent, printed, failed, ...; "error" when it
-        will be retried)."""
+        """What became of alert ``key``, the one just tried in this batch (sent, printed, failed, ...;
+        "error" when it will be retried): each alert lands once, last, in one list, so only the
+        lists' last entries are read (no scan that grows with the batch)."""
         for name in ("sent", "recovered", "printed", "failed", "skipped", "deferred"):
-            if key in getattr(self, name):
+            done = getattr(self, name)
+            if done and done[-1] == key:
                 return name
         return "error" if key in self.errors else "unchanged"
 
