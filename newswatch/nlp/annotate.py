@@ -17,6 +17,8 @@ from spacy.tokens import Doc, Span
 from ..errors import ConfigError
 from ..models import WatchName
 from .abbreviations import acronym_definitions
+from .enumerations import MARKER as ITEM_MARKER
+from .enumerations import enumeration_items
 from .lexicon import AWARD_NOUNS, Lexicon
 from .names import enumeration_labels, name_shapes
 
@@ -148,11 +150,27 @@ def sentence_hints(doc: Doc) -> Doc:
         if para_start:
             _cut_dateline(doc, i)
         para_start = "\n" in tok.whitespace_
+        if _item_marker_at(doc, i):  # "...(Iran); (vii) Delmora FZE": a list item goes on the sentence
+            tok.is_sent_start = False
+            doc[i + 1].is_sent_start = False
+            doc[i + 2].is_sent_start = False
+            if i + 3 < len(doc):
+                doc[i + 3].is_sent_start = False
         if tok.lower_ in ABBREVIATIONS and i + 1 < len(doc):
             nxt = doc[i + 1]
             if nxt.is_lower or nxt.text in (",", "(", ")", ";") or nxt.lower_ in ("and", "or"):
                 nxt.is_sent_start = False
     return doc
+
+
+def _item_marker_at(doc: Doc, i: int) -> bool:
+    """Is ``doc[i]`` the "(" of an item marker ("(iv)", "(b)", "(12)") after a list separator?"""
+    if i == 0 or i + 3 >= len(doc) or doc[i].text != "(" or doc[i + 2].text != ")":
+        return False
+    if not ITEM_MARKER.match(doc[i + 1].lower_):
+        return False
+    prev = next((doc[k] for k in range(i - 1, -1, -1) if not doc[k].is_space), None)
+    return prev is not None and prev.text in (";", ",", ":", "and")
 
 
 def _cut_dateline(doc: Doc, start: int) -> None:
@@ -175,7 +193,7 @@ COMPANY_DESCRIPTORS = {
 }  # fmt: skip
 
 
-def org_relabel(doc: Doc, org_words: set[str]) -> Doc:
+def org_relabel(doc: Doc, org_words: set[str], legal: frozenset[str] = frozenset()) -> Doc:
     """Fix the small model's company names tagged as people or places: a span holding a company
     word ("... Magnetoelectric Technology") or the first word of a company named earlier
     ("Luokung" after "Luokung Technology Corp") is an ORG (keeping the earlier name's id)."""
@@ -196,7 +214,8 @@ def org_relabel(doc: Doc, org_words: set[str]) -> Doc:
             changed = True
     if changed:
         doc.ents = ents
-    return enumeration_labels(_org_consistency(acronym_definitions(doc)), frozenset(org_words))
+    doc = enumeration_labels(_org_consistency(acronym_definitions(doc)), frozenset(org_words))
+    return enumeration_items(doc, legal)
 
 
 DESCRIPTOR_ENDINGS = ("maker", "producer", "giant", "provider", "operator")
@@ -302,10 +321,11 @@ def make_name_shapes(  # noqa: ANN201 - spaCy factory
     return name_shapes(legal, prefixes, heads, of_heads)
 
 
-@Language.factory("newswatch_org_relabel", default_config={"org_words": []})
-def make_org_relabel(nlp: Language, name: str, org_words: list[str]):  # noqa: ANN201 - spaCy factory
+@Language.factory("newswatch_org_relabel", default_config={"org_words": [], "legal": []})
+def make_org_relabel(nlp: Language, name: str, org_words: list[str], legal: list[str]):  # noqa: ANN201 - spaCy factory
     words = {w.casefold() for w in org_words}
-    return lambda doc: org_relabel(doc, words)
+    forms = frozenset(w.casefold() for w in legal)
+    return lambda doc: org_relabel(doc, words, forms)
 
 
 def build_nlp(model: str, lexicon: Lexicon, watch_names: Sequence[WatchName] = ()) -> Language:
@@ -339,7 +359,8 @@ def build_nlp(model: str, lexicon: Lexicon, watch_names: Sequence[WatchName] = (
     nlp.add_pipe("newswatch_name_shapes", config=shapes, last=True)
     # a PERSON or GPE span holding a company word, a name head or a legal form is a company
     company_words = [*lexicon.org_words, *lexicon.name_heads, *(w for w in lexicon.legal_forms if len(w) >= 3)]
-    nlp.add_pipe("newswatch_org_relabel", config={"org_words": company_words}, last=True)
+    relabel = {"org_words": company_words, "legal": list(lexicon.legal_forms)}
+    nlp.add_pipe("newswatch_org_relabel", config=relabel, last=True)
     nlp.add_pipe("newswatch_person_aliases", last=True)
     log.info("spaCy pipeline %s loaded: %s", model, nlp.pipe_names)
     return nlp

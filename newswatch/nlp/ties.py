@@ -27,6 +27,7 @@ from spacy.tokens import Doc, Span, Token
 
 from ..models import EntityType, Finding, Tie
 from .abbreviations import short_forms as abbreviation_short_forms
+from .enumerations import LIST_HEADS, LIST_ITEMS
 from .lexicon import AWARD_NOUNS, Lexicon
 from .names import is_title_case
 
@@ -1338,6 +1339,21 @@ def _enumeration(targets: list[Candidate], sent_cands: list[Candidate], blocked:
     return [c for c in order if id(c) in chosen]
 
 
+def _listed_items(doc: Doc, role: Role, targets: list[Candidate], others: list[Candidate]) -> list[Candidate]:
+    """The names of a list whose head noun is in the act's patient ("designated ... six companies,
+    including the companies A, B and C"), or one of whose items already is a target: every item
+    (the lists :mod:`.enumerations` read)."""
+    if LIST_HEADS not in doc.spans or not others:
+        return []
+    taken = {i for c in targets for i in c.tokens}
+    groups = {h.label_ for h in doc.spans[LIST_HEADS] if h.start in role.idx}
+    groups |= {it.label_ for it in doc.spans[LIST_ITEMS] if any(i in taken for i in range(it.start, it.end))}
+    if not groups:
+        return []
+    spans = {(it.start, it.end) for it in doc.spans[LIST_ITEMS] if it.label_ in groups}
+    return [c for c in others if (c.tokens.start, c.tokens.stop) in spans]
+
+
 def _past_employer(order: list[Candidate], j: int, step: int, blocked: set[int]) -> int | None:
     """In an enumeration of people with their employers, the index of the next person past the
     employer of the person at ``j`` (moving by ``step``), or None."""
@@ -1649,6 +1665,7 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 if colon is not None:
                     targets = [c for c in sent_cands if c.tokens.start > colon and c.root.i not in agent]
             targets = _enumeration(targets, sent_cands, agent | {trig.token.i})
+            targets += _listed_items(doc, role_obj, targets, [c for c in eligible if c not in targets])
             targets = [c for c in targets if not c.gov or (trig.tie != "award" and _own_patient(c, role_obj))]
             targets = [c for c in targets if not _modifies_a_noun(c)]
             targets = [c for c in targets if not _nested(c, targets)]
