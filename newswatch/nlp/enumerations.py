@@ -163,6 +163,8 @@ def _item_in(toks: list[Token], first: bool, last: bool) -> Item | None:
         return None  # "employee of X": an affiliation, not an item
     if d < len(toks) and toks[d].is_lower:
         return None
+    if d + 2 < len(toks) and toks[d + 1].lower_ in ("'s", "’s") and toks[d].text[:1].isupper():
+        d += 2  # "Tanzania's Salim Ahmed Salim": the possessor is not part of the name
     end = _name_run(toks, d)
     if end == d:
         return None
@@ -178,8 +180,9 @@ def _item_in(toks: list[Token], first: bool, last: bool) -> Item | None:
 
 
 def _trimmed(toks: list[Token], start: int, end: int) -> Item | None:
-    while start < end and toks[start].lower_ in TITLES:
-        start += 1
+    titled = [n for n in range(start, min(end - 1, start + 4)) if toks[n].lower_ in TITLES]
+    if titled:
+        start = titled[-1] + 1  # "Thai Princess Maha ...", "Deputy Prime Minister ...": the name after
     if start + 1 < end and toks[start + 1].lower_ in ("'s", "’s"):
         start += 2  # "Russia's Anna Volkova": the country is not part of her name
     while end > start and (toks[end - 1].text in NAME_PUNCT - {"."} or toks[end - 1].lower_ in CONNECTORS):
@@ -255,6 +258,33 @@ def _head_cue(doc: Doc, sent: Span, first: Item) -> str | None:
     return None
 
 
+def _by_majority(doc: Doc, region: list[Item], labels: list[Span | None]) -> list[Span]:
+    """Without a head noun: when two thirds of the items are already names of one kind (people,
+    or companies), an item the model tagged as something else or only in part ("Galina" a place,
+    "Kulikova" a person, in "Russia's Galina Kulikova") becomes a name of that kind. Spans that
+    hold more than one item, or a name of the other kind, are left as they are."""
+    tagged = [e.label_ for e in labels if e is not None and e.label_ in ("ORG", "PERSON")]
+    if not tagged:
+        return []
+    label = max(("ORG", "PERSON"), key=tagged.count)
+    if tagged.count(label) * 3 < len(region) * 2:
+        return []
+    out: list[Span] = []
+    for it, e in zip(region, labels, strict=True):
+        if e is not None:
+            if e.label_ in ("ORG", "PERSON") or e.label_ in PLACE_LABELS or (e.start, e.end) != (it.start, it.end):
+                continue
+        else:
+            inner = [x for x in doc.ents if it.start <= x.start and x.end <= it.end]
+            names = [x for x in inner if x.label_ in ("ORG", "PERSON")]
+            if len(names) > 1 or any(x.label_ != label for x in names) or any(x.ent_id_ for x in names):
+                continue
+            if any(x.label_ in KEEP_LABELS for x in inner):
+                continue
+        out.append(Span(doc, it.start, it.end, label=label))
+    return out
+
+
 def _aliases(doc: Doc, region: list[Item]) -> bool:
     """Is the list an entity's other names ("a.k.a.", "also known as", "formerly")?"""
     lo = max(0, region[0].start - 8)
@@ -307,8 +337,11 @@ def enumeration_items(doc: Doc, legal: frozenset[str] = frozenset()) -> Doc:
             cue = _head_cue(doc, sent, region[0])
             if cue == "OTHER" or _aliases(doc, region):
                 continue
-            if cue is None:
-                continue  # without a head noun the model's labels and spans stand
+            if cue is None:  # the model's spans stand; its odd labels give way to the list's own
+                for sp in _by_majority(doc, region, labels):
+                    new.append(sp)
+                    drop.update(range(sp.start, sp.end))
+                continue
             label = cue
             head = _head_token(doc, sent, region[0])
             group = str(len(heads))

@@ -114,3 +114,14 @@ def test_address_parts_and_record_fields_are_no_items(pipeline) -> None:
 def test_a_list_without_a_head_noun_keeps_the_model_labels(pipeline) -> None:
     text = "Markets, Tech, Sanctions, Europe, Asia and Opinion were the sections readers visited most."
     assert not {n for n, label in ents(pipeline, text) if label == "ORG"} >= {"Tech", "Sanctions", "Opinion"}
+
+
+def test_a_list_of_people_with_their_countries_is_a_list_of_people(pipeline) -> None:
+    text = (
+        "Chile's Ana Morel, Thai Princess Sirin Wattana, Kenya's David Otieno, Russia's Galina Pervova, "
+        "France's Jean-Luc Marot and Canada's Isabel Farrow were also awarded the Friendship Medal."
+    )
+    got = found(pipeline, text)
+    for name in ("Ana Morel", "Sirin Wattana", "David Otieno", "Galina Pervova", "Jean-Luc Marot", "Isabel Farrow"):
+        assert (name, "PERSON", "award") in got, (name, got)
+    assert not {n for n, _, _ in got} & {"Chile", "Kenya", "Russia", "France", "Canada", "Pervova"}
