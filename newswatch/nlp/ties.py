@@ -132,6 +132,7 @@ QUANTITY_WORDS = {
 LAW_WORDS = {"act", "law", "regulation", "regulations", "order", "rule"}
 FACTUAL_INF_HEADS = {
     "move", "decide", "vote", "agree", "act", "opt", "choose", "elect", "proceed", "begin", "continue", "order",
+    "decision", "ruling",  # "the decision to add X": the act was decided, not intended
     "determine", "determination",  # the Federal Register: "the ERC determined to add X", "made a determination to add"
 }  # fmt: skip
 
@@ -767,10 +768,13 @@ def hedge(trigger: Token, lex: Lexicon) -> str | None:
                     return f"purpose or intent ('to {tok.text}' under '{tok.head.text}')"
         if tok is not trigger and tok.lemma_.casefold() in lemmas:
             return f"under '{tok.text}'"
+        if tok.head.i != tok.i and any(x.text == ";" for x in tok.doc[min(tok.i, tok.head.i) : max(tok.i, tok.head.i)]):
+            break  # "OFAC sanctioned X last year; the firm has appealed": two clauses, two statements
         if tok.dep_ in ("xcomp", "ccomp", "advcl", "acl", "conj", "pcomp", "acomp") and tok.head.i != tok.i:
             via_conj = tok.dep_ == "conj"
             tok = tok.head
             continue
+
         if tok.dep_ == "pobj" and tok.head.dep_ == "prep":  # "... for the company being blacklisted"
             via_conj = False
             tok = tok.head.head
@@ -1071,8 +1075,12 @@ def _nested(c: Candidate, others: list[Candidate]) -> bool:
             between = doc[c.tokens.stop : o.tokens.start]
             if any(t.lower_ in ("and", "or", "&") for t in between):
                 continue  # "Huawei and Jane Roe" are coordinated, not "Huawei CEO Jane Roe"
-            if o.label == "PERSON" and all(t.lower_ in LINK_WORDS or t.pos_ in ("NOUN", "PROPN") for t in between):
-                return True
+            if (
+                o.label == "PERSON"
+                and all(t.lower_ in LINK_WORDS or t.pos_ in ("NOUN", "PROPN") for t in between)
+                and not all(t.is_punct for t in between)
+            ):
+                return True  # "Acme CEO Jane Roe", "Acme's chief executive officer Jane Roe"; not "Acme, Jane Roe"
             if len(between) and all(t.pos_ == "NOUN" and t.is_lower for t in between):
                 return True  # "Acme unit Betacorp": a company word phrase between two names
     return False

@@ -713,3 +713,19 @@ def test_a_verbless_line_of_names_after_companies_were_named_lists_them(find) ->
 def test_a_name_cut_off_by_the_end_of_an_excerpt_is_left_out(find) -> None:
     got = find("On Friday OFAC sanctioned Qarlik Trading LLC, Tengri Shipping LLC and Ustun Mar")
     assert names(got, "blacklist") == {"Qarlik Trading LLC", "Tengri Shipping LLC"}
+
+
+def test_a_hedge_in_the_clause_after_a_semicolon_does_not_reach_back(find) -> None:
+    got = find("OFAC sanctioned Marlin Capital Partners earlier this year; the firm has appealed.")
+    assert "Marlin Capital Partners" in names(got, "blacklist")
+
+
+def test_an_enumeration_whose_second_name_looks_like_a_person_keeps_its_first(find) -> None:
+    got = find("The Entity List now includes Yuelong Trading, Harbor Light and Ostrava Petrochem.")
+    assert "Yuelong Trading" in names(got, "blacklist")
+
+
+def test_the_decision_to_add_is_an_act_not_an_intent(find) -> None:
+    got = find("BIS's decision to add Ostrava Petrochem to the Entity List was criticised by the company.")
+    assert "Ostrava Petrochem" in names(got, "blacklist")
+    assert not names(find("BIS plans to add Ostrava Petrochem to the Entity List."))
