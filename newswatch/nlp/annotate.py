@@ -156,6 +156,9 @@ def sentence_hints(doc: Doc) -> Doc:
             doc[i + 2].is_sent_start = False
             if i + 3 < len(doc):
                 doc[i + 3].is_sent_start = False
+        if tok.lower_.rstrip(".") in ("a.k.a", "f.k.a", "n.k.a"):
+            for nxt in doc[i + 1 : i + 3]:  # "Acme JSC, a.k.a. Acme Avia": the alias goes on the sentence
+                nxt.is_sent_start = False
         if tok.lower_ in ABBREVIATIONS and i + 1 < len(doc):
             nxt = doc[i + 1]
             if nxt.is_lower or nxt.text in (",", "(", ")", ";") or nxt.lower_ in ("and", "or"):

@@ -1537,7 +1537,14 @@ def _is_item(sent: Span, last: Act, n_names: int = 0) -> bool:
         return False
     if toks[0].text in BULLETS or (toks[0].text == "(" and len(toks) > 2 and toks[1].lower_ in ROMAN):
         return True
-    finite = [t for t in toks if t.tag_ in ("VBD", "VBZ", "VBP", "MD", "VBG") and not t.ent_type_]
+    finite = [
+        t
+        for t in toks
+        if t.tag_ in ("VBD", "VBZ", "VBP", "MD", "VBG")
+        and not t.ent_type_
+        and t.lower_ not in ("following", "including", "according")  # "a.k.a., the following two aliases"
+        and not (t.tag_ == "VBG" and t.is_title)  # "Building 3", "Acme Trading": a name or address part
+    ]
     # after an act that only counted its members ("Several companies were named."), a line of two or
     # more names without a verb names them
     listing = last.open_members and n_names >= 2
@@ -1546,6 +1553,51 @@ def _is_item(sent: Span, last: Act, n_names: int = 0) -> bool:
     # after a lead-in ("... the following entities:") any short line; else only a fragment that goes on
     # with the enumeration the sentence before was cut in ("(China); (iii) ...")
     return last.lead_in or listing or toks[0].text in ("(", ";", ",") or toks[0].is_lower
+
+
+ALIAS_MARKERS = ("a.k.a", "aka", "f.k.a", "fka", "n.k.a", "also known as", "formerly known as", "alias")
+ADDRESS_WORDS = {
+    "road", "rd", "rd.", "street", "st.", "avenue", "ave", "ave.", "boulevard", "blvd", "lane", "district",
+    "building", "bldg", "bldg.", "floor", "fl.", "room", "rm.", "suite", "tower", "block", "zone", "province",
+    "village", "county", "township", "no.", "p.o.",
+}  # fmt: skip
+
+
+MAX_QUIET_LINES = 8
+
+
+def _opens_with(sent: Span, c: Candidate) -> bool:
+    """Does the line start with the name ``c`` (after bullets, item markers and a dash)?"""
+    toks = [t for t in sent if not t.is_space]
+    k = 0
+    while k < len(toks) and (
+        toks[k].text in BULLETS or toks[k].text in ("(", ")", ".", "—") or toks[k].lower_ in ROMAN | {"the"}
+    ):
+        k += 1
+    while k < len(toks) and toks[k].like_num and k + 1 < len(toks) and toks[k + 1].text in (".", ")"):
+        k += 2
+    return k < len(toks) and toks[k].i >= c.tokens.start and toks[k].i < c.tokens.stop
+
+
+def _item_parties(sent: Span, items: list[Candidate]) -> list[Candidate]:
+    """The names an enumeration item lists as parties: those before its aliases ("a.k.a., the
+    following two aliases: ...") and before its address ("Room 1201, Building 3, No. 88 ... Road")."""
+    toks = [t for t in sent if not t.is_space]
+    cut = sent.end
+    low = " ".join(t.lower_ for t in toks)
+    for marker in ALIAS_MARKERS:
+        at = low.find(marker)
+        if at >= 0:
+            words = low[:at].count(" ")
+            cut = min(cut, toks[min(words, len(toks) - 1)].i)
+    for n, t in enumerate(toks):
+        if t.lower_ in ADDRESS_WORDS and t.i < cut:
+            k = n
+            while k > 0 and (toks[k - 1].like_num or toks[k - 1].is_title) and toks[k - 1].text not in (",", ";"):
+                k -= 1
+            cut = toks[k].i
+            break
+    return [c for c in items if c.tokens.start < cut]
 
 
 def _continuations(sent: Span, lex: Lexicon, last: Act, found: list[Trigger]) -> list[Trigger]:
@@ -1612,6 +1664,7 @@ class Act:
     lead_in: bool = False  # the sentence ends with ":" (items follow)
     open_members: bool = False  # the act counted its members without naming them ("seven officials")
     items_until: int = -1  # last sentence index read as an item of this act
+    quiet: int = 0  # lines without a name read since the last item (a heading, a note, an address)
 
 
 def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
@@ -1709,10 +1762,16 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
         if all(t.is_space or t.text in BULLETS for t in sent):
             last.items_until = si  # a bullet the sentence splitter cut off its item
             continue
-        if sent_cands and _is_item(sent, last, len(sent_cands)):
-            # an item of the enumeration the act before began ("...are added to the Entity List:", bullets)
+        if (sent_cands or (last.lead_in and last.quiet < MAX_QUIET_LINES)) and _is_item(sent, last, len(sent_cands)):
+            # an item of the enumeration the act before began ("...are added to the Entity List:", bullets);
+            # after a lead-in, a line without a verb (a country heading, a licence note, an address) keeps
+            # the list open, and only a line that starts with a name names a member
             last.items_until = si
             items = [c for c in sent_cands if not _nested(c, sent_cands) and not (c.gov and last.tie == "award")]
+            items = _item_parties(sent, items)
+            if last.lead_in and items and not _opens_with(sent, items[0]):
+                items = []
+            last.quiet = 0 if items else last.quiet + 1
             item_trig = Trigger(sent[0], last.tie, "continued-item")
             for c in items:
                 f = _finding(

@@ -729,3 +729,50 @@ def test_the_decision_to_add_is_an_act_not_an_intent(find) -> None:
     got = find("BIS's decision to add Ostrava Petrochem to the Entity List was criticised by the company.")
     assert "Ostrava Petrochem" in names(got, "blacklist")
     assert not names(find("BIS plans to add Ostrava Petrochem to the Entity List."))
+
+
+FEDERAL_REGISTER_LIST = """BIS amends the EAR by adding the following entities to the Entity List:
+
+CHINA
+
+Hexwave Microsystems Co., Ltd., a.k.a., the following two aliases: Hexwave Beijing; and HX Micro. \
+Room 1201, Building 3, Keyuan Road, Beijing.
+
+For all items subject to the EAR. (See § 744.11 of the EAR).
+
+Presumption of denial.
+
+89 FR 12345, 3/1/24.
+
+Tarsin Robotics Institute, 16 Zhongshan Road, Nanjing.
+
+For all items subject to the EAR.
+
+RUSSIA
+
+Orvik Marine LLC, 5 Lenina Street, Moscow.
+
+Kestrel Avionics JSC, a.k.a. Kestrel Avia, 12 Tverskaya Street, Moscow.
+
+Dated: March 1, 2024.
+"""
+
+
+def test_a_federal_register_list_keeps_its_items_across_headings_and_notes(find) -> None:
+    got = names(find(FEDERAL_REGISTER_LIST), "blacklist")
+    assert {
+        "Hexwave Microsystems Co., Ltd.",
+        "Tarsin Robotics Institute",
+        "Orvik Marine LLC",
+        "Kestrel Avionics JSC",
+    } <= got
+    assert not got & {"EAR", "Hexwave Beijing", "HX Micro", "Kestrel Avia", "Beijing", "Moscow", "Keyuan Road"}
+
+
+def test_a_list_after_a_lead_in_ends_at_the_next_sentence_with_a_verb(find) -> None:
+    text = (
+        "The following companies were added to the Entity List:\n\nOrvik Marine LLC, Moscow.\n\n"
+        "Analysts said the move would hurt exporters.\n\nMarlin Capital Partners, London.\n"
+    )
+    got = names(find(text), "blacklist")
+    assert "Orvik Marine LLC" in got and "Marlin Capital Partners" not in got
