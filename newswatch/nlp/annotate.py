@@ -217,8 +217,53 @@ def org_relabel(doc: Doc, org_words: set[str], legal: frozenset[str] = frozenset
             changed = True
     if changed:
         doc.ents = ents
+    doc = appositive_types(doc, org_words)
     doc = enumeration_labels(_org_consistency(acronym_definitions(doc)), frozenset(org_words))
     return enumeration_items(doc, legal)
+
+
+# "Pavel Orlov, a Russian oligarch", "businessman Ivan Salkov": the noun beside a name says a person
+PERSON_NOUNS = {
+    "oligarch", "businessman", "businesswoman", "tycoon", "billionaire", "financier", "banker", "executive",
+    "official", "minister", "politician", "lawmaker", "legislator", "senator", "engineer", "scientist",
+    "entrepreneur", "founder", "chairman", "chairwoman", "son", "daughter", "wife", "husband", "brother",
+    "sister", "citizen", "national", "commander", "general", "colonel", "officer", "lawyer", "director",
+    "spokesman", "spokeswoman", "resident", "physicist", "professor", "researcher", "hacker", "smuggler",
+    "dealer", "broker", "associate", "relative", "deputy", "governor", "mayor", "ambassador",
+}  # fmt: skip
+# "Tornado Cash, a cryptocurrency mixer": the noun beside a name says an organisation
+ORG_NOUNS = COMPANY_DESCRIPTORS | {
+    "mixer", "platform", "exchange", "network", "service", "subsidiary", "unit", "affiliate", "entity",
+    "organization", "organisation", "institute", "university", "agency", "ministry", "militia", "brand",
+    "fund", "charity", "foundation", "shipper", "refinery", "airline", "broadcaster", "outlet", "newspaper",
+}  # fmt: skip
+
+
+def appositive_types(doc: Doc, org_words: set[str]) -> Doc:
+    """A name the small model typed against the noun set beside it becomes what that noun says:
+    "Pavel Orlov, a Russian oligarch" (ORG -> PERSON), "Tornado Cash, a cryptocurrency mixer"
+    (PERSON or a place -> ORG), "oligarch Pavel Orlov". A watched name keeps its label, and so does
+    a name holding a company word, and a country ("China, a major exporter")."""
+    ents = list(doc.ents)
+    changed = False
+    for n, ent in enumerate(ents):
+        if ent.label_ not in ("ORG", "PERSON", "LOC", "FAC", "PRODUCT", "WORK_OF_ART") or ent.ent_id_:
+            continue
+        nouns = [c for c in ent.root.children if c.dep_ == "appos" and c.pos_ == "NOUN" and not c.ent_type_]
+        before = doc[ent.start - 1] if ent.start > 0 else None
+        if before is not None and before.pos_ == "NOUN" and before.is_lower and not before.ent_type_:
+            nouns.append(before)
+        lemmas = {c.lemma_.casefold() for c in nouns}
+        if ent.label_ == "ORG" and lemmas & PERSON_NOUNS and not lemmas & ORG_NOUNS:
+            if not {t.lower_ for t in ent} & org_words and 2 <= len(ent) <= 4 and all(t.is_title for t in ent):
+                ents[n] = Span(doc, ent.start, ent.end, label="PERSON")
+                changed = True
+        elif ent.label_ != "ORG" and lemmas & ORG_NOUNS and not lemmas & PERSON_NOUNS:
+            ents[n] = Span(doc, ent.start, ent.end, label="ORG")
+            changed = True
+    if changed:
+        doc.ents = ents
+    return doc
 
 
 DESCRIPTOR_ENDINGS = ("maker", "producer", "giant", "provider", "operator")

@@ -1136,6 +1136,26 @@ def _singular(text: str) -> str:
     return " ".join(words)
 
 
+def _acting(gov: Span) -> bool:
+    """Does a government body act in its sentence ("OFAC designated", "by the Treasury", "OFAC's
+    action", "the Treasury said"), rather than modify a noun ("disrupting EU border security")? Only
+    an acting body in a neighbouring sentence names the list of an act."""
+    root = gov.root
+    if root.dep_ in ("compound", "amod", "nmod"):
+        return root.head.lemma_.casefold() in ISSUER_HEAD_NOUNS  # "a Pentagon official", "Treasury sanctions"
+    return root.dep_ in ("nsubj", "nsubjpass", "poss", "appos", "ROOT", "conj", "dobj") or (
+        root.dep_ == "pobj" and root.head.lower_ in ("by", "from", "of", "under", "to", "at")
+    )
+
+
+# nouns a government body may modify and still speak for the act: "a Pentagon spokesperson"
+ISSUER_HEAD_NOUNS = {
+    "official", "spokesman", "spokeswoman", "spokesperson", "statement", "notice", "list", "blacklist",
+    "action", "rule", "announcement", "designation", "sanction", "release", "order", "filing", "document",
+    "decision", "move", "report", "website", "secretary", "department", "office", "agency", "determination",
+}  # fmt: skip
+
+
 def _reason(trig: Trigger, sents: list[Span], si: int, lex: Lexicon) -> tuple[str | None, str, float]:
     """(reason, where it came from, confidence factor)."""
     label = "AWARD" if trig.tie == "award" else "LIST"
@@ -1160,7 +1180,7 @@ def _reason(trig: Trigger, sents: list[Span], si: int, lex: Lexicon) -> tuple[st
                 (1.0 if j == si else 0.9),
             )
         if label == "LIST":
-            govs = [e for e in sent.ents if e.label_ == "GOV"]
+            govs = [e for e in sent.ents if e.label_ == "GOV" and (j == si or _acting(e))]
             if govs:
                 issued = govs[0].ent_id_ or lex.list_for_issuer(govs[0].text)
                 if issued:
@@ -1172,7 +1192,11 @@ def _reason(trig: Trigger, sents: list[Span], si: int, lex: Lexicon) -> tuple[st
             if named:
                 e = named[-1]
                 return e.ent_id_ or lex.list_for_alias(e.text) or e.text, f"list named in sentence {j - si:+d}", 0.85
-            issuers = [e for e in sents[j].ents if e.label_ == "GOV" and (e.ent_id_ or lex.list_for_issuer(e.text))]
+            issuers = [
+                e
+                for e in sents[j].ents
+                if e.label_ == "GOV" and (e.ent_id_ or lex.list_for_issuer(e.text)) and _acting(e)
+            ]
             if issuers:
                 e = issuers[-1]
                 name = e.ent_id_ or lex.list_for_issuer(e.text) or e.text

@@ -776,3 +776,33 @@ def test_a_list_after_a_lead_in_ends_at_the_next_sentence_with_a_verb(find) -> N
     )
     got = names(find(text), "blacklist")
     assert "Orvik Marine LLC" in got and "Marlin Capital Partners" not in got
+
+
+def test_the_noun_beside_a_name_types_it(pipeline) -> None:
+    people = {
+        (f.entity, f.entity_type)
+        for f in detect_ties(
+            pipeline.nlp("Britain sanctioned Pavel Orlov, a Russian oligarch, on Thursday."), pipeline.lexicon
+        )
+    }
+    assert ("Pavel Orlov", "PERSON") in people
+    mixer = pipeline.nlp("OFAC sanctioned Tornado Rain, a cryptocurrency mixer, in August.")
+    assert ("Tornado Rain", "ORG") in {(e.text, e.label_) for e in mixer.ents}
+
+
+def test_eu_and_terrorist_designations_name_their_lists(find) -> None:
+    assert ("Orvik Bank", "blacklist", "EU sanctions list") in find(
+        "The European Union sanctioned Orvik Bank over the war."
+    )
+    got = find("The State Department designated Kestrel Brigade as a Specially Designated Global Terrorist.")
+    assert ("Kestrel Brigade", "blacklist", "OFAC SDN List") in got
+
+
+def test_a_government_body_that_only_modifies_a_noun_nearby_names_no_list(find) -> None:
+    text = (
+        "OFAC designated 20 entities on Monday. The designations target firms disrupting EU border security. "
+        "These designations include shipping company Orvik Marine LLC and potash exporter Belvex Potash JSC."
+    )
+    got = find(text)
+    assert ("Orvik Marine LLC", "blacklist", "OFAC SDN List") in got
+    assert not {r for _, _, r in got} & {"EU sanctions list"}
