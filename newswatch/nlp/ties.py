@@ -312,7 +312,8 @@ def _defined_terms(doc: Doc, orgs: list[Candidate]) -> dict[str, Candidate]:
 
 def _salient(prior: list[Candidate], sent_index: list[int]) -> Candidate:
     """The company an anaphor most likely means: the most recent subject among the ORGs before it
-    (a sentence is about its subject, not about an ORG in a modifier), else the most recent ORG."""
+    (a sentence is about its subject, not about an ORG in a modifier), else the least embedded ORG
+    of the latest sentence naming one."""
 
     def subjectish(c: Candidate) -> bool:
         tok = c.root
@@ -326,10 +327,19 @@ def _salient(prior: list[Candidate], sent_index: list[int]) -> Candidate:
             tok = tok.head
         return False
 
+    def depth(c: Candidate) -> int:
+        tok, n = c.root, 0
+        while tok.head.i != tok.i and n < 40:
+            tok, n = tok.head, n + 1
+        return n
+
     subjects = [c for c in prior if subjectish(c)]
     if subjects and sent_index[subjects[-1].root.i] >= sent_index[prior[-1].root.i] - 1:
         return subjects[-1]
-    return prior[-1]
+    # no subject: of the ORGs in the latest sentence naming one, the least embedded ("Lawyers for
+    # Hexwave, including partners at Kestrel Law, argued that ... the company": Hexwave)
+    last = [c for c in prior if sent_index[c.root.i] == sent_index[prior[-1].root.i]]
+    return min(reversed(last), key=depth)
 
 
 def _sentence_index(doc: Doc) -> list[int]:

@@ -806,3 +806,11 @@ def test_a_government_body_that_only_modifies_a_noun_nearby_names_no_list(find) 
     got = find(text)
     assert ("Orvik Marine LLC", "blacklist", "OFAC SDN List") in got
     assert not {r for _, _, r in got} & {"EU sanctions list"}
+
+
+def test_the_company_means_the_least_embedded_company_before_it(find) -> None:
+    got = find(
+        "Lawyers for Hexwave Technologies Inc., including partners at Kestrel Law LLP, argued that the "
+        "Pentagon had designated the company without evidence."
+    )
+    assert names(got, "blacklist") == {"Hexwave Technologies Inc."}
