@@ -641,6 +641,10 @@ def _act_word(tok: Token, lex: Lexicon) -> Tie | None:
     """The tie a word that names an act carries: "added", "designated", "removed", "honoured"..."""
     tr = lex.triggers
     lemma, low = tok.lemma_.casefold(), tok.lower_
+    if lemma == low and low.endswith("ed") and tok.tag_ in ("JJ", "VBN", "VBD"):
+        # "the designated firms": the tagger's adjective keeps its -ed; the verb it comes from
+        known = {*tr.blacklist.standalone, *tr.blacklist.needs_list, *tr.delisting.standalone, "remove", "delete"}
+        lemma = next((x for x in (low[:-1], low[:-2], low[:-3]) if x in known), lemma)
     if low in tr.blacklist.adjectives or lemma in tr.blacklist.standalone or lemma in tr.blacklist.needs_list:
         return "blacklist" if lemma not in ("include", "name", "keep", "move", "identify") else None
     if lemma in tr.delisting.standalone or lemma in ("remove", "delete", "delist"):
@@ -711,6 +715,8 @@ def _sanctions_act(tok: Token) -> Tie | None:
         c.dep_ == "nsubj" and c.lemma_.casefold() in SANCTION_NOUNS for c in tok.children
     ):
         return "blacklist"  # "The sanctions target X, Y and Z"
+    if lemma in ("hit", "slap", "target", "punish") and _with_sanctions(tok) and _is_passive(tok):
+        return "blacklist"  # "X and Y were also hit with sanctions"
     if lemma not in IMPOSE_VERBS and lemma not in LIFT_VERBS:
         return None
     if not any(
@@ -723,6 +729,13 @@ def _sanctions_act(tok: Token) -> Tie | None:
     ):
         return None
     return "blacklist" if lemma in IMPOSE_VERBS else "delisting"
+
+
+def _with_sanctions(tok: Token) -> bool:
+    return any(
+        c.dep_ == "prep" and c.lower_ == "with" and any(o.lemma_.casefold() in SANCTION_NOUNS for o in c.children)
+        for c in tok.children
+    )
 
 
 def _state_adjective(tok: Token, lex: Lexicon, sent_has_list: bool) -> bool:
@@ -845,10 +858,12 @@ def _role_tokens(trig: Trigger) -> Role:
                 role.take(c, "member (after the act noun)")
         _surface_right(verb, role)
         return role
-    if trig.kind == "sanctions-noun" and t.lemma_.casefold() in ("target", "hit"):
+    if trig.kind == "sanctions-noun" and t.lemma_.casefold() in ("target", "hit", "slap", "punish"):
         for c in t.children:
             if c.dep_ == "dobj":
                 role.take(c, "object (the sanctions target)")
+            elif c.dep_ == "nsubjpass":
+                role.take(_subject_or_antecedent(t, c), "passive subject (hit with sanctions)")
         return role
     if trig.kind == "sanctions-noun":
         objects = [c for c in t.children if c.dep_ in ("dobj", "nsubjpass")]

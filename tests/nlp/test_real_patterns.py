@@ -814,3 +814,14 @@ def test_the_company_means_the_least_embedded_company_before_it(find) -> None:
         "Pentagon had designated the company without evidence."
     )
     assert names(got, "blacklist") == {"Hexwave Technologies Inc."}
+
+
+def test_the_designated_firms_include_names_them_even_when_tagged_an_adjective(find) -> None:
+    got = find("The designated firms include Orvik Bank, Marlin Capital Partners and Kestrel Trading, OFAC said.")
+    assert {"Orvik Bank", "Marlin Capital Partners", "Kestrel Trading"} <= names(got, "blacklist")
+
+
+def test_hit_with_sanctions_is_a_listing_of_its_subject(find) -> None:
+    got = find("Orvik Bank and Marlin Capital Partners were also hit with sanctions, the Treasury said.")
+    assert {"Orvik Bank", "Marlin Capital Partners"} <= names(got, "blacklist")
+    assert not find("The storm hit Orvik Bank with heavy losses, the Treasury said.")
