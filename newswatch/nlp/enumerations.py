@@ -329,6 +329,10 @@ def enumeration_items(doc: Doc, legal: frozenset[str] = frozenset()) -> Doc:
             continue
         for region in _regions(sent, legal):
             labels = [_label_of(doc, it) for it in region]
+            while region and labels[-1] is not None and labels[-1].label_ in KEEP_LABELS:
+                region, labels = region[:-1], labels[:-1]  # "..., and Kestrel Trading, OFAC said."
+            if len(region) < 3:
+                continue
             if any(e is not None and e.label_ in KEEP_LABELS for e in labels):
                 continue  # a list of lists or honours: the ruler's spans stay
             placey = sum(1 for e in labels if e is not None and e.label_ in PLACE_LABELS)
