@@ -55,6 +55,7 @@ from .ties import (
     IMPOSE_VERBS,
     ISSUER_VERBS,
     LIFT_VERBS,
+    MAX_QUIET_LINES,
     MEMBER_NOUNS,
     NEIGHBOURHOOD,
     SANCTION_NOUNS,
@@ -495,17 +496,26 @@ def _extend(text: str, sents: list[tuple[int, int]], chosen: dict[int, str]) -> 
             continue
         # i is the last sentence of a window
         added = 0
+        quiet = 0  # lines without a verb or a name after a lead-in: a heading, a note (as the tie rules read them)
         lead_in = _in_enumeration(text, sents, chosen, i)
         j = i + 1
         while j < n and added < EXTEND_MAX and j not in chosen:
             s = text[sents[j][0] : sents[j][1]]
             before = text[sents[j - 1][0] : sents[j - 1][1]].rstrip()
             lead_in = lead_in or before.endswith(":")
-            if not (_item_like(s, lead_in) or _continues(s) or _continues(before)):
+            if _item_like(s, lead_in) or _continues(s) or _continues(before):
+                quiet = 0
+            elif lead_in and quiet < MAX_QUIET_LINES and not FINITE.search(s) and len(s.split()) <= 40:
+                quiet += 1
+            else:
                 break
             chosen[j] = "neighbourhood"
             added += 1
             j += 1
+        while j - 1 > i and quiet and chosen.get(j - 1) == "neighbourhood":
+            del chosen[j - 1]  # no trailing headings or notes after the last item
+            j -= 1
+            quiet -= 1
         i = j
 
 
@@ -516,8 +526,8 @@ def _in_enumeration(text: str, sents: list[tuple[int, int]], chosen: dict[int, s
         s = text[sents[k][0] : sents[k][1]]
         if s.rstrip().endswith(":"):
             return True
-        if not _item_like(s, True):
-            return False
+        if not _item_like(s, True) and (FINITE.search(s) or len(s.split()) > 40):
+            return False  # prose: a heading or a note without a verb keeps the list going
         k -= 1
     return False
 

@@ -141,3 +141,13 @@ def test_windows_covering_most_of_a_page_parse_it_whole(vocabulary: Vocabulary) 
     text = page(filler(2), ["The Treasury sanctioned Harrowgate Optics on Monday."], filler(2))
     sel = select(text, vocabulary)
     assert sel.parsed == "all" and sel.whole and "parsed whole" in sel.why()
+
+
+def test_a_lead_in_list_is_read_across_its_headings_and_notes(vocabulary: Vocabulary) -> None:
+    lead = "BIS amends the EAR by adding the following entities to the Entity List:"
+    block = ["CHINA", "Corvale Instruments Co., Ltd., 16 Keyuan Road, Ningbo.", "Presumption of denial."]
+    items = [line.replace("Corvale", name) for name in ("Corvale", "Betamax", "Delvix") for line in block]
+    text = "\n".join([" ".join(filler(8)), lead, *items, " ".join(filler(30, 2))])
+    got = picked(text, vocabulary)
+    assert "Delvix Instruments Co., Ltd., 16 Keyuan Road, Ningbo." in got
+    assert got[-1] == "Delvix Instruments Co., Ltd., 16 Keyuan Road, Ningbo.", "no trailing note, no prose after"
