@@ -57,7 +57,7 @@ from rapidfuzz import fuzz, process
 
 from .common_words import zipf
 from .model import WatchEntity
-from .names import Alignment, Part, align, analyse_alias, analyse_query, phonetic
+from .names import Alignment, Part, align, analyse_alias, analyse_query, phonetic, score_bound
 from .normalize import is_legal_form, normalize_name, text_tokens
 from .pinyin import compact, has_han, pinyin_key
 from .stored import StoredNames
@@ -350,10 +350,20 @@ class NameIndex:
 
     # -- one name ---------------------------------------------------------------------------
 
-    def candidates(self, key: str) -> list[int]:
+    def candidates(self, key: str, *, floor: float = 0.0, label: str | None = None) -> list[int]:
         """Alias ids worth scoring for ``key``: same key, plus the aliases sharing the most and
-        rarest posting keys with it (at most ``MAX_CANDIDATES``)."""
+        rarest posting keys with it (at most ``MAX_CANDIDATES``); with a ``floor`` (the threshold,
+        when only matches count) not those whose score cannot reach it (:func:`.names.score_bound`
+        on the keys alone, for the type ``label`` asks for, or either type), so they are neither
+        read from the store nor aligned."""
         exact = self.aliases_for_key(key)
+        kinds = [LABEL_TYPE[label]] if label in LABEL_TYPE else ["company", "person"]
+
+        def may_reach(akey: str) -> bool:
+            if floor <= 0 or akey == key:
+                return True
+            return any(score_bound(analyse_query(key, k), akey) >= floor - 1e-9 for k in kinds)
+
         weight: dict[int, float] = {}
         qkeys = query_keys(key)
         counts = {qk: len(self.postings.get(qk, ())) for qk in qkeys}
@@ -364,6 +374,7 @@ class NameIndex:
                 weight[ai] = weight.get(ai, 0.0) + w
         pool = _best(weight)
         ranked = [pool[i] for i in _closest(key, [self.alias_key[ai] for ai in pool])]
+        ranked = [ai for ai in ranked if may_reach(self.alias_key[ai])]
         if self.store is not None:
             sweight: dict[int, float] = {}
             chosen = _informative(self.store.posting_counts(qkeys, self.max_postings), self.max_postings)
@@ -372,7 +383,7 @@ class NameIndex:
                 for rid in ids[: self.max_postings]:
                     sweight[rid] = sweight.get(rid, 0.0) + w
             spool = self.store.keys(_best(sweight))
-            top = [spool[i][0] for i in _closest(key, [k for _, k in spool])]
+            top = [spool[i][0] for i in _closest(key, [k for _, k in spool]) if may_reach(spool[i][1])]
             missing = [rid for rid in top if rid not in self._stored_ai]  # names read before stay read
             if missing:
                 self._from_store(self.store.names(missing))
@@ -434,7 +445,7 @@ class NameIndex:
             return []
         best: dict[int, Match] = {}
         written = len(text_tokens(name)) > len(key.split())
-        for ai in self.candidates(key):
+        for ai in self.candidates(key, floor=0.0 if all_scores else self.threshold, label=label):
             m = self.score(key, label, ai, detail=False)
             if self.alias_weak[ai] and m.features["exact"]:
                 ent = self.entities[self.alias_ent[ai]]

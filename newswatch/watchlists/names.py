@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 from rigour.text import metaphone
 
@@ -390,3 +390,59 @@ def align(query: tuple[Part, ...], alias: tuple[Part, ...]) -> Alignment:
     den = sum(w for _, _, _, _, w in pairs) + sum(w for _, w in extra_q) + sum(w for _, w in extra_a)
     score = num / den if den > 0 else 0.0
     return Alignment(min(1.0, score), pairs, extra_q, extra_a)
+
+
+def _has_partner(q: Part, toks: list[str], tokset: frozenset[str]) -> bool:
+    """Whether query part ``q`` can pair with some token of an alias in :func:`align`: literal,
+    initial, phonetic or fuzzy (:func:`_pair`), a run of 2-3 alias tokens it joins (merged) or
+    whose initials it is (acronym). Loose on purpose (tags and used tokens are not known here):
+    a false True costs an alignment, a false False would lose a match."""
+    t = q.text
+    if t in tokset:
+        return True
+    if len(t) == 1 or any(len(a) == 1 for a in toks):
+        if any(_pair(q, Part(a, "O", phonetic(a)))[0] > 0 for a in toks):  # tag "O": the loosest
+            return True
+    else:
+        # phonetic needs a fuzzy ratio of 0.5, fuzzy 0.8: only those tokens are looked at closer
+        for a, _, _ in process.extract(t, toks, scorer=fuzz.ratio, score_cutoff=50, limit=None):
+            if _pair(q, Part(a, "O", phonetic(a)))[0] > 0:
+                return True
+    for ai in range(len(toks) - 1):
+        if t.startswith(toks[ai]) and t in ("".join(toks[ai : ai + 2]), "".join(toks[ai : ai + 3])):
+            return True
+    if 3 <= len(t) <= 6:
+        for ai in range(len(toks)):
+            if toks[ai][0] != t[0]:
+                continue
+            letters, i = "", ai
+            while i < len(toks) and len(letters) < len(t):
+                if toks[i] in STOPWORDS or toks[i] not in PARTICLES or not letters:
+                    letters += toks[i][0]
+                i += 1
+            if letters == t and i - ai > 1:
+                return True
+    return False
+
+
+def score_bound(query: tuple[Part, ...], alias_key: str) -> float:
+    """An upper bound of ``align(query, parts).score`` for every alias whose normalized key is
+    ``alias_key``, whatever its tags: what the alignment would score if every query token with a
+    possible partner in the alias (:func:`_has_partner`) paired at 1.0 with the family-name
+    weight, and the alias had nothing left over. The rest of the query (tokens no alias token can
+    explain) costs its full weight, as in :func:`align`. Much cheaper than the alignment (no
+    pairing, no explanation), so a candidate that cannot reach the threshold is dropped before it
+    is read and aligned; never below the real score (``tests/watchlists/test_bound.py`` checks
+    that on generated names)."""
+    toks = alias_key.split()
+    if not query or not toks:
+        return 0.0
+    tokset = frozenset(toks)
+    hit = [_has_partner(q, toks, tokset) for q in query]
+    # merged the other way: two adjacent query tokens are one alias token
+    for qi in range(len(query) - 1):
+        if query[qi].text + query[qi + 1].text in tokset:
+            hit[qi] = hit[qi + 1] = True
+    matched = FAMILY_WEIGHT * sum(_qw(q) for q, h in zip(query, hit, strict=True) if h)
+    rest = sum(_qw(q) for q, h in zip(query, hit, strict=True) if not h)
+    return matched / (matched + rest) if matched + rest > 0 else 0.0
