@@ -362,7 +362,7 @@ class NameIndex:
         def may_reach(akey: str) -> bool:
             if floor <= 0 or akey == key:
                 return True
-            return any(score_bound(analyse_query(key, k), akey) >= floor - 1e-9 for k in kinds)
+            return any(score_bound(analyse_query(key, k), akey, floor - 1e-9) >= floor - 1e-9 for k in kinds)
 
         weight: dict[int, float] = {}
         qkeys = query_keys(key)
@@ -377,13 +377,20 @@ class NameIndex:
         ranked = [ai for ai in ranked if may_reach(self.alias_key[ai])]
         if self.store is not None:
             sweight: dict[int, float] = {}
-            chosen = _informative(self.store.posting_counts(qkeys, self.max_postings), self.max_postings)
-            for ids in self.store.postings(chosen, self.max_postings).values():
-                w = 1.0 / len(ids)
-                for rid in ids[: self.max_postings]:
+            # one statement: each query key's count, and the (name, key) pairs of the short ones
+            counts, short = self.store.read_postings(qkeys, self.max_postings)
+            chosen = _informative(counts, self.max_postings)
+            long = [pk for pk in chosen if pk not in short]  # the rarest alone, when every key is long
+            got = {pk: short[pk] for pk in chosen if pk in short}
+            got.update(self.store.keyed_postings(long, self.max_postings))
+            skey: dict[int, str] = {}
+            for pairs in got.values():
+                w = 1.0 / len(pairs)
+                for rid, akey in pairs[: self.max_postings]:
                     sweight[rid] = sweight.get(rid, 0.0) + w
-            spool = self.store.keys(_best(sweight))
-            top = [spool[i][0] for i in _closest(key, [k for _, k in spool]) if may_reach(spool[i][1])]
+                    skey[rid] = akey
+            spool = _best(sweight)
+            top = [spool[i] for i in _closest(key, [skey[r] for r in spool]) if may_reach(skey[spool[i]])]
             missing = [rid for rid in top if rid not in self._stored_ai]  # names read before stay read
             if missing:
                 self._from_store(self.store.names(missing))
