@@ -386,9 +386,10 @@ class NameIndex:
             skey: dict[int, str] = {}
             for pairs in got.values():
                 w = 1.0 / len(pairs)
-                for rid, akey in pairs[: self.max_postings]:
+                cut = pairs[: self.max_postings]
+                skey.update(cut)
+                for rid, _ in cut:
                     sweight[rid] = sweight.get(rid, 0.0) + w
-                    skey[rid] = akey
             spool = _best(sweight)
             top = [spool[i] for i in _closest(key, [skey[r] for r in spool]) if may_reach(skey[spool[i]])]
             missing = [rid for rid in top if rid not in self._stored_ai]  # names read before stay read

@@ -446,20 +446,28 @@ def score_bound(query: tuple[Part, ...], alias_key: str, floor: float = 0.0) -> 
     if not query or not toks:
         return 0.0
     tokset = frozenset(toks)
-    hit = [q.text in tokset for q in query]
+    texts, weights, order = _query_plan(query)
+    hit = [t in tokset for t in texts]
     # merged the other way: two adjacent query tokens are one alias token
-    for qi in range(len(query) - 1):
-        if not (hit[qi] and hit[qi + 1]) and query[qi].text + query[qi + 1].text in tokset:
+    for qi in range(len(texts) - 1):
+        if not (hit[qi] and hit[qi + 1]) and texts[qi] + texts[qi + 1] in tokset:
             hit[qi] = hit[qi + 1] = True
-    total = sum(_qw(q) for q in query)
+    total = sum(weights)
     rest = 0.0
-    for qi in sorted(range(len(query)), key=lambda i: -_qw(query[i])):  # the heaviest first
+    for qi in order:  # the heaviest first
         if hit[qi] or _has_partner(query[qi], toks, tokset):
-            hit[qi] = True
             continue
-        rest += _qw(query[qi])
+        rest += weights[qi]
         best = FAMILY_WEIGHT * (total - rest)  # every token not yet found unmatched paired at 1.0
         if floor and best / (best + rest) < floor:
             return best / (best + rest)
     matched = FAMILY_WEIGHT * (total - rest)
     return matched / (matched + rest) if matched + rest > 0 else 0.0
+
+
+@lru_cache(maxsize=4096)
+def _query_plan(query: tuple[Part, ...]) -> tuple[tuple[str, ...], tuple[float, ...], tuple[int, ...]]:
+    """A query's token texts, weights and positions heaviest first (for :func:`score_bound`)."""
+    weights = tuple(_qw(q) for q in query)
+    order = tuple(sorted(range(len(query)), key=lambda i: -weights[i]))
+    return tuple(q.text for q in query), weights, order

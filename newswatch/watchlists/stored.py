@@ -147,7 +147,9 @@ def _unpack(rows: Sequence[tuple[Any, ...]], limit: int) -> dict[str, list[tuple
     order, at most ``limit`` + 1 (a key in several lists has a row per list)."""
     out: dict[str, list[tuple[int, str]]] = {}
     for pk, _, ids, keys in rows:
-        pairs = list(zip(map(int, ids.split(",")), keys.split(KEY_SEP), strict=True))
+        # a row keeps up to STORED_POSTINGS names: split no further than the names wanted
+        cut = limit + 1
+        pairs = list(zip(map(int, ids.split(",", cut)[:cut]), keys.split(KEY_SEP, cut)[:cut], strict=False))
         if pk in out:
             pairs = sorted(out[pk] + pairs)
         out[pk] = pairs[: limit + 1]
