@@ -124,13 +124,15 @@ def posting_keys(parts: Sequence[Part]) -> set[str]:
 
 def _best(weight: dict[int, float]) -> list[int]:
     """The candidate pool: best posting weight first, at most ``MAX_POOL``."""
-    return sorted(weight, key=lambda k: -weight[k])[:MAX_POOL]
+    return sorted(weight, key=weight.__getitem__, reverse=True)[:MAX_POOL]  # stable: ties keep their order
 
 
 def _closest(key: str, keys: list[str]) -> list[int]:
     """Positions of the ``MAX_CANDIDATES`` keys of the pool closest to ``key`` (rapidfuzz
     token-set ratio, in C) with a ratio of ``CANDIDATE_RATIO`` or more: only those are aligned,
     so a query's cost does not grow with the list."""
+    if not keys:
+        return []
     found = process.extract(key, keys, scorer=fuzz.token_set_ratio, limit=MAX_CANDIDATES, score_cutoff=CANDIDATE_RATIO)
     return [i for _, _, i in found]
 
