@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/matching.py                 # 1k, 10k, 100k, 1M aliases
     .venv/bin/python bench/matching.py --sizes 1000 10000
+    .venv/bin/python bench/matching.py --keep /tmp/nw-bench   # keep (and reuse) the databases
 
 Each size runs in its own child process: synthetic company and person names (two aliases per
 entity: the name and a variant; words of 3-4 random syllables, so names are mostly distinct as in
@@ -153,7 +154,7 @@ def news_text(entities: list, n_names: int, seed: int = 13) -> str:
     return " ".join(parts)
 
 
-def run_size(n: int, db_path: str, q: mp.Queue) -> None:
+def run_size(n: int, db_path: str, q: mp.Queue, reuse: bool = False) -> None:
     from newswatch.config import MatchSettings
     from newswatch.store import open_db
     from newswatch.watchlists import Watchlist
@@ -164,8 +165,11 @@ def run_size(n: int, db_path: str, q: mp.Queue) -> None:
     text = news_text(ents, 2000)
     db = open_db(db_path)
     t0 = time.perf_counter()
-    save_list(db, "bench", ents, fmt="yaml", source_file="synthetic")
-    import_s = time.perf_counter() - t0
+    if reuse:
+        import_s = float("nan")  # imported by an earlier run (--keep)
+    else:
+        save_list(db, "bench", ents, fmt="yaml", source_file="synthetic")
+        import_s = time.perf_counter() - t0
     n_names = db.execute("select count(*) from watch_names").fetchone()[0]
     db.close()
     proc = psutil.Process()
@@ -221,6 +225,12 @@ def cli_start(db_path: str, name: str) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
+    ap.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep each size's database in DIR and reuse it on the next run (no import figure then; "
+        "delete DIR when the stored index format changes)",
+    )
     args = ap.parse_args()
     ctx = mp.get_context("spawn")
     print(
@@ -231,12 +241,16 @@ def main() -> None:
     first = r = None
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            db_path = str(Path(tmp, "bench.db"))
+            base = Path(args.keep or tmp)
+            base.mkdir(parents=True, exist_ok=True)
+            db_path = str(base / f"bench-{n}.db")
+            reuse = bool(args.keep) and Path(db_path).exists() and Path(db_path + ".done").exists()
             q = ctx.Queue()
-            p = ctx.Process(target=run_size, args=(n, db_path, q))
+            p = ctx.Process(target=run_size, args=(n, db_path, q, reuse))
             p.start()
             r = q.get()
             p.join()
+            Path(db_path + ".done").touch()
             cli, cpu = cli_start(db_path, make_entities(2)[0].aliases[0])
         first = first or r
         print(

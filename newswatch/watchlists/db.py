@@ -24,7 +24,7 @@ from ..store import write_transaction
 from .matcher import analyse_entity, posting_keys
 from .model import WatchEntity
 from .names import Part
-from .stored import ENTITY_COLUMNS, entity_from_row
+from .stored import ENTITY_COLUMNS, KEY_SEP, entity_from_row
 
 OWN_TABLES = (
     "create table if not exists watch_names (entity_id text not null, list text not null, alias text not null, "
@@ -32,19 +32,59 @@ OWN_TABLES = (
     "create index if not exists watch_names_list on watch_names (list)",
     "create index if not exists watch_names_entity on watch_names (entity_id)",
     "create index if not exists watch_names_key on watch_names (key)",
-    # clustered by posting key: one B-tree, no separate index
-    "create table if not exists watch_postings (pkey text not null, name_id integer not null, "
-    "primary key (pkey, name_id)) without rowid",
+    # one row per posting key and list: how many names it has (``n``) and, in name id order, the
+    # first ``STORED_POSTINGS`` of them with their keys, so a query reads a posting in one lookup
+    # and ranks its names without a lookup per name; clustered by posting key (no other index)
+    "create table if not exists watch_postings (pkey text not null, list text not null, n integer not null, "
+    "ids text not null, keys text not null, primary key (pkey, list)) without rowid",
     "create table if not exists watch_list_changes (id integer primary key, list text not null, "
     "imported_at text not null, change text not null, entity_id text not null, name text, detail text)",
     "create index if not exists watch_list_changes_list on watch_list_changes (list, imported_at)",
 )
 
 
+STORED_POSTINGS = 1024  # names kept per posting key and list (the matcher reads max_postings + 1)
+LOAD_TABLE = "create temp table if not exists watch_postings_load (pkey text, list text, name_id integer, key text)"
+
+
 def ensure_tables(db: sqlite_utils.Database) -> None:
-    """Create this room's own tables (idempotent)."""
+    """Create this room's own tables (idempotent); postings written by an older version (a row
+    per name) are written again from ``watch_names``, once."""
+    cols = [r[1] for r in db.execute("pragma table_info(watch_postings)")]
+    if cols and "ids" not in cols:
+        with write_transaction(db):
+            db.execute("drop table watch_postings")
+            for sql in OWN_TABLES:
+                db.execute(sql)
+            db.execute(LOAD_TABLE)
+            rows = db.execute("select rowid, list, key, parts from watch_names where weak = 0").fetchall()
+            for rid, lst, key, parts in rows:
+                _load_postings(db, rid, lst, key, tuple(Part(*p) for p in json.loads(parts)))
+            _flush_postings(db)
     for sql in OWN_TABLES:
         db.execute(sql)
+
+
+def _load_postings(db: sqlite_utils.Database, name_id: int, list_name: str, key: str, parts: tuple[Part, ...]) -> None:
+    """One name's posting keys, into the load table (:func:`_flush_postings` packs them)."""
+    db.conn.executemany(
+        "insert into temp.watch_postings_load (pkey, list, name_id, key) values (?, ?, ?, ?)",
+        [(pk, list_name, name_id, key) for pk in posting_keys(parts)],
+    )
+
+
+def _flush_postings(db: sqlite_utils.Database) -> None:
+    """Pack the loaded postings into ``watch_postings``: one row per posting key and list, names
+    in id order, the first ``STORED_POSTINGS`` kept with their count."""
+    db.execute(
+        "insert into watch_postings (pkey, list, n, ids, keys) "
+        "select pkey, list, count(*), group_concat(case when rn <= ? then name_id end), "
+        "group_concat(case when rn <= ? then key end, ?) from ("
+        "select pkey, list, name_id, key, row_number() over (partition by pkey, list order by name_id) rn "
+        "from temp.watch_postings_load order by pkey, list, name_id) group by pkey, list",
+        [STORED_POSTINGS, STORED_POSTINGS, KEY_SEP],
+    )
+    db.execute("delete from temp.watch_postings_load")
 
 
 @dataclass
@@ -92,8 +132,9 @@ def save_list(
         existed = db.execute("select count(*) from watchlists where name = ?", [name]).fetchone()[0] > 0
         before = {e.id: e for e in load_entities(db, lists=[name], analysed=False)} if existed else {}
         db.execute("delete from watch_entities where list = ?", [name])
-        db.execute("delete from watch_postings where name_id in (select rowid from watch_names where list = ?)", [name])
+        db.execute("delete from watch_postings where list = ?", [name])
         db.execute("delete from watch_names where list = ?", [name])
+        db.execute(LOAD_TABLE)
         count = 0
         stamp = utcnow()
         changes: list[ListChange] = []
@@ -125,6 +166,7 @@ def save_list(
                     diff = [k for k in a if a[k] != b[k]]
                     if diff:
                         changes.append(ListChange("changed", e, old, diff))
+        _flush_postings(db)
         if count == 0:
             kept = f"; the earlier import of {name!r} is kept" if existed else ""
             raise InputError(f"{source_file}: no usable entity in the file, list {name!r} not replaced{kept}")
@@ -164,19 +206,17 @@ NAMES_SQL = "insert into watch_names (entity_id, list, alias, weak, key, parts) 
 
 
 def _insert_names(db: sqlite_utils.Database, e: WatchEntity, list_name: str) -> None:
-    """Every name of ``e`` analysed, into ``watch_names``, and its posting keys into ``watch_postings``
-    (a weak alias is found by its exact key only: no postings)."""
+    """Every name of ``e`` analysed, into ``watch_names``, and its posting keys into the load table
+    (packed into ``watch_postings`` by :func:`_flush_postings`; a weak alias is found by its exact
+    key only: no postings)."""
     seen: set[tuple[str, bool]] = set()
     for alias, weak, key, parts in analyse_entity(e):
         if not key or (key, weak) in seen:
             continue
         seen.add((key, weak))
         cur = db.execute(NAMES_SQL, [e.id, list_name, alias, int(weak), key, json.dumps(parts)])
-        if not weak:
-            db.conn.executemany(
-                "insert or ignore into watch_postings (pkey, name_id) values (?, ?)",
-                [(pk, cur.lastrowid) for pk in posting_keys(parts)],
-            )
+        if not weak and cur.lastrowid is not None:
+            _load_postings(db, cur.lastrowid, list_name, key, parts)
 
 
 def backfill_names(db: sqlite_utils.Database) -> int:
@@ -193,9 +233,12 @@ def backfill_names(db: sqlite_utils.Database) -> int:
         return 0
     n = 0
     with write_transaction(db):
+        db.execute(f"delete from watch_postings where list in ({', '.join('?' for _ in lists)})", lists)
+        db.execute(LOAD_TABLE)
         for e in load_entities(db, lists=lists, analysed=False):
             _insert_names(db, e, e.list_name)
             n += 1
+        _flush_postings(db)
     return n
 
 

@@ -57,7 +57,7 @@ from rapidfuzz import fuzz, process
 
 from .common_words import zipf
 from .model import WatchEntity
-from .names import Alignment, Part, align, analyse_alias, analyse_query, phonetic
+from .names import Alignment, Part, align, analyse_alias, analyse_query, phonetic, score_bound
 from .normalize import is_legal_form, normalize_name, text_tokens
 from .pinyin import compact, has_han, pinyin_key
 from .stored import StoredNames
@@ -124,13 +124,15 @@ def posting_keys(parts: Sequence[Part]) -> set[str]:
 
 def _best(weight: dict[int, float]) -> list[int]:
     """The candidate pool: best posting weight first, at most ``MAX_POOL``."""
-    return sorted(weight, key=lambda k: -weight[k])[:MAX_POOL]
+    return sorted(weight, key=weight.__getitem__, reverse=True)[:MAX_POOL]  # stable: ties keep their order
 
 
 def _closest(key: str, keys: list[str]) -> list[int]:
     """Positions of the ``MAX_CANDIDATES`` keys of the pool closest to ``key`` (rapidfuzz
     token-set ratio, in C) with a ratio of ``CANDIDATE_RATIO`` or more: only those are aligned,
     so a query's cost does not grow with the list."""
+    if not keys:
+        return []
     found = process.extract(key, keys, scorer=fuzz.token_set_ratio, limit=MAX_CANDIDATES, score_cutoff=CANDIDATE_RATIO)
     return [i for _, _, i in found]
 
@@ -350,10 +352,20 @@ class NameIndex:
 
     # -- one name ---------------------------------------------------------------------------
 
-    def candidates(self, key: str) -> list[int]:
+    def candidates(self, key: str, *, floor: float = 0.0, label: str | None = None) -> list[int]:
         """Alias ids worth scoring for ``key``: same key, plus the aliases sharing the most and
-        rarest posting keys with it (at most ``MAX_CANDIDATES``)."""
+        rarest posting keys with it (at most ``MAX_CANDIDATES``); with a ``floor`` (the threshold,
+        when only matches count) not those whose score cannot reach it (:func:`.names.score_bound`
+        on the keys alone, for the type ``label`` asks for, or either type), so they are neither
+        read from the store nor aligned."""
         exact = self.aliases_for_key(key)
+        kinds = [LABEL_TYPE[label]] if label in LABEL_TYPE else ["company", "person"]
+
+        def may_reach(akey: str) -> bool:
+            if floor <= 0 or akey == key:
+                return True
+            return any(score_bound(analyse_query(key, k), akey, floor - 1e-9) >= floor - 1e-9 for k in kinds)
+
         weight: dict[int, float] = {}
         qkeys = query_keys(key)
         counts = {qk: len(self.postings.get(qk, ())) for qk in qkeys}
@@ -364,15 +376,24 @@ class NameIndex:
                 weight[ai] = weight.get(ai, 0.0) + w
         pool = _best(weight)
         ranked = [pool[i] for i in _closest(key, [self.alias_key[ai] for ai in pool])]
+        ranked = [ai for ai in ranked if may_reach(self.alias_key[ai])]
         if self.store is not None:
             sweight: dict[int, float] = {}
-            chosen = _informative(self.store.posting_counts(qkeys, self.max_postings), self.max_postings)
-            for ids in self.store.postings(chosen, self.max_postings).values():
-                w = 1.0 / len(ids)
-                for rid in ids[: self.max_postings]:
+            # one statement: each query key's count, and the (name, key) pairs of the short ones
+            counts, short = self.store.read_postings(qkeys, self.max_postings)
+            chosen = _informative(counts, self.max_postings)
+            long = [pk for pk in chosen if pk not in short]  # the rarest alone, when every key is long
+            got = {pk: short[pk] for pk in chosen if pk in short}
+            got.update(self.store.keyed_postings(long, self.max_postings))
+            skey: dict[int, str] = {}
+            for pairs in got.values():
+                w = 1.0 / len(pairs)
+                cut = pairs[: self.max_postings]
+                skey.update(cut)
+                for rid, _ in cut:
                     sweight[rid] = sweight.get(rid, 0.0) + w
-            spool = self.store.keys(_best(sweight))
-            top = [spool[i][0] for i in _closest(key, [k for _, k in spool])]
+            spool = _best(sweight)
+            top = [spool[i] for i in _closest(key, [skey[r] for r in spool]) if may_reach(skey[spool[i]])]
             missing = [rid for rid in top if rid not in self._stored_ai]  # names read before stay read
             if missing:
                 self._from_store(self.store.names(missing))
@@ -434,7 +455,7 @@ class NameIndex:
             return []
         best: dict[int, Match] = {}
         written = len(text_tokens(name)) > len(key.split())
-        for ai in self.candidates(key):
+        for ai in self.candidates(key, floor=0.0 if all_scores else self.threshold, label=label):
             m = self.score(key, label, ai, detail=False)
             if self.alias_weak[ai] and m.features["exact"]:
                 ent = self.entities[self.alias_ent[ai]]

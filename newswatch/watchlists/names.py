@@ -390,3 +390,84 @@ def align(query: tuple[Part, ...], alias: tuple[Part, ...]) -> Alignment:
     den = sum(w for _, _, _, _, w in pairs) + sum(w for _, w in extra_q) + sum(w for _, w in extra_a)
     score = num / den if den > 0 else 0.0
     return Alignment(min(1.0, score), pairs, extra_q, extra_a)
+
+
+def _has_partner(q: Part, toks: list[str], tokset: frozenset[str]) -> bool:
+    """Whether query part ``q`` can pair with some token of an alias in :func:`align`: literal,
+    initial, phonetic or fuzzy (the conditions of :func:`_pair`), a run of 2-3 alias tokens it
+    joins (merged) or whose initials it is (acronym). Loose where the alias's tags would decide
+    (they are not known here): a false True costs an alignment, a false False would lose a match."""
+    t = q.text
+    if t in tokset:
+        return True
+    lt = len(t)
+    for a in toks:
+        la = len(a)
+        if lt == 1 or la == 1:  # only the initial feature pairs a letter
+            one, other, other_tag = (t, a, "O") if lt == 1 else (a, t, q.tag)
+            if len(other) > 1 and other[0] == one[0] and other_tag in ("G", "M", "O"):
+                return True
+            continue
+        ratio = fuzz.ratio(t, a, score_cutoff=50) / 100.0  # phonetic needs 0.5, fuzzy 0.8
+        if not ratio:
+            continue
+        if ratio >= 0.8 and Levenshtein.distance(t, a) <= edit_budget(min(lt, la)):
+            return True
+        if q.phon and q.phon == phonetic(a) and ratio >= (0.5 if len(q.phon) >= 2 else 0.7):
+            return True
+    for ai in range(len(toks) - 1):
+        if t.startswith(toks[ai]) and t in ("".join(toks[ai : ai + 2]), "".join(toks[ai : ai + 3])):
+            return True
+    if 3 <= lt <= 6:
+        for ai in range(len(toks)):
+            if toks[ai][0] != t[0]:
+                continue
+            letters, i = "", ai
+            while i < len(toks) and len(letters) < lt:
+                if toks[i] in STOPWORDS or toks[i] not in PARTICLES or not letters:
+                    letters += toks[i][0]
+                i += 1
+            if letters == t and i - ai > 1:
+                return True
+    return False
+
+
+def score_bound(query: tuple[Part, ...], alias_key: str, floor: float = 0.0) -> float:
+    """An upper bound of ``align(query, parts).score`` for every alias whose normalized key is
+    ``alias_key``, whatever its tags: what the alignment would score if every query token with a
+    possible partner in the alias (:func:`_has_partner`) paired at 1.0 with the family-name
+    weight, and the alias had nothing left over. The rest of the query (tokens no alias token can
+    explain) costs its full weight, as in :func:`align`. Much cheaper than the alignment (no
+    pairing, no explanation), so a candidate that cannot reach the threshold is dropped before it
+    is read and aligned; never below the real score (``tests/watchlists/test_bound.py`` checks
+    that on generated names). With a ``floor``, it stops as soon as the bound is below it (and
+    returns a bound that is still an upper bound, and below the floor)."""
+    toks = alias_key.split()
+    if not query or not toks:
+        return 0.0
+    tokset = frozenset(toks)
+    texts, weights, order = _query_plan(query)
+    hit = [t in tokset for t in texts]
+    # merged the other way: two adjacent query tokens are one alias token
+    for qi in range(len(texts) - 1):
+        if not (hit[qi] and hit[qi + 1]) and texts[qi] + texts[qi + 1] in tokset:
+            hit[qi] = hit[qi + 1] = True
+    total = sum(weights)
+    rest = 0.0
+    for qi in order:  # the heaviest first
+        if hit[qi] or _has_partner(query[qi], toks, tokset):
+            continue
+        rest += weights[qi]
+        best = FAMILY_WEIGHT * (total - rest)  # every token not yet found unmatched paired at 1.0
+        if floor and best / (best + rest) < floor:
+            return best / (best + rest)
+    matched = FAMILY_WEIGHT * (total - rest)
+    return matched / (matched + rest) if matched + rest > 0 else 0.0
+
+
+@lru_cache(maxsize=4096)
+def _query_plan(query: tuple[Part, ...]) -> tuple[tuple[str, ...], tuple[float, ...], tuple[int, ...]]:
+    """A query's token texts, weights and positions heaviest first (for :func:`score_bound`)."""
+    weights = tuple(_qw(q) for q in query)
+    order = tuple(sorted(range(len(query)), key=lambda i: -weights[i]))
+    return tuple(q.text for q in query), weights, order

@@ -2,7 +2,9 @@
 
 ``watchlist import`` analyses every name once (:func:`.matcher.analyse_entity`) and stores it in
 ``watch_names`` (alias, weak, normalized key, parts) with its posting keys in ``watch_postings``
-(:func:`.matcher.posting_keys`: tokens, phonetic keys, joined pairs, initials). A process then
+(:func:`.matcher.posting_keys`: tokens, phonetic keys, joined pairs, initials; one row per key and
+list with its count and its names' ids and keys, so reading a posting is one lookup and ranking
+its names needs no lookup per name). A process then
 opens the lists without reading them: :class:`StoredNames` answers the matcher's three questions
 with indexed lookups, so start-up does not grow with the lists and a query's cost grows only with
 the B-tree depth:
@@ -29,8 +31,7 @@ from .model import WatchEntity
 from .names import Part
 
 BATCH = 500
-MAX_UNION = 100  # posting keys read in one statement (SQLite allows 500 compound selects)
-KEY_CACHE = 200_000  # name id -> key pairs kept in memory between queries
+KEY_SEP = "\x1f"  # between the keys of a posting row (a normalized key holds no control character)
 ENTITY_COLUMNS = ("id", "list", "name", "type", "reason", "country", "aliases", "monitored", "leads")
 
 
@@ -41,7 +42,6 @@ class StoredNames:
         self.db = db
         self.file = db_file(db)
         self._entities: dict[str, WatchEntity | None] = {}
-        self._keys: dict[int, str] = {}
         self.max_key_tokens = int(
             db.execute(
                 "select coalesce(max(length(key) - length(replace(key, ' ', '')) + 1), 0) from watch_names"
@@ -65,31 +65,40 @@ class StoredNames:
         return self._rows("where key = ? order by rowid limit ?", [key, limit])
 
     def postings(self, pkeys: Sequence[str], limit: int) -> dict[str, list[int]]:
-        """Name ids under each posting key (at most ``limit`` + 1, so a long posting shows as such),
-        read in one statement."""
-        out: dict[str, list[int]] = {}
-        for pk, name_id in self._per_key("name_id", pkeys, limit):
-            out.setdefault(pk, []).append(name_id)
-        return out
+        """Name ids under each posting key, in id order (at most ``limit`` + 1, so a long posting
+        shows as such), one row per key and list read in one statement."""
+        return {pk: [i for i, _ in pairs] for pk, pairs in self.keyed_postings(pkeys, limit).items()}
+
+    def keyed_postings(self, pkeys: Sequence[str], limit: int) -> dict[str, list[tuple[int, str]]]:
+        """(name id, the name's key) under each posting key, as :meth:`postings`."""
+        return _unpack(self._rows_per_key("n, ids, keys", pkeys), limit)
 
     def posting_counts(self, pkeys: Sequence[str], limit: int) -> dict[str, int]:
-        """How many names each posting key has (counted up to ``limit`` + 1), in one statement and
-        without reading the ids: the matcher reads only the postings worth it."""
-        return dict(self._per_key("count(*)", pkeys, limit))
+        """How many names each posting key has (up to ``limit`` + 1), stored at import: one lookup
+        per key, in one statement, without reading the ids."""
+        return self.read_postings(pkeys, limit, ids=False)[0]
 
-    def _per_key(self, what: str, pkeys: Sequence[str], limit: int) -> list[tuple[str, Any]]:
-        """(posting key, ``what``) over each key's first ``limit`` + 1 postings, ``MAX_UNION`` keys
-        to one statement."""
+    def read_postings(
+        self, pkeys: Sequence[str], limit: int, *, ids: bool = True
+    ) -> tuple[dict[str, int], dict[str, list[tuple[int, str]]]]:
+        """Both at once, in one statement: the count of each posting key (up to ``limit`` + 1) and
+        the (name id, key) pairs of those with at most ``limit`` names (a longer posting's row is
+        not read beyond its count; :meth:`keyed_postings` reads its first ``limit`` + 1)."""
+        what = f"n, case when n <= {int(limit)} then ids end, case when n <= {int(limit)} then keys end"
+        rows = self._rows_per_key(what if ids else "n, null, null", pkeys)
+        counts: dict[str, int] = {}
+        for pk, n, _, _ in rows:
+            counts[pk] = min(limit + 1, counts.get(pk, 0) + n)
+        return counts, _unpack([r for r in rows if counts[r[0]] <= limit] if ids else [], limit)
+
+    def _rows_per_key(self, what: str, pkeys: Sequence[str]) -> list[tuple[Any, ...]]:
+        """(posting key, ``what`` columns) of each key's rows (one per list), ``BATCH`` keys to a statement."""
         keys = list(dict.fromkeys(pkeys))
-        rows: list[tuple[str, Any]] = []
-        for i in range(0, len(keys), MAX_UNION):
-            chunk = keys[i : i + MAX_UNION]
-            sql = " union all ".join(
-                f"select {j}, {what} from (select name_id from watch_postings where pkey = ? limit ?)"
-                for j in range(len(chunk))
-            )
-            args: list[Any] = [a for pk in chunk for a in (pk, limit + 1)]
-            rows += [(chunk[j], v) for j, v in self.db.execute(sql, args)]
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(keys), BATCH):
+            chunk = keys[i : i + BATCH]
+            sql = f"select pkey, {what} from watch_postings where pkey in ({', '.join('?' for _ in chunk)})"
+            rows += self.db.execute(sql, chunk).fetchall()
         return rows
 
     def names(self, ids: Iterable[int]) -> list[tuple[int, str, str, bool, str, tuple[Part, ...]]]:
@@ -100,19 +109,6 @@ class StoredNames:
             chunk = ids[i : i + BATCH]
             out += self._rows(f"where rowid in ({', '.join('?' for _ in chunk)})", chunk)
         return out
-
-    def keys(self, ids: Sequence[int]) -> list[tuple[int, str]]:
-        """(name id, key) of these stored names, in the order given (keys seen before from memory)."""
-        known = self._keys
-        todo = [i for i in dict.fromkeys(ids) if i not in known]
-        for i in range(0, len(todo), BATCH):
-            chunk = todo[i : i + BATCH]
-            sql = f"select rowid, key from watch_names where rowid in ({', '.join('?' for _ in chunk)})"
-            rows = self.db.execute(sql, chunk).fetchall()
-            if len(known) + len(rows) > KEY_CACHE:
-                known.clear()  # a bound on memory for huge lists; refilled from the next queries
-            known.update(rows)
-        return [(i, known[i]) for i in ids if i in known]
 
     def present_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` are the key of a stored name."""
@@ -144,6 +140,20 @@ class StoredNames:
                 f"select rowid, entity_id, alias, weak, key, parts from watch_names {where}", args
             )
         ]
+
+
+def _unpack(rows: Sequence[tuple[Any, ...]], limit: int) -> dict[str, list[tuple[int, str]]]:
+    """(posting key, n, ids, keys) rows to the (name id, key) pairs under each posting key, in id
+    order, at most ``limit`` + 1 (a key in several lists has a row per list)."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for pk, _, ids, keys in rows:
+        # a row keeps up to STORED_POSTINGS names: split no further than the names wanted
+        cut = limit + 1
+        pairs = list(zip(map(int, ids.split(",", cut)[:cut]), keys.split(KEY_SEP, cut)[:cut], strict=False))
+        if pk in out:
+            pairs = sorted(out[pk] + pairs)
+        out[pk] = pairs[: limit + 1]
+    return out
 
 
 def db_file(db: sqlite_utils.Database) -> str:
