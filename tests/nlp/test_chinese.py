@@ -245,3 +245,80 @@ def test_a_recipient_named_without_a_role_before_the_verb(analyse) -> None:
         ("刘青禾", "award", "Model Worker", None),
         ("陈小禾", "award", "Model Worker", None),
     }
+
+
+def _long_report(paragraphs: int) -> tuple[str, list[int]]:
+    """A long Chinese text in our own words: filler paragraphs about ordinary company business,
+    with a tie stated at the start, in the middle and at the end; the positions of those three."""
+    filler = [
+        "青山第{i}食品有限公司当天召开年度股东大会，会议审议了利润分配等多项议案。",
+        "据介绍，白鹭湾第{i}物流集团今年新开通了三条冷链线路，运输时间平均缩短两成。",
+        "市场人士认为，第{i}季度消费电子需求回暖，多家厂商上调了全年出货预期！",
+        "记者在现场看到，远山第{i}机械厂的新生产线已经投入试运行，工人们正在调试设备。",
+    ]
+    ties = [
+        "美国商务部当天宣布，将星河半导体有限公司、北辰微电子股份有限公司列入实体清单。",
+        "经研究，决定授予青禾智能科技有限公司董事长张明远“全国劳动模范”称号。",
+        "美国财政部随后宣布，将海岳通信集团从特别指定国民清单中移除。",
+    ]
+    parts: list[str] = []
+    at: list[int] = []
+    for i in range(paragraphs):
+        if i in (0, paragraphs // 2, paragraphs - 1):
+            at.append(sum(len(p) + 1 for p in parts))
+            parts.append(ties[len(at) - 1])
+        parts.append("".join(f.format(i=i) for f in filler))
+    return "\n".join(parts), at
+
+
+def test_a_long_chinese_text_is_read_in_windows_and_keeps_every_tie(analyse) -> None:
+    from newswatch.nlp.zh.annotate import WINDOW_CHARS
+
+    text, _ = _long_report(600)
+    assert len(text) > 4 * WINDOW_CHARS  # read in several windows
+    assert ties(analyse(text)) == {
+        ("星河半导体有限公司", "blacklist", "Entity List", None),
+        ("北辰微电子股份有限公司", "blacklist", "Entity List", None),
+        ("张明远", "award", "National Model Worker", None),
+        ("青禾智能科技有限公司", "award", "National Model Worker", "张明远"),
+        ("海岳通信集团", "delisting", "OFAC SDN List", None),
+    }
+
+
+def test_a_name_across_a_window_edge_is_found_once_with_its_employer(pipeline: Pipeline) -> None:
+    from newswatch.nlp.windows import CJK_SENTENCE_END, windows
+    from newswatch.nlp.zh.annotate import WINDOW_CHARS, WINDOW_OVERLAP
+
+    text, _ = _long_report(300)
+    norm = normalise(text)
+    edges = windows(norm.text, WINDOW_CHARS, WINDOW_OVERLAP, CJK_SENTENCE_END)
+    assert len(edges) >= 3 and all(a < b for a, b in edges)
+    assert all(edges[k + 1][0] < edges[k][1] for k in range(len(edges) - 1))  # they overlap
+    ann = pipeline.zh_nlp(text)
+    people = [e for e in ann.ents if e.label == "PERSON" and e.text == "张明远"]
+    assert len(people) == 1 and people[0].leader
+    assert people[0].employer is not None and people[0].employer.text == "青禾智能科技有限公司"
+    assert people[0].employer in ann.ents
+    spans = [(e.start, e.end, e.label) for e in ann.ents]
+    assert len(spans) == len(set(spans))  # nothing kept twice where windows overlap
+
+
+def test_a_chinese_window_ends_at_a_sentence_end_without_a_space() -> None:
+    from newswatch.nlp.windows import CJK_SENTENCE_END, windows
+
+    text = "甲公司今天开会。" * 3000  # no line break at all
+    edges = windows(text, 10_000, 1_000, CJK_SENTENCE_END)
+    assert len(edges) > 2
+    assert all(text[b - 1] == "。" for _, b in edges)
+    assert all(a == 0 or text[a - 1] == "。" for a, _ in edges)
+    assert edges[-1][1] == len(text)
+
+
+def test_ascii_question_marks_inside_han_text_are_encoding_residue_not_sentence_ends() -> None:
+    from newswatch.nlp.zh.annotate import split_sentences
+
+    # our own sentence, as a page decoded with the wrong charset leaves it ("?!濃滀簲涓" for “五一”)
+    text = "职工们欢庆?!濃滀簲涓，张明远荣获全国劳动模范称号。他说：还要努力吗？当然！"
+    norm = normalise(text)
+    got = [norm.verbatim(s, e) for s, e in split_sentences(norm.text, norm)]
+    assert got == ["职工们欢庆?!濃滀簲涓，张明远荣获全国劳动模范称号。", "他说：还要努力吗？", "当然！"]

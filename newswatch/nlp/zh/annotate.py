@@ -36,6 +36,7 @@ from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from ...models import WatchName
+from ..windows import CJK_SENTENCE_END, windows
 from .lexicon import ZhLexicon
 from .text import HAN, Normalised, normalise, to_simplified
 
@@ -200,6 +201,8 @@ SLOT_LEADS = sorted(
 STRONG_SUFFIXES = {"集团", "公司", "大学", "学院", "银行", "医院", "协会", "学会", "总会"}
 # one-character words that stop a name whatever jieba made of them (宣布|对|海岳通信集团)
 STRONG_STOPS = ("将", "把", "对", "向", "被", "由", "给", "等", "和", "与", "及", "从")
+WINDOW_CHARS = 20_000  # a longer text is annotated in windows of about this size (see _annotate_windows)
+WINDOW_OVERLAP = 2_000
 MAX_SPAN = 60  # no entity is longer (organisation names grow at most 40 characters left of a suffix)
 FOREIGN_NAME = re.compile(r"[\u4e00-\u9fff]+(?:[·•‧\-][\u4e00-\u9fff]+)+")
 CLASSIFIERS = set("个家间所名位款项批")
@@ -287,7 +290,18 @@ class ZhAnnotated:
         return [e for e in self.ents[lo:hi] if e.end > start]
 
     def add(self, ents: list[ZhEnt]) -> None:
-        self.ents += ents
+        """More entities (a target slot read item by item), kept in the index's order: one insert
+        each, not a sort of the article's entities (a long text has tens of thousands)."""
+        if self._index_len != len(self.ents):
+            self.ents += ents
+            return
+        for e in ents:
+            i = bisect.bisect_right(self._starts, e.start)
+            while i > 0 and self._starts[i - 1] == e.start and self.ents[i - 1].end < e.end:
+                i -= 1
+            self.ents.insert(i, e)
+            self._starts.insert(i, e.start)
+        self._index_len = len(self.ents)
 
 
 def _longest_first(words: Iterable[str]) -> list[str]:
@@ -326,17 +340,35 @@ class ChineseNlp:
         )
         self.surnames = set(lexicon.surnames.split()) | set("".join(w for w in lexicon.surnames.split() if len(w) == 1))
         self._jieba: Any = None
+        self._index: dict[tuple[int, bool], tuple[Sequence[str], dict[str, list[str]]]] = {}
 
     # -- helpers ----------------------------------------------------------------------------
 
+    def _indexed(self, words: Sequence[str], last: bool) -> dict[str, list[str]]:
+        """``words`` by their last (or first) character, longest first: a lookup reads the few words
+        that can match at a position, not the whole list."""
+        key = (id(words), last)
+        hit = self._index.get(key)
+        if hit is None or hit[0] is not words:
+            by: dict[str, list[str]] = {}
+            for w in sorted(words, key=len, reverse=True):
+                if w:
+                    by.setdefault(w[-1] if last else w[0], []).append(w)
+            hit = self._index[key] = (words, by)
+        return hit[1]
+
     def _word_ending_at(self, t: str, p: int, words: Sequence[str]) -> str | None:
-        for w in words:
+        if p <= 0:
+            return None
+        for w in self._indexed(words, True).get(t[p - 1], ()):
             if p - len(w) >= 0 and t.startswith(w, p - len(w)) and is_word(t, p - len(w), p):
                 return w
         return None
 
     def _word_at(self, t: str, p: int, words: Sequence[str]) -> str | None:
-        for w in words:
+        if p >= len(t):
+            return None
+        for w in self._indexed(words, False).get(t[p], ()):
             if t.startswith(w, p) and is_word(t, p, p + len(w)):
                 return w
         return None
@@ -828,15 +860,47 @@ class ChineseNlp:
     def __call__(self, original: str) -> ZhAnnotated:
         norm = normalise(original)
         t = norm.text = self.segment(norm.text)
+        ents = self._annotate_windows(t)
+        ents.sort(key=lambda e: (e.start, -e.end))
+        sentences = split_sentences(t, norm)
+        return ZhAnnotated(norm, sentences, ents, self._doc(norm, sentences, ents))
+
+    def _annotate(self, t: str) -> list[ZhEnt]:
+        """The passes over one text (an article, or one window of a long one)."""
         ents = self._lists_and_awards(t)
         ents += self._orgs_by_shape(t, ents)
         ents += self._people(t, ents)
         ents += self._watchlist(t, ents)
         ents += self._enumerations(t, ents)
         ents += self._repeats(t, ents)
-        ents.sort(key=lambda e: (e.start, -e.end))
-        sentences = split_sentences(t)
-        return ZhAnnotated(norm, sentences, ents, self._doc(norm, sentences, ents))
+        return ents
+
+    def _annotate_windows(self, t: Segmented) -> list[ZhEnt]:
+        """:meth:`_annotate` over windows of a long text (nlp/windows.py, cut at a line or sentence
+        end), so the cost grows with the text's length, not with its square: each window keeps the
+        names that start in its own part (up to the middle of the overlap with its neighbours); the
+        passes read at most a few sentences around a name, far less than the overlap."""
+        if len(t) <= WINDOW_CHARS:
+            return self._annotate(t)
+        spans = windows(t, WINDOW_CHARS, WINDOW_OVERLAP, CJK_SENTENCE_END)
+        bounds = sorted(t.bounds)
+        kept: list[ZhEnt] = []
+        for k, (a, b) in enumerate(spans):
+            own_a = 0 if k == 0 else (a + spans[k - 1][1]) // 2
+            own_b = len(t) if k == len(spans) - 1 else (spans[k + 1][0] + b) // 2
+            lo, hi = bisect.bisect_left(bounds, a), bisect.bisect_right(bounds, b)
+            piece = Segmented(t[a:b], (p - a for p in bounds[lo:hi]))
+            found = self._annotate(piece)
+            for e in found:
+                e.start += a
+                e.end += a
+            kept += [e for e in found if own_a <= e.start < own_b]
+        # a person's employer written across a window's edge: the copy kept
+        where = {(e.start, e.end, e.label): e for e in kept}
+        for e in kept:
+            if e.employer is not None:
+                e.employer = where.get((e.employer.start, e.employer.end, "ORG"), e.employer)
+        return kept
 
     def _doc(self, norm: Normalised, sentences: list[tuple[int, int]], ents: list[ZhEnt]) -> Doc:
         text = norm.original
@@ -876,15 +940,20 @@ def _jieba_dictionary(full: Path) -> Path:
     return out
 
 
-def split_sentences(t: str) -> list[tuple[int, int]]:
-    """Sentences of the normalised text: up to and with 。!? or a line end (closing quotes kept)."""
+def split_sentences(t: str, norm: Normalised | None = None) -> list[tuple[int, int]]:
+    """Sentences of the normalised text: up to and with 。!? or a line end (closing quotes kept).
+
+    With ``norm`` (the way back to the original), an ASCII ? or ! written between Han characters
+    ("慶?!拔逡弧") is encoding residue, not a sentence end: Chinese text ends its sentences with the
+    full-width ？！, and a page decoded with the wrong charset leaves ASCII ? where bytes were lost."""
     out: list[tuple[int, int]] = []
     start = 0
     i = 0
-    while i < len(t):
-        if t[i] in SENTENCE_END:
+    n = len(t)
+    while i < n:
+        if t[i] in SENTENCE_END and not (norm is not None and _residue_mark(t, norm, i)):
             end = i + 1
-            while end < len(t) and t[end] in '”"」』)':
+            while end < n and t[end] in '”"」』)':
                 end += 1
             if t[start:end].strip():
                 out.append((start, end))
@@ -893,5 +962,18 @@ def split_sentences(t: str) -> list[tuple[int, int]]:
             continue
         i += 1
     if t[start:].strip():
-        out.append((start, len(t)))
+        out.append((start, n))
     return out
+
+
+def _residue_mark(t: str, norm: Normalised, i: int) -> bool:
+    """Is ``t[i]`` an ASCII ? or ! (as written) inside a run of Han characters?"""
+    if t[i] not in "?!" or norm.original[norm.origin[i]] not in "?!":
+        return False
+    j = i + 1
+    while j < len(t) and j - i < 3 and t[j] in "?!":
+        j += 1
+    k = i - 1
+    while k >= 0 and i - k < 3 and t[k] in "?!":
+        k -= 1
+    return k >= 0 and bool(HAN.match(t[k])) and j < len(t) and bool(HAN.match(t[j]))
