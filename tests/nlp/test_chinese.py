@@ -235,7 +235,27 @@ def test_chinese_reasons_are_the_english_lexicons_names(pipeline: Pipeline) -> N
     english = {n.casefold() for n in pipeline.lexicon.awards} | {lst.name.casefold() for lst in pipeline.lexicon.lists}
     chinese = {r.casefold() for r in pipeline.zh_lexicon.reasons()}
     # reported (almost) only in Chinese: no English name in lexicon.yaml to share
-    assert chinese - english == {"unreliable entity list", "全国优秀企业家"}
+    own = chinese - english
+    honours = {r for r in own if "state honour" in r}
+    assert own - honours == {
+        "unreliable entity list",
+        "mofcom export control list",
+        "anti-foreign sanctions countermeasure list",
+        "全国优秀企业家",
+    }
+    assert len(honours) >= 10
+
+
+def test_every_chinese_state_honour_alerts_through_the_bundled_rules(pipeline: Pipeline) -> None:
+    honours = [n.reason for n in pipeline.zh_lexicon.awards if n.reason != "全国优秀企业家"]
+    findings = [
+        Finding(entity="张明远", entity_type="PERSON", tie="award", reason=r, evidence="…", confidence=0.9)
+        for r in honours
+    ]
+    decided = pipeline.decide(findings, "news")
+    assert [d.action for _, d in decided] == ["alert"] * len(honours)
+    industry = Finding(entity="张明远", entity_type="PERSON", tie="award", reason="全国优秀企业家", evidence="…")
+    assert [d.action for _, d in pipeline.decide([industry], "news")] != ["alert"]
 
 
 def test_a_recipient_named_without_a_role_before_the_verb(analyse) -> None:

@@ -208,6 +208,13 @@ FOREIGN_NAME = re.compile(r"[\u4e00-\u9fff]+(?:[·•‧\-][\u4e00-\u9fff]+)+")
 CLASSIFIERS = set("个家间所名位款项批")
 NUMERALS = set("0123456789一二三四五六七八九十百千万两几多〇")
 LEADING_QUALIFIER = re.compile(r"^(?:[0-9]{4}年度?|第[0-9一二三四五六七八九十]+届)")
+# a list line: a name (a two-character one may be spaced out to align: "王 伟"), maybe "(女)", then
+# the employer and role: "张明远  青禾智能科技有限公司董事长"
+LIST_LINE = re.compile(
+    r"(?m)^[\s0-9.、)(一二三四五六七八九十]*([\u4e00-\u9fff] [\u4e00-\u9fff]|[\u4e00-\u9fff·]{2,8})"
+    r"(?:\([^()\n]{1,4}\))?[ \t\u3000]+([^\s,;。]{2,40})$"
+)
+COUNTED = re.compile(r"(?:^|[和与及、])(?:[0-9]+|[一二三四五六七八九十两几多]+)[个家名位间所批]")
 QUALIFIER_BEFORE = re.compile(r"(?:[0-9]{4}年度?|第[0-9一二三四五六七八九十]+届)$")
 
 
@@ -312,7 +319,7 @@ class ChineseNlp:
     """The Chinese annotator of one process: lexicon words compiled once; jieba loaded on first need."""
 
     def __init__(self, lexicon: ZhLexicon, watch_names: Sequence[WatchName] = ()) -> None:
-        self.lexicon = lexicon
+        self.lexicon = lexicon = lexicon.simplified_only()  # the text is read in simplified characters
         self.vocab = Vocab()
         self.suffixes = _longest_first(lexicon.org_suffixes)
         self.generic = {to_simplified(w) for w in lexicon.org_generic}
@@ -420,6 +427,14 @@ class ChineseNlp:
                 p = left
                 continue
             stop = self._word_ending_at(t, p, self.stops)
+            if (
+                stop is not None
+                and len(stop) >= 2
+                and stop not in CONJUNCTIONS
+                and t[p - len(stop) - 1 : p - len(stop)] == "、"
+            ):
+                p -= len(stop)  # "、联合石油化工有限公司": an enumeration's item starts with the word
+                continue
             if stop is not None or t[p - 1] in STRONG_STOPS:
                 break
             p -= 1
@@ -454,6 +469,8 @@ class ChineseNlp:
         return name[:2] in self.surnames or name[:1] in self.surnames
 
     def _is_generic(self, name: str) -> bool:
+        if COUNTED.search(name):
+            return True  # "两名伊朗人和四家中国公司": counts, not a name
         core = re.sub(r"^[0-9一二三四五六七八九十百千两几多]+[个家间所名位]?", "", name)
         core = re.sub(
             r"^(?:中国|美国|我国|国内|外国|海外|该|这家|此|各|其|以下|下列|上述|有关|相关|多家|部分)", "", core
@@ -650,7 +667,7 @@ class ChineseNlp:
             out.append(ZhEnt(p, end, "PERSON", name, roles=roles, leader=leader, employer=employer, how="role"))
             p = end
         # a list line "张明远  青禾智能科技有限公司董事长": the name, then its employer and role
-        for m in re.finditer(r"(?m)^[\s0-9.、)]*([\u4e00-\u9fff·]{2,8})[ \t\u3000]+([^\s,;。]{2,40})$", t):
+        for m in LIST_LINE.finditer(t):
             name, rest = m.group(1), m.group(2)
             role = self._word_ending_at(rest, len(rest), self.roles)
             if (
@@ -660,13 +677,20 @@ class ChineseNlp:
             ):
                 continue
             org_s, org_e = m.start(2), m.end(2) - len(role)
+            roles = [role]
+            while t[org_e - 1 : org_e] == "、":  # "…公司董事长、总经理": every role, the employer before them
+                prev = self._word_ending_at(t, org_e - 1, self.roles)
+                if prev is None:
+                    break
+                roles.insert(0, prev)
+                org_e -= 1 + len(prev)
             employer = next((e for e in taken if e.label == "ORG" and e.end == org_e), None)
             if employer is None and org_e - org_s >= 2 and not self._is_generic(t[org_s:org_e]):
                 employer = ZhEnt(org_s, org_e, "ORG", t[org_s:org_e], how="line")
                 taken.append(employer)
-            leader = role in self.leader_roles
+            leader = any(r in self.leader_roles for r in roles)
             out.append(
-                ZhEnt(m.start(1), m.end(1), "PERSON", name, roles=[role], leader=leader, employer=employer, how="line")
+                ZhEnt(m.start(1), m.end(1), "PERSON", name, roles=roles, leader=leader, employer=employer, how="line")
             )
         # a line of names separated by spaces: "王海岳　刘青禾　张明远"
         for m in re.finditer(
@@ -713,6 +737,31 @@ class ChineseNlp:
             )
         return out
 
+    def _foreign_people(self, t: str, taken: list[ZhEnt]) -> list[ZhEnt]:
+        """Transliterated names joined by a middle dot ("汉斯·穆勒", "劳尔·卡斯特罗") that no role or shape
+        gave: people (an organisation's name written so ends in its suffix and is taken by its shape
+        first). The name starts where a name can start (after a delimiter or a function word) and
+        ends where one can end."""
+        out: list[ZhEnt] = []
+        occ = occupancy(taken, len(t))
+        for m in re.finditer(r"[\u4e00-\u9fff](?:[·•‧][\u4e00-\u9fff]+)+", t):
+            first_end = m.start() + 1
+            s = self._grow_left(t, first_end, taken, limit=8)
+            q = m.end()
+            last = t.rfind("·", m.start(), m.end())
+            last = max(last, t.rfind("•", m.start(), m.end()), t.rfind("‧", m.start(), m.end())) + 1
+            q = last + 1
+            while q < m.end() and not (q - last >= 2 and self._right_bound(t, q)):
+                q += 1
+            name = t[s:q]
+            if not (2 <= first_end - s <= 8) or any(occ[s:q]) or not FOREIGN_NAME.fullmatch(name):
+                continue
+            if self._word_at(t, q, self.suffixes) or self._word_ending_at(t, q, self.suffixes):
+                continue
+            out.append(ZhEnt(s, q, "PERSON", name, how="foreign"))
+            occ[s:q] = b"\x01" * (q - s)
+        return out
+
     def _watchlist(self, t: str, taken: list[ZhEnt]) -> list[ZhEnt]:
         out: list[ZhEnt] = []
         for alias, label, eid in self.watch:
@@ -748,6 +797,9 @@ class ChineseNlp:
                 q = s_ + 1
                 while q < e_ and not (q - s_ >= 2 and self._right_bound(t, q)):
                     q += 1
+                    suffix = self._word_at(t, q, self.suffixes) if q < e_ else None
+                    if suffix and q + len(suffix) == e_ and not self._word_at(t, q, self.right_bounds):
+                        q = e_  # "大华|技术": the item ends with an organisation's suffix
                 items.append((s_, q))
                 if q < e_:
                     tail = t[q:e_]
@@ -805,11 +857,14 @@ class ChineseNlp:
                     continue
                 if name.startswith(ANAPHORS) or name in self.roles or t.startswith("的", e):
                     continue  # a pronoun, a role, or a modifier ("与新疆…有关|的中国实体")
+                if COUNTED.search(name):
+                    continue  # "两名伊朗人和四家中国公司": counts, not names
                 flags = [p.flag for p in self.jieba.cut(name)]
                 # a recipient's slot holds people: a surname is enough there; a listing's slot wants
                 # jieba's person tag too (jieba's tag alone reads 张明远 as 张|明远)
                 tagged = bool(flags) and flags[0].startswith("nr")
-                common_word = len(flags) == 1 and not tagged  # 农民工: one dictionary word, no name
+                # 农民工: one dictionary word, no name (申纪兰/nz: a proper noun is one)
+                common_word = len(flags) == 1 and not flags[0].startswith(PROPER_TAGS)
                 counted = bool(re.match(r"[0-9一二三四五六七八九十百千两几]+[个家间名位人]", t[e : e + 6]))
                 person = (
                     2 <= len(name) <= 4
@@ -830,6 +885,8 @@ class ChineseNlp:
         i = s
         while i < e:
             conj = next((c for c in CONJUNCTIONS if t.startswith(c, i) and is_word(t, i, i + len(c))), None)
+            if conj is None and t.startswith("及其", i):
+                conj = "及其"  # "中芯国际及其部分子公司": the parent, then what it holds
             if conj is not None and i > start:
                 out.append((start, i))
                 start = i + len(conj)
@@ -870,6 +927,7 @@ class ChineseNlp:
         ents = self._lists_and_awards(t)
         ents += self._orgs_by_shape(t, ents)
         ents += self._people(t, ents)
+        ents += self._foreign_people(t, ents)
         ents += self._watchlist(t, ents)
         ents += self._enumerations(t, ents)
         ents += self._repeats(t, ents)

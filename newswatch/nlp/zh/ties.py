@@ -22,6 +22,7 @@ Per trigger (``lexicon_zh.yaml`` ``triggers``), inside its clause (a sentence cu
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from ...models import Finding, Tie
@@ -98,6 +99,35 @@ NEXT_SENTENCE = re.compile(
 SUFFERED = ("遭到", "受到", "遭受", "遭")
 LIGHT_VERBS = ("实施", "进行", "采取", "施加", "实行", "予以", "加以")  # 对 X 实施|制裁
 NEGATIONS = ("未", "没", "不", "非", "无")
+HAN_RE = re.compile(r"[\u4e00-\u9fff]")
+# verbs that lift sanctions: "解除对X的制裁" is a removal, never a sanction
+LIFTING = ("解除", "取消", "撤销", "撤除", "终止", "停止", "结束", "放宽", "放松", "豁免", "免除")
+ENUMERATORS = ("、", "和", "与", "及", "以及")  # a gap starting so holds another item
+FORWARD = ("以下", "下列", "如下")  # anaphors naming what follows
+PROPOSED = ("拟表彰", "拟推荐", "拟授予", "拟命名")
+# removal verbs too general alone: a removal only with sanctions as their object
+SANCTIONS_ONLY = ("取消", "撤除", "终止", "停止", "结束", "放宽", "放松", "豁免", "免除")
+# honours named by the context, not the clause: "共有100人上榜", "…名单，A、B榜上有名"
+CONTEXT_AWARD_TRIGGERS = ("上榜", "榜上有名", "获此殊荣")
+# a heading whose lines name the recipients: "…建设者名单如下:", "…拟表彰对象公示"
+HEADING_TAILS = (
+    "拟表彰对象名单",
+    "拟表彰对象公示",
+    "拟表彰对象的公示",
+    "表彰对象名单",
+    "表彰对象公示",
+    "拟推荐对象公示",
+    "获奖者名单",
+    "获得者名单",
+    "获奖名单",
+    "表彰名单",
+    "名单公示",
+    "名单如下",
+    "公示如下",
+    "名单",
+    "公示",
+    "如下",
+)
 
 
 class _Kinds:
@@ -140,6 +170,7 @@ class ChineseTies:
             key=lambda x: -len(x[0]),
         )
         self.issuer_names = {a for a, _ in self.issuers}
+        self.issuer_suffixes = tuple(a for a in self.issuer_names if len(a) >= 3 and HAN_RE.match(a))
 
     def __call__(self, ann: ZhAnnotated) -> list[Finding]:
         found: dict[tuple[str, str, str], Finding] = {}
@@ -220,20 +251,46 @@ class ChineseTies:
         return out
 
     def _honours_heading(self, ann: ZhAnnotated, ss: int, se: int) -> list[tuple[int, int, str]]:
-        """ "…建设者名单如下:" / "…获奖名单:": a heading naming an honour, its recipients on the lines
-        after it (read as the honour's lead-in)."""
+        """ "…建设者名单如下:" / "…获奖名单:" / "…拟表彰对象公示": a heading naming an honour (or, when it
+        ends in ":" or names a 公示, following one named in the title or the sentences before), its
+        recipients on the lines after it (read as the honour's lead-in)."""
         t = ann.norm.text
         line = t[ss:se].rstrip()
-        if not line.endswith((":", "名单", "名单如下", "如下")):
+        colon = line.endswith(":")
+        body = line.rstrip(":").rstrip()
+        tail = next((h for h in HEADING_TAILS if body.endswith(h)), None)
+        if tail is not None:
+            m = ss + len(body) - len(tail)
+        elif colon:  # "…名单如下(按姓氏笔画为序):"
+            at = max(line.rfind("名单"), line.rfind("如下"))
+            if at < 0:
+                return []
+            m, tail = ss + at, line[at : at + 2]
+        else:
             return []
-        m = max(line.rfind("名单"), line.rfind("如下"))
-        award = ann.in_range(ss, ss + max(m, 0), ("AWARD",))
-        if m < 0 or not award:
+        explicit = colon or "公示" in tail or "如下" in tail
+        if not ann.in_range(ss, m, ("AWARD",)) and not (explicit and self._award_in_context(ann, ss)):
             return []
-        return [(ss + m, ss + m + 2, "名单")]
+        return [(m, m + len(tail), "名单")]
+
+    def _award_in_context(self, ann: ZhAnnotated, ss: int) -> ZhEnt | None:
+        """The last honour named in the three sentences before ``ss``, else in the title."""
+        k = bisect.bisect_right([s for s, _ in ann.sentences], ss) - 1
+        for j in [*range(k - 1, max(-1, k - 4), -1), 0]:
+            if 0 <= j < len(ann.sentences) and j != k:
+                s, e = ann.sentences[j]
+                named = [x for x in ann.near(s, e) if x.label == "AWARD" and x.reason and s <= x.start < e]
+                if named:
+                    return named[-1]
+        return None
 
     def _trigger_ok(self, ann: ZhAnnotated, i: int, j: int, word: str) -> bool:
         t = ann.norm.text
+        kind = self.kinds[word]
+        if kind == "sanction" and self._lifted(t, i):
+            return False  # "解除对X的制裁": the removal's trigger decides
+        if kind == "delisting" and word in SANCTIONS_ONLY and not self._lifts_sanctions(t, j):
+            return False  # 取消, 终止 …: a removal only of sanctions ("取消对X的制裁")
         if self.kinds[word] == "award_object" and word == "表彰" and t.startswith(AWARD_EVENT, j):
             return False
         if len(word) == 1:  # 获 alone: only right before an honour (获全国五一劳动奖章, 获此殊荣)
@@ -242,13 +299,27 @@ class ChineseTies:
             )
         return True
 
+    def _lifted(self, t: str, i: int) -> bool:
+        """Is the 制裁 at ``i`` the object of a lifting verb in its comma chunk ("解除对X的制裁")?"""
+        lo = max(t.rfind(c, 0, i) for c in ",;:。!?\n") + 1
+        return any(t.find(w, lo, i) >= 0 for w in LIFTING)
+
+    def _lifts_sanctions(self, t: str, j: int) -> bool:
+        """Does a lifting verb ending at ``j`` take sanctions as its object (制裁 in its chunk)?"""
+        hi = (
+            min(c for c in (t.find(x, j) for x in ",;:。!?\n") if c >= 0)
+            if any(t.find(x, j) >= 0 for x in ",;:。!?\n")
+            else len(t)
+        )
+        return t.find("制裁", j, hi) >= 0
+
     # -- one trigger ------------------------------------------------------------------------
 
     def _at_trigger(self, ann: ZhAnnotated, si: int, ss: int, se: int, ts: int, te: int, word: str) -> list[Finding]:
         t = ann.norm.text
         kind = self.kinds.get(word, "award_heading")
         cs, ce = self._clause(t, ss, se, ts)
-        if self._hedged(ann, cs, ts):
+        if self._hedged(ann, cs, ts, heading=kind == "award_heading"):
             return []
         reason, reason_from, reason_ent = self._reason(ann, si, kind, cs, ce, ss, se, ts, te)
         if reason is None:
@@ -331,7 +402,7 @@ class ChineseTies:
         ce = t.find(";", ts, se)
         return cs, se if ce < 0 else ce
 
-    def _hedged(self, ann: ZhAnnotated, cs: int, ts: int) -> bool:
+    def _hedged(self, ann: ZhAnnotated, cs: int, ts: int, heading: bool = False) -> bool:
         t = ann.norm.text
         chunks = _chunks(t, cs, ts)
         scope_start = chunks[-2][0] if len(chunks) >= 2 else chunks[-1][0]
@@ -340,6 +411,8 @@ class ChineseTies:
             i = t.find(h, scope_start, ts)
             while i >= 0:
                 word = len(h) > 1 or at_boundary(t, i)  # 拟|将 yes, 李若兰 no
+                if heading and t.startswith(PROPOSED, i):
+                    word = False  # "拟表彰对象公示": the published list of those to be honoured
                 if word and not any(e.start <= i < e.end for e in names):  # 新希望集团 hedges nothing
                     return True
                 i = t.find(h, i + 1, ts)
@@ -366,6 +439,13 @@ class ChineseTies:
                 if inside:
                     e = inside[0] if lo >= te else inside[-1]
                     return e.reason, where, e
+            if kind == "award_heading" or t.startswith(CONTEXT_AWARD_TRIGGERS, ts):
+                earlier = [e for e in awards if e.end <= ss and e.reason]
+                if earlier:
+                    return earlier[-1].reason, "context", None
+                title = self._award_in_context(ann, ss)
+                if title is not None:
+                    return title.reason, "context", None
             return None, "", None
         lists = [e for e in ann.near(cs, ce) if e.label == "LIST"]
         after = [e for e in lists if te <= e.start and e.end <= ce]
@@ -414,7 +494,10 @@ class ChineseTies:
         return None
 
     def _is_government(self, e: ZhEnt) -> bool:
-        return e.label == "ORG" and (e.text in self.issuer_names or e.text.endswith(GOVERNMENT_TAILS))
+        """The list's issuer or a government ("美国商务部工业与安全局", "联邦地区法院"): never its target."""
+        return e.label == "ORG" and (
+            e.text in self.issuer_names or e.text.endswith((*GOVERNMENT_TAILS, *self.issuer_suffixes))
+        )
 
     # -- targets ----------------------------------------------------------------------------
 
@@ -430,6 +513,23 @@ class ChineseTies:
                 e for e in self.nlp.slot_names(t, lo, hi, listing) if not any(x.overlaps(e.start, e.end) for x in taken)
             ]
             ann.add(ents)
+        elif ents:
+            # an item of the same enumeration that no shape or role gave ("A有限公司、B有限公司和李建国")
+            extra: list[ZhEnt] = []
+            edges = [*(e.end for e in ents)]
+            nexts = [*(e.start for e in ents[1:]), hi]
+            for a, b in zip(edges, nexts, strict=True):
+                gap = t[a:b]
+                if b - a >= 3 and gap.startswith(ENUMERATORS) and not any(c in gap for c in ",;:。"):
+                    taken = ann.near(a, b)
+                    extra += [
+                        e
+                        for e in self.nlp.slot_names(t, a, b, listing)
+                        if not any(x.overlaps(e.start, e.end) for x in taken)
+                    ]
+            if extra:
+                ann.add(extra)
+                ents = ann.in_range(lo, hi)
         employers = {id(e.employer) for e in ents if e.label == "PERSON" and e.employer is not None}
         out = []
         for e in ents:
@@ -466,19 +566,21 @@ class ChineseTies:
             hi = reason_ent.start if reason_ent is not None and reason_ent.start >= te else ce
             return self._candidates(ann, te, hi), "object"
         if kind.startswith("award"):
-            return self._candidates(ann, cs, ts), "subject"
+            return self._candidates(ann, self._subject_start(t, cs, ts), ts), "subject"
         ba = self._ba(t, cs, ts)
         if ba is not None:
             hi = ts
             frm = t.find("从", ba, ts)
             if frm > ba:
                 hi = frm
+            if t[ba + 1 : hi].lstrip().startswith(FORWARD):  # 将以下实体列入: the names come after
+                return [], "forward"
             if t[ba + 1 : hi].lstrip().startswith(ANAPHORS):  # 将其 / 将这些企业 列入: what was named before
-                return self._candidates(ann, cs, ba), "anaphor"
+                return self._antecedent(ann, cs, ba), "anaphor"
             return self._candidates(ann, ba + 1, hi, listing=True), "ba"
         bei = t.rfind("被", cs, ts)
         if bei >= 0:
-            return self._candidates(ann, cs, bei), "passive"
+            return self._candidates(ann, self._subject_start(t, cs, bei), bei), "passive"
         if kind == "sanction":
             suffered = max((t.rfind(w, max(cs, ts - 10), ts) for w in SUFFERED), default=-1)
             if suffered >= 0:  # X 遭到(美国财政部)制裁
@@ -487,9 +589,36 @@ class ChineseTies:
             if dui >= 0:  # 对 X 实施制裁
                 return self._candidates(ann, dui + 1, ts, listing=True), "object"
             return self._candidates(ann, te, ce, listing=True)[:8], "object"
+        if kind == "delisting" and self._lifts_sanctions(t, te):  # 解除对 X 的制裁
+            dui = t.find("对", te, ce)
+            end = t.find("制裁", te, ce)
+            if 0 <= dui < end:
+                return self._candidates(ann, dui + 1, end, listing=True), "object"
         if reason_ent is not None and reason_ent.end <= ts:  # 清单新增 X / 名单中增列 X: the list is the subject
             return self._candidates(ann, te, ce, listing=True), "object"
         return self._candidates(ann, cs, ts), "subject"
+
+    def _subject_start(self, t: str, cs: int, ts: int) -> int:
+        """Where the subject of a trigger at ``ts`` can start: after the last comma chunk before its
+        own that states an act of its own ("刘青禾被授予…称号，王海岳获评…": 获评's subject is 王海岳)."""
+        start = cs
+        for a, b in _chunks(t, cs, ts)[:-1]:
+            if any(t.find(w, a, b) >= 0 for w in self.words if len(w) > 1):
+                start = b + 1
+        return start
+
+    def _antecedent(self, ann: ZhAnnotated, cs: int, ba: int) -> list[ZhEnt]:
+        """What 其 (这些企业 …) of "将其列入/移出" names: the names heading their phrase before it in the
+        clause, else the last organisation or person named before it (this sentence or the two
+        before), not a government body ("国防部将海岳通信集团列入清单的决定…，法院判决将其移除")."""
+        found = [e for e in self._candidates(ann, cs, ba) if not self._is_government(e)]
+        if found:
+            return found
+        k = bisect.bisect_right([s for s, _ in ann.sentences], cs) - 1
+        lo = ann.sentences[max(0, k - 2)][0] if ann.sentences else cs
+        employers = {id(e.employer) for e in ann.in_range(lo, ba) if e.employer is not None}
+        named = [e for e in ann.in_range(lo, ba) if not self._is_government(e) and id(e) not in employers]
+        return named[-1:]
 
     def _ba(self, t: str, cs: int, ts: int) -> int | None:
         """The 将/把 of a 将 X 列入 construction before the trigger (not 将会, 将于 …), if no other
