@@ -342,3 +342,172 @@ def test_ascii_question_marks_inside_han_text_are_encoding_residue_not_sentence_
     norm = normalise(text)
     got = [norm.verbatim(s, e) for s, e in split_sentences(norm.text, norm)]
     assert got == ["职工们欢庆?!濃滀簲涓，张明远荣获全国劳动模范称号。", "他说：还要努力吗？", "当然！"]
+
+
+def test_a_traditional_honours_page_reaches_the_tie_rules_through_the_first_pass(analyse) -> None:
+    got = analyse("本報訊　青禾智能科技有限公司董事長張明遠榮獲「全國五一勞動獎章」。", language="zh-TW")
+    assert ties(got) == {
+        ("張明遠", "award", "National May Day Labour Medal", None),
+        ("青禾智能科技有限公司", "award", "National May Day Labour Medal", "張明遠"),
+    }
+
+
+def test_lifting_sanctions_is_a_removal_never_a_sanction(analyse) -> None:
+    got = analyse("美国财政部宣布，解除对远东航运集团旗下子公司——海岳船务（大连）有限公司的制裁。")
+    assert ties(got) == {("海岳船务（大连）有限公司", "delisting", "OFAC SDN List", None)}
+    assert analyse("美国财政部宣布取消对宏达贸易有限公司的制裁。") and all(
+        f.tie == "delisting" for f in analyse("美国财政部宣布取消对宏达贸易有限公司的制裁。")
+    )
+
+
+def test_a_court_ordered_removal_of_it_names_the_company_the_decision_listed(analyse) -> None:
+    got = analyse(
+        "法院裁定，国防部将海岳通信集团列入中国军事企业清单的决定缺乏依据，并判决将其从清单中移除。"
+    )
+    assert ties(got) == {("海岳通信集团", "delisting", DOD, None)}
+
+
+def test_transliterated_names_with_a_middle_dot_are_recipients(analyse) -> None:
+    got = analyse(
+        "2018年，汉斯·穆勒荣获中国政府友谊奖。大会还授予玛丽亚·罗西、彼得·诺瓦克“友谊勋章”。"
+    )
+    assert ties(got) == {
+        ("汉斯·穆勒", "award", "Friendship Award", None),
+        ("玛丽亚·罗西", "award", "Friendship Medal", None),
+        ("彼得·诺瓦克", "award", "Friendship Medal", None),
+    }
+
+
+def test_counts_in_a_sanctions_slot_name_nobody(analyse) -> None:
+    got = analyse(
+        "美国财政部周四宣布，对两名伊朗人和四家中国公司实施制裁，它们分别是：青岛东方石化贸易有限公司、大连海联船务有限公司。"
+    )
+    assert ties(got) == {
+        (n, "blacklist", "OFAC SDN List", None) for n in ("青岛东方石化贸易有限公司", "大连海联船务有限公司")
+    }
+
+
+def test_a_public_notice_of_honourees_with_name_and_post_lines(analyse) -> None:
+    got = analyse(
+        "第六届江南省优秀中国特色社会主义事业建设者拟表彰对象公示\n"
+        "（按姓氏笔画排序）\n"
+        "丁一凡　青禾智能科技有限公司董事长\n"
+        "王丽华（女）　白鹭湾食品股份有限公司董事长、总经理\n"
+        "李　伟　远山新材料集团有限公司总工程师\n"
+    )
+    assert ties(got) == {
+        ("丁一凡", "award", BUILDERS, None),
+        ("青禾智能科技有限公司", "award", BUILDERS, "丁一凡"),
+        ("王丽华", "award", BUILDERS, None),
+        ("白鹭湾食品股份有限公司", "award", BUILDERS, "王丽华"),
+        ("李　伟", "award", BUILDERS, None),  # an engineer: the company is not honoured
+    }
+
+
+def test_on_the_list_takes_the_honour_named_before(analyse) -> None:
+    got = analyse(
+        "全国总工会公布2025年全国五一劳动奖章获得者名单。青禾智能科技有限公司董事长张明远、白鹭湾食品厂工人陈小禾榜上有名。"
+    )
+    assert ties(got) == {
+        ("张明远", "award", "National May Day Labour Medal", None),
+        ("青禾智能科技有限公司", "award", "National May Day Labour Medal", "张明远"),
+        ("陈小禾", "award", "National May Day Labour Medal", None),
+    }
+
+
+def test_each_act_of_a_sentence_has_its_own_subject(analyse) -> None:
+    got = analyse("在表彰大会上，刘青禾被授予“全国先进工作者”荣誉称号，远山新材料集团总经理王海岳获评全国劳动模范。")
+    assert ties(got) == {
+        ("刘青禾", "award", "National Advanced Worker (state honour)", None),
+        ("王海岳", "award", "National Model Worker", None),
+        ("远山新材料集团", "award", "National Model Worker", "王海岳"),
+    }
+
+
+def test_numbered_items_with_long_descriptions_and_english_names_are_each_listed(analyse) -> None:
+    got = analyse(
+        "美国商务部工业与安全局宣布，将下列3家中国实体列入实体清单：\n"
+        "1. 江南省公安厅物证鉴定中心：该机构被指参与监控项目，美方据此限制其获取美国技术产品；\n"
+        "2. 海岳通信集团（Haiyue Communications Group）：美方称该公司为相关项目提供了设备与技术支持；\n"
+        "3. 北辰微电子股份有限公司（Beichen Microelectronics Co., Ltd.）。\n"
+        "中方对此表示坚决反对。"
+    )
+    assert ties(got) == {
+        (n, "blacklist", "Entity List", None)
+        for n in ("江南省公安厅物证鉴定中心", "海岳通信集团", "北辰微电子股份有限公司")
+    }
+
+
+def test_items_after_a_colon_cut_by_semicolons_are_each_listed(analyse) -> None:
+    got = analyse(
+        "不可靠实体清单工作机制决定将以下实体列入不可靠实体清单：（一）北岬防务系统公司；（二）西湾航空技术公司；（三）南港导弹公司。"
+    )
+    assert ties(got) == {
+        (n, "blacklist", "Unreliable Entity List", None) for n in ("北岬防务系统公司", "西湾航空技术公司", "南港导弹公司")
+    }
+
+
+def test_names_given_across_sentences_are_taken_up(analyse) -> None:
+    got = analyse(
+        "美国财政部21日宣布制裁5家中国公司。被制裁的公司分别为珠海海联能源有限公司、青岛东方石化贸易有限公司等。"
+        "据悉，新增实体包括星河半导体有限公司；北辰微电子股份有限公司。美国商务部表示，上述企业已被列入实体清单。"
+    )
+    assert ties(got) == {
+        ("珠海海联能源有限公司", "blacklist", "OFAC SDN List", None),
+        ("青岛东方石化贸易有限公司", "blacklist", "OFAC SDN List", None),
+        ("星河半导体有限公司", "blacklist", "Entity List", None),
+        ("北辰微电子股份有限公司", "blacklist", "Entity List", None),
+    }
+
+
+def test_a_description_before_the_name_and_a_companys_units_are_no_part_of_it(analyse) -> None:
+    got = analyse(
+        "作为回应，商务部宣布将美国国防承包商北岬防务系统公司列入不可靠实体清单。"
+        "美国商务部当天还将远山新材料集团的两家子公司列入实体清单，但远山新材料集团本身不在清单之列。"
+    )
+    assert ties(got) == {("北岬防务系统公司", "blacklist", "Unreliable Entity List", None)}
+
+
+def test_names_in_latin_letters_inside_chinese_text(analyse) -> None:
+    got = analyse(
+        "商务部宣布，将美国无人机企业Northcape公司、Blue Harbor AI公司和Westgate Drones列入不可靠实体清单。"
+        "美国商务部将俄罗斯的Volga Optics Lab和Moore Lake Technology Co., Ltd.（摩尔湖科技）列入实体清单。"
+    )
+    assert ties(got) == {
+        ("Northcape公司", "blacklist", "Unreliable Entity List", None),
+        ("Blue Harbor AI公司", "blacklist", "Unreliable Entity List", None),
+        ("Westgate Drones", "blacklist", "Unreliable Entity List", None),
+        ("Volga Optics Lab", "blacklist", "Entity List", None),
+        ("Moore Lake Technology Co., Ltd.", "blacklist", "Entity List", None),
+    }
+
+
+def test_short_company_names_that_start_like_a_surname_are_organisations(analyse) -> None:
+    got = analyse("美国商务部将海康明视、高德远红外、云从智能、浪潮列入实体清单。")
+    assert {(f.entity, f.entity_type) for f in got} == {
+        ("海康明视", "ORG"),
+        ("高德远红外", "ORG"),
+        ("云从智能", "ORG"),
+        ("浪潮", "ORG"),
+    }
+
+
+def test_chinas_own_export_control_list(analyse) -> None:
+    got = analyse("商务部决定将北岬防务系统公司、西湾航空技术公司等28家美国实体列入出口管制管控名单。")
+    assert ties(got) == {
+        (n, "blacklist", "MOFCOM Export Control List", None) for n in ("北岬防务系统公司", "西湾航空技术公司")
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "据传，美国商务部或将把星河半导体有限公司列入实体清单。",
+        "美国众议院议员致信商务部，要求将北辰微电子股份有限公司列入实体清单。",
+        "中方表示，美方将中国企业列入实体清单的做法违反市场原则。",
+        "实体清单是美国商务部维护的一份出口管制名单，被列入清单的企业需要申请许可证。",
+        "美国拟表彰一批企业家。",
+    ],
+)
+def test_more_hedges_and_generic_list_talk_make_no_finding(analyse, text: str) -> None:
+    assert analyse(text) == []

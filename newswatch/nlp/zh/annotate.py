@@ -140,6 +140,26 @@ FUNCTION_WORDS = [
     "共同",
     "联合",
 ]
+# what a report calls a company before naming it: "芯片制造商中芯国际", "国防承包商洛克希德·马丁公司"
+DESCRIPTORS = (
+    "制造商",
+    "供应商",
+    "承包商",
+    "运营商",
+    "设备商",
+    "服务商",
+    "开发商",
+    "生产商",
+    "厂商",
+    "提供商",
+    "经销商",
+    "零售商",
+    "巨头",
+    "龙头",
+    "子公司",
+    "分公司",
+    "母公司",
+)
 CONJUNCTIONS = ("以及", "和", "与", "及", "同", "跟")
 ORG_CLASSIFIER = re.compile(
     r"^等\s*[0-9一二三四五六七八九十百千两几多]*\s*[个家间所]?(?:中国|中方|美国)?"
@@ -214,6 +234,15 @@ LIST_LINE = re.compile(
     r"(?m)^[\s0-9.、)(一二三四五六七八九十]*([\u4e00-\u9fff] [\u4e00-\u9fff]|[\u4e00-\u9fff·]{2,8})"
     r"(?:\([^()\n]{1,4}\))?[ \t\u3000]+([^\s,;。]{2,40})$"
 )
+# a target slot's items: runs of name characters, a Latin name's words and "Co., Ltd." kept together
+SLOT_ITEM = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9&.'\-]*(?:,?\s+(?=[A-Za-z0-9&]))?|[^,、;:!?。\n“”\"「」()\s])+")
+# a name in Latin letters: words starting with a capital or a digit (and the small words inside names)
+LATIN_NAME = re.compile(
+    r"(?:[A-Z][A-Za-z0-9&.'\-]*|[0-9]+[A-Za-z][A-Za-z0-9&.'\-]*)"
+    r"(?:,?\s+(?:[A-Z0-9][A-Za-z0-9&.'\-]*|of|and|de|la|the|for|&))*"
+)
+# what an item of a listing's enumeration may be without naming anyone ("其他企业", "个人")
+COMMON_NOT_NAMES = re.compile(r"(?:企业|公司|机构|实体|个人|人员|单位|组织|部门|政府|国家|地区|其他|其它|等)$")
 COUNTED = re.compile(r"(?:^|[和与及、])(?:[0-9]+|[一二三四五六七八九十两几多]+)[个家名位间所批]")
 QUALIFIER_BEFORE = re.compile(r"(?:[0-9]{4}年度?|第[0-9一二三四五六七八九十]+届)$")
 
@@ -228,6 +257,10 @@ class Segmented(str):
         obj = super().__new__(cls, text)
         obj.bounds = frozenset(bounds)
         return obj
+
+
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 def is_word(t: str, start: int, end: int) -> bool:
@@ -328,7 +361,7 @@ class ChineseNlp:
         self.role_tails = {r[-1] for r in self.roles}
         t = lexicon.triggers
         self.triggers = _longest_first([*t.blacklist, *t.sanction, *t.delisting, *t.award_subject, *t.award_object])
-        self.stops = _longest_first([*FUNCTION_WORDS, *self.roles, *self.triggers])
+        self.stops = _longest_first([*FUNCTION_WORDS, *self.roles, *self.triggers, *DESCRIPTORS])
         self.right_bounds = _longest_first([*FUNCTION_WORDS, *self.roles, *self.triggers, *lexicon.hedges])
         self.list_aliases = sorted(
             ((to_simplified(a), n.reason) for n in lexicon.lists for a in [*n.aliases]),
@@ -347,6 +380,14 @@ class ChineseNlp:
         )
         self.surnames = set(lexicon.surnames.split()) | set("".join(w for w in lexicon.surnames.split() if len(w) == 1))
         self._jieba: Any = None
+        # Latin words that name no one in a slot: lists, issuers, roles ("SDN", "BIS", "CEO")
+        words = [
+            *lexicon.leader_roles,
+            *lexicon.other_roles,
+            *(a for n in lexicon.lists for a in (*n.aliases, *n.keywords)),
+        ]
+        words += [a for v in lexicon.issuers.values() for a in v]
+        self.latin_stop = {w.upper() for w in words if w.isascii()} | {"AI", "IT", "US", "USA", "UN", "EU", "UK"}
         self._index: dict[tuple[int, bool], tuple[Sequence[str], dict[str, list[str]]]] = {}
 
     # -- helpers ----------------------------------------------------------------------------
@@ -408,8 +449,14 @@ class ChineseNlp:
                     p = op
                     continue
                 break
+            if ch == " " and p >= 2 and _latin(t[p - 2]) and p < end and _latin(t[p]):
+                p -= 1  # "Shield AI公司": a Latin name's words
+                continue
+            if HAN.match(ch) and p < end and _latin(t[p]):
+                break  # "无人机企业|Skydio公司": the Latin name is the name
             if ch in DELIMITERS or ch.isdigit() or not (HAN.match(ch) or ch.isalpha() or ch in NAME_JOINERS):
-                break
+                if not (ch.isdigit() and p < end and _latin(t[p - 1]) and _latin(t[p])):
+                    break
             if ch in NAME_JOINERS and (p < 2 or t[p - 2] in NAME_JOINERS or t[p - 2] in DELIMITERS):
                 break  # "荣誉--中央统战部": a dash, not a name's hyphen
             if p in ends:
@@ -840,14 +887,21 @@ class ChineseNlp:
                 occ[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
         return out
 
-    def slot_names(self, t: str, lo: int, hi: int, listing: bool) -> list[ZhEnt]:
+    def slot_names(self, t: str, lo: int, hi: int, listing: bool, siblings: int = 0) -> list[ZhEnt]:
         """Names in a target slot that no shape or role gave: the slot's items (split at 、, 和, 与 …)
         that read as a person (a surname and jieba's person tag) or, in a listing's slot (将 X 列入),
-        as an organisation; counts (11家中国实体), generic nouns and pronouns are none."""
+        as an organisation; counts (11家中国实体), generic nouns and pronouns are none. In a listing, an
+        item that reads as a common word ("浪潮") is an organisation when two of its items (or
+        ``siblings``, names recognised beside the slot) are."""
         out: list[ZhEnt] = []
-        for m in re.finditer(r"[^,、;:!?。\n“”\"「」()\s]+", t[lo:hi]):
-            s0, e0 = lo + m.start(), lo + m.end()
+        plain: list[ZhEnt] = []  # a listing's items that read as common words ("浪潮")
+        for m in SLOT_ITEM.finditer(t, lo, hi):
+            s0, e0 = m.start(), m.end()
             for s, e in self._split_conjunctions(t, s0, e0):
+                latin = LATIN_NAME.search(t, s, e)
+                if latin is not None:
+                    self._latin_item(t, s, e, latin, listing, out)
+                    continue
                 s = self._strip_left(t, s, e)
                 e = self._strip_right(t, s, e)
                 name = t[s:e]
@@ -867,18 +921,59 @@ class ChineseNlp:
                 common_word = len(flags) == 1 and not flags[0].startswith(PROPER_TAGS)
                 counted = bool(re.match(r"[0-9一二三四五六七八九十百千两几]+[个家间名位人]", t[e : e + 6]))
                 person = (
-                    2 <= len(name) <= 4
-                    and self._plausible_person(name)
-                    and (tagged or not listing and len(name) <= 3 and not common_word)
-                    and not counted
-                ) or bool(FOREIGN_NAME.fullmatch(name))
+                    (
+                        2 <= len(name) <= 4
+                        and self._plausible_person(name)
+                        # a listing's slot holds companies too (海康威/nr|视): a person's name is short
+                        and (
+                            tagged
+                            and (not listing or len(name) <= 3 or name[:2] in self.surnames)
+                            or not listing
+                            and len(name) <= 3
+                            and not common_word
+                        )
+                        and not counted
+                    )
+                    or bool(FOREIGN_NAME.fullmatch(name))
+                )
                 if person:
                     out.append(ZhEnt(s, e, "PERSON", name, how="slot"))
+                elif listing and 2 <= len(name) <= 6 and all(HAN.match(c) for c in name):
+                    plain.append(ZhEnt(s, e, "ORG", name, how="slot"))  # kept if its siblings are names
+                    if any(f.startswith(PROPER_TAGS) for f in flags) and not flags[0].startswith(NOT_NAME_TAGS):
+                        out.append(plain.pop())
                 elif (
                     listing and any(f.startswith(PROPER_TAGS) for f in flags) and not flags[0].startswith(NOT_NAME_TAGS)
                 ):
                     out.append(ZhEnt(s, e, "ORG", name, how="slot"))
+        if sum(1 for e in out if e.label == "ORG") + siblings >= 2:
+            out += [e for e in plain if not COMMON_NOT_NAMES.search(e.text)]  # "华大基因、浪潮、中科曙光"
+            out.sort(key=lambda e: e.start)
         return out
+
+    def _latin_item(self, t: str, s: int, e: int, latin: re.Match[str], listing: bool, out: list[ZhEnt]) -> None:
+        """A slot's item holding a name in Latin letters ("美国无人机企业Skydio公司", "Kaspersky Lab"): the
+        Latin name and an organisation suffix right after it are the name, a Han modifier before
+        it is not; acronyms of lists, issuers and roles (SDN, BIS, CEO) name nobody."""
+        ns, ne = latin.start(), latin.end()
+        while ne > ns and t[ne - 1] in " .,":
+            ne -= (
+                1
+                if t[ne - 1] != "." or not re.search(r"(?:Co|Ltd|Inc|Corp|Ltda|L\.L\.C|S\.A|Jr)$", t[ns : ne - 1])
+                else 0
+            )
+            if t[ne - 1] == ".":
+                break
+        suffix = self._word_at(t, ne, self.suffixes)
+        if suffix and ne + len(suffix) <= e:
+            ne += len(suffix)
+        name = t[ns:ne]
+        core = latin.group().strip(" .,")
+        if len(core) < 2 or core.upper() in self.latin_stop or not (listing or suffix):
+            return
+        if any(x.overlaps(ns, ne) for x in out):
+            return
+        out.append(ZhEnt(ns, ne, "ORG", name, how="latin"))
 
     def _split_conjunctions(self, t: str, s: int, e: int) -> list[tuple[int, int]]:
         out, start = [], s
@@ -897,6 +992,10 @@ class ChineseNlp:
         return [(a, b) for a, b in out if b > a]
 
     def _strip_left(self, t: str, s: int, e: int) -> int:
+        for d in DESCRIPTORS:  # "芯片制造商|中芯国际"
+            i = t.rfind(d, s, e)
+            if i >= 0 and e - (i + len(d)) >= 2:
+                s = i + len(d)
         changed = True
         while changed and s < e:
             changed = False
@@ -910,6 +1009,9 @@ class ChineseNlp:
         q = s + 1
         while q < e and not (q - s >= 2 and self._right_bound(t, q)):
             q += 1
+            suffix = self._word_at(t, q, self.suffixes) if q < e else None
+            if suffix and q + len(suffix) == e and not self._word_at(t, q, self.right_bounds):
+                return e  # "云从|智能": the item ends with an organisation's suffix
         return q
 
     # -- the whole article ------------------------------------------------------------------

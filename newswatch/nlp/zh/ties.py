@@ -49,7 +49,7 @@ ANAPHORIC_AWARD = (
     "此奖",
     "该奖章",
 )
-HEAD_FOLLOWERS = set(",、;:。!?)")
+HEAD_FOLLOWERS = set(",、;:。!?)(”\"'」』")  # "(" : an English name or an abbreviation after the name
 HEAD_FOLLOWER_WORDS = (
     "和",
     "与",
@@ -90,18 +90,61 @@ ACT_NOUNS = (
     "传闻",
 )
 RELATIVE_LIST = re.compile(
-    r"[^,;:。]{0,12}?(?:实体|企业|公司|机构|单位|个人|人员|集体|名单)(?:分别为|分别是|包括|包含|有|为)\s*:?"
+    r"(?:[^,;:。]{0,12}?(?:实体|企业|公司|机构|单位|个人|人员|集体|名单)(?:还有|分别为|分别是|包括|包含|有|为)"
+    r"|(?:还有|还包括|包括|分别为|分别是|有))\s*:?"
 )
 NEXT_SENTENCE = re.compile(
-    r"\s*(?:这|上述|以上|此次|该批|其中|这些|被列入的|新增的)?[0-9一二三四五六七八九十两几]*[个家间名位]?"
-    r"(?:中国)?(?:实体|企业|公司|机构|单位|个人|获奖者|人员|集体)(?:分别为|分别是|包括|包含|是|为|有)\s*:?"
+    r"\s*(?:(?:这|上述|以上|此次|该批|其中|这些|被列入的|新增的)?[0-9一二三四五六七八九十两几]*[个家间名位]?"
+    r"(?:中国)?(?:实体|企业|公司|机构|单位|个人|获奖者|人员|集体)(?:分别为|分别是|包括|包含|是|为|有)"
+    r"|其中(?:包括|包含|有)|(?:此次|这次)?(?:新增|增列|被列入)的?(?:实体|企业|公司|机构)?(?:还)?包括)\s*:?"
 )
 SUFFERED = ("遭到", "受到", "遭受", "遭")
 LIGHT_VERBS = ("实施", "进行", "采取", "施加", "实行", "予以", "加以")  # 对 X 实施|制裁
 NEGATIONS = ("未", "没", "不", "非", "无")
+# an item of a list: "1.", "2、", "(3)", "(四)", "五、", "•", "-", "①"
+ITEM_MARKER = re.compile(
+    r"\s*(?:[0-9]{1,3}\s*[.、)]|\(\s*[0-9一二三四五六七八九十]{1,3}\s*\)|[一二三四五六七八九十]{1,3}\s*、|[•·\-*▪■●◆①-⑳])\s*"
+)
+ITEM_NAME_END = set(":,;。(")  # an item's name ends before its description
+# a subject that takes up names given before: "上述企业已被列入", "这些公司均被"
+ANAPHORIC_SUBJECT = re.compile(
+    r"(?:上述|以上|这些|前述|该批)[0-9一二三四五六七八九十几多两]*[家个名所位]?"
+    r"(?:企业|公司|实体|机构|单位|个人|人员|同志|集体)(?:均|都|也|已|已经|同时|此前|曾|还|亦)*\s*$"
+)
+LATIN_LEGAL_COMMA = re.compile(r",\s*(?=(?:Ltd|Inc|LLC|Limited|Corp|Co|S\.A|GmbH|AG|PLC|JSC)\b)")
+BRACKETED = re.compile(r"\([^()]*\)")
 HAN_RE = re.compile(r"[\u4e00-\u9fff]")
 # verbs that lift sanctions: "解除对X的制裁" is a removal, never a sanction
 LIFTING = ("解除", "取消", "撤销", "撤除", "终止", "停止", "结束", "放宽", "放松", "豁免", "免除")
+# what an organisation holds or has: "X的子公司" is no X
+PARTS = (
+    "子公司",
+    "分公司",
+    "下属",
+    "旗下",
+    "关联",
+    "附属",
+    "部分",
+    "家",
+    "个",
+    "所",
+    "多家",
+    "几家",
+    "供应商",
+    "客户",
+    "合作伙伴",
+    "股东",
+    "母公司",
+    "子企业",
+    "分支",
+    "实体",
+    "员工",
+    "高管",
+    "产品",
+    "业务",
+    "部门",
+)
+DIGITS = "0123456789一二三四五六七八九十两几多"
 ENUMERATORS = ("、", "和", "与", "及", "以及")  # a gap starting so holds another item
 FORWARD = ("以下", "下列", "如下")  # anaphors naming what follows
 PROPOSED = ("拟表彰", "拟推荐", "拟授予", "拟命名")
@@ -143,6 +186,18 @@ class _Kinds:
         ):
             for w in words:
                 self.kind.setdefault(w, kind)
+
+
+def _semicolon_pieces(t: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``(at, next)`` for every ";" at ``at`` in ``[start, end)``: the piece after it runs to ``next``."""
+    out = []
+    at = start
+    while at < end and t[at] == ";":
+        nxt = t.find(";", at + 1, end)
+        nxt = end if nxt < 0 else nxt
+        out.append((at, nxt))
+        at = nxt
+    return out
 
 
 def _chunks(t: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -332,7 +387,9 @@ class ChineseTies:
         colon = t.find(":", te, ce)
         if colon >= 0 and structure not in ("relative-list",) and t[colon + 1 : ce].strip():
             # "…列入实体清单: A、B、C。": the names after the colon
-            targets += [(e, "colon-list") for e in self._candidates(ann, colon + 1, ce, listing=tie != "award")]
+            hi = self._colon_end(ann, ce, se)
+            for a, b in [(colon + 1, ce)] + [(x + 1, y) for x, y in _semicolon_pieces(t, ce, hi)]:
+                targets += [(e, "colon-list") for e in self._candidates(ann, a, b, listing=tie != "award")]
         targets += [(e, "continuation") for e in self._continued(ann, ce, te, cs)]
         if structure in ("heading", "relative-list") or (
             structure != "relative" and (t[cs:ce].rstrip().endswith(":") or t[ss:se].rstrip().endswith(":"))
@@ -454,8 +511,12 @@ class ChineseTies:
         if named is None and kind in ("sanction", "delisting") and "制裁" in t[cs:ce]:
             if kind == "delisting" and "制裁" not in t[te:ce]:
                 return None, "", None
-            issuer = self._issuer(t, ss, se)
+            issuer = self._issuer(t, ss, se, ann)
             return issuer or "sanctions", "issuer" if issuer else "trigger", None
+        if named is None and (RELATIVE_LIST.match(t, te + 1, ce) if t.startswith("的", te) else None) is not None:
+            context = self._list_in_context(ann, si)  # "…列入实体清单。被列入的实体包括:"
+            if context:
+                return context, "context", None
         if named is None:
             return None, "", None
         if named.reason:
@@ -486,11 +547,17 @@ class ChineseTies:
                 return named[-1].reason
         return None
 
-    def _issuer(self, t: str, ss: int, se: int) -> str | None:
-        sent = t[ss:se]
-        for alias, reason in self.issuers:
-            if alias in sent:
-                return reason
+    def _issuer(self, t: str, ss: int, se: int, ann: ZhAnnotated | None = None) -> str | None:
+        """The list of the issuer named in the sentence (with ``ann``: else in the two before)."""
+        spans = [(ss, se)]
+        if ann is not None:
+            k = bisect.bisect_right([s for s, _ in ann.sentences], ss) - 1
+            spans += [ann.sentences[j] for j in range(k - 1, max(-1, k - 3), -1)]
+        for a, b in spans:
+            sent = t[a:b]
+            for alias, reason in self.issuers:
+                if alias in sent:
+                    return reason
         return None
 
     def _is_government(self, e: ZhEnt) -> bool:
@@ -518,25 +585,35 @@ class ChineseTies:
             extra: list[ZhEnt] = []
             edges = [*(e.end for e in ents)]
             nexts = [*(e.start for e in ents[1:]), hi]
+            before = LATIN_LEGAL_COMMA.sub(" ", t[lo : ents[0].start]).rstrip("“\"'「『(")
+            if re.search("[、和与及]", before) and not any(c in before for c in ",;:。"):
+                edges.insert(0, lo)  # "DJI(大疆)、禾赛科技": items before the first name recognised
+                nexts.insert(0, ents[0].start)
             for a, b in zip(edges, nexts, strict=True):
-                gap = t[a:b]
-                if b - a >= 3 and gap.startswith(ENUMERATORS) and not any(c in gap for c in ",;:。"):
+                gap = LATIN_LEGAL_COMMA.sub(" ", t[a:b]).lstrip("”\"'」』")
+                if a == lo and b == ents[0].start:
+                    gap = "、" + gap
+                if len(gap) >= 3 and gap.startswith(ENUMERATORS) and not any(c in gap for c in ",;:。"):
                     taken = ann.near(a, b)
                     extra += [
                         e
-                        for e in self.nlp.slot_names(t, a, b, listing)
+                        for e in self.nlp.slot_names(t, a, b, listing, siblings=len(ents))
                         if not any(x.overlaps(e.start, e.end) for x in taken)
                     ]
             if extra:
                 ann.add(extra)
                 ents = ann.in_range(lo, hi)
         employers = {id(e.employer) for e in ents if e.label == "PERSON" and e.employer is not None}
-        out = []
+        out: list[ZhEnt] = []
         for e in ents:
             if id(e) in employers:
                 continue
+            if out and out[-1].end + 1 == e.start and t[out[-1].end] == "(":
+                continue  # "DJI(大疆)", "海岳通信集团(Haiyue …)": the same one, named again
             if e.label == "ORG" and e.end < hi:
                 rest = t[e.end : hi].lstrip()
+                if rest.startswith("的") and rest[1:].lstrip(DIGITS).startswith(PARTS):
+                    continue  # "将X的两家子公司列入": X's units are listed, not X
                 if rest and not (
                     rest[0] in HEAD_FOLLOWERS or rest.startswith(HEAD_FOLLOWER_WORDS) or rest in LIGHT_VERBS
                 ):
@@ -559,6 +636,10 @@ class ChineseTies:
             return [], "relative"
         if kind == "award_heading":
             return [], "heading"
+        if kind in ("blacklist", "sanction", "delisting") and t.startswith("的", te):
+            m = RELATIVE_LIST.match(t, te + 1, ce)  # 被制裁的公司分别为 A、B / 被列入的实体包括: …
+            if m is not None:
+                return self._candidates(ann, m.end(), ce, listing=True), "relative-list"
         if kind == "award_object":
             b = max((t.rfind(m, cs, ts) for m in GIVER_MARKERS), default=-1)
             if b >= 0 and not t.startswith(("为了", "为其", "为此"), b):
@@ -566,11 +647,18 @@ class ChineseTies:
             hi = reason_ent.start if reason_ent is not None and reason_ent.start >= te else ce
             return self._candidates(ann, te, hi), "object"
         if kind.startswith("award"):
-            return self._candidates(ann, self._subject_start(t, cs, ts), ts), "subject"
+            start = self._subject_start(t, cs, ts)
+            if ANAPHORIC_SUBJECT.search(t, start, ts):
+                return self._previous_names(ann, start), "anaphor"
+            return self._candidates(ann, start, ts), "subject"
         ba = self._ba(t, cs, ts)
         if ba is not None:
             hi = ts
             frm = t.find("从", ba, ts)
+            while frm > ba and (
+                any(e.start < frm < e.end for e in ann.in_range(ba, ts)) or not ann.in_range(frm, ts, ("LIST",))
+            ):
+                frm = t.find("从", frm + 1, ts)  # "云从科技": a name's character, not 将X从清单中移除
             if frm > ba:
                 hi = frm
             if t[ba + 1 : hi].lstrip().startswith(FORWARD):  # 将以下实体列入: the names come after
@@ -580,7 +668,10 @@ class ChineseTies:
             return self._candidates(ann, ba + 1, hi, listing=True), "ba"
         bei = t.rfind("被", cs, ts)
         if bei >= 0:
-            return self._candidates(ann, self._subject_start(t, cs, bei), bei), "passive"
+            start = self._subject_start(t, cs, bei)
+            if ANAPHORIC_SUBJECT.search(t, start, bei):
+                return self._previous_names(ann, start), "anaphor"
+            return self._candidates(ann, start, bei), "passive"
         if kind == "sanction":
             suffered = max((t.rfind(w, max(cs, ts - 10), ts) for w in SUFFERED), default=-1)
             if suffered >= 0:  # X 遭到(美国财政部)制裁
@@ -606,6 +697,20 @@ class ChineseTies:
             if any(t.find(w, a, b) >= 0 for w in self.words if len(w) > 1):
                 start = b + 1
         return start
+
+    def _previous_names(self, ann: ZhAnnotated, start: int) -> list[ZhEnt]:
+        """The names a plural anaphor ("上述企业", "这些公司", "以上人员") takes up: those heading their
+        phrase in the sentence before ``start``'s (lines of a list before it: back to their lead-in)."""
+        k = bisect.bisect_right([s for s, _ in ann.sentences], start) - 1
+        out: list[ZhEnt] = []
+        for j in range(k - 1, max(-1, k - 30), -1):
+            s, e = ann.sentences[j]
+            found = [x for x in self._candidates(ann, s, e) if not self._is_government(x)]
+            out = found + out
+            line = ann.norm.text[s:e]
+            if not (ITEM_MARKER.match(line) or len(line.strip()) <= 30 and found) or j == k - 1 and not found:
+                break
+        return out
 
     def _antecedent(self, ann: ZhAnnotated, cs: int, ba: int) -> list[ZhEnt]:
         """What 其 (这些企业 …) of "将其列入/移出" names: the names heading their phrase before it in the
@@ -657,15 +762,44 @@ class ChineseTies:
         return out
 
     def _lead_in(self, ann: ZhAnnotated, si: int) -> list[ZhEnt]:
-        """Names in the short lines after a lead-in ending in ":" (until a line with its own trigger)."""
+        """Names in the lines after a lead-in ending in ":": short lines (until a line with its own
+        trigger), or items opened by a number or a bullet ("1. X: 该机构…", "(二) Y", "• Z"), whose
+        name is the one each opens with, however long the item goes on."""
         t = ann.norm.text
         out: list[ZhEnt] = []
-        for s, e in ann.sentences[si + 1 : si + 40]:
+        items = False
+        for s, e in ann.sentences[si + 1 : si + 60]:
             line = t[s:e]
-            if len(line.strip()) > 80 or any(w in line for w in self.words if len(w) > 1):
+            at_line_start = s == 0 or t[s - 1] == "\n" or not t[ann.sentences[si][1] : s].strip()
+            m = ITEM_MARKER.match(t, s, e) if at_line_start else None
+            if m is not None:
+                items = True
+                stop = next((i for i in range(m.end(), e) if t[i] in ITEM_NAME_END), e)
+                heads = [x for x in self._candidates(ann, m.end(), stop) if x.start - m.end() <= 2]
+                out += heads[:1] if stop == e else heads
+                continue
+            if items:
+                if at_line_start:
+                    break  # the items are over
+                continue  # the rest of an item
+            if len(BRACKETED.sub("", line).strip()) > 80 or any(w in line for w in self.words if len(w) > 1):
                 break
             out += self._candidates(ann, s, e)
         return out
+
+    def _colon_end(self, ann: ZhAnnotated, ce: int, se: int) -> int:
+        """Where the names after a colon end: the clause, or further over items cut by ";" that state
+        no act of their own ("列入实体清单: (1)A; (2)B; (3)C。")."""
+        t = ann.norm.text
+        end = ce
+        while end < se and t[end] == ";":
+            nxt = t.find(";", end + 1, se)
+            nxt = se if nxt < 0 else nxt
+            piece = t[end + 1 : nxt]
+            if len(BRACKETED.sub("", piece).strip()) > 60 or any(w in piece for w in self.words if len(w) > 1):
+                break
+            end = nxt
+        return end
 
 
 def detect_ties_zh(ann: ZhAnnotated, nlp: ChineseNlp) -> list[Finding]:
