@@ -361,16 +361,12 @@ def test_lifting_sanctions_is_a_removal_never_a_sanction(analyse) -> None:
 
 
 def test_a_court_ordered_removal_of_it_names_the_company_the_decision_listed(analyse) -> None:
-    got = analyse(
-        "法院裁定，国防部将海岳通信集团列入中国军事企业清单的决定缺乏依据，并判决将其从清单中移除。"
-    )
+    got = analyse("法院裁定，国防部将海岳通信集团列入中国军事企业清单的决定缺乏依据，并判决将其从清单中移除。")
     assert ties(got) == {("海岳通信集团", "delisting", DOD, None)}
 
 
 def test_transliterated_names_with_a_middle_dot_are_recipients(analyse) -> None:
-    got = analyse(
-        "2018年，汉斯·穆勒荣获中国政府友谊奖。大会还授予玛丽亚·罗西、彼得·诺瓦克“友谊勋章”。"
-    )
+    got = analyse("2018年，汉斯·穆勒荣获中国政府友谊奖。大会还授予玛丽亚·罗西、彼得·诺瓦克“友谊勋章”。")
     assert ties(got) == {
         ("汉斯·穆勒", "award", "Friendship Award", None),
         ("玛丽亚·罗西", "award", "Friendship Medal", None),
@@ -443,7 +439,8 @@ def test_items_after_a_colon_cut_by_semicolons_are_each_listed(analyse) -> None:
         "不可靠实体清单工作机制决定将以下实体列入不可靠实体清单：（一）北岬防务系统公司；（二）西湾航空技术公司；（三）南港导弹公司。"
     )
     assert ties(got) == {
-        (n, "blacklist", "Unreliable Entity List", None) for n in ("北岬防务系统公司", "西湾航空技术公司", "南港导弹公司")
+        (n, "blacklist", "Unreliable Entity List", None)
+        for n in ("北岬防务系统公司", "西湾航空技术公司", "南港导弹公司")
     }
 
 
