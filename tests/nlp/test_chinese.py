@@ -240,7 +240,7 @@ def test_chinese_reasons_are_the_english_lexicons_names(pipeline: Pipeline) -> N
     assert own - honours == {
         "unreliable entity list",
         "mofcom export control list",
-        "anti-foreign sanctions countermeasure list",
+        "chinese countermeasures (anti-foreign sanctions law)",
         "全国优秀企业家",
     }
     assert len(honours) >= 10
@@ -508,3 +508,43 @@ def test_chinas_own_export_control_list(analyse) -> None:
 )
 def test_more_hedges_and_generic_list_talk_make_no_finding(analyse, text: str) -> None:
     assert analyse(text) == []
+
+
+def test_chinas_countermeasures_and_a_law_named_in_a_title(analyse) -> None:
+    got = analyse(
+        "根据《中华人民共和国反外国制裁法》有关规定，外交部决定对北岬防务系统公司、西湾航空技术公司采取反制措施。"
+        "美方的做法违反了《出口管制条例》和国际规则。"
+    )
+    reason = "Chinese countermeasures (Anti-Foreign Sanctions Law)"
+    assert ties(got) == {(n, "blacklist", reason, None) for n in ("北岬防务系统公司", "西湾航空技术公司")}
+
+
+def test_every_honour_named_in_a_row_is_a_finding(analyse) -> None:
+    got = analyse("张明远曾先后荣获全国五一劳动奖章、全国劳动模范等荣誉。")
+    assert ties(got) == {
+        ("张明远", "award", "National May Day Labour Medal", None),
+        ("张明远", "award", "National Model Worker", None),
+    }
+
+
+@pytest.mark.parametrize(
+    "follow",
+    [
+        "上榜的企业家包括青禾智能科技有限公司董事长张明远、远山新材料集团总裁李若兰。",
+        "在上榜名单中，有青禾智能科技有限公司董事长张明远、远山新材料集团总裁李若兰等。",
+        "此次获得表彰的人员中，包括青禾智能科技有限公司董事长张明远、远山新材料集团总裁李若兰。",
+        "名单显示，青禾智能科技有限公司董事长张明远、远山新材料集团总裁李若兰均在其中。",
+        "获得表彰的有：\n张明远　青禾智能科技有限公司董事长\n李若兰　远山新材料集团总裁\n",
+    ],
+)
+def test_recipients_named_after_the_conferral_share_its_honour(analyse, follow: str) -> None:
+    got = analyse(
+        "中央统战部等四部门决定，授予100名同志“第六届全国非公有制经济人士优秀中国特色社会主义事业建设者”称号。\n"
+        + follow
+    )
+    assert ties(got) == {
+        ("张明远", "award", BUILDERS, None),
+        ("青禾智能科技有限公司", "award", BUILDERS, "张明远"),
+        ("李若兰", "award", BUILDERS, None),
+        ("远山新材料集团", "award", BUILDERS, "李若兰"),
+    }

@@ -160,6 +160,17 @@ DESCRIPTORS = (
     "分公司",
     "母公司",
 )
+WEAK_DESCRIPTORS = (
+    "军工企业",
+    "防务企业",
+    "国防企业",
+    "科技企业",
+    "科技公司",
+    "芯片企业",
+    "民营企业",
+    "国有企业",
+    "央企",
+)
 CONJUNCTIONS = ("以及", "和", "与", "及", "同", "跟")
 ORG_CLASSIFIER = re.compile(
     r"^等\s*[0-9一二三四五六七八九十百千两几多]*\s*[个家间所]?(?:中国|中方|美国)?"
@@ -473,6 +484,8 @@ class ChineseNlp:
                     break
                 p = left
                 continue
+            if p <= end - 2 and self._word_ending_at(t, p, WEAK_DESCRIPTORS):
+                break  # "美国军工企业|南港导弹公司" (but "…企业集团" is one name)
             stop = self._word_ending_at(t, p, self.stops)
             if (
                 stop is not None

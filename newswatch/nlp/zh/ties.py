@@ -23,6 +23,7 @@ Per trigger (``lexicon_zh.yaml`` ``triggers``), inside its clause (a sentence cu
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 
 from ...models import Finding, Tie
@@ -90,7 +91,8 @@ ACT_NOUNS = (
     "传闻",
 )
 RELATIVE_LIST = re.compile(
-    r"(?:[^,;:。]{0,12}?(?:实体|企业|公司|机构|单位|个人|人员|集体|名单)(?:还有|分别为|分别是|包括|包含|有|为)"
+    r"(?:[^,;:。]{0,12}?(?:实体|企业|公司|机构|单位|个人|人员|集体|名单|企业家|人士|同志|代表|获奖者|者)"
+    r"(?:中)?,?(?:还有|分别为|分别是|包括|包含|有|为)"
     r"|(?:还有|还包括|包括|分别为|分别是|有))\s*:?"
 )
 NEXT_SENTENCE = re.compile(
@@ -112,6 +114,7 @@ ANAPHORIC_SUBJECT = re.compile(
     r"(?:企业|公司|实体|机构|单位|个人|人员|同志|集体)(?:均|都|也|已|已经|同时|此前|曾|还|亦)*\s*$"
 )
 LATIN_LEGAL_COMMA = re.compile(r",\s*(?=(?:Ltd|Inc|LLC|Limited|Corp|Co|S\.A|GmbH|AG|PLC|JSC)\b)")
+BOOK_TITLE = re.compile(r"《[^《》\n]{1,60}》")
 BRACKETED = re.compile(r"\([^()]*\)")
 HAN_RE = re.compile(r"[\u4e00-\u9fff]")
 # verbs that lift sanctions: "解除对X的制裁" is a removal, never a sanction
@@ -151,7 +154,21 @@ PROPOSED = ("拟表彰", "拟推荐", "拟授予", "拟命名")
 # removal verbs too general alone: a removal only with sanctions as their object
 SANCTIONS_ONLY = ("取消", "撤除", "终止", "停止", "结束", "放宽", "放松", "豁免", "免除")
 # honours named by the context, not the clause: "共有100人上榜", "…名单，A、B榜上有名"
-CONTEXT_AWARD_TRIGGERS = ("上榜", "榜上有名", "获此殊荣")
+CONTEXT_AWARD_TRIGGERS = (
+    "上榜",
+    "榜上有名",
+    "获此殊荣",
+    "获得表彰",
+    "受到表彰",
+    "获表彰",
+    "受表彰",
+    "名列其中",
+    "位列其中",
+    "在列",
+    "均在其中",
+    "也在其中",
+    "亦在其中",
+)
 # a heading whose lines name the recipients: "…建设者名单如下:", "…拟表彰对象公示"
 HEADING_TAILS = (
     "拟表彰对象名单",
@@ -253,11 +270,16 @@ class ChineseTies:
         t = ann.norm.text
         taken: list[tuple[int, int, str]] = []
         inside = ann.near(ss, se)
+        titles = [(m.start(), m.end()) for m in BOOK_TITLE.finditer(t, ss, se)]  # 《反外国制裁法》 states no act
         for word in self.words:
             i = t.find(word, ss, se)
             while i >= 0 and i + len(word) <= se:
                 j = i + len(word)
-                clash = any(a < j and i < b for a, b, _ in taken) or any(e.start <= i and j <= e.end for e in inside)
+                clash = any(a < j and i < b for a, b, _ in taken) or any(
+                    e.start <= i and j <= e.end and not (e.label == "LIST" and self.kinds[word] == "sanction")
+                    for e in inside
+                )
+                clash = clash or any(a <= i and j <= b for a, b in titles)
                 if not clash and self._trigger_ok(ann, i, j, word):
                     taken.append((i, j, word))
                 i = t.find(word, i + 1, se)
@@ -446,6 +468,25 @@ class ChineseTies:
                         explain={**explain, "propagated_from": entity, "role": e.roles[-1]},
                     )
                 )
+        # "荣获全国五一劳动奖章、全国劳动模范等荣誉": one finding per honour named in a row
+        for other in self._more_honours(ann, reason_ent, ce) if tie == "award" else []:
+            out += [dataclasses.replace(f, reason=other, explain={**f.explain}) for f in out if f.reason == reason]
+        return out
+
+    def _more_honours(self, ann: ZhAnnotated, first: ZhEnt | None, ce: int) -> list[str]:
+        """The reasons of honours that follow ``first`` joined by 、/和/及 in its clause."""
+        if first is None:
+            return []
+        t = ann.norm.text
+        out: list[str] = []
+        last = first
+        for e in [x for x in ann.near(first.end, ce) if x.label == "AWARD" and x.start >= first.end and x.reason]:
+            gap = t[last.end : e.start].strip("”\"'」』“「 ")
+            if gap not in ("、", "和", "及", "以及", "与"):
+                break
+            if e.reason not in out and e.reason != first.reason:
+                out.append(e.reason)
+            last = e
         return out
 
     def _noun_phrase(self, t: str, te: int, ce: int, reason_ent: ZhEnt | None) -> bool:
@@ -504,7 +545,11 @@ class ChineseTies:
                 if title is not None:
                     return title.reason, "context", None
             return None, "", None
-        lists = [e for e in ann.near(cs, ce) if e.label == "LIST"]
+        lists = [e for e in ann.near(cs, ce) if e.label == "LIST" and not (e.start <= ts and te <= e.end)]
+        if kind == "sanction" and t[ts:te] != "制裁":  # 采取反制措施: the act names its own list
+            own = next((e for e in ann.near(ts, te) if e.label == "LIST" and e.start <= ts and te <= e.end), None)
+            if own is not None and own.reason:
+                return own.reason, "clause", None
         after = [e for e in lists if te <= e.start and e.end <= ce]
         before = [e for e in lists if cs <= e.start and e.end <= ts]
         named = after[0] if after else before[-1] if before else None
@@ -636,7 +681,9 @@ class ChineseTies:
             return [], "relative"
         if kind == "award_heading":
             return [], "heading"
-        if kind in ("blacklist", "sanction", "delisting") and t.startswith("的", te):
+        if (
+            kind in ("blacklist", "sanction", "delisting") or t.startswith(CONTEXT_AWARD_TRIGGERS, ts)
+        ) and t.startswith("的", te):
             m = RELATIVE_LIST.match(t, te + 1, ce)  # 被制裁的公司分别为 A、B / 被列入的实体包括: …
             if m is not None:
                 return self._candidates(ann, m.end(), ce, listing=True), "relative-list"
@@ -750,14 +797,14 @@ class ChineseTies:
         for s, e in chunks:
             head = t[s:e].lstrip()
             lead = len(t[s:e]) - len(head)
-            if head.startswith(CONTINUATIONS):
-                on = True
+            if head.startswith(CONTINUATIONS) or head.startswith("有") and t[s - 2 : s - 1] == "中":
+                on = True  # "…, 包括 X" / "在上榜名单中, 有 X"
             elif on and not any(w in head for w in self.words):
                 pass
             else:
                 on = False
             if on:
-                word = next(c for c in CONTINUATIONS if head.startswith(c)) if head.startswith(CONTINUATIONS) else ""
+                word = next((c for c in (*CONTINUATIONS, "有") if head.startswith(c)), "")
                 out += self._candidates(ann, s + lead + len(word), e)
         return out
 
