@@ -484,7 +484,7 @@ class ChineseTies:
             gap = t[last.end : e.start].strip("”\"'」』“「 ")
             if gap not in ("、", "和", "及", "以及", "与"):
                 break
-            if e.reason not in out and e.reason != first.reason:
+            if e.reason and e.reason not in out and e.reason != first.reason:
                 out.append(e.reason)
             last = e
         return out
