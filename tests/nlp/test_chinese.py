@@ -548,3 +548,40 @@ def test_recipients_named_after_the_conferral_share_its_honour(analyse, follow: 
         ("李若兰", "award", BUILDERS, None),
         ("远山新材料集团", "award", BUILDERS, "李若兰"),
     }
+
+
+def test_items_named_as_companies_are_companies_whatever_they_look_like(analyse) -> None:
+    got = analyse(
+        "美国商务部将江南省公安厅物证鉴定中心及5家中国企业列入实体清单。"
+        "这5家企业分别是：爱华纺织、浩林发制品、欧菲明、青岛泰德汽车轴承和帝奥微电子等。"
+        "此外，名单还包括奇虎360、云从科技等知名企业。"
+    )
+    assert {(f.entity, f.entity_type) for f in got} == {
+        (n, "ORG")
+        for n in (
+            "江南省公安厅物证鉴定中心",
+            "爱华纺织",
+            "浩林发制品",
+            "欧菲明",
+            "青岛泰德汽车轴承",
+            "帝奥微电子",
+            "奇虎360",
+            "云从科技",
+        )
+    }
+
+
+def test_names_that_start_with_a_conjunction_a_numbered_institute_and_what_a_company_holds(analyse) -> None:
+    got = analyse(
+        "美国商务部宣布将以下企业列入实体清单，包括爱华纺织有限公司、和田浩林发制品有限公司。"
+        "美方还将中国航天科工集团第二研究院第二〇六所、江南广核集团有限公司（江广核）及其三家关联公司列入实体清单。"
+    )
+    assert ties(got) == {
+        (n, "blacklist", "Entity List", None)
+        for n in (
+            "爱华纺织有限公司",
+            "和田浩林发制品有限公司",
+            "中国航天科工集团第二研究院第二〇六所",
+            "江南广核集团有限公司",
+        )
+    }

@@ -55,6 +55,7 @@ FUNCTION_WORDS = [
     "和",
     "与",
     "及",
+    "及其",
     "以及",
     "同",
     "跟",
@@ -254,6 +255,9 @@ LATIN_NAME = re.compile(
 )
 # what an item of a listing's enumeration may be without naming anyone ("其他企业", "个人")
 COMMON_NOT_NAMES = re.compile(r"(?:企业|公司|机构|实体|个人|人员|单位|组织|部门|政府|国家|地区|其他|其它|等)$")
+NUMBERED_UNIT = re.compile(r"第[〇零一二三四五六七八九十百0-9]{1,6}(?:研究所|研究院|所|厂|分院)")
+ORG_TAIL = re.compile(r"等[^,、;:。!?]{0,8}?(?:企业|公司|实体|机构|单位|高校|厂商)")
+ORG_HEAD = re.compile(r"(?:企业|公司|实体|机构|单位)(?:分别是|分别为|包括|为|有|是)\s*:?\s*$")
 COUNTED = re.compile(r"(?:^|[和与及、])(?:[0-9]+|[一二三四五六七八九十两几多]+)[个家名位间所批]")
 QUALIFIER_BEFORE = re.compile(r"(?:[0-9]{4}年度?|第[0-9一二三四五六七八九十]+届)$")
 
@@ -268,6 +272,10 @@ class Segmented(str):
         obj = super().__new__(cls, text)
         obj.bounds = frozenset(bounds)
         return obj
+
+
+def left_of(p: int, word: str) -> int:
+    return p - len(word)
 
 
 def _latin(ch: str) -> bool:
@@ -473,10 +481,14 @@ class ChineseNlp:
             if p in ends:
                 break
             conj = next((c for c in CONJUNCTIONS if t.startswith(c, p - len(c))), None)
+            if conj is not None and p != end and t[left_of(p, conj) - 1 : left_of(p, conj)] in ("、", ""):
+                p -= len(conj)  # "、和田浩林…": an item starts with the character, no conjunction here
+                continue
             if conj is not None and p != end:
                 left = p - len(conj)
                 if (
                     self._word_ending_at(t, left, self.suffixes)
+                    or "、" in t[max(floor, t.rfind(",", floor, left) + 1) : left]  # "A、B和C": the list's last item
                     or left in ends
                     or any(self._word_ending_at(t, left - k, self.roles) for k in (2, 3))  # 总裁关彦斌与…
                     or self._person_before(t, left)  # 教授艾伦·布莱克和…
@@ -498,7 +510,7 @@ class ChineseNlp:
             if stop is not None or t[p - 1] in STRONG_STOPS:
                 break
             p -= 1
-        while p < end and (t[p] in NAME_JOINERS or t.startswith(CONJUNCTIONS, p)):
+        while p < end and (t[p] in NAME_JOINERS or t.startswith(CONJUNCTIONS, p)) and t[p - 1 : p] not in ("、",):
             p += next((len(c) for c in CONJUNCTIONS if t.startswith(c, p)), 1)
         return p
 
@@ -629,6 +641,10 @@ class ChineseNlp:
     def _orgs_by_shape(self, t: str, taken: list[ZhEnt]) -> list[ZhEnt]:
         cands: list[ZhEnt] = []
         named = occupancy((x for x in taken if x.label in ("LIST", "AWARD")), len(t))
+        for m in NUMBERED_UNIT.finditer(t):  # "…研究院第二〇六所": a numbered institute ends the name
+            start = self._grow_left(t, m.start(), taken)
+            if start < m.start() and not any(named[start : m.end()]):
+                cands.append(ZhEnt(start, m.end(), "ORG", t[start : m.end()], how="shape"))
         for suffix in self.suffixes:
             strong = len(suffix) >= 3 or suffix in STRONG_SUFFIXES
             for m in re.finditer(re.escape(suffix), t):
@@ -908,6 +924,8 @@ class ChineseNlp:
         ``siblings``, names recognised beside the slot) are."""
         out: list[ZhEnt] = []
         plain: list[ZhEnt] = []  # a listing's items that read as common words ("浪潮")
+        # "A、B等知名企业" / "这8家企业分别是: A、B": the items are organisations, whatever jieba says
+        orgs = listing and bool(ORG_TAIL.search(t, lo, min(len(t), hi + 12)) or ORG_HEAD.search(t, max(0, lo - 12), lo))
         for m in SLOT_ITEM.finditer(t, lo, hi):
             s0, e0 = m.start(), m.end()
             for s, e in self._split_conjunctions(t, s0, e0):
@@ -920,7 +938,7 @@ class ChineseNlp:
                 name = t[s:e]
                 if len(name) < 2 or len(name) > 25 or self._is_generic(name) or self._after_count(t, s):
                     continue
-                if not all(HAN.match(c) or c.isalpha() or c in NAME_JOINERS for c in name):
+                if not all(HAN.match(c) or c.isalpha() or c in NAME_JOINERS for c in name.rstrip("0123456789")):
                     continue
                 if name.startswith(ANAPHORS) or name in self.roles or t.startswith("的", e):
                     continue  # a pronoun, a role, or a modifier ("与新疆…有关|的中国实体")
@@ -934,20 +952,23 @@ class ChineseNlp:
                 common_word = len(flags) == 1 and not flags[0].startswith(PROPER_TAGS)
                 counted = bool(re.match(r"[0-9一二三四五六七八九十百千两几]+[个家间名位人]", t[e : e + 6]))
                 person = (
-                    (
-                        2 <= len(name) <= 4
-                        and self._plausible_person(name)
-                        # a listing's slot holds companies too (海康威/nr|视): a person's name is short
-                        and (
-                            tagged
-                            and (not listing or len(name) <= 3 or name[:2] in self.surnames)
-                            or not listing
-                            and len(name) <= 3
-                            and not common_word
+                    not orgs
+                    and (
+                        (
+                            2 <= len(name) <= 4
+                            and self._plausible_person(name)
+                            # a listing's slot holds companies too (海康威/nr|视): a person's name is short
+                            and (
+                                tagged
+                                and (not listing or len(name) <= 3 or name[:2] in self.surnames)
+                                or not listing
+                                and len(name) <= 3
+                                and not common_word
+                            )
+                            and not counted
                         )
-                        and not counted
+                        or bool(FOREIGN_NAME.fullmatch(name))
                     )
-                    or bool(FOREIGN_NAME.fullmatch(name))
                 )
                 if person:
                     out.append(ZhEnt(s, e, "PERSON", name, how="slot"))
@@ -959,7 +980,7 @@ class ChineseNlp:
                     listing and any(f.startswith(PROPER_TAGS) for f in flags) and not flags[0].startswith(NOT_NAME_TAGS)
                 ):
                     out.append(ZhEnt(s, e, "ORG", name, how="slot"))
-        if sum(1 for e in out if e.label == "ORG") + siblings >= 2:
+        if orgs or sum(1 for e in out if e.label == "ORG") + siblings >= 2:
             out += [e for e in plain if not COMMON_NOT_NAMES.search(e.text)]  # "华大基因、浪潮、中科曙光"
             out.sort(key=lambda e: e.start)
         return out
@@ -1019,12 +1040,22 @@ class ChineseNlp:
         return s
 
     def _strip_right(self, t: str, s: int, e: int) -> int:
+        """Where a slot's item (already cut at 、, 和 …) ends: before a function word, a trigger, a
+        role, a count ("3家") or a character no name holds; an organisation's suffix inside it is
+        part of it ("青岛泰德汽车轴承", "云从科技")."""
         q = s + 1
-        while q < e and not (q - s >= 2 and self._right_bound(t, q)):
+        while q < e:
+            if q - s >= 2:
+                ch = t[q]
+                if not (HAN.match(ch) or ch.isalnum()):
+                    break
+                if ch in NUMERALS and q + 1 < len(t) and t[q + 1] in CLASSIFIERS:
+                    break
+                if ch.isdigit() and not (HAN.match(t[q - 1]) or t[q - 1].isdigit()):
+                    break
+                if self._word_at(t, q, self.right_bounds) is not None:
+                    break
             q += 1
-            suffix = self._word_at(t, q, self.suffixes) if q < e else None
-            if suffix and q + len(suffix) == e and not self._word_at(t, q, self.right_bounds):
-                return e  # "云从|智能": the item ends with an organisation's suffix
         return q
 
     # -- the whole article ------------------------------------------------------------------

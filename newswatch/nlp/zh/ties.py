@@ -96,9 +96,10 @@ RELATIVE_LIST = re.compile(
     r"|(?:还有|还包括|包括|分别为|分别是|有))\s*:?"
 )
 NEXT_SENTENCE = re.compile(
-    r"\s*(?:(?:这|上述|以上|此次|该批|其中|这些|被列入的|新增的)?[0-9一二三四五六七八九十两几]*[个家间名位]?"
+    r"\s*(?:(?:此外|另外|同时|其中)\s*,?\s*)?(?:(?:这|上述|以上|此次|该批|其中|这些|被列入的|新增的)?[0-9一二三四五六七八九十两几]*[个家间名位]?"
     r"(?:中国)?(?:实体|企业|公司|机构|单位|个人|获奖者|人员|集体)(?:分别为|分别是|包括|包含|是|为|有)"
-    r"|其中(?:包括|包含|有)|(?:此次|这次)?(?:新增|增列|被列入)的?(?:实体|企业|公司|机构)?(?:还)?包括)\s*:?"
+    r"|其中(?:包括|包含|有)|(?:此次|这次)?(?:新增|增列|被列入)的?(?:实体|企业|公司|机构)?(?:还)?包括"
+    r"|(?:名单|清单)(?:中|上)?(?:还|也)?(?:包括|包含|有))\s*:?"
 )
 SUFFERED = ("遭到", "受到", "遭受", "遭")
 LIGHT_VERBS = ("实施", "进行", "采取", "施加", "实行", "予以", "加以")  # 对 X 实施|制裁
@@ -261,7 +262,9 @@ class ChineseTies:
                 if key not in found or f.confidence > found[key].confidence:
                     found[key] = f
             last = self._last_act(ann, si, hits)
-            previous = last if last is not None else previous if not ann.norm.text[ss:se].strip() else None
+            # a sentence that named the act's targets keeps it for the next one ("此外，名单还包括…")
+            continued = not hits and bool(here)
+            previous = last if last is not None else previous if continued or not ann.norm.text[ss:se].strip() else None
         return sorted(found.values(), key=lambda f: (f.sentence_index, f.entity))
 
     # -- triggers ---------------------------------------------------------------------------
@@ -412,7 +415,7 @@ class ChineseTies:
             hi = self._colon_end(ann, ce, se)
             for a, b in [(colon + 1, ce)] + [(x + 1, y) for x, y in _semicolon_pieces(t, ce, hi)]:
                 targets += [(e, "colon-list") for e in self._candidates(ann, a, b, listing=tie != "award")]
-        targets += [(e, "continuation") for e in self._continued(ann, ce, te, cs)]
+        targets += [(e, "continuation") for e in self._continued(ann, ce, te, cs, listing=tie != "award")]
         if structure in ("heading", "relative-list") or (
             structure != "relative" and (t[cs:ce].rstrip().endswith(":") or t[ss:se].rstrip().endswith(":"))
         ):
@@ -788,7 +791,7 @@ class ChineseTies:
             return p
         return None
 
-    def _continued(self, ann: ZhAnnotated, ce: int, te: int, cs: int) -> list[ZhEnt]:
+    def _continued(self, ann: ZhAnnotated, ce: int, te: int, cs: int, listing: bool = False) -> list[ZhEnt]:
         """ "…, 包括 X、Y" / "…, 其中包含 X" after the trigger's chunk continue the act."""
         t = ann.norm.text
         out: list[ZhEnt] = []
@@ -805,7 +808,7 @@ class ChineseTies:
                 on = False
             if on:
                 word = next((c for c in (*CONTINUATIONS, "有") if head.startswith(c)), "")
-                out += self._candidates(ann, s + lead + len(word), e)
+                out += self._candidates(ann, s + lead + len(word), e, listing=listing)
         return out
 
     def _lead_in(self, ann: ZhAnnotated, si: int) -> list[ZhEnt]:
