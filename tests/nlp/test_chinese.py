@@ -585,3 +585,24 @@ def test_names_that_start_with_a_conjunction_a_numbered_institute_and_what_a_com
             "江南广核集团有限公司",
         )
     }
+
+
+def test_a_page_wrapped_mid_sentence_reads_on_across_its_line_breaks(analyse) -> None:
+    text = (
+        "美国商务部周五宣布，将江南省公安厅物证鉴定中心以及8家\n"
+        "中国公司列入实体清单，包括爱华纺织有限公司、和田浩林发\n"
+        "制品有限公司等。中方对此表示坚决反对，认为美方的做法严\n"
+        "重违反国际规则。\n"
+        "江南省优秀中国特色社会主义事业建设者表彰名单\n"
+        "丁一凡　青禾智能科技有限公司董事长\n"
+    )
+    got = analyse(text)
+    assert ties(got) == {
+        ("江南省公安厅物证鉴定中心", "blacklist", "Entity List", None),
+        ("爱华纺织有限公司", "blacklist", "Entity List", None),
+        ("和田浩林发\n制品有限公司", "blacklist", "Entity List", None),  # as written
+        ("丁一凡", "award", BUILDERS, None),
+        ("青禾智能科技有限公司", "award", BUILDERS, "丁一凡"),
+    }
+    listing = next(f for f in got if f.entity == "爱华纺织有限公司")
+    assert listing.evidence.startswith("美国商务部周五宣布") and "8家\n中国公司" in listing.evidence

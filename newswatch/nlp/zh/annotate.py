@@ -924,6 +924,7 @@ class ChineseNlp:
         ``siblings``, names recognised beside the slot) are."""
         out: list[ZhEnt] = []
         plain: list[ZhEnt] = []  # a listing's items that read as common words ("浪潮")
+        several = 0  # of them, those jieba cuts into several words
         # "A、B等知名企业" / "这8家企业分别是: A、B": the items are organisations, whatever jieba says
         orgs = listing and bool(ORG_TAIL.search(t, lo, min(len(t), hi + 12)) or ORG_HEAD.search(t, max(0, lo - 12), lo))
         for m in SLOT_ITEM.finditer(t, lo, hi):
@@ -976,11 +977,14 @@ class ChineseNlp:
                     plain.append(ZhEnt(s, e, "ORG", name, how="slot"))  # kept if its siblings are names
                     if any(f.startswith(PROPER_TAGS) for f in flags) and not flags[0].startswith(NOT_NAME_TAGS):
                         out.append(plain.pop())
+                    elif len(flags) >= 2:
+                        several += 1  # "中|芯|国际": no dictionary word, a name jieba does not know
                 elif (
                     listing and any(f.startswith(PROPER_TAGS) for f in flags) and not flags[0].startswith(NOT_NAME_TAGS)
                 ):
                     out.append(ZhEnt(s, e, "ORG", name, how="slot"))
-        if orgs or sum(1 for e in out if e.label == "ORG") + siblings >= 2:
+        alone = not out and len(plain) == 1 and several == 1 and not siblings  # "把中芯国际列入…"
+        if orgs or alone or sum(1 for e in out if e.label == "ORG") + siblings >= 2:
             out += [e for e in plain if not COMMON_NOT_NAMES.search(e.text)]  # "华大基因、浪潮、中科曙光"
             out.sort(key=lambda e: e.start)
         return out
@@ -1061,7 +1065,7 @@ class ChineseNlp:
     # -- the whole article ------------------------------------------------------------------
 
     def __call__(self, original: str) -> ZhAnnotated:
-        norm = normalise(original)
+        norm = unwrap(normalise(original))
         t = norm.text = self.segment(norm.text)
         ents = self._annotate_windows(t)
         ents.sort(key=lambda e: (e.start, -e.end))
@@ -1168,6 +1172,42 @@ def split_sentences(t: str, norm: Normalised | None = None) -> list[tuple[int, i
     if t[start:].strip():
         out.append((start, n))
     return out
+
+
+WRAP_MIN = 18  # a line this long that stops mid-sentence was wrapped by the page's layout
+NOT_WRAPPED_NEXT = re.compile(r"[一二三四五六七八九十]+、|第[一二三四五六七八九十百0-9]+[条章节款]")
+
+
+def _wrapped(t: str, i: int) -> bool:
+    """Is the line break at ``t[i]`` the page's layout inside a sentence ("…以及|8家中国公司列入…"): a
+    long line ending in a Han character, the next starting with one and no longer than it (a title
+    before its paragraph is), neither a list's line (a name and a post set apart by spaces) nor an
+    item or an article of a regulation?"""
+    if t[i] != "\n" or i == 0 or i + 1 >= len(t):
+        return False
+    ls = t.rfind("\n", 0, i) + 1
+    prev = t[ls:i]
+    ne = t.find("\n", i + 1)
+    nxt = t[i + 1 : len(t) if ne < 0 else ne]
+    if len(prev) < WRAP_MIN or not nxt or not HAN.match(prev[-1]) or not HAN.match(nxt[0]):
+        return False
+    if re.search(r"\s", prev.strip()) or re.search(r"\s", nxt.strip()) or NOT_WRAPPED_NEXT.match(nxt):
+        return False
+    # wrapped at a width: the next line is no longer than this one (a title before its paragraph is)
+    return len(nxt) <= len(prev) + 2
+
+
+def unwrap(norm: Normalised) -> Normalised:
+    """``norm`` without the line breaks the page's layout put inside sentences (:func:`_wrapped`):
+    a name or a clause runs on across them; the way back keeps them in the evidence."""
+    t = norm.text
+    if "\n" not in t:
+        return norm
+    drop = {i for i in range(len(t)) if t[i] == "\n" and _wrapped(t, i)}
+    if not drop:
+        return norm
+    keep = [i for i in range(len(t)) if i not in drop]
+    return Normalised(norm.original, "".join(t[i] for i in keep), [norm.origin[i] for i in keep])
 
 
 def _residue_mark(t: str, norm: Normalised, i: int) -> bool:

@@ -115,6 +115,10 @@ ANAPHORIC_SUBJECT = re.compile(
     r"(?:企业|公司|实体|机构|单位|个人|人员|同志|集体)(?:均|都|也|已|已经|同时|此前|曾|还|亦)*\s*$"
 )
 LATIN_LEGAL_COMMA = re.compile(r",\s*(?=(?:Ltd|Inc|LLC|Limited|Corp|Co|S\.A|GmbH|AG|PLC|JSC)\b)")
+TIME_AFTER = re.compile(
+    r"(?:(?:于|在)?[0-9一二三四五六七八九十〇]{2,4}年|[0-9一二三四五六七八九十]{1,2}月|去年|今年|前年|近日|日前|早前|此前|早在|"
+    r"近年|周[一二三四五六日]|上周|本周|当天|当地时间)"
+)
 BOOK_TITLE = re.compile(r"《[^《》\n]{1,60}》")
 BRACKETED = re.compile(r"\([^()]*\)")
 HAN_RE = re.compile(r"[\u4e00-\u9fff]")
@@ -373,6 +377,8 @@ class ChineseTies:
             return False  # 取消, 终止 …: a removal only of sanctions ("取消对X的制裁")
         if self.kinds[word] == "award_object" and word == "表彰" and t.startswith(AWARD_EVENT, j):
             return False
+        if word == "列":  # 列 alone: only right before the list ("列未经核实出口管制清单")
+            return is_word(t, i, j) and any(e.label == "LIST" and j <= e.start <= j + 8 for e in ann.near(j, j + 9))
         if len(word) == 1:  # 获 alone: only right before an honour (获全国五一劳动奖章, 获此殊荣)
             return t.startswith(ANAPHORIC_AWARD, j) or any(
                 e.label == "AWARD" and j <= e.start <= j + 3 for e in ann.near(j, j + 4)
@@ -663,7 +669,10 @@ class ChineseTies:
                 if rest.startswith("的") and rest[1:].lstrip(DIGITS).startswith(PARTS):
                     continue  # "将X的两家子公司列入": X's units are listed, not X
                 if rest and not (
-                    rest[0] in HEAD_FOLLOWERS or rest.startswith(HEAD_FOLLOWER_WORDS) or rest in LIGHT_VERBS
+                    rest[0] in HEAD_FOLLOWERS
+                    or rest.startswith(HEAD_FOLLOWER_WORDS)
+                    or rest in LIGHT_VERBS
+                    or TIME_AFTER.match(rest)  # "华为2019年被…", "华为此前被…"
                 ):
                     continue
             out.append(e)
