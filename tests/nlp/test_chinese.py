@@ -606,3 +606,14 @@ def test_a_page_wrapped_mid_sentence_reads_on_across_its_line_breaks(analyse) ->
     }
     listing = next(f for f in got if f.entity == "爱华纺织有限公司")
     assert listing.evidence.startswith("美国商务部周五宣布") and "8家\n中国公司" in listing.evidence
+
+
+def test_sanctioned_officials_and_citizens_are_people(analyse) -> None:
+    got = analyse(
+        "美国财政部宣布制裁林郑月娥、夏宝龙、骆惠宁等11名中国内地及香港官员。"
+        "美国财政部还对江南省委书记陈全海、江南省公安厅厅长王明山实施制裁。"
+        "美国财政部将俄罗斯商人阿尔卡季·罗滕贝格列入特别指定国民清单。"
+        "美国财政部周二制裁了3名中国公民，他们是李建国、王海岳和张明远。"
+    )
+    people = ("林郑月娥", "夏宝龙", "骆惠宁", "陈全海", "王明山", "阿尔卡季·罗滕贝格", "李建国", "王海岳", "张明远")
+    assert {(f.entity, f.entity_type, f.tie) for f in got} == {(n, "PERSON", "blacklist") for n in people}

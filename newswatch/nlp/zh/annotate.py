@@ -140,9 +140,24 @@ FUNCTION_WORDS = [
     "一起",
     "共同",
     "联合",
+    "实施",
+    "采取",
+    "进行",
+    "予以",
+    "施加",
 ]
 # what a report calls a company before naming it: "芯片制造商中芯国际", "国防承包商洛克希德·马丁公司"
 DESCRIPTORS = (
+    # people described before their name: "俄罗斯商人|阿尔卡季·罗滕贝格"
+    "商人",
+    "富商",
+    "富豪",
+    "寡头",
+    "官员",
+    "公民",
+    "高管",
+    "男子",
+    "女子",
     "制造商",
     "供应商",
     "承包商",
@@ -224,6 +239,12 @@ SLOT_LEADS = sorted(
         "被",
         "共同",
         "分别",
+        "分别是",
+        "分别为",
+        "他们是",
+        "她们是",
+        "它们是",
+        "即",
     ],
     key=len,
     reverse=True,
@@ -256,6 +277,7 @@ LATIN_NAME = re.compile(
 # what an item of a listing's enumeration may be without naming anyone ("其他企业", "个人")
 COMMON_NOT_NAMES = re.compile(r"(?:企业|公司|机构|实体|个人|人员|单位|组织|部门|政府|国家|地区|其他|其它|等)$")
 NUMBERED_UNIT = re.compile(r"第[〇零一二三四五六七八九十百0-9]{1,6}(?:研究所|研究院|所|厂|分院)")
+PEOPLE_TAIL = re.compile(r"等\s*[0-9一二三四五六七八九十百两几多]+\s*[名位](?!单)")
 ORG_TAIL = re.compile(r"等[^,、;:。!?]{0,8}?(?:企业|公司|实体|机构|单位|高校|厂商)")
 ORG_HEAD = re.compile(r"(?:企业|公司|实体|机构|单位)(?:分别是|分别为|包括|为|有|是)\s*:?\s*$")
 COUNTED = re.compile(r"(?:^|[和与及、])(?:[0-9]+|[一二三四五六七八九十两几多]+)[个家名位间所批]")
@@ -927,6 +949,11 @@ class ChineseNlp:
         several = 0  # of them, those jieba cuts into several words
         # "A、B等知名企业" / "这8家企业分别是: A、B": the items are organisations, whatever jieba says
         orgs = listing and bool(ORG_TAIL.search(t, lo, min(len(t), hi + 12)) or ORG_HEAD.search(t, max(0, lo - 12), lo))
+        # "A、B、C等11名官员": the items are people; what follows 等 and the count describes them
+        people = PEOPLE_TAIL.search(t, lo, min(len(t), hi + 12))
+        if people is not None:
+            orgs = False
+            hi = min(hi, people.start())
         for m in SLOT_ITEM.finditer(t, lo, hi):
             s0, e0 = m.start(), m.end()
             for s, e in self._split_conjunctions(t, s0, e0):
@@ -953,22 +980,31 @@ class ChineseNlp:
                 common_word = len(flags) == 1 and not flags[0].startswith(PROPER_TAGS)
                 counted = bool(re.match(r"[0-9一二三四五六七八九十百千两几]+[个家间名位人]", t[e : e + 6]))
                 person = (
-                    not orgs
-                    and (
-                        (
-                            2 <= len(name) <= 4
-                            and self._plausible_person(name)
-                            # a listing's slot holds companies too (海康威/nr|视): a person's name is short
-                            and (
-                                tagged
-                                and (not listing or len(name) <= 3 or name[:2] in self.surnames)
-                                or not listing
-                                and len(name) <= 3
-                                and not common_word
+                    (
+                        not orgs
+                        and people is not None
+                        and 2 <= len(name) <= 4
+                        and self._plausible_person(name)
+                        and not common_word
+                    )
+                    or (
+                        not orgs
+                        and (
+                            (
+                                2 <= len(name) <= 4
+                                and self._plausible_person(name)
+                                # a listing's slot holds companies too (海康威/nr|视): a person's name is short
+                                and (
+                                    tagged
+                                    and (not listing or len(name) <= 3 or name[:2] in self.surnames)
+                                    or not listing
+                                    and len(name) <= 3
+                                    and not common_word
+                                )
+                                and not counted
                             )
-                            and not counted
+                            or bool(FOREIGN_NAME.fullmatch(name))
                         )
-                        or bool(FOREIGN_NAME.fullmatch(name))
                     )
                 )
                 if person:
