@@ -617,3 +617,20 @@ def test_sanctioned_officials_and_citizens_are_people(analyse) -> None:
     )
     people = ("林郑月娥", "夏宝龙", "骆惠宁", "陈全海", "王明山", "阿尔卡季·罗滕贝格", "李建国", "王海岳", "张明远")
     assert {(f.entity, f.entity_type, f.tie) for f in got} == {(n, "PERSON", "blacklist") for n in people}
+
+
+def test_spaced_names_a_chairman_of_the_company_and_a_party_secretary_who_chairs_it(analyse) -> None:
+    got = analyse(
+        "大会授予王　伟、李　强“全国劳动模范”称号。"
+        "远山新材料集团的创始人刘青禾荣获全国五一劳动奖章。"
+        "青禾智能科技有限公司党委书记、董事长张明远荣获全国五一劳动奖章。"
+    )
+    medal = "National May Day Labour Medal"
+    assert ties(got) == {
+        ("王　伟", "award", "National Model Worker", None),
+        ("李　强", "award", "National Model Worker", None),
+        ("刘青禾", "award", medal, None),
+        ("远山新材料集团", "award", medal, "刘青禾"),
+        ("张明远", "award", medal, None),
+        ("青禾智能科技有限公司", "award", medal, "张明远"),
+    }

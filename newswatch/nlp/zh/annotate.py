@@ -277,6 +277,7 @@ LATIN_NAME = re.compile(
 # what an item of a listing's enumeration may be without naming anyone ("其他企业", "个人")
 COMMON_NOT_NAMES = re.compile(r"(?:企业|公司|机构|实体|个人|人员|单位|组织|部门|政府|国家|地区|其他|其它|等)$")
 NUMBERED_UNIT = re.compile(r"第[〇零一二三四五六七八九十百0-9]{1,6}(?:研究所|研究院|所|厂|分院)")
+SPACED_NAME = re.compile(r"[\u4e00-\u9fff] [\u4e00-\u9fff](?![\u4e00-\u9fff ])")
 PEOPLE_TAIL = re.compile(r"等\s*[0-9一二三四五六七八九十百两几多]+\s*[名位](?!单)")
 ORG_TAIL = re.compile(r"等[^,、;:。!?]{0,8}?(?:企业|公司|实体|机构|单位|高校|厂商)")
 ORG_HEAD = re.compile(r"(?:企业|公司|实体|机构|单位)(?:分别是|分别为|包括|为|有|是)\s*:?\s*$")
@@ -756,6 +757,8 @@ class ChineseNlp:
             former = rs > 0 and t[rs - 1] in "原前"
             leader = not former and any(r in self.leader_roles for r in roles)
             employer = next((e for e in taken if e.label == "ORG" and e.end == rs - (1 if former else 0)), None)
+            if employer is None and rs > 0 and t[rs - 1] == "的":  # "小米集团的创始人雷军"
+                employer = next((e for e in taken if e.label == "ORG" and e.end == rs - 1), None)
             if employer is None:
                 es = self._grow_left(t, rs, taken)
                 cand = t[es:rs]
@@ -954,8 +957,13 @@ class ChineseNlp:
         if people is not None:
             orgs = False
             hi = min(hi, people.start())
+        for m in SPACED_NAME.finditer(t, lo, hi):  # "王　伟": a two-character name set out to align
+            if (m.start() == lo or t[m.start() - 1] in DELIMITERS) and self._plausible_person(m.group()):
+                out.append(ZhEnt(m.start(), m.end(), "PERSON", m.group(), how="slot"))
         for m in SLOT_ITEM.finditer(t, lo, hi):
             s0, e0 = m.start(), m.end()
+            if any(x.overlaps(s0, e0) for x in out):
+                continue
             for s, e in self._split_conjunctions(t, s0, e0):
                 latin = LATIN_NAME.search(t, s, e)
                 if latin is not None:
