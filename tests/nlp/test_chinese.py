@@ -504,6 +504,12 @@ def test_chinas_own_export_control_list(analyse) -> None:
         "中方表示，美方将中国企业列入实体清单的做法违反市场原则。",
         "实体清单是美国商务部维护的一份出口管制名单，被列入清单的企业需要申请许可证。",
         "美国拟表彰一批企业家。",
+        "美国国会议员敦促商务部将北岬防务系统公司列入实体清单。",
+        "青禾智能科技有限公司发布公告称，公司未被列入美国国防部的中国军事企业清单。",
+        "截至目前，已有600多家中国企业被列入实体清单。",
+        "张明远表示，获得全国劳动模范称号的同事们是大家学习的榜样。",
+        "据悉，本届评选经专家评审，拟推荐50人为表彰对象。",
+        "今年共有2493名个人和集体获得全国五一劳动奖章和奖状，其中民营企业职工占比超过四成。",
     ],
 )
 def test_more_hedges_and_generic_list_talk_make_no_finding(analyse, text: str) -> None:
@@ -633,4 +639,17 @@ def test_spaced_names_a_chairman_of_the_company_and_a_party_secretary_who_chairs
         ("远山新材料集团", "award", medal, "刘青禾"),
         ("张明远", "award", medal, None),
         ("青禾智能科技有限公司", "award", medal, "张明远"),
+    }
+
+
+def test_a_conjunction_inside_a_name_is_part_of_it(analyse) -> None:
+    got = analyse(
+        "美国商务部宣布将以下实体列入实体清单：\n1、中华人民共和国江南省公安厅物证鉴定中心；\n2、江南海洋与渔业研究所。"
+        "商务部还将北岬防务系统公司、南港导弹与防务公司等3家美国企业列入不可靠实体清单。"
+    )
+    assert ties(got) == {
+        ("中华人民共和国江南省公安厅物证鉴定中心", "blacklist", "Entity List", None),
+        ("江南海洋与渔业研究所", "blacklist", "Entity List", None),
+        ("北岬防务系统公司", "blacklist", "Unreliable Entity List", None),
+        ("南港导弹与防务公司", "blacklist", "Unreliable Entity List", None),
     }

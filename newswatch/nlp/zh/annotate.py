@@ -187,6 +187,7 @@ WEAK_DESCRIPTORS = (
     "国有企业",
     "央企",
 )
+NAME_HEDGES = ("希望", "有望", "可能", "计划", "准备", "评估", "一旦", "是否")
 CONJUNCTIONS = ("以及", "和", "与", "及", "同", "跟")
 ORG_CLASSIFIER = re.compile(
     r"^等\s*[0-9一二三四五六七八九十百千两几多]*\s*[个家间所]?(?:中国|中方|美国)?"
@@ -403,7 +404,9 @@ class ChineseNlp:
         self.role_tails = {r[-1] for r in self.roles}
         t = lexicon.triggers
         self.triggers = _longest_first([*t.blacklist, *t.sanction, *t.delisting, *t.award_subject, *t.award_object])
-        self.stops = _longest_first([*FUNCTION_WORDS, *self.roles, *self.triggers, *DESCRIPTORS])
+        # hedge verbs end a name too ("议员|敦促|商务部"), not those that names hold (新希望集团, 有望)
+        hedge_stops = [h for h in lexicon.hedges if len(h) >= 2 and h not in NAME_HEDGES]
+        self.stops = _longest_first([*FUNCTION_WORDS, *self.roles, *self.triggers, *DESCRIPTORS, *hedge_stops])
         self.right_bounds = _longest_first([*FUNCTION_WORDS, *self.roles, *self.triggers, *lexicon.hedges])
         self.list_aliases = sorted(
             ((to_simplified(a), n.reason) for n in lexicon.lists for a in [*n.aliases]),
@@ -503,7 +506,9 @@ class ChineseNlp:
                 break  # "荣誉--中央统战部": a dash, not a name's hyphen
             if p in ends:
                 break
-            conj = next((c for c in CONJUNCTIONS if t.startswith(c, p - len(c))), None)
+            conj = next(
+                (c for c in CONJUNCTIONS if t.startswith(c, p - len(c)) and is_word(t, p - len(c), p)), None
+            )  # a word of its own: not the 和 of 中华人民共和国
             if conj is not None and p != end and t[left_of(p, conj) - 1 : left_of(p, conj)] in ("、", ""):
                 p -= len(conj)  # "、和田浩林…": an item starts with the character, no conjunction here
                 continue
@@ -511,7 +516,8 @@ class ChineseNlp:
                 left = p - len(conj)
                 if (
                     self._word_ending_at(t, left, self.suffixes)
-                    or "、" in t[max(floor, t.rfind(",", floor, left) + 1) : left]  # "A、B和C": the list's last item
+                    or conj != "与"
+                    and "、" in t[max(floor, t.rfind(",", floor, left) + 1) : left]  # "A、B和C"
                     or left in ends
                     or any(self._word_ending_at(t, left - k, self.roles) for k in (2, 3))  # 总裁关彦斌与…
                     or self._person_before(t, left)  # 教授艾伦·布莱克和…
@@ -530,7 +536,7 @@ class ChineseNlp:
             ):
                 p -= len(stop)  # "、联合石油化工有限公司": an enumeration's item starts with the word
                 continue
-            if stop is not None or t[p - 1] in STRONG_STOPS:
+            if stop is not None or t[p - 1] in STRONG_STOPS and (t[p - 1] not in "和与及" or is_word(t, p - 1, p)):
                 break
             p -= 1
         while p < end and (t[p] in NAME_JOINERS or t.startswith(CONJUNCTIONS, p)) and t[p - 1 : p] not in ("、",):

@@ -115,6 +115,7 @@ ANAPHORIC_SUBJECT = re.compile(
     r"(?:企业|公司|实体|机构|单位|个人|人员|同志|集体)(?:均|都|也|已|已经|同时|此前|曾|还|亦)*\s*$"
 )
 LATIN_LEGAL_COMMA = re.compile(r",\s*(?=(?:Ltd|Inc|LLC|Limited|Corp|Co|S\.A|GmbH|AG|PLC|JSC)\b)")
+SPEECH_VERBS = ("表示", "说", "称", "指出", "认为", "介绍", "透露", "强调", "坦言", "回应")
 TIME_AFTER = re.compile(
     r"(?:(?:于|在)?[0-9一二三四五六七八九十〇]{2,4}年|[0-9一二三四五六七八九十]{1,2}月|去年|今年|前年|近日|日前|早前|此前|早在|"
     r"近年|周[一二三四五六日]|上周|本周|当天|当地时间)"
@@ -683,7 +684,14 @@ class ChineseTies:
     ) -> tuple[list[ZhEnt], str]:
         t = ann.norm.text
         # relative: 列入清单的 X / 荣获…称号的 X
-        if reason_ent is not None and reason_ent.start >= te and t.startswith("的", reason_ent.end):
+        after_reason = reason_ent.end if reason_ent is not None else -1
+        if reason_ent is not None and reason_ent.label == "AWARD":
+            noun = self.nlp._word_at(t, after_reason, self.nlp.award_nouns)  # "全国劳动模范|称号|的"
+            after_reason += len(noun) if noun else 0
+        if reason_ent is not None and reason_ent.start >= te and t.startswith("的", after_reason):
+            if after_reason != reason_ent.end:  # 获得…称号的同事们: the recipients are what follows
+                nxt = [e for e in ann.in_range(after_reason + 1, ce) if e.start <= after_reason + 3]
+                return nxt[:1], "relative"
             nxt = [e for e in ann.in_range(reason_ent.end + 1, ce) if e.start <= reason_ent.end + 3]
             if nxt:
                 return nxt[:1], "relative"
@@ -755,6 +763,8 @@ class ChineseTies:
         for a, b in _chunks(t, cs, ts)[:-1]:
             if any(t.find(w, a, b) >= 0 for w in self.words if len(w) > 1):
                 start = b + 1
+            elif t[a:b].rstrip().endswith(SPEECH_VERBS):
+                start = b + 1  # "张明远表示，获得…称号的同事们…": what follows is what he said
         return start
 
     def _previous_names(self, ann: ZhAnnotated, start: int) -> list[ZhEnt]:
