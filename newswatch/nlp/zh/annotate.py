@@ -355,6 +355,7 @@ class ZhAnnotated:
     doc: Doc
     _starts: list[int] = field(default_factory=list, repr=False)
     _index_len: int = field(default=-1, repr=False)
+    _sentence_starts: list[int] = field(default_factory=list, repr=False)
 
     def in_range(self, start: int, end: int, labels: Iterable[str] = ("ORG", "PERSON")) -> list[ZhEnt]:
         """Entities inside ``[start, end)`` with one of ``labels``, in text order."""
@@ -371,6 +372,12 @@ class ZhAnnotated:
         lo = bisect.bisect_left(self._starts, start - MAX_SPAN)
         hi = bisect.bisect_left(self._starts, end)
         return [e for e in self.ents[lo:hi] if e.end > start]
+
+    def sentence_at(self, pos: int) -> int:
+        """The number of the sentence holding ``pos`` (the last one starting at or before it)."""
+        if len(self._sentence_starts) != len(self.sentences):
+            self._sentence_starts = [s for s, _ in self.sentences]
+        return bisect.bisect_right(self._sentence_starts, pos) - 1
 
     def add(self, ents: list[ZhEnt]) -> None:
         """More entities (a target slot read item by item), kept in the index's order: one insert

@@ -22,7 +22,6 @@ Per trigger (``lexicon_zh.yaml`` ``triggers``), inside its clause (a sentence cu
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import re
 
@@ -360,7 +359,7 @@ class ChineseTies:
 
     def _award_in_context(self, ann: ZhAnnotated, ss: int) -> ZhEnt | None:
         """The last honour named in the three sentences before ``ss``, else in the title."""
-        k = bisect.bisect_right([s for s, _ in ann.sentences], ss) - 1
+        k = ann.sentence_at(ss)
         for j in [*range(k - 1, max(-1, k - 4), -1), 0]:
             if 0 <= j < len(ann.sentences) and j != k:
                 s, e = ann.sentences[j]
@@ -606,7 +605,7 @@ class ChineseTies:
         """The list of the issuer named in the sentence (with ``ann``: else in the two before)."""
         spans = [(ss, se)]
         if ann is not None:
-            k = bisect.bisect_right([s for s, _ in ann.sentences], ss) - 1
+            k = ann.sentence_at(ss)
             spans += [ann.sentences[j] for j in range(k - 1, max(-1, k - 3), -1)]
         for a, b in spans:
             sent = t[a:b]
@@ -770,7 +769,7 @@ class ChineseTies:
     def _previous_names(self, ann: ZhAnnotated, start: int) -> list[ZhEnt]:
         """The names a plural anaphor ("上述企业", "这些公司", "以上人员") takes up: those heading their
         phrase in the sentence before ``start``'s (lines of a list before it: back to their lead-in)."""
-        k = bisect.bisect_right([s for s, _ in ann.sentences], start) - 1
+        k = ann.sentence_at(start)
         out: list[ZhEnt] = []
         for j in range(k - 1, max(-1, k - 30), -1):
             s, e = ann.sentences[j]
@@ -788,7 +787,7 @@ class ChineseTies:
         found = [e for e in self._candidates(ann, cs, ba) if not self._is_government(e)]
         if found:
             return found
-        k = bisect.bisect_right([s for s, _ in ann.sentences], cs) - 1
+        k = ann.sentence_at(cs)
         lo = ann.sentences[max(0, k - 2)][0] if ann.sentences else cs
         employers = {id(e.employer) for e in ann.in_range(lo, ba) if e.employer is not None}
         named = [e for e in ann.in_range(lo, ba) if not self._is_government(e) and id(e) not in employers]
