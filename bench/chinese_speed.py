@@ -45,7 +45,7 @@ def main() -> int:
     n = args.repeat * len(texts)
     per = (time.perf_counter() - t0) / n
     print(f"{n} articles (mean {sum(map(len, texts)) // len(texts)} characters): {1000 * per:.1f} ms per article")
-    for k in (1, 8, 32):
+    for k in (1, 8, 32, 48):
         big = "\n".join(texts * k)
         t0 = time.perf_counter()
         found = ties(nlp(big))

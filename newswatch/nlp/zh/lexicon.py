@@ -8,10 +8,11 @@ language has one reason.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ...config import Strict, read_yaml, validate
-from .text import to_simplified
+from .text import to_simplified, traditional_forms
 
 
 class ZhNamed(Strict):
@@ -57,6 +58,39 @@ class ZhLexicon(Strict):
 
         return ZhLexicon.model_validate(conv(data))
 
+    def _map_words(self, each: Callable[[list[str]], list[str]]) -> ZhLexicon:
+        """The same lexicon with ``each`` applied to every word list the page's first pass (the
+        cascade's vocabulary) reads: lists, honours, nouns, triggers, issuers, leader roles."""
+        out = self.model_copy(deep=True)
+        for named in (*out.lists, *out.awards):
+            named.aliases = each(named.aliases)
+            named.keywords = each(named.keywords)
+        out.list_nouns = each(out.list_nouns)
+        out.award_nouns = each(out.award_nouns)
+        t = out.triggers
+        for kind in ("blacklist", "sanction", "delisting", "award_subject", "award_object"):
+            setattr(t, kind, each(getattr(t, kind)))
+        out.issuers = {k: each(v) for k, v in out.issuers.items()}
+        out.leader_roles = each(out.leader_roles)
+        return out
+
+    def with_traditional(self) -> ZhLexicon:
+        """Every word also in its traditional forms (after the simplified one): the cascade reads the
+        page as written, so a traditional page ("榮獲", "實體清單") meets its vocabulary too."""
+
+        def both(words: list[str]) -> list[str]:
+            out = list(words)
+            for w in words:
+                out += sorted(traditional_forms(w) - set(out))
+            return out
+
+        return self._map_words(both)
+
+    def simplified_only(self) -> ZhLexicon:
+        """Without the traditional forms :meth:`with_traditional` added: the annotator and the tie
+        rules read the simplified text."""
+        return self._map_words(lambda words: [w for w in words if to_simplified(w) == w])
+
     def canonical(self, text: str) -> str | None:
         """The reason of the longest list or honour alias ``text`` holds (simplified), or None."""
         best: tuple[int, str] | None = None
@@ -72,5 +106,6 @@ class ZhLexicon(Strict):
 
 
 def load_zh_lexicon(path: Path) -> ZhLexicon:
-    """Read and validate ``lexicon_zh.yaml``; entries are converted to simplified characters."""
-    return validate(ZhLexicon, read_yaml(path), path).simplified()
+    """Read and validate ``lexicon_zh.yaml``; entries are converted to simplified characters, then
+    given their traditional forms too (:meth:`ZhLexicon.with_traditional`)."""
+    return validate(ZhLexicon, read_yaml(path), path).simplified().with_traditional()

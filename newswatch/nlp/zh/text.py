@@ -40,6 +40,34 @@ def _t2s_table() -> dict[int, str]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _s2t_tables() -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    """OpenCC's simplified -> traditional characters (the first of each entry's forms) and the
+    Taiwan and Hong Kong variants of traditional characters (爲 -> 為)."""
+    import opencc
+
+    folder = Path(opencc.__file__).parent / "dictionary"
+    tables: list[dict[int, str]] = []
+    for name in ("STCharacters.txt", "TWVariants.txt", "HKVariants.txt"):
+        table: dict[int, str] = {}
+        with (folder / name).open(encoding="utf-8") as fh:
+            for line in fh:
+                parts = line.rstrip("\n").split("\t")
+                forms = parts[1].split() if len(parts) == 2 else []
+                if len(parts[0]) == 1 and forms and len(forms[0]) == 1 and forms[0] != parts[0]:
+                    table[ord(parts[0])] = forms[0]
+        tables.append(table)
+    return tables[0], tables[1], tables[2]
+
+
+def traditional_forms(word: str) -> set[str]:
+    """How ``word`` (simplified) is written in traditional characters: OpenCC's usual form, and its
+    Taiwan and Hong Kong variants (为 -> 爲, 為); empty when it is written the same."""
+    st, tw, hk = _s2t_tables()
+    usual = word.translate(st)
+    return {usual, usual.translate(tw), usual.translate(hk)} - {word}
+
+
 @lru_cache(maxsize=65536)
 def to_simplified(text: str) -> str:
     """Traditional -> simplified, one character for one (OpenCC's character table)."""

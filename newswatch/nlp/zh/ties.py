@@ -22,6 +22,7 @@ Per trigger (``lexicon_zh.yaml`` ``triggers``), inside its clause (a sentence cu
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from ...models import Finding, Tie
@@ -48,7 +49,7 @@ ANAPHORIC_AWARD = (
     "此奖",
     "该奖章",
 )
-HEAD_FOLLOWERS = set(",、;:。!?)")
+HEAD_FOLLOWERS = set(",、;:。!?)(”\"'」』")  # "(" : an English name or an abbreviation after the name
 HEAD_FOLLOWER_WORDS = (
     "和",
     "与",
@@ -89,15 +90,109 @@ ACT_NOUNS = (
     "传闻",
 )
 RELATIVE_LIST = re.compile(
-    r"[^,;:。]{0,12}?(?:实体|企业|公司|机构|单位|个人|人员|集体|名单)(?:分别为|分别是|包括|包含|有|为)\s*:?"
+    r"(?:[^,;:。]{0,12}?(?:实体|企业|公司|机构|单位|个人|人员|集体|名单|企业家|人士|同志|代表|获奖者|者)"
+    r"(?:中)?,?(?:还有|分别为|分别是|包括|包含|有|为)"
+    r"|(?:还有|还包括|包括|分别为|分别是|有))\s*:?"
 )
 NEXT_SENTENCE = re.compile(
-    r"\s*(?:这|上述|以上|此次|该批|其中|这些|被列入的|新增的)?[0-9一二三四五六七八九十两几]*[个家间名位]?"
-    r"(?:中国)?(?:实体|企业|公司|机构|单位|个人|获奖者|人员|集体)(?:分别为|分别是|包括|包含|是|为|有)\s*:?"
+    r"\s*(?:(?:此外|另外|同时|其中)\s*,?\s*)?(?:(?:这|上述|以上|此次|该批|其中|这些|被列入的|新增的)?[0-9一二三四五六七八九十两几]*[个家间名位]?"
+    r"(?:中国)?(?:实体|企业|公司|机构|单位|个人|获奖者|人员|集体)(?:分别为|分别是|包括|包含|是|为|有)"
+    r"|其中(?:包括|包含|有)|(?:此次|这次)?(?:新增|增列|被列入)的?(?:实体|企业|公司|机构)?(?:还)?包括"
+    r"|(?:名单|清单)(?:中|上)?(?:还|也)?(?:包括|包含|有))\s*:?"
 )
 SUFFERED = ("遭到", "受到", "遭受", "遭")
 LIGHT_VERBS = ("实施", "进行", "采取", "施加", "实行", "予以", "加以")  # 对 X 实施|制裁
 NEGATIONS = ("未", "没", "不", "非", "无")
+# an item of a list: "1.", "2、", "(3)", "(四)", "五、", "•", "-", "①"
+ITEM_MARKER = re.compile(
+    r"\s*(?:[0-9]{1,3}\s*[.、)]|\(\s*[0-9一二三四五六七八九十]{1,3}\s*\)|[一二三四五六七八九十]{1,3}\s*、|[•·\-*▪■●◆①-⑳])\s*"
+)
+ITEM_NAME_END = set(":,;。(")  # an item's name ends before its description
+# a subject that takes up names given before: "上述企业已被列入", "这些公司均被"
+ANAPHORIC_SUBJECT = re.compile(
+    r"(?:上述|以上|这些|前述|该批)[0-9一二三四五六七八九十几多两]*[家个名所位]?"
+    r"(?:企业|公司|实体|机构|单位|个人|人员|同志|集体)(?:均|都|也|已|已经|同时|此前|曾|还|亦)*\s*$"
+)
+LATIN_LEGAL_COMMA = re.compile(r",\s*(?=(?:Ltd|Inc|LLC|Limited|Corp|Co|S\.A|GmbH|AG|PLC|JSC)\b)")
+SPEECH_VERBS = ("表示", "说", "称", "指出", "认为", "介绍", "透露", "强调", "坦言", "回应")
+TIME_AFTER = re.compile(
+    r"(?:(?:于|在)?[0-9一二三四五六七八九十〇]{2,4}年|[0-9一二三四五六七八九十]{1,2}月|去年|今年|前年|近日|日前|早前|此前|早在|"
+    r"近年|周[一二三四五六日]|上周|本周|当天|当地时间)"
+)
+BOOK_TITLE = re.compile(r"《[^《》\n]{1,60}》")
+BRACKETED = re.compile(r"\([^()]*\)")
+HAN_RE = re.compile(r"[\u4e00-\u9fff]")
+# verbs that lift sanctions: "解除对X的制裁" is a removal, never a sanction
+LIFTING = ("解除", "取消", "撤销", "撤除", "终止", "停止", "结束", "放宽", "放松", "豁免", "免除")
+# what an organisation holds or has: "X的子公司" is no X
+PARTS = (
+    "子公司",
+    "分公司",
+    "下属",
+    "旗下",
+    "关联",
+    "附属",
+    "部分",
+    "家",
+    "个",
+    "所",
+    "多家",
+    "几家",
+    "供应商",
+    "客户",
+    "合作伙伴",
+    "股东",
+    "母公司",
+    "子企业",
+    "分支",
+    "实体",
+    "员工",
+    "高管",
+    "产品",
+    "业务",
+    "部门",
+)
+DIGITS = "0123456789一二三四五六七八九十两几多"
+ENUMERATORS = ("、", "和", "与", "及", "以及")  # a gap starting so holds another item
+FORWARD = ("以下", "下列", "如下")  # anaphors naming what follows
+PROPOSED = ("拟表彰", "拟推荐", "拟授予", "拟命名")
+# removal verbs too general alone: a removal only with sanctions as their object
+SANCTIONS_ONLY = ("取消", "撤除", "终止", "停止", "结束", "放宽", "放松", "豁免", "免除")
+# honours named by the context, not the clause: "共有100人上榜", "…名单，A、B榜上有名"
+CONTEXT_AWARD_TRIGGERS = (
+    "上榜",
+    "榜上有名",
+    "获此殊荣",
+    "获得表彰",
+    "受到表彰",
+    "获表彰",
+    "受表彰",
+    "名列其中",
+    "位列其中",
+    "在列",
+    "均在其中",
+    "也在其中",
+    "亦在其中",
+)
+# a heading whose lines name the recipients: "…建设者名单如下:", "…拟表彰对象公示"
+HEADING_TAILS = (
+    "拟表彰对象名单",
+    "拟表彰对象公示",
+    "拟表彰对象的公示",
+    "表彰对象名单",
+    "表彰对象公示",
+    "拟推荐对象公示",
+    "获奖者名单",
+    "获得者名单",
+    "获奖名单",
+    "表彰名单",
+    "名单公示",
+    "名单如下",
+    "公示如下",
+    "名单",
+    "公示",
+    "如下",
+)
 
 
 class _Kinds:
@@ -113,6 +208,18 @@ class _Kinds:
         ):
             for w in words:
                 self.kind.setdefault(w, kind)
+
+
+def _semicolon_pieces(t: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``(at, next)`` for every ";" at ``at`` in ``[start, end)``: the piece after it runs to ``next``."""
+    out = []
+    at = start
+    while at < end and t[at] == ";":
+        nxt = t.find(";", at + 1, end)
+        nxt = end if nxt < 0 else nxt
+        out.append((at, nxt))
+        at = nxt
+    return out
 
 
 def _chunks(t: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -140,6 +247,7 @@ class ChineseTies:
             key=lambda x: -len(x[0]),
         )
         self.issuer_names = {a for a, _ in self.issuers}
+        self.issuer_suffixes = tuple(a for a in self.issuer_names if len(a) >= 3 and HAN_RE.match(a))
 
     def __call__(self, ann: ZhAnnotated) -> list[Finding]:
         found: dict[tuple[str, str, str], Finding] = {}
@@ -158,7 +266,9 @@ class ChineseTies:
                 if key not in found or f.confidence > found[key].confidence:
                     found[key] = f
             last = self._last_act(ann, si, hits)
-            previous = last if last is not None else previous if not ann.norm.text[ss:se].strip() else None
+            # a sentence that named the act's targets keeps it for the next one ("此外，名单还包括…")
+            continued = not hits and bool(here)
+            previous = last if last is not None else previous if continued or not ann.norm.text[ss:se].strip() else None
         return sorted(found.values(), key=lambda f: (f.sentence_index, f.entity))
 
     # -- triggers ---------------------------------------------------------------------------
@@ -167,11 +277,16 @@ class ChineseTies:
         t = ann.norm.text
         taken: list[tuple[int, int, str]] = []
         inside = ann.near(ss, se)
+        titles = [(m.start(), m.end()) for m in BOOK_TITLE.finditer(t, ss, se)]  # 《反外国制裁法》 states no act
         for word in self.words:
             i = t.find(word, ss, se)
             while i >= 0 and i + len(word) <= se:
                 j = i + len(word)
-                clash = any(a < j and i < b for a, b, _ in taken) or any(e.start <= i and j <= e.end for e in inside)
+                clash = any(a < j and i < b for a, b, _ in taken) or any(
+                    e.start <= i and j <= e.end and not (e.label == "LIST" and self.kinds[word] == "sanction")
+                    for e in inside
+                )
+                clash = clash or any(a <= i and j <= b for a, b in titles)
                 if not clash and self._trigger_ok(ann, i, j, word):
                     taken.append((i, j, word))
                 i = t.find(word, i + 1, se)
@@ -220,27 +335,69 @@ class ChineseTies:
         return out
 
     def _honours_heading(self, ann: ZhAnnotated, ss: int, se: int) -> list[tuple[int, int, str]]:
-        """ "…建设者名单如下:" / "…获奖名单:": a heading naming an honour, its recipients on the lines
-        after it (read as the honour's lead-in)."""
+        """ "…建设者名单如下:" / "…获奖名单:" / "…拟表彰对象公示": a heading naming an honour (or, when it
+        ends in ":" or names a 公示, following one named in the title or the sentences before), its
+        recipients on the lines after it (read as the honour's lead-in)."""
         t = ann.norm.text
         line = t[ss:se].rstrip()
-        if not line.endswith((":", "名单", "名单如下", "如下")):
+        colon = line.endswith(":")
+        body = line.rstrip(":").rstrip()
+        tail = next((h for h in HEADING_TAILS if body.endswith(h)), None)
+        if tail is not None:
+            m = ss + len(body) - len(tail)
+        elif colon:  # "…名单如下(按姓氏笔画为序):"
+            at = max(line.rfind("名单"), line.rfind("如下"))
+            if at < 0:
+                return []
+            m, tail = ss + at, line[at : at + 2]
+        else:
             return []
-        m = max(line.rfind("名单"), line.rfind("如下"))
-        award = ann.in_range(ss, ss + max(m, 0), ("AWARD",))
-        if m < 0 or not award:
+        explicit = colon or "公示" in tail or "如下" in tail
+        if not ann.in_range(ss, m, ("AWARD",)) and not (explicit and self._award_in_context(ann, ss)):
             return []
-        return [(ss + m, ss + m + 2, "名单")]
+        return [(m, m + len(tail), "名单")]
+
+    def _award_in_context(self, ann: ZhAnnotated, ss: int) -> ZhEnt | None:
+        """The last honour named in the three sentences before ``ss``, else in the title."""
+        k = ann.sentence_at(ss)
+        for j in [*range(k - 1, max(-1, k - 4), -1), 0]:
+            if 0 <= j < len(ann.sentences) and j != k:
+                s, e = ann.sentences[j]
+                named = [x for x in ann.near(s, e) if x.label == "AWARD" and x.reason and s <= x.start < e]
+                if named:
+                    return named[-1]
+        return None
 
     def _trigger_ok(self, ann: ZhAnnotated, i: int, j: int, word: str) -> bool:
         t = ann.norm.text
+        kind = self.kinds[word]
+        if kind == "sanction" and self._lifted(t, i):
+            return False  # "解除对X的制裁": the removal's trigger decides
+        if kind == "delisting" and word in SANCTIONS_ONLY and not self._lifts_sanctions(t, j):
+            return False  # 取消, 终止 …: a removal only of sanctions ("取消对X的制裁")
         if self.kinds[word] == "award_object" and word == "表彰" and t.startswith(AWARD_EVENT, j):
             return False
+        if word == "列":  # 列 alone: only right before the list ("列未经核实出口管制清单")
+            return is_word(t, i, j) and any(e.label == "LIST" and j <= e.start <= j + 8 for e in ann.near(j, j + 9))
         if len(word) == 1:  # 获 alone: only right before an honour (获全国五一劳动奖章, 获此殊荣)
             return t.startswith(ANAPHORIC_AWARD, j) or any(
                 e.label == "AWARD" and j <= e.start <= j + 3 for e in ann.near(j, j + 4)
             )
         return True
+
+    def _lifted(self, t: str, i: int) -> bool:
+        """Is the 制裁 at ``i`` the object of a lifting verb in its comma chunk ("解除对X的制裁")?"""
+        lo = max(t.rfind(c, 0, i) for c in ",;:。!?\n") + 1
+        return any(t.find(w, lo, i) >= 0 for w in LIFTING)
+
+    def _lifts_sanctions(self, t: str, j: int) -> bool:
+        """Does a lifting verb ending at ``j`` take sanctions as its object (制裁 in its chunk)?"""
+        hi = (
+            min(c for c in (t.find(x, j) for x in ",;:。!?\n") if c >= 0)
+            if any(t.find(x, j) >= 0 for x in ",;:。!?\n")
+            else len(t)
+        )
+        return t.find("制裁", j, hi) >= 0
 
     # -- one trigger ------------------------------------------------------------------------
 
@@ -248,7 +405,7 @@ class ChineseTies:
         t = ann.norm.text
         kind = self.kinds.get(word, "award_heading")
         cs, ce = self._clause(t, ss, se, ts)
-        if self._hedged(ann, cs, ts):
+        if self._hedged(ann, cs, ts, heading=kind == "award_heading"):
             return []
         reason, reason_from, reason_ent = self._reason(ann, si, kind, cs, ce, ss, se, ts, te)
         if reason is None:
@@ -261,8 +418,10 @@ class ChineseTies:
         colon = t.find(":", te, ce)
         if colon >= 0 and structure not in ("relative-list",) and t[colon + 1 : ce].strip():
             # "…列入实体清单: A、B、C。": the names after the colon
-            targets += [(e, "colon-list") for e in self._candidates(ann, colon + 1, ce, listing=tie != "award")]
-        targets += [(e, "continuation") for e in self._continued(ann, ce, te, cs)]
+            hi = self._colon_end(ann, ce, se)
+            for a, b in [(colon + 1, ce)] + [(x + 1, y) for x, y in _semicolon_pieces(t, ce, hi)]:
+                targets += [(e, "colon-list") for e in self._candidates(ann, a, b, listing=tie != "award")]
+        targets += [(e, "continuation") for e in self._continued(ann, ce, te, cs, listing=tie != "award")]
         if structure in ("heading", "relative-list") or (
             structure != "relative" and (t[cs:ce].rstrip().endswith(":") or t[ss:se].rstrip().endswith(":"))
         ):
@@ -318,6 +477,25 @@ class ChineseTies:
                         explain={**explain, "propagated_from": entity, "role": e.roles[-1]},
                     )
                 )
+        # "荣获全国五一劳动奖章、全国劳动模范等荣誉": one finding per honour named in a row
+        for other in self._more_honours(ann, reason_ent, ce) if tie == "award" else []:
+            out += [dataclasses.replace(f, reason=other, explain={**f.explain}) for f in out if f.reason == reason]
+        return out
+
+    def _more_honours(self, ann: ZhAnnotated, first: ZhEnt | None, ce: int) -> list[str]:
+        """The reasons of honours that follow ``first`` joined by 、/和/及 in its clause."""
+        if first is None:
+            return []
+        t = ann.norm.text
+        out: list[str] = []
+        last = first
+        for e in [x for x in ann.near(first.end, ce) if x.label == "AWARD" and x.start >= first.end and x.reason]:
+            gap = t[last.end : e.start].strip("”\"'」』“「 ")
+            if gap not in ("、", "和", "及", "以及", "与"):
+                break
+            if e.reason and e.reason not in out and e.reason != first.reason:
+                out.append(e.reason)
+            last = e
         return out
 
     def _noun_phrase(self, t: str, te: int, ce: int, reason_ent: ZhEnt | None) -> bool:
@@ -331,7 +509,7 @@ class ChineseTies:
         ce = t.find(";", ts, se)
         return cs, se if ce < 0 else ce
 
-    def _hedged(self, ann: ZhAnnotated, cs: int, ts: int) -> bool:
+    def _hedged(self, ann: ZhAnnotated, cs: int, ts: int, heading: bool = False) -> bool:
         t = ann.norm.text
         chunks = _chunks(t, cs, ts)
         scope_start = chunks[-2][0] if len(chunks) >= 2 else chunks[-1][0]
@@ -340,6 +518,8 @@ class ChineseTies:
             i = t.find(h, scope_start, ts)
             while i >= 0:
                 word = len(h) > 1 or at_boundary(t, i)  # 拟|将 yes, 李若兰 no
+                if heading and t.startswith(PROPOSED, i):
+                    word = False  # "拟表彰对象公示": the published list of those to be honoured
                 if word and not any(e.start <= i < e.end for e in names):  # 新希望集团 hedges nothing
                     return True
                 i = t.find(h, i + 1, ts)
@@ -366,16 +546,31 @@ class ChineseTies:
                 if inside:
                     e = inside[0] if lo >= te else inside[-1]
                     return e.reason, where, e
+            if kind == "award_heading" or t.startswith(CONTEXT_AWARD_TRIGGERS, ts):
+                earlier = [e for e in awards if e.end <= ss and e.reason]
+                if earlier:
+                    return earlier[-1].reason, "context", None
+                title = self._award_in_context(ann, ss)
+                if title is not None:
+                    return title.reason, "context", None
             return None, "", None
-        lists = [e for e in ann.near(cs, ce) if e.label == "LIST"]
+        lists = [e for e in ann.near(cs, ce) if e.label == "LIST" and not (e.start <= ts and te <= e.end)]
+        if kind == "sanction" and t[ts:te] != "制裁":  # 采取反制措施: the act names its own list
+            own = next((e for e in ann.near(ts, te) if e.label == "LIST" and e.start <= ts and te <= e.end), None)
+            if own is not None and own.reason:
+                return own.reason, "clause", None
         after = [e for e in lists if te <= e.start and e.end <= ce]
         before = [e for e in lists if cs <= e.start and e.end <= ts]
         named = after[0] if after else before[-1] if before else None
         if named is None and kind in ("sanction", "delisting") and "制裁" in t[cs:ce]:
             if kind == "delisting" and "制裁" not in t[te:ce]:
                 return None, "", None
-            issuer = self._issuer(t, ss, se)
+            issuer = self._issuer(t, ss, se, ann)
             return issuer or "sanctions", "issuer" if issuer else "trigger", None
+        if named is None and (RELATIVE_LIST.match(t, te + 1, ce) if t.startswith("的", te) else None) is not None:
+            context = self._list_in_context(ann, si)  # "…列入实体清单。被列入的实体包括:"
+            if context:
+                return context, "context", None
         if named is None:
             return None, "", None
         if named.reason:
@@ -406,15 +601,24 @@ class ChineseTies:
                 return named[-1].reason
         return None
 
-    def _issuer(self, t: str, ss: int, se: int) -> str | None:
-        sent = t[ss:se]
-        for alias, reason in self.issuers:
-            if alias in sent:
-                return reason
+    def _issuer(self, t: str, ss: int, se: int, ann: ZhAnnotated | None = None) -> str | None:
+        """The list of the issuer named in the sentence (with ``ann``: else in the two before)."""
+        spans = [(ss, se)]
+        if ann is not None:
+            k = ann.sentence_at(ss)
+            spans += [ann.sentences[j] for j in range(k - 1, max(-1, k - 3), -1)]
+        for a, b in spans:
+            sent = t[a:b]
+            for alias, reason in self.issuers:
+                if alias in sent:
+                    return reason
         return None
 
     def _is_government(self, e: ZhEnt) -> bool:
-        return e.label == "ORG" and (e.text in self.issuer_names or e.text.endswith(GOVERNMENT_TAILS))
+        """The list's issuer or a government ("美国商务部工业与安全局", "联邦地区法院"): never its target."""
+        return e.label == "ORG" and (
+            e.text in self.issuer_names or e.text.endswith((*GOVERNMENT_TAILS, *self.issuer_suffixes))
+        )
 
     # -- targets ----------------------------------------------------------------------------
 
@@ -430,15 +634,45 @@ class ChineseTies:
                 e for e in self.nlp.slot_names(t, lo, hi, listing) if not any(x.overlaps(e.start, e.end) for x in taken)
             ]
             ann.add(ents)
+        elif ents:
+            # an item of the same enumeration that no shape or role gave ("A有限公司、B有限公司和李建国")
+            extra: list[ZhEnt] = []
+            edges = [*(e.end for e in ents)]
+            nexts = [*(e.start for e in ents[1:]), hi]
+            before = LATIN_LEGAL_COMMA.sub(" ", t[lo : ents[0].start]).rstrip("“\"'「『(")
+            if re.search("[、和与及]", before) and not any(c in before for c in ",;:。"):
+                edges.insert(0, lo)  # "DJI(大疆)、禾赛科技": items before the first name recognised
+                nexts.insert(0, ents[0].start)
+            for a, b in zip(edges, nexts, strict=True):
+                gap = LATIN_LEGAL_COMMA.sub(" ", t[a:b]).lstrip("”\"'」』")
+                if a == lo and b == ents[0].start:
+                    gap = "、" + gap
+                if len(gap) >= 3 and gap.startswith(ENUMERATORS) and not any(c in gap for c in ",;:。"):
+                    taken = ann.near(a, b)
+                    extra += [
+                        e
+                        for e in self.nlp.slot_names(t, a, b, listing, siblings=len(ents))
+                        if not any(x.overlaps(e.start, e.end) for x in taken)
+                    ]
+            if extra:
+                ann.add(extra)
+                ents = ann.in_range(lo, hi)
         employers = {id(e.employer) for e in ents if e.label == "PERSON" and e.employer is not None}
-        out = []
+        out: list[ZhEnt] = []
         for e in ents:
             if id(e) in employers:
                 continue
+            if out and out[-1].end + 1 == e.start and t[out[-1].end] == "(":
+                continue  # "DJI(大疆)", "海岳通信集团(Haiyue …)": the same one, named again
             if e.label == "ORG" and e.end < hi:
                 rest = t[e.end : hi].lstrip()
+                if rest.startswith("的") and rest[1:].lstrip(DIGITS).startswith(PARTS):
+                    continue  # "将X的两家子公司列入": X's units are listed, not X
                 if rest and not (
-                    rest[0] in HEAD_FOLLOWERS or rest.startswith(HEAD_FOLLOWER_WORDS) or rest in LIGHT_VERBS
+                    rest[0] in HEAD_FOLLOWERS
+                    or rest.startswith(HEAD_FOLLOWER_WORDS)
+                    or rest in LIGHT_VERBS
+                    or TIME_AFTER.match(rest)  # "华为2019年被…", "华为此前被…"
                 ):
                     continue
             out.append(e)
@@ -449,7 +683,14 @@ class ChineseTies:
     ) -> tuple[list[ZhEnt], str]:
         t = ann.norm.text
         # relative: 列入清单的 X / 荣获…称号的 X
-        if reason_ent is not None and reason_ent.start >= te and t.startswith("的", reason_ent.end):
+        after_reason = reason_ent.end if reason_ent is not None else -1
+        if reason_ent is not None and reason_ent.label == "AWARD":
+            noun = self.nlp._word_at(t, after_reason, self.nlp.award_nouns)  # "全国劳动模范|称号|的"
+            after_reason += len(noun) if noun else 0
+        if reason_ent is not None and reason_ent.start >= te and t.startswith("的", after_reason):
+            if after_reason != reason_ent.end:  # 获得…称号的同事们: the recipients are what follows
+                nxt = [e for e in ann.in_range(after_reason + 1, ce) if e.start <= after_reason + 3]
+                return nxt[:1], "relative"
             nxt = [e for e in ann.in_range(reason_ent.end + 1, ce) if e.start <= reason_ent.end + 3]
             if nxt:
                 return nxt[:1], "relative"
@@ -459,6 +700,12 @@ class ChineseTies:
             return [], "relative"
         if kind == "award_heading":
             return [], "heading"
+        if (
+            kind in ("blacklist", "sanction", "delisting") or t.startswith(CONTEXT_AWARD_TRIGGERS, ts)
+        ) and t.startswith("的", te):
+            m = RELATIVE_LIST.match(t, te + 1, ce)  # 被制裁的公司分别为 A、B / 被列入的实体包括: …
+            if m is not None:
+                return self._candidates(ann, m.end(), ce, listing=True), "relative-list"
         if kind == "award_object":
             b = max((t.rfind(m, cs, ts) for m in GIVER_MARKERS), default=-1)
             if b >= 0 and not t.startswith(("为了", "为其", "为此"), b):
@@ -466,19 +713,31 @@ class ChineseTies:
             hi = reason_ent.start if reason_ent is not None and reason_ent.start >= te else ce
             return self._candidates(ann, te, hi), "object"
         if kind.startswith("award"):
-            return self._candidates(ann, cs, ts), "subject"
+            start = self._subject_start(t, cs, ts)
+            if ANAPHORIC_SUBJECT.search(t, start, ts):
+                return self._previous_names(ann, start), "anaphor"
+            return self._candidates(ann, start, ts), "subject"
         ba = self._ba(t, cs, ts)
         if ba is not None:
             hi = ts
             frm = t.find("从", ba, ts)
+            while frm > ba and (
+                any(e.start < frm < e.end for e in ann.in_range(ba, ts)) or not ann.in_range(frm, ts, ("LIST",))
+            ):
+                frm = t.find("从", frm + 1, ts)  # "云从科技": a name's character, not 将X从清单中移除
             if frm > ba:
                 hi = frm
+            if t[ba + 1 : hi].lstrip().startswith(FORWARD):  # 将以下实体列入: the names come after
+                return [], "forward"
             if t[ba + 1 : hi].lstrip().startswith(ANAPHORS):  # 将其 / 将这些企业 列入: what was named before
-                return self._candidates(ann, cs, ba), "anaphor"
+                return self._antecedent(ann, cs, ba), "anaphor"
             return self._candidates(ann, ba + 1, hi, listing=True), "ba"
         bei = t.rfind("被", cs, ts)
         if bei >= 0:
-            return self._candidates(ann, cs, bei), "passive"
+            start = self._subject_start(t, cs, bei)
+            if ANAPHORIC_SUBJECT.search(t, start, bei):
+                return self._previous_names(ann, start), "anaphor"
+            return self._candidates(ann, start, bei), "passive"
         if kind == "sanction":
             suffered = max((t.rfind(w, max(cs, ts - 10), ts) for w in SUFFERED), default=-1)
             if suffered >= 0:  # X 遭到(美国财政部)制裁
@@ -487,9 +746,52 @@ class ChineseTies:
             if dui >= 0:  # 对 X 实施制裁
                 return self._candidates(ann, dui + 1, ts, listing=True), "object"
             return self._candidates(ann, te, ce, listing=True)[:8], "object"
+        if kind == "delisting" and self._lifts_sanctions(t, te):  # 解除对 X 的制裁
+            dui = t.find("对", te, ce)
+            end = t.find("制裁", te, ce)
+            if 0 <= dui < end:
+                return self._candidates(ann, dui + 1, end, listing=True), "object"
         if reason_ent is not None and reason_ent.end <= ts:  # 清单新增 X / 名单中增列 X: the list is the subject
             return self._candidates(ann, te, ce, listing=True), "object"
         return self._candidates(ann, cs, ts), "subject"
+
+    def _subject_start(self, t: str, cs: int, ts: int) -> int:
+        """Where the subject of a trigger at ``ts`` can start: after the last comma chunk before its
+        own that states an act of its own ("刘青禾被授予…称号，王海岳获评…": 获评's subject is 王海岳)."""
+        start = cs
+        for a, b in _chunks(t, cs, ts)[:-1]:
+            if any(t.find(w, a, b) >= 0 for w in self.words if len(w) > 1):
+                start = b + 1
+            elif t[a:b].rstrip().endswith(SPEECH_VERBS):
+                start = b + 1  # "张明远表示，获得…称号的同事们…": what follows is what he said
+        return start
+
+    def _previous_names(self, ann: ZhAnnotated, start: int) -> list[ZhEnt]:
+        """The names a plural anaphor ("上述企业", "这些公司", "以上人员") takes up: those heading their
+        phrase in the sentence before ``start``'s (lines of a list before it: back to their lead-in)."""
+        k = ann.sentence_at(start)
+        out: list[ZhEnt] = []
+        for j in range(k - 1, max(-1, k - 30), -1):
+            s, e = ann.sentences[j]
+            found = [x for x in self._candidates(ann, s, e) if not self._is_government(x)]
+            out = found + out
+            line = ann.norm.text[s:e]
+            if not (ITEM_MARKER.match(line) or len(line.strip()) <= 30 and found) or j == k - 1 and not found:
+                break
+        return out
+
+    def _antecedent(self, ann: ZhAnnotated, cs: int, ba: int) -> list[ZhEnt]:
+        """What 其 (这些企业 …) of "将其列入/移出" names: the names heading their phrase before it in the
+        clause, else the last organisation or person named before it (this sentence or the two
+        before), not a government body ("国防部将海岳通信集团列入清单的决定…，法院判决将其移除")."""
+        found = [e for e in self._candidates(ann, cs, ba) if not self._is_government(e)]
+        if found:
+            return found
+        k = ann.sentence_at(cs)
+        lo = ann.sentences[max(0, k - 2)][0] if ann.sentences else cs
+        employers = {id(e.employer) for e in ann.in_range(lo, ba) if e.employer is not None}
+        named = [e for e in ann.in_range(lo, ba) if not self._is_government(e) and id(e) not in employers]
+        return named[-1:]
 
     def _ba(self, t: str, cs: int, ts: int) -> int | None:
         """The 将/把 of a 将 X 列入 construction before the trigger (not 将会, 将于 …), if no other
@@ -507,7 +809,7 @@ class ChineseTies:
             return p
         return None
 
-    def _continued(self, ann: ZhAnnotated, ce: int, te: int, cs: int) -> list[ZhEnt]:
+    def _continued(self, ann: ZhAnnotated, ce: int, te: int, cs: int, listing: bool = False) -> list[ZhEnt]:
         """ "…, 包括 X、Y" / "…, 其中包含 X" after the trigger's chunk continue the act."""
         t = ann.norm.text
         out: list[ZhEnt] = []
@@ -516,27 +818,56 @@ class ChineseTies:
         for s, e in chunks:
             head = t[s:e].lstrip()
             lead = len(t[s:e]) - len(head)
-            if head.startswith(CONTINUATIONS):
-                on = True
+            if head.startswith(CONTINUATIONS) or head.startswith("有") and t[s - 2 : s - 1] == "中":
+                on = True  # "…, 包括 X" / "在上榜名单中, 有 X"
             elif on and not any(w in head for w in self.words):
                 pass
             else:
                 on = False
             if on:
-                word = next(c for c in CONTINUATIONS if head.startswith(c)) if head.startswith(CONTINUATIONS) else ""
-                out += self._candidates(ann, s + lead + len(word), e)
+                word = next((c for c in (*CONTINUATIONS, "有") if head.startswith(c)), "")
+                out += self._candidates(ann, s + lead + len(word), e, listing=listing)
         return out
 
     def _lead_in(self, ann: ZhAnnotated, si: int) -> list[ZhEnt]:
-        """Names in the short lines after a lead-in ending in ":" (until a line with its own trigger)."""
+        """Names in the lines after a lead-in ending in ":": short lines (until a line with its own
+        trigger), or items opened by a number or a bullet ("1. X: 该机构…", "(二) Y", "• Z"), whose
+        name is the one each opens with, however long the item goes on."""
         t = ann.norm.text
         out: list[ZhEnt] = []
-        for s, e in ann.sentences[si + 1 : si + 40]:
+        items = False
+        for s, e in ann.sentences[si + 1 : si + 60]:
             line = t[s:e]
-            if len(line.strip()) > 80 or any(w in line for w in self.words if len(w) > 1):
+            at_line_start = s == 0 or t[s - 1] == "\n" or not t[ann.sentences[si][1] : s].strip()
+            m = ITEM_MARKER.match(t, s, e) if at_line_start else None
+            if m is not None:
+                items = True
+                stop = next((i for i in range(m.end(), e) if t[i] in ITEM_NAME_END), e)
+                heads = [x for x in self._candidates(ann, m.end(), stop) if x.start - m.end() <= 2]
+                out += heads[:1] if stop == e else heads
+                continue
+            if items:
+                if at_line_start:
+                    break  # the items are over
+                continue  # the rest of an item
+            if len(BRACKETED.sub("", line).strip()) > 80 or any(w in line for w in self.words if len(w) > 1):
                 break
             out += self._candidates(ann, s, e)
         return out
+
+    def _colon_end(self, ann: ZhAnnotated, ce: int, se: int) -> int:
+        """Where the names after a colon end: the clause, or further over items cut by ";" that state
+        no act of their own ("列入实体清单: (1)A; (2)B; (3)C。")."""
+        t = ann.norm.text
+        end = ce
+        while end < se and t[end] == ";":
+            nxt = t.find(";", end + 1, se)
+            nxt = se if nxt < 0 else nxt
+            piece = t[end + 1 : nxt]
+            if len(BRACKETED.sub("", piece).strip()) > 60 or any(w in piece for w in self.words if len(w) > 1):
+                break
+            end = nxt
+        return end
 
 
 def detect_ties_zh(ann: ZhAnnotated, nlp: ChineseNlp) -> list[Finding]:
