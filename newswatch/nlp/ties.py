@@ -658,7 +658,9 @@ def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: P
     """A noun that names the act as the subject of "include"/"be"/"join": "New additions to the list
     include X", "Other honorees include X", "The newly added entities are X", "These designations
     include X". Returns (tie, index of the verb) or None."""
-    if tok.dep_ not in ("nsubj", "nsubjpass") or tok.pos_ not in ("NOUN", "PROPN", "NUM"):
+    if tok.dep_ not in ("nsubj", "nsubjpass") or (
+        tok.pos_ not in ("NOUN", "PROPN", "NUM") and tok.lower_ not in ("those", "others")
+    ):
         return None
     verb = tok.head
     tr = lex.triggers
@@ -694,7 +696,7 @@ def _nominal_act(tok: Token, lex: Lexicon) -> tuple[Tie, int] | None:  # noqa: P
         pobj = next((o for o in of.children if o.dep_ == "pobj"), None) if of is not None else None
         if pobj is not None:
             noun, lemma = pobj, pobj.lemma_.casefold()  # "Four of the 15 individuals that were awarded ..."
-    if lemma in MEMBER_NOUNS:
+    if lemma in MEMBER_NOUNS or low in ("those", "others"):  # "Those sanctioned include X"
         for c in noun.children:
             if c.dep_ in ("amod", "acl", "compound", "relcl") and c.i != noun.i:
                 act = _act_word(c, lex)
@@ -957,6 +959,11 @@ def _role_tokens(trig: Trigger) -> Role:
                 if c.dep_ in ("nsubj", "nsubjpass"):
                     role.take(_subject_or_antecedent(one.head, c), "subject (is one of the entities added)")
     for c in t.children:
+        if c.dep_ in ("dep", "appos", "npadvmod", "conj", "dobj") and any(
+            p.dep_ == "prep" and p.lower_ == "among" and any(o.lower_ in ("them", "those", "which") for o in p.children)
+            for p in c.children
+        ):
+            role.take(c, "members (among them)")  # "blacklisted 12 companies, among them X and Y"
         if c.dep_ in ("advcl", "xcomp", "conj") and c.tag_ == "VBG" and c.lemma_ in ("name", "include", "list"):
             for o in c.children:
                 if o.dep_ == "dobj":

@@ -825,3 +825,19 @@ def test_hit_with_sanctions_is_a_listing_of_its_subject(find) -> None:
     got = find("Orvik Bank and Marlin Capital Partners were also hit with sanctions, the Treasury said.")
     assert {"Orvik Bank", "Marlin Capital Partners"} <= names(got, "blacklist")
     assert not find("The storm hit Orvik Bank with heavy losses, the Treasury said.")
+
+
+def test_among_them_names_members_of_the_object(find) -> None:
+    got = find(
+        "The Commerce Department blacklisted 12 Chinese companies, among them Hexwave Microsystems and Luxra Optics."
+    )
+    assert {"Hexwave Microsystems", "Luxra Optics"} <= names(got, "blacklist")
+
+
+def test_those_sanctioned_include_continues_the_act(find) -> None:
+    got = find(
+        "OFAC sanctioned twelve people on Monday. Those sanctioned include Orvik Bank chairman Ivan Salkov "
+        "and his son, Pavel Salkov."
+    )
+    assert {"Ivan Salkov", "Pavel Salkov"} <= names(got, "blacklist")
+    assert "Orvik Bank" not in names(got, "blacklist")
