@@ -428,6 +428,9 @@ def find_triggers(sent: Span, lex: Lexicon) -> list[Trigger]:
         ):
             out.append(Trigger(tok, "award", "recipient-noun"))  # "X, a recipient of the Y Award"
             continue
+        if lemma == "go" and _award_goes_to(tok):
+            out.append(Trigger(tok, "award", "award-goes"))  # "The medal went to X"
+            continue
         nominal = _nominal_act(tok, lex)
         if nominal is not None:
             out.append(Trigger(tok, nominal[0], "nominal", explain={"verb": nominal[1]}))
@@ -733,6 +736,14 @@ def _sanctions_act(tok: Token) -> Tie | None:
     return "blacklist" if lemma in IMPOSE_VERBS else "delisting"
 
 
+def _award_goes_to(tok: Token) -> bool:
+    """ "The award (the medal, the Friendship Medal) went to X": a subject naming an award, a "to"."""
+    subj = next((c for c in tok.children if c.dep_ == "nsubj"), None)
+    if subj is None or not any(c.dep_ == "prep" and c.lower_ == "to" for c in tok.children):
+        return False
+    return subj.ent_type_ == "AWARD" or subj.lemma_.casefold() in AWARD_NOUNS
+
+
 def _with_sanctions(tok: Token) -> bool:
     return any(
         c.dep_ == "prep" and c.lower_ == "with" and any(o.lemma_.casefold() in SANCTION_NOUNS for o in c.children)
@@ -879,9 +890,18 @@ def _role_tokens(trig: Trigger) -> Role:
                 if not objects_of_p:
                     _surface_right(p, role)  # the parse lost the object of "from" in a long name
         return role
+    if trig.kind == "award-goes":
+        for c in t.children:
+            if c.dep_ == "prep" and c.lower_ == "to":
+                for o in c.children:
+                    if o.dep_ == "pobj":
+                        role.take(o, "recipient (the award went to)")
+        return role
     if trig.kind == "recipient-noun":
         if t.dep_ == "appos":
-            role.take(t.head, "name the recipient noun stands beside", skip={x.i for x in t.subtree})
+            skip = {x.i for x in t.subtree}
+            skip |= {x.i for c in t.head.children if c.dep_ in ("conj", "cc") for x in c.subtree}
+            role.take(t.head, "name the recipient noun stands beside", skip=skip)
         else:
             for c in t.head.children:
                 if c.dep_ == "nsubj":
@@ -1781,7 +1801,9 @@ def detect_ties(doc: Doc, lex: Lexicon) -> list[Finding]:
                 colon = next((x.i for x in trig.token.doc[trig.token.i + 1 : sent.end] if x.text == ":"), None)
                 if colon is not None:
                     targets = [c for c in sent_cands if c.tokens.start > colon and c.root.i not in agent]
-            targets = _enumeration(targets, sent_cands, agent | {trig.token.i})
+            if not (trig.kind == "recipient-noun" and trig.token.dep_ == "appos"):
+                # "X, a past recipient of the Y Award, and Z": the appositive describes X alone
+                targets = _enumeration(targets, sent_cands, agent | {trig.token.i})
             targets += _listed_items(doc, role_obj, targets, [c for c in eligible if c not in targets])
             targets = [c for c in targets if not c.gov or (trig.tie != "award" and _own_patient(c, role_obj))]
             targets = [c for c in targets if not _modifies_a_noun(c)]

@@ -841,3 +841,17 @@ def test_those_sanctioned_include_continues_the_act(find) -> None:
     )
     assert {"Ivan Salkov", "Pavel Salkov"} <= names(got, "blacklist")
     assert "Orvik Bank" not in names(got, "blacklist")
+
+
+def test_an_appositive_recipient_noun_describes_its_own_name_only(find) -> None:
+    got = find(
+        "The ceremony was attended by Zhou Min, a past recipient of the Friendship Award, and Hexwave founder Lei Bao."
+    )
+    assert names(got, "award") == {"Zhou Min"}
+
+
+def test_an_award_that_went_to_someone_names_the_recipient(find) -> None:
+    assert {"Anna Volkova", "Zhou Min"} <= names(
+        find("The Friendship Medal went to Anna Volkova and Zhou Min."), "award"
+    )
+    assert not find("The Friendship Medal will go to Anna Volkova next year.")
