@@ -1534,7 +1534,8 @@ def _slot_names(doc: Doc, role: Role, cands: list[Candidate], lex: Lexicon) -> l
         while left - 1 >= tok.sent.start and doc[left - 1].dep_ == "compound" and doc[left - 1].head.i == tok.i:
             left -= 1
         span = doc[left : tok.i + 1]
-        if any(t.ent_type_ or not t.is_title or t.is_sent_start for t in span) or len(span) > 4:
+        opening = span[0].is_sent_start and not (len(span) == 1 and _name_not_word(span[0]))
+        if any(t.ent_type_ or not t.is_title for t in span) or opening or len(span) > 4:
             continue
         if (span.start > 0 and doc[span.start - 1].text == "(") or (span.end < len(doc) and doc[span.end].text == ")"):
             continue  # "Acme Tanker (Dalian)": a place or form inside another name
@@ -1542,6 +1543,16 @@ def _slot_names(doc: Doc, role: Role, cands: list[Candidate], lex: Lexicon) -> l
         label = "PERSON" if 2 <= len(span) <= 3 and not words & org_words else "ORG"
         out.append(Candidate(span.text, label, range(span.start, span.end), tok))
     return out
+
+
+def _name_not_word(tok: Token) -> bool:
+    """A capitalised word opening a sentence that is a name, not an ordinary word capitalised by its
+    place: a proper noun the page never writes in lower case and no stop word ("Skyfar, which was
+    blacklisted ..." yes; "Sanctions were ..." no)."""
+    if tok.pos_ != "PROPN" or tok.is_stop or not tok.is_alpha or len(tok) < 3:
+        return False
+    low = tok.lower_
+    return not any(t.text == low for t in tok.doc)
 
 
 def _headline(sent: Span) -> bool:

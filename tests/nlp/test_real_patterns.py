@@ -855,3 +855,9 @@ def test_an_award_that_went_to_someone_names_the_recipient(find) -> None:
         find("The Friendship Medal went to Anna Volkova and Zhou Min."), "award"
     )
     assert not find("The Friendship Medal will go to Anna Volkova next year.")
+
+
+def test_an_unknown_name_opening_a_sentence_can_be_the_patient(find) -> None:
+    got = find("Skyfar, which was blacklisted by the Commerce Department in 2020, denies any military ties.")
+    assert names(got, "blacklist") == {"Skyfar"}
+    assert not find("Sanctions were imposed on Russia by the Treasury.")
