@@ -16,7 +16,8 @@ file the way ``watchlist import`` does (names analysed and their posting keys st
   other casing/legal forms, half unlisted), and the CPU microseconds per mention (CPU time: the
   machine is shared, wall time moves with the other jobs);
 * gazetteer: listed names found per second in news-like text (stored-key n-gram lookups);
-* memory: peak RSS of the child after matching minus before opening, in MiB;
+* memory: peak RSS of the child after matching minus before opening, in MiB; db: the database
+  file's size in MiB (the stored index is most of it);
 * cli: wall and CPU seconds of a whole ``newswatch watchlist match NAME`` process on that
   database (interpreter start, imports, opening the lists, one query).
 
@@ -171,7 +172,9 @@ def run_size(n: int, db_path: str, q: mp.Queue, reuse: bool = False) -> None:
         save_list(db, "bench", ents, fmt="yaml", source_file="synthetic")
         import_s = time.perf_counter() - t0
     n_names = db.execute("select count(*) from watch_names").fetchone()[0]
+    db.execute("pragma wal_checkpoint(truncate)")
     db.close()
+    db_mib = Path(db_path).stat().st_size / 2**20
     proc = psutil.Process()
     rss0 = proc.memory_info().rss
     t0 = time.perf_counter()
@@ -195,6 +198,7 @@ def run_size(n: int, db_path: str, q: mp.Queue, reuse: bool = False) -> None:
             "import_s": import_s,
             "start_s": start,
             "rss_mib": (rss1 - rss0) / 2**20,
+            "db_mib": db_mib,
             "match_per_s": (len(qs) - 200) / dt,
             "us_per_match": dt / (len(qs) - 200) * 1e6,
             "matched": found,
@@ -234,7 +238,7 @@ def main() -> None:
     args = ap.parse_args()
     ctx = mp.get_context("spawn")
     print(
-        f"{'aliases':>9} {'import s':>9} {'start s':>8} {'MiB':>6} {'match/s':>8} {'us/match':>9} "
+        f"{'aliases':>9} {'import s':>9} {'db MiB':>7} {'start s':>8} {'MiB':>6} {'match/s':>8} {'us/match':>9} "
         f"{'listed':>9} {'gaz hit/s':>10} {'us/hit':>7} {'cli s':>6} {'cli cpu':>7}",
         flush=True,
     )
@@ -254,7 +258,7 @@ def main() -> None:
             cli, cpu = cli_start(db_path, make_entities(2)[0].aliases[0])
         first = first or r
         print(
-            f"{r['aliases']:>9} {r['import_s']:>9.1f} {r['start_s']:>8.2f} {r['rss_mib']:>6.0f} "
+            f"{r['aliases']:>9} {r['import_s']:>9.1f} {r['db_mib']:>7.0f} {r['start_s']:>8.2f} {r['rss_mib']:>6.0f} "
             f"{r['match_per_s']:>8.0f} {r['us_per_match']:>9.1f} {r['matched']:>4}/{r['queries']} "
             f"{r['gaz_per_s']:>10.0f} {r['us_per_gaz_hit']:>7.1f} {cli:>6.2f} {cpu:>7.2f}",
             flush=True,

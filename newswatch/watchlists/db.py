@@ -43,7 +43,8 @@ OWN_TABLES = (
 )
 
 
-STORED_POSTINGS = 1024  # names kept per posting key and list (the matcher reads max_postings + 1)
+STORED_POSTINGS = 1024  # names kept per posting key and list (the matcher reads max_postings + 1; a
+# max_postings above this reads at most this many names of a longer posting)
 LOAD_TABLE = "create temp table if not exists watch_postings_load (pkey text, list text, name_id integer, key text)"
 
 

@@ -8,7 +8,9 @@ Two ways in:
   than ``max_postings`` names is not used (unless it is the query's only one, then cut); of the
   ``MAX_POOL`` best by posting weight, the ``MAX_CANDIDATES`` closest by rapidfuzz token-set ratio
   (in C) are aligned, and only those with a ratio of at least ``CANDIDATE_RATIO`` (a pool member
-  that shares one common token and nothing else is not worth an alignment) — so a query never
+  that shares one common token and nothing else is not worth an alignment) and, when only matches
+  count, whose score bound (:func:`.names.score_bound`, from the keys alone) reaches the threshold
+  (a stored name is read only then) — so a query never
   scans the list, and a huge list costs about what a small one does. Each candidate is scored by the alignment
   of :mod:`.names` (literal, merged, acronym, phonetic, fuzzy and initial pairs; family-name
   weight; unmatched tokens on either side), 1.0 when the normalized keys are equal; halved when
