@@ -653,3 +653,25 @@ def test_a_conjunction_inside_a_name_is_part_of_it(analyse) -> None:
         ("北岬防务系统公司", "blacklist", "Unreliable Entity List", None),
         ("南港导弹与防务公司", "blacklist", "Unreliable Entity List", None),
     }
+
+
+def test_a_court_annulling_the_designation_takes_the_company_off(analyse) -> None:
+    assert ties(analyse("2021年，美国国防部将小米集团列为“中国军方企业”。")) == {
+        ("Xiaomi Corporation", "blacklist", DOD, None)
+    }
+    assert ties(analyse("美国联邦法官裁定，撤销国防部将小米列为中国军方企业的决定。")) == {
+        ("Xiaomi Corporation", "delisting", DOD, None)
+    }
+    assert ties(analyse("法院随后判决撤销将海岳通信集团列入中国军事企业清单的认定。")) == {
+        ("海岳通信集团", "delisting", DOD, None)
+    }
+
+
+def test_a_count_after_the_names_is_no_name(analyse) -> None:
+    got = analyse(
+        "美国商务部从未经核实清单中删除了星河半导体有限公司、北辰微电子股份有限公司两家公司。"
+        "此次共有28个中国实体被列入实体清单，其中包含8个企业及1个警察学院。"
+    )
+    assert ties(got) == {
+        (n, "delisting", "Unverified List", None) for n in ("星河半导体有限公司", "北辰微电子股份有限公司")
+    }

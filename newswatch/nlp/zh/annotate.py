@@ -282,6 +282,7 @@ SPACED_NAME = re.compile(r"[\u4e00-\u9fff] [\u4e00-\u9fff](?![\u4e00-\u9fff ])")
 PEOPLE_TAIL = re.compile(r"等\s*[0-9一二三四五六七八九十百两几多]+\s*[名位](?!单)")
 ORG_TAIL = re.compile(r"等[^,、;:。!?]{0,8}?(?:企业|公司|实体|机构|单位|高校|厂商)")
 ORG_HEAD = re.compile(r"(?:企业|公司|实体|机构|单位)(?:分别是|分别为|包括|为|有|是)\s*:?\s*$")
+DESIGNATED_AS = re.compile(r"(?:列为|认定为|指定为|定性为|视为|列入)(?:所谓的?)?[“\"「『']?$")
 COUNTED = re.compile(r"(?:^|[和与及、])(?:[0-9]+|[一二三四五六七八九十两几多]+)[个家名位间所批]")
 QUALIFIER_BEFORE = re.compile(r"(?:[0-9]{4}年度?|第[0-9一二三四五六七八九十]+届)$")
 
@@ -506,6 +507,8 @@ class ChineseNlp:
                 continue
             if HAN.match(ch) and p < end and _latin(t[p]):
                 break  # "无人机企业|Skydio公司": the Latin name is the name
+            if ch in CLASSIFIERS and p >= 2 and t[p - 2] in NUMERALS:
+                break  # "…有限公司|两家公司": a count, not a name's part
             if ch in DELIMITERS or ch.isdigit() or not (HAN.match(ch) or ch.isalpha() or ch in NAME_JOINERS):
                 if not (ch.isdigit() and p < end and _latin(t[p - 1]) and _latin(t[p])):
                     break
@@ -635,8 +638,12 @@ class ChineseNlp:
                 tail = t[m.end() : m.end() + 14]
                 noun = re.search("|".join(map(re.escape, self.lexicon.list_nouns)) or "$^", tail)
                 if noun is None or any(c in "。!?;\n" for c in tail[: noun.start()]):
-                    continue
-                end = m.end() + noun.end()
+                    # "将小米列为(所谓)“中国军方企业”": the designation names the list without its noun
+                    if not DESIGNATED_AS.search(t, max(0, m.start() - 8), m.start()):
+                        continue
+                    end = m.end() + (1 if t[m.end() : m.end() + 1] in ("”", '"', "」", "'") else 0)
+                else:
+                    end = m.end() + noun.end()
                 s = m.start()
                 while s > 0 and t[s - 1] in "「『“\"'":
                     s -= 1
@@ -695,6 +702,8 @@ class ChineseNlp:
                 name = t[start:end]
                 if self._is_generic(name) or name == suffix or self._after_count(t, start):
                     continue
+                if start >= 2 and t[start - 1] in CLASSIFIERS and (t[start - 2] in NUMERALS or t[start - 2].isdigit()):
+                    continue  # "1个|警察学院": a count of a kind, no name
                 if any(named[start:end]):
                     continue
                 cands.append(ZhEnt(start, end, "ORG", name, how="shape"))

@@ -114,6 +114,9 @@ ANAPHORIC_SUBJECT = re.compile(
     r"(?:企业|公司|实体|机构|单位|个人|人员|同志|集体)(?:均|都|也|已|已经|同时|此前|曾|还|亦)*\s*$"
 )
 LATIN_LEGAL_COMMA = re.compile(r",\s*(?=(?:Ltd|Inc|LLC|Limited|Corp|Co|S\.A|GmbH|AG|PLC|JSC)\b)")
+ANNULLING = ("撤销", "推翻", "取消", "撤除")  # a court or an agency annulling a listing
+LISTING_VERBS = ("列入", "列为", "认定为", "指定为", "纳入", "定性为")
+COUNT_AFTER = re.compile(r"[0-9一二三四五六七八九十两几]+[家个名所间位]")
 SPEECH_VERBS = ("表示", "说", "称", "指出", "认为", "介绍", "透露", "强调", "坦言", "回应")
 TIME_AFTER = re.compile(
     r"(?:(?:于|在)?[0-9一二三四五六七八九十〇]{2,4}年|[0-9一二三四五六七八九十]{1,2}月|去年|今年|前年|近日|日前|早前|此前|早在|"
@@ -411,8 +414,8 @@ class ChineseTies:
         if reason is None:
             return []
         tie: Tie = "award" if kind.startswith("award") else "delisting" if kind == "delisting" else "blacklist"
-        if self._noun_phrase(t, te, ce, reason_ent):
-            return []
+        if t[ts:te] not in ANNULLING and self._noun_phrase(t, te, ce, reason_ent):
+            return []  # (撤销…的决定: the decision annulled is the object, not a noun phrase's act)
         direct, structure = self._targets(ann, kind, cs, ce, ts, te, reason_ent)
         targets = [(e, structure) for e in direct]
         colon = t.find(":", te, ce)
@@ -673,6 +676,7 @@ class ChineseTies:
                     or rest.startswith(HEAD_FOLLOWER_WORDS)
                     or rest in LIGHT_VERBS
                     or TIME_AFTER.match(rest)  # "华为2019年被…", "华为此前被…"
+                    or COUNT_AFTER.match(rest)  # "A、B两家公司": the count of what was named
                 ):
                     continue
             out.append(e)
@@ -682,6 +686,11 @@ class ChineseTies:
         self, ann: ZhAnnotated, kind: str, cs: int, ce: int, ts: int, te: int, reason_ent: ZhEnt | None
     ) -> tuple[list[ZhEnt], str]:
         t = ann.norm.text
+        if kind == "delisting" and t[ts:te] in ANNULLING:  # 撤销(国防部)将 X 列为…的决定: X is taken off
+            inner = next((i for i in range(te, ce) if t[i] in BA), None)
+            listed = next((i for i in range(inner or ce, ce) if t.startswith(LISTING_VERBS, i)), None)
+            if inner is not None and listed is not None:
+                return self._candidates(ann, inner + 1, listed, listing=True), "annulled"
         # relative: 列入清单的 X / 荣获…称号的 X
         after_reason = reason_ent.end if reason_ent is not None else -1
         if reason_ent is not None and reason_ent.label == "AWARD":
