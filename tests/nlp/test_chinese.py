@@ -675,3 +675,10 @@ def test_a_count_after_the_names_is_no_name(analyse) -> None:
     assert ties(got) == {
         (n, "delisting", "Unverified List", None) for n in ("星河半导体有限公司", "北辰微电子股份有限公司")
     }
+
+
+def test_a_company_described_as_sanctioned_by_a_relative_clause(analyse) -> None:
+    got = analyse(
+        "遭美国财政部制裁的北辰微电子股份有限公司表示，将通过法律途径维权。美国对伊朗实施的制裁影响了多家企业。"
+    )
+    assert ties(got) == {("北辰微电子股份有限公司", "blacklist", "OFAC SDN List", None)}

@@ -715,6 +715,10 @@ class ChineseTies:
             m = RELATIVE_LIST.match(t, te + 1, ce)  # 被制裁的公司分别为 A、B / 被列入的实体包括: …
             if m is not None:
                 return self._candidates(ann, m.end(), ce, listing=True), "relative-list"
+            if kind == "sanction":  # 受到美国制裁的中兴通讯: the one the relative clause describes
+                nxt = [e for e in ann.in_range(te + 1, ce) if e.start <= te + 2]
+                if nxt:
+                    return nxt[:1], "relative"
         if kind == "award_object":
             b = max((t.rfind(m, cs, ts) for m in GIVER_MARKERS), default=-1)
             if b >= 0 and not t.startswith(("为了", "为其", "为此"), b):
