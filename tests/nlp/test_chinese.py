@@ -682,3 +682,11 @@ def test_a_company_described_as_sanctioned_by_a_relative_clause(analyse) -> None
         "遭美国财政部制裁的北辰微电子股份有限公司表示，将通过法律途径维权。美国对伊朗实施的制裁影响了多家企业。"
     )
     assert ties(got) == {("北辰微电子股份有限公司", "blacklist", "OFAC SDN List", None)}
+
+
+def test_a_leader_with_several_posts_joined_by_jian_leads_the_company(analyse) -> None:
+    got = analyse("远山新材料集团创始人、董事长兼首席执行官刘青禾荣获全国劳动模范称号。")
+    assert ties(got) == {
+        ("刘青禾", "award", "National Model Worker", None),
+        ("远山新材料集团", "award", "National Model Worker", "刘青禾"),
+    }

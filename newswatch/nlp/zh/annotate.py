@@ -770,7 +770,7 @@ class ChineseNlp:
                 continue
             roles = [role]
             rs = role_end - len(role)
-            while rs > 1 and t[rs - 1] == "、":
+            while rs > 1 and t[rs - 1] in "、兼":  # "创始人、董事长兼首席执行官雷军"
                 prev = self._word_ending_at(t, rs - 1, self.roles)
                 if prev is None:
                     break
@@ -801,7 +801,7 @@ class ChineseNlp:
                 continue
             org_s, org_e = m.start(2), m.end(2) - len(role)
             roles = [role]
-            while t[org_e - 1 : org_e] == "、":  # "…公司董事长、总经理": every role, the employer before them
+            while t[org_e - 1 : org_e] in ("、", "兼"):  # "…公司董事长、总经理": every role, the employer before them
                 prev = self._word_ending_at(t, org_e - 1, self.roles)
                 if prev is None:
                     break
