@@ -868,11 +868,9 @@ class ChineseNlp:
         out: list[ZhEnt] = []
         occ = occupancy(taken, len(t))
         for m in re.finditer(r"[\u4e00-\u9fff](?:[·•‧][\u4e00-\u9fff]+)+", t):
-            first_end = m.start() + 1
+            first_end = m.start() + 1  # the joiner after the first part
             s = self._grow_left(t, first_end, taken, limit=8)
-            q = m.end()
-            last = t.rfind("·", m.start(), m.end())
-            last = max(last, t.rfind("•", m.start(), m.end()), t.rfind("‧", m.start(), m.end())) + 1
+            last = max(t.rfind(j, m.start(), m.end()) for j in "·•‧") + 1  # the last part starts here
             q = last + 1
             while q < m.end() and not (q - last >= 2 and self._right_bound(t, q)):
                 q += 1
