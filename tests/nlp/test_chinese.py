@@ -690,3 +690,15 @@ def test_a_leader_with_several_posts_joined_by_jian_leads_the_company(analyse) -
         ("刘青禾", "award", "National Model Worker", None),
         ("远山新材料集团", "award", "National Model Worker", "刘青禾"),
     }
+
+
+def test_a_list_said_to_hold_names_and_a_listing_suffered(analyse) -> None:
+    got = analyse(
+        "美国国防部周三更新了名单。据悉，1260H清单中包括北岬防务系统公司、星河半导体有限公司。"
+        "海岳通信集团遭美国商务部列入实体清单。据报道，实体清单中或将包括更多中国企业。"
+    )
+    assert ties(got) == {
+        ("北岬防务系统公司", "blacklist", DOD, None),
+        ("星河半导体有限公司", "blacklist", DOD, None),
+        ("海岳通信集团", "blacklist", "Entity List", None),
+    }

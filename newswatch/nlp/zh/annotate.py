@@ -254,7 +254,7 @@ SLOT_LEADS = sorted(
 # 技术 needs a function word or a delimiter after it ("科技霸权" is no company)
 STRONG_SUFFIXES = {"集团", "公司", "大学", "学院", "银行", "医院", "协会", "学会", "总会"}
 # one-character words that stop a name whatever jieba made of them (宣布|对|海岳通信集团)
-STRONG_STOPS = ("将", "把", "对", "向", "被", "由", "给", "等", "和", "与", "及", "从")
+STRONG_STOPS = ("将", "把", "对", "向", "被", "遭", "由", "给", "等", "和", "与", "及", "从")
 WINDOW_CHARS = 20_000  # a longer text is annotated in windows of about this size (see _annotate_windows)
 WINDOW_OVERLAP = 2_000
 MAX_SPAN = 60  # no entity is longer (organisation names grow at most 40 characters left of a suffix)

@@ -117,6 +117,7 @@ LATIN_LEGAL_COMMA = re.compile(r",\s*(?=(?:Ltd|Inc|LLC|Limited|Corp|Co|S\.A|GmbH
 ANNULLING = ("撤销", "推翻", "取消", "撤除")  # a court or an agency annulling a listing
 LISTING_VERBS = ("列入", "列为", "认定为", "指定为", "纳入", "定性为")
 COUNT_AFTER = re.compile(r"[0-9一二三四五六七八九十两几]+[家个名所间位]")
+LIST_INCLUDES = re.compile(r"[”\"」』]?\s*(?:中|上|里)?\s*(?:还|也|已|则)?\s*(?:包括|包含|列有|有)\s*:?")
 SPEECH_VERBS = ("表示", "说", "称", "指出", "认为", "介绍", "透露", "强调", "坦言", "回应")
 TIME_AFTER = re.compile(
     r"(?:(?:于|在)?[0-9一二三四五六七八九十〇]{2,4}年|[0-9一二三四五六七八九十]{1,2}月|去年|今年|前年|近日|日前|早前|此前|早在|"
@@ -260,6 +261,8 @@ class ChineseTies:
             if not hits:
                 hits = self._honours_heading(ann, ss, se)
             here: list[Finding] = []
+            if not hits:
+                here += self._list_includes(ann, si)
             for ts, te, word in hits:
                 here += self._at_trigger(ann, si, ss, se, ts, te, word)
             if not hits and previous is not None:
@@ -335,6 +338,39 @@ class ChineseTies:
                     explain={"language": "zh", "trigger": act.explain["trigger"], "structure": "next-sentence"},
                 )
             )
+        return out
+
+    def _list_includes(self, ann: ZhAnnotated, si: int) -> list[Finding]:
+        """ "1260H清单中包括 A、B" / "实体清单上还有 C": a list said to hold names (membership stated
+        by a copula, as in "the list, which included Huawei"), unless hedged."""
+        t = ann.norm.text
+        ss, se = ann.sentences[si]
+        out: list[Finding] = []
+        for lst in [e for e in ann.near(ss, se) if e.label == "LIST" and ss <= e.start and e.end <= se]:
+            m = LIST_INCLUDES.match(t, lst.end, se)
+            if m is None:
+                continue
+            reason = lst.reason or self._list_in_context(ann, si) or self._issuer(t, ss, se, ann)
+            cs, ce = self._clause(t, ss, se, lst.start)
+            if reason is None or self._hedged(ann, cs, lst.start):
+                continue
+            evidence = ann.norm.verbatim(ss, se).strip()
+            for e in self._candidates(ann, m.end(), ce, listing=True):
+                if self._is_government(e):
+                    continue
+                out.append(
+                    Finding(
+                        entity=ann.norm.verbatim(e.start, e.end),
+                        entity_type="PERSON" if e.label == "PERSON" else "ORG",
+                        tie="blacklist",
+                        reason=reason,
+                        evidence=evidence,
+                        confidence=0.8,
+                        entity_id=e.entity_id,
+                        sentence_index=si,
+                        explain={"language": "zh", "trigger": m.group().strip(), "structure": "list-includes"},
+                    )
+                )
         return out
 
     def _honours_heading(self, ann: ZhAnnotated, ss: int, se: int) -> list[tuple[int, int, str]]:
@@ -745,7 +781,7 @@ class ChineseTies:
             if t[ba + 1 : hi].lstrip().startswith(ANAPHORS):  # 将其 / 将这些企业 列入: what was named before
                 return self._antecedent(ann, cs, ba), "anaphor"
             return self._candidates(ann, ba + 1, hi, listing=True), "ba"
-        bei = t.rfind("被", cs, ts)
+        bei = max(t.rfind("被", cs, ts), t.rfind("遭", cs, ts))  # X被/遭美国列入…
         if bei >= 0:
             start = self._subject_start(t, cs, bei)
             if ANAPHORIC_SUBJECT.search(t, start, bei):
