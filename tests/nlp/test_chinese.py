@@ -702,3 +702,13 @@ def test_a_list_said_to_hold_names_and_a_listing_suffered(analyse) -> None:
         ("星河半导体有限公司", "blacklist", DOD, None),
         ("海岳通信集团", "blacklist", "Entity List", None),
     }
+
+
+def test_a_decision_in_numbered_articles_lists_the_items_of_its_first(analyse) -> None:
+    got = analyse(
+        "不可靠实体清单工作机制决定：\n一、将以下实体列入不可靠实体清单：\n（一）北岬防务系统公司\n（二）西湾航空技术公司\n"
+        "二、禁止上述企业从事与中国有关的进出口活动，禁止其在中国境内新增投资。\n三、本决定自公布之日起施行。\n"
+    )
+    assert ties(got) == {
+        (n, "blacklist", "Unreliable Entity List", None) for n in ("北岬防务系统公司", "西湾航空技术公司")
+    }
