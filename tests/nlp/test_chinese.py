@@ -653,3 +653,62 @@ def test_a_conjunction_inside_a_name_is_part_of_it(analyse) -> None:
         ("北岬防务系统公司", "blacklist", "Unreliable Entity List", None),
         ("南港导弹与防务公司", "blacklist", "Unreliable Entity List", None),
     }
+
+
+def test_a_court_annulling_the_designation_takes_the_company_off(analyse) -> None:
+    assert ties(analyse("2021年，美国国防部将小米集团列为“中国军方企业”。")) == {
+        ("Xiaomi Corporation", "blacklist", DOD, None)
+    }
+    assert ties(analyse("美国联邦法官裁定，撤销国防部将小米列为中国军方企业的决定。")) == {
+        ("Xiaomi Corporation", "delisting", DOD, None)
+    }
+    assert ties(analyse("法院随后判决撤销将海岳通信集团列入中国军事企业清单的认定。")) == {
+        ("海岳通信集团", "delisting", DOD, None)
+    }
+
+
+def test_a_count_after_the_names_is_no_name(analyse) -> None:
+    got = analyse(
+        "美国商务部从未经核实清单中删除了星河半导体有限公司、北辰微电子股份有限公司两家公司。"
+        "此次共有28个中国实体被列入实体清单，其中包含8个企业及1个警察学院。"
+    )
+    assert ties(got) == {
+        (n, "delisting", "Unverified List", None) for n in ("星河半导体有限公司", "北辰微电子股份有限公司")
+    }
+
+
+def test_a_company_described_as_sanctioned_by_a_relative_clause(analyse) -> None:
+    got = analyse(
+        "遭美国财政部制裁的北辰微电子股份有限公司表示，将通过法律途径维权。美国对伊朗实施的制裁影响了多家企业。"
+    )
+    assert ties(got) == {("北辰微电子股份有限公司", "blacklist", "OFAC SDN List", None)}
+
+
+def test_a_leader_with_several_posts_joined_by_jian_leads_the_company(analyse) -> None:
+    got = analyse("远山新材料集团创始人、董事长兼首席执行官刘青禾荣获全国劳动模范称号。")
+    assert ties(got) == {
+        ("刘青禾", "award", "National Model Worker", None),
+        ("远山新材料集团", "award", "National Model Worker", "刘青禾"),
+    }
+
+
+def test_a_list_said_to_hold_names_and_a_listing_suffered(analyse) -> None:
+    got = analyse(
+        "美国国防部周三更新了名单。据悉，1260H清单中包括北岬防务系统公司、星河半导体有限公司。"
+        "海岳通信集团遭美国商务部列入实体清单。据报道，实体清单中或将包括更多中国企业。"
+    )
+    assert ties(got) == {
+        ("北岬防务系统公司", "blacklist", DOD, None),
+        ("星河半导体有限公司", "blacklist", DOD, None),
+        ("海岳通信集团", "blacklist", "Entity List", None),
+    }
+
+
+def test_a_decision_in_numbered_articles_lists_the_items_of_its_first(analyse) -> None:
+    got = analyse(
+        "不可靠实体清单工作机制决定：\n一、将以下实体列入不可靠实体清单：\n（一）北岬防务系统公司\n（二）西湾航空技术公司\n"
+        "二、禁止上述企业从事与中国有关的进出口活动，禁止其在中国境内新增投资。\n三、本决定自公布之日起施行。\n"
+    )
+    assert ties(got) == {
+        (n, "blacklist", "Unreliable Entity List", None) for n in ("北岬防务系统公司", "西湾航空技术公司")
+    }

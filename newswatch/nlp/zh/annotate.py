@@ -254,7 +254,7 @@ SLOT_LEADS = sorted(
 # 技术 needs a function word or a delimiter after it ("科技霸权" is no company)
 STRONG_SUFFIXES = {"集团", "公司", "大学", "学院", "银行", "医院", "协会", "学会", "总会"}
 # one-character words that stop a name whatever jieba made of them (宣布|对|海岳通信集团)
-STRONG_STOPS = ("将", "把", "对", "向", "被", "由", "给", "等", "和", "与", "及", "从")
+STRONG_STOPS = ("将", "把", "对", "向", "被", "遭", "由", "给", "等", "和", "与", "及", "从")
 WINDOW_CHARS = 20_000  # a longer text is annotated in windows of about this size (see _annotate_windows)
 WINDOW_OVERLAP = 2_000
 MAX_SPAN = 60  # no entity is longer (organisation names grow at most 40 characters left of a suffix)
@@ -282,6 +282,7 @@ SPACED_NAME = re.compile(r"[\u4e00-\u9fff] [\u4e00-\u9fff](?![\u4e00-\u9fff ])")
 PEOPLE_TAIL = re.compile(r"等\s*[0-9一二三四五六七八九十百两几多]+\s*[名位](?!单)")
 ORG_TAIL = re.compile(r"等[^,、;:。!?]{0,8}?(?:企业|公司|实体|机构|单位|高校|厂商)")
 ORG_HEAD = re.compile(r"(?:企业|公司|实体|机构|单位)(?:分别是|分别为|包括|为|有|是)\s*:?\s*$")
+DESIGNATED_AS = re.compile(r"(?:列为|认定为|指定为|定性为|视为|列入)(?:所谓的?)?[“\"「『']?$")
 COUNTED = re.compile(r"(?:^|[和与及、])(?:[0-9]+|[一二三四五六七八九十两几多]+)[个家名位间所批]")
 QUALIFIER_BEFORE = re.compile(r"(?:[0-9]{4}年度?|第[0-9一二三四五六七八九十]+届)$")
 
@@ -506,6 +507,8 @@ class ChineseNlp:
                 continue
             if HAN.match(ch) and p < end and _latin(t[p]):
                 break  # "无人机企业|Skydio公司": the Latin name is the name
+            if ch in CLASSIFIERS and p >= 2 and t[p - 2] in NUMERALS:
+                break  # "…有限公司|两家公司": a count, not a name's part
             if ch in DELIMITERS or ch.isdigit() or not (HAN.match(ch) or ch.isalpha() or ch in NAME_JOINERS):
                 if not (ch.isdigit() and p < end and _latin(t[p - 1]) and _latin(t[p])):
                     break
@@ -635,8 +638,12 @@ class ChineseNlp:
                 tail = t[m.end() : m.end() + 14]
                 noun = re.search("|".join(map(re.escape, self.lexicon.list_nouns)) or "$^", tail)
                 if noun is None or any(c in "。!?;\n" for c in tail[: noun.start()]):
-                    continue
-                end = m.end() + noun.end()
+                    # "将小米列为(所谓)“中国军方企业”": the designation names the list without its noun
+                    if not DESIGNATED_AS.search(t, max(0, m.start() - 8), m.start()):
+                        continue
+                    end = m.end() + (1 if t[m.end() : m.end() + 1] in ("”", '"', "」", "'") else 0)
+                else:
+                    end = m.end() + noun.end()
                 s = m.start()
                 while s > 0 and t[s - 1] in "「『“\"'":
                     s -= 1
@@ -695,6 +702,8 @@ class ChineseNlp:
                 name = t[start:end]
                 if self._is_generic(name) or name == suffix or self._after_count(t, start):
                     continue
+                if start >= 2 and t[start - 1] in CLASSIFIERS and (t[start - 2] in NUMERALS or t[start - 2].isdigit()):
+                    continue  # "1个|警察学院": a count of a kind, no name
                 if any(named[start:end]):
                     continue
                 cands.append(ZhEnt(start, end, "ORG", name, how="shape"))
@@ -761,7 +770,7 @@ class ChineseNlp:
                 continue
             roles = [role]
             rs = role_end - len(role)
-            while rs > 1 and t[rs - 1] == "、":
+            while rs > 1 and t[rs - 1] in "、兼":  # "创始人、董事长兼首席执行官雷军"
                 prev = self._word_ending_at(t, rs - 1, self.roles)
                 if prev is None:
                     break
@@ -792,7 +801,7 @@ class ChineseNlp:
                 continue
             org_s, org_e = m.start(2), m.end(2) - len(role)
             roles = [role]
-            while t[org_e - 1 : org_e] == "、":  # "…公司董事长、总经理": every role, the employer before them
+            while t[org_e - 1 : org_e] in ("、", "兼"):  # "…公司董事长、总经理": every role, the employer before them
                 prev = self._word_ending_at(t, org_e - 1, self.roles)
                 if prev is None:
                     break
@@ -859,11 +868,9 @@ class ChineseNlp:
         out: list[ZhEnt] = []
         occ = occupancy(taken, len(t))
         for m in re.finditer(r"[\u4e00-\u9fff](?:[·•‧][\u4e00-\u9fff]+)+", t):
-            first_end = m.start() + 1
+            first_end = m.start() + 1  # the joiner after the first part
             s = self._grow_left(t, first_end, taken, limit=8)
-            q = m.end()
-            last = t.rfind("·", m.start(), m.end())
-            last = max(last, t.rfind("•", m.start(), m.end()), t.rfind("‧", m.start(), m.end())) + 1
+            last = max(t.rfind(j, m.start(), m.end()) for j in "·•‧") + 1  # the last part starts here
             q = last + 1
             while q < m.end() and not (q - last >= 2 and self._right_bound(t, q)):
                 q += 1

@@ -114,6 +114,10 @@ ANAPHORIC_SUBJECT = re.compile(
     r"(?:企业|公司|实体|机构|单位|个人|人员|同志|集体)(?:均|都|也|已|已经|同时|此前|曾|还|亦)*\s*$"
 )
 LATIN_LEGAL_COMMA = re.compile(r",\s*(?=(?:Ltd|Inc|LLC|Limited|Corp|Co|S\.A|GmbH|AG|PLC|JSC)\b)")
+ANNULLING = ("撤销", "推翻", "取消", "撤除")  # a court or an agency annulling a listing
+LISTING_VERBS = ("列入", "列为", "认定为", "指定为", "纳入", "定性为")
+COUNT_AFTER = re.compile(r"[0-9一二三四五六七八九十两几]+[家个名所间位]")
+LIST_INCLUDES = re.compile(r"[”\"」』]?\s*(?:中|上|里)?\s*(?:还|也|已|则)?\s*(?:包括|包含|列有|有)\s*:?")
 SPEECH_VERBS = ("表示", "说", "称", "指出", "认为", "介绍", "透露", "强调", "坦言", "回应")
 TIME_AFTER = re.compile(
     r"(?:(?:于|在)?[0-9一二三四五六七八九十〇]{2,4}年|[0-9一二三四五六七八九十]{1,2}月|去年|今年|前年|近日|日前|早前|此前|早在|"
@@ -257,6 +261,8 @@ class ChineseTies:
             if not hits:
                 hits = self._honours_heading(ann, ss, se)
             here: list[Finding] = []
+            if not hits:
+                here += self._list_includes(ann, si)
             for ts, te, word in hits:
                 here += self._at_trigger(ann, si, ss, se, ts, te, word)
             if not hits and previous is not None:
@@ -332,6 +338,39 @@ class ChineseTies:
                     explain={"language": "zh", "trigger": act.explain["trigger"], "structure": "next-sentence"},
                 )
             )
+        return out
+
+    def _list_includes(self, ann: ZhAnnotated, si: int) -> list[Finding]:
+        """ "1260H清单中包括 A、B" / "实体清单上还有 C": a list said to hold names (membership stated
+        by a copula, as in "the list, which included Huawei"), unless hedged."""
+        t = ann.norm.text
+        ss, se = ann.sentences[si]
+        out: list[Finding] = []
+        for lst in [e for e in ann.near(ss, se) if e.label == "LIST" and ss <= e.start and e.end <= se]:
+            m = LIST_INCLUDES.match(t, lst.end, se)
+            if m is None:
+                continue
+            reason = lst.reason or self._list_in_context(ann, si) or self._issuer(t, ss, se, ann)
+            cs, ce = self._clause(t, ss, se, lst.start)
+            if reason is None or self._hedged(ann, cs, lst.start):
+                continue
+            evidence = ann.norm.verbatim(ss, se).strip()
+            for e in self._candidates(ann, m.end(), ce, listing=True):
+                if self._is_government(e):
+                    continue
+                out.append(
+                    Finding(
+                        entity=ann.norm.verbatim(e.start, e.end),
+                        entity_type="PERSON" if e.label == "PERSON" else "ORG",
+                        tie="blacklist",
+                        reason=reason,
+                        evidence=evidence,
+                        confidence=0.8,
+                        entity_id=e.entity_id,
+                        sentence_index=si,
+                        explain={"language": "zh", "trigger": m.group().strip(), "structure": "list-includes"},
+                    )
+                )
         return out
 
     def _honours_heading(self, ann: ZhAnnotated, ss: int, se: int) -> list[tuple[int, int, str]]:
@@ -411,8 +450,8 @@ class ChineseTies:
         if reason is None:
             return []
         tie: Tie = "award" if kind.startswith("award") else "delisting" if kind == "delisting" else "blacklist"
-        if self._noun_phrase(t, te, ce, reason_ent):
-            return []
+        if t[ts:te] not in ANNULLING and self._noun_phrase(t, te, ce, reason_ent):
+            return []  # (撤销…的决定: the decision annulled is the object, not a noun phrase's act)
         direct, structure = self._targets(ann, kind, cs, ce, ts, te, reason_ent)
         targets = [(e, structure) for e in direct]
         colon = t.find(":", te, ce)
@@ -673,6 +712,7 @@ class ChineseTies:
                     or rest.startswith(HEAD_FOLLOWER_WORDS)
                     or rest in LIGHT_VERBS
                     or TIME_AFTER.match(rest)  # "华为2019年被…", "华为此前被…"
+                    or COUNT_AFTER.match(rest)  # "A、B两家公司": the count of what was named
                 ):
                     continue
             out.append(e)
@@ -682,6 +722,11 @@ class ChineseTies:
         self, ann: ZhAnnotated, kind: str, cs: int, ce: int, ts: int, te: int, reason_ent: ZhEnt | None
     ) -> tuple[list[ZhEnt], str]:
         t = ann.norm.text
+        if kind == "delisting" and t[ts:te] in ANNULLING:  # 撤销(国防部)将 X 列为…的决定: X is taken off
+            inner = next((i for i in range(te, ce) if t[i] in BA), None)
+            listed = next((i for i in range(inner or ce, ce) if t.startswith(LISTING_VERBS, i)), None)
+            if inner is not None and listed is not None:
+                return self._candidates(ann, inner + 1, listed, listing=True), "annulled"
         # relative: 列入清单的 X / 荣获…称号的 X
         after_reason = reason_ent.end if reason_ent is not None else -1
         if reason_ent is not None and reason_ent.label == "AWARD":
@@ -706,6 +751,10 @@ class ChineseTies:
             m = RELATIVE_LIST.match(t, te + 1, ce)  # 被制裁的公司分别为 A、B / 被列入的实体包括: …
             if m is not None:
                 return self._candidates(ann, m.end(), ce, listing=True), "relative-list"
+            if kind == "sanction":  # 受到美国制裁的中兴通讯: the one the relative clause describes
+                nxt = [e for e in ann.in_range(te + 1, ce) if e.start <= te + 2]
+                if nxt:
+                    return nxt[:1], "relative"
         if kind == "award_object":
             b = max((t.rfind(m, cs, ts) for m in GIVER_MARKERS), default=-1)
             if b >= 0 and not t.startswith(("为了", "为其", "为此"), b):
@@ -732,7 +781,7 @@ class ChineseTies:
             if t[ba + 1 : hi].lstrip().startswith(ANAPHORS):  # 将其 / 将这些企业 列入: what was named before
                 return self._antecedent(ann, cs, ba), "anaphor"
             return self._candidates(ann, ba + 1, hi, listing=True), "ba"
-        bei = t.rfind("被", cs, ts)
+        bei = max(t.rfind("被", cs, ts), t.rfind("遭", cs, ts))  # X被/遭美国列入…
         if bei >= 0:
             start = self._subject_start(t, cs, bei)
             if ANAPHORIC_SUBJECT.search(t, start, bei):
