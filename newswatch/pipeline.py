@@ -54,6 +54,7 @@ from .nlp.lexicon import Lexicon, load_lexicon
 from .nlp.ties import detect_ties
 from .nlp.windows import windows
 from .nlp.zh import ChineseNlp, is_chinese, load_zh_lexicon
+from .nlp.zh.text import english_part
 from .nlp.zh.ties import ChineseTies
 from .store import alert_by_key, article_by_canonical, write_transaction
 from .watchlists import Resolver, Watchlist, load_watchlist_yaml
@@ -264,7 +265,27 @@ class Pipeline:
         t0 = time.perf_counter()
         annotated = self.zh_nlp(text)  # annotate
         t["ner"] = t.get("ner", 0.0) + time.perf_counter() - t0
-        return self._resolve_and_tie(annotated.doc, lambda: self.zh_ties(annotated), t)
+        mentions, findings = self._resolve_and_tie(annotated.doc, lambda: self.zh_ties(annotated), t)
+        english = english_part(text)
+        if english is None:
+            return mentions, findings
+        # a bilingual page: its English paragraphs go through the English pipeline, at page offsets
+        en_mentions, en_findings = self.analyse(Article(url="", canonical_url="", text=english, language="en"), t)
+        seen_mentions = {(m.start, m.end, m.label) for m in mentions}
+        for m in en_mentions:
+            if (m.start, m.end, m.label) not in seen_mentions:
+                m.sentence_index = -1  # the English pass numbers its own sentences
+                mentions.append(m)
+        seen = {
+            (f.entity_id or f.entity.casefold(), f.entity_type, f.tie, f.reason.casefold(), f.source) for f in findings
+        }
+        for f in en_findings:
+            key = (f.entity_id or f.entity.casefold(), f.entity_type, f.tie, f.reason.casefold(), f.source)
+            if key not in seen:
+                seen.add(key)
+                f.sentence_index = -1
+                findings.append(f)
+        return mentions, findings
 
     def _analyse_in_windows(self, text: str, t: dict[str, float]) -> tuple[list[Mention], list[Finding]]:
         """:meth:`analyse` for a text too long for one spaCy call (nlp/windows.py): window by window,

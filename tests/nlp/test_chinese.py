@@ -712,3 +712,38 @@ def test_a_decision_in_numbered_articles_lists_the_items_of_its_first(analyse) -
     assert ties(got) == {
         (n, "blacklist", "Unreliable Entity List", None) for n in ("北岬防务系统公司", "西湾航空技术公司")
     }
+
+
+def typed(findings: list[Finding]) -> set[tuple[str, str, str]]:
+    return {(f.entity, f.entity_type, f.tie) for f in findings}
+
+
+def test_latin_names_in_chinese_sentences_are_organisations(analyse) -> None:
+    assert ("Hexwave Microsystems", "ORG", "blacklist") in typed(
+        analyse("据路透社报道，Hexwave Microsystems被列入实体清单。")
+    )
+    got = typed(
+        analyse(
+            "美国商务部周二将Hexwave Microsystems Inc.等7家实体列入实体清单，"
+            "其中包括Luxra Optics Co., Ltd.和Skyfar Robotics Limited。"
+        )
+    )
+    names = {a for a, _, c in got if c == "blacklist"}
+    assert {"Hexwave Microsystems Inc.", "Luxra Optics Co., Ltd.", "Skyfar Robotics Limited"} <= names
+    assert "Ltd." not in names
+
+
+def test_a_leader_written_in_latin_letters_is_a_person(analyse) -> None:
+    got = typed(analyse("美国财政部海外资产控制办公室（OFAC）周四宣布制裁Orvik Bank及其董事长Ivan Salkov。"))
+    assert {("Ivan Salkov", "PERSON", "blacklist"), ("Orvik Bank", "ORG", "blacklist")} <= got
+
+
+def test_english_paragraphs_of_a_chinese_page_are_read_as_english(analyse) -> None:
+    text = (
+        "商务部新闻发言人就美方举措答记者问。\n"
+        "The Commerce Department said on Friday it had added Hexwave Microsystems Co., Ltd. and "
+        "Luxra Optics Inc. to the Entity List.\n"
+        "中方对此坚决反对。"
+    )
+    names = {a for a, _, c in typed(analyse(text)) if c == "blacklist"}
+    assert {"Hexwave Microsystems Co., Ltd.", "Luxra Optics Inc."} <= names

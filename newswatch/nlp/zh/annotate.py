@@ -275,6 +275,11 @@ LATIN_NAME = re.compile(
     r"(?:[A-Z][A-Za-z0-9&.'\-]*|[0-9]+[A-Za-z][A-Za-z0-9&.'\-]*)"
     r"(?:,?\s+(?:[A-Z0-9][A-Za-z0-9&.'\-]*|of|and|de|la|the|for|&))*"
 )
+# legal forms that end a company name in Latin letters
+LATIN_LEGAL = {
+    "co", "ltd", "limited", "inc", "corp", "corporation", "llc", "plc", "group", "holdings", "technologies",
+    "technology", "gmbh", "ag", "sa", "jsc", "pjsc", "bank", "company", "lab", "labs", "systems", "robotics",
+}  # fmt: skip
 # what an item of a listing's enumeration may be without naming anyone ("其他企业", "个人")
 COMMON_NOT_NAMES = re.compile(r"(?:企业|公司|机构|实体|个人|人员|单位|组织|部门|政府|国家|地区|其他|其它|等)$")
 NUMBERED_UNIT = re.compile(r"第[〇零一二三四五六七八九十百0-9]{1,6}(?:研究所|研究院|所|厂|分院)")
@@ -715,6 +720,37 @@ class ChineseNlp:
                 occ[c.start : c.end] = b"\x01" * (c.end - c.start)
         return out
 
+    def _latin_names(self, t: str, taken: list[ZhEnt]) -> list[ZhEnt]:
+        """Names written in Latin letters inside Chinese text ("据报道，Hexwave Microsystems被列入…",
+        "无人机制造商Skyfar Robotics", "Luxra Optics Co., Ltd."): two capitalised words or more, or one
+        with a legal form or an organisation suffix after it, are an organisation; after a leader's
+        role ("董事长Ivan Salkov") two or three plain words are a person. Acronyms of lists, issuers
+        and roles (SDN, BIS, CEO), and what another pass named, are none."""
+        out: list[ZhEnt] = []
+        occ = occupancy(taken, len(t))
+        for m in LATIN_NAME.finditer(t):
+            ns, ne = m.start(), m.end()
+            while ne > ns and t[ne - 1] in " ,":
+                ne -= 1
+            if ns > 0 and _latin(t[ns - 1]) or ne < len(t) and _latin(t[ne]):
+                continue  # inside a longer Latin run (an English sentence): the English side's business
+            core = t[ns:ne].strip(" .")
+            words = core.replace(",", " ").split()
+            if not words or core.upper() in self.latin_stop or any(occ[ns:ne]):
+                continue
+            suffix = self._word_at(t, ne, self.suffixes)
+            legal = words[-1].rstrip(".").casefold() in LATIN_LEGAL
+            if len(words) < 2 and not (suffix or legal):
+                continue
+            role = next((r for r in self.roles if t.endswith(r, 0, ns)), None)
+            if role is not None and 2 <= len(words) <= 3 and not legal and not suffix:
+                out.append(ZhEnt(ns, ne, "PERSON", t[ns:ne], roles=[role], how="latin"))
+                continue
+            end = ne + len(suffix) if suffix else ne
+            out.append(ZhEnt(ns, end, "ORG", t[ns:end], how="latin"))
+            occ[ns:end] = b"\x01" * (end - ns)
+        return out
+
     def _name_at(self, t: str, p: int) -> int | None:
         """End of a person's name starting at ``p`` (after a role), or None."""
         q = p
@@ -1140,6 +1176,7 @@ class ChineseNlp:
         """The passes over one text (an article, or one window of a long one)."""
         ents = self._lists_and_awards(t)
         ents += self._orgs_by_shape(t, ents)
+        ents += self._latin_names(t, ents)
         ents += self._people(t, ents)
         ents += self._foreign_people(t, ents)
         ents += self._watchlist(t, ents)

@@ -89,6 +89,25 @@ def is_chinese(language: str | None, text: str) -> bool:
     return len(HAN.findall(sample)) / letters > 0.5
 
 
+LATIN = re.compile(r"[A-Za-z]")
+NON_HAN_RUN = re.compile(r"[^\u4e00-\u9fff\u3400-\u4dbf\n。，、；：？！“”（）《》]{40,}")
+ENGLISH_MIN_LETTERS = 40
+
+
+def english_part(text: str) -> str | None:
+    """The English written on a Chinese page (a bilingual notice, an English statement or
+    paragraph quoted whole), with every other character blanked out so that offsets stay those of
+    the page (line breaks kept); None when there is none. English here is a run without Han
+    characters holding at least 40 Latin letters, whole paragraphs or sentences inside one."""
+    out = [ch if ch in "\r\n" else " " for ch in text]
+    found = False
+    for m in NON_HAN_RUN.finditer(text):
+        if len(LATIN.findall(m.group())) >= ENGLISH_MIN_LETTERS:
+            out[m.start() : m.end()] = m.group()
+            found = True
+    return "".join(out) if found else None
+
+
 @dataclass
 class Normalised:
     """``text`` (simplified, folded) and ``origin[i]``: offset in the original of ``text[i]``."""

@@ -667,6 +667,9 @@ class ChineseTies:
         name recognised elsewhere is read item by item (:meth:`ChineseNlp.slot_names`)."""
         t = ann.norm.text
         ents = ann.in_range(lo, hi)
+        # a Latin name whose legal tail the slot's end cut at its comma ("Luxra Optics Co.|, Ltd.")
+        ents += [e for e in ann.near(lo, hi) if e.how == "latin" and lo <= e.start < hi < e.end]
+        ents.sort(key=lambda e: e.start)
         if not ents and hi > lo:
             taken = ann.near(lo, hi)
             ents = [
