@@ -747,3 +747,18 @@ def test_english_paragraphs_of_a_chinese_page_are_read_as_english(analyse) -> No
     )
     names = {a for a, _, c in typed(analyse(text)) if c == "blacklist"}
     assert {"Hexwave Microsystems Co., Ltd.", "Luxra Optics Inc."} <= names
+
+
+def test_entries_after_a_lead_in_with_english_addresses_and_fields(analyse) -> None:
+    text = (
+        "美国商务部工业与安全局发布公告，将以下实体列入实体清单：\n"
+        "Hexwave Microsystems Co., Ltd., Room 1201, Building 3, No. 88 Keyuan Road, Nanshan District, "
+        "Shenzhen, China.\n"
+        "许可要求：所有受《出口管理条例》管辖的物项。\n"
+        "中国\n"
+        "Luxra Optics Inc., 16 Zhongshan Road, Xuanwu District, Nanjing, China.\n"
+        "许可要求：所有受《出口管理条例》管辖的物项。\n"
+    )
+    got = typed(analyse(text))
+    assert {("Hexwave Microsystems Co., Ltd.", "ORG", "blacklist"), ("Luxra Optics Inc.", "ORG", "blacklist")} <= got
+    assert not {a for a, _, _ in got} & {"许可", "中国", "Shenzhen", "Nanjing"}

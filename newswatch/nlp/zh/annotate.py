@@ -273,7 +273,7 @@ SLOT_ITEM = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9&.'\-]*(?:,?\s+(?=[A-Za-z0-9&])
 # a name in Latin letters: words starting with a capital or a digit (and the small words inside names)
 LATIN_NAME = re.compile(
     r"(?:[A-Z][A-Za-z0-9&.'\-]*|[0-9]+[A-Za-z][A-Za-z0-9&.'\-]*)"
-    r"(?:,?\s+(?:[A-Z0-9][A-Za-z0-9&.'\-]*|of|and|de|la|the|for|&))*"
+    r"(?:,?[ \t\u3000]+(?:[A-Z0-9][A-Za-z0-9&.'\-]*|of|and|de|la|the|for|&))*"
 )
 # legal forms that end a company name in Latin letters
 LATIN_LEGAL = {
@@ -306,6 +306,22 @@ class Segmented(str):
 
 def left_of(p: int, word: str) -> int:
     return p - len(word)
+
+
+LEGAL_AFTER_COMMA = re.compile(r",\s*(?:Co\b|Ltd\b|Inc\b|LLC\b|L\.L\.C\b|Limited\b|Corp\b|S\.A\b|GmbH\b|AG\b|JSC\b)")
+
+
+def latin_name_end(t: str, m: re.Match[str]) -> int:
+    """Where a Latin name matched by LATIN_NAME ends: at its first comma that no legal form follows
+    ("Acme Co., Ltd., Room 1201, Building 3, ..." ends after "Ltd."): what follows is an address."""
+    i = m.start()
+    while True:
+        comma = t.find(",", i, m.end())
+        if comma < 0:
+            return m.end()
+        if not LEGAL_AFTER_COMMA.match(t, comma):
+            return comma
+        i = comma + 1
 
 
 def _latin(ch: str) -> bool:
@@ -729,7 +745,7 @@ class ChineseNlp:
         out: list[ZhEnt] = []
         occ = occupancy(taken, len(t))
         for m in LATIN_NAME.finditer(t):
-            ns, ne = m.start(), m.end()
+            ns, ne = m.start(), latin_name_end(t, m)
             while ne > ns and t[ne - 1] in " ,":
                 ne -= 1
             if ns > 0 and _latin(t[ns - 1]) or ne < len(t) and _latin(t[ne]):
@@ -1093,7 +1109,7 @@ class ChineseNlp:
         """A slot's item holding a name in Latin letters ("美国无人机企业Skydio公司", "Kaspersky Lab"): the
         Latin name and an organisation suffix right after it are the name, a Han modifier before
         it is not; acronyms of lists, issuers and roles (SDN, BIS, CEO) name nobody."""
-        ns, ne = latin.start(), latin.end()
+        ns, ne = latin.start(), latin_name_end(t, latin)
         while ne > ns and t[ne - 1] in " .,":
             ne -= (
                 1

@@ -888,6 +888,7 @@ class ChineseTies:
         t = ann.norm.text
         out: list[ZhEnt] = []
         items = False
+        quiet = 0
         for s, e in ann.sentences[si + 1 : si + 60]:
             line = t[s:e]
             at_line_start = s == 0 or t[s - 1] == "\n" or not t[ann.sentences[si][1] : s].strip()
@@ -902,9 +903,29 @@ class ChineseTies:
                 if at_line_start:
                     break  # the items are over
                 continue  # the rest of an item
-            if len(BRACKETED.sub("", line).strip()) > 80 or any(w in line for w in self.words if len(w) > 1):
-                break
-            out += self._candidates(ann, s, e)
+            if any(w in line for w in self.words if len(w) > 1):
+                break  # a line with an act of its own
+            if FIELD_LABEL.match(line):
+                quiet += 1  # an entry's field ("许可要求: ..."): the list goes on
+                if quiet > MAX_QUIET_LINES:
+                    break
+                continue
+            if len(BRACKETED.sub("", line).strip()) > 80:
+                # a long line: an entry that opens with its name (then an address, a licence ...)
+                opening = [x for x in ann.in_range(s, e) if not t[s : x.start].strip()] if at_line_start else []
+                if not opening:
+                    break
+                out.append(opening[0])
+                quiet = 0
+                continue
+            found = self._candidates(ann, s, e)
+            if not found and len(line.strip()) <= 6:
+                quiet += 1  # a heading ("中国")
+                if quiet > MAX_QUIET_LINES:
+                    break
+                continue
+            quiet = 0
+            out += found
         return out
 
     def _colon_end(self, ann: ZhAnnotated, ce: int, se: int) -> int:
@@ -920,6 +941,11 @@ class ChineseTies:
                 break
             end = nxt
         return end
+
+
+# an entry's field after a lead-in ("许可要求: ...", "地址: ...", "审查政策: ..."), no name
+FIELD_LABEL = re.compile(r"\s*[\u4e00-\u9fff]{2,6}\s*[:：]")
+MAX_QUIET_LINES = 8
 
 
 def detect_ties_zh(ann: ZhAnnotated, nlp: ChineseNlp) -> list[Finding]:
