@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from newswatch.watchlists import Watchlist
 from newswatch.watchlists.matcher import NameIndex
-from newswatch.watchlists.model import WatchEntity
 from newswatch.watchlists.names import align, analyse_alias, analyse_query, score_bound
 from newswatch.watchlists.normalize import normalize_name
+from tests.support.look_alikes import QUERIES, look_alike_entities
 
 # tokens in groups of spellings the alignment pairs: literal and fuzzy neighbours, phonetic twins,
 # initials, runs that merge ("jong un"/"jongun"), acronym letters ("pmc" of "private military
@@ -108,31 +108,10 @@ def test_a_name_sharing_one_word_of_two_cannot_reach_the_threshold() -> None:
     assert score_bound(q, "veltorin kalomyr") == 1.0  # a fuzzy partner counts as a possible pair
 
 
-def _entities() -> list[WatchEntity]:
-    out = []
-    firsts = ["Kalomir", "Veltorin", "Zendaro", "Pirasko", "Mordevan"]
-    lasts = ["Ostrava", "Belluno", "Casradi", "Dunmore", "Eskalon"]
-    for i, (f, s) in enumerate((f, s) for f in firsts for s in lasts):
-        out.append(WatchEntity(id=f"p{i}", name=f"{s.upper()}, {f} Ivanovich", type="person", list_name="t"))
-        out.append(WatchEntity(id=f"c{i}", name=f"{f} {s} Trading Ltd", type="company", list_name="t"))
-    return out
-
-
 def test_pruning_by_the_bound_changes_no_match() -> None:
-    wl = Watchlist(_entities())
+    wl = Watchlist(look_alike_entities())
     idx: NameIndex = wl.index
-    queries = [
-        ("Kalomir Ostrava", "PERSON"),
-        ("Kalomyr Ostrava", "PERSON"),
-        ("Ostrava Kalomir", None),
-        ("Kalomir Belluno Trading", "ORG"),
-        ("Kalomir Bellunno", "ORG"),
-        ("Zendaro Casradi", "ORG"),
-        ("K. Dunmore", "PERSON"),
-        ("Pirasko Eskalon Trading Ltd", None),
-        ("Veltorin Mordevan", "PERSON"),
-    ]
-    for name, label in queries:
+    for name, label in QUERIES:
         key = normalize_name(name)
         pruned = set(idx.candidates(key, floor=idx.threshold, label=label))
         every = set(idx.candidates(key))

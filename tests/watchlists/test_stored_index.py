@@ -10,30 +10,10 @@ from newswatch.config import MatchSettings
 from newswatch.store import open_db
 from newswatch.watchlists import Watchlist
 from newswatch.watchlists.db import save_list
-from newswatch.watchlists.model import WatchEntity
 from newswatch.watchlists.normalize import normalize_name
+from tests.support.look_alikes import QUERIES, look_alike_entities
 
-QUERIES = [
-    ("Kalomir Ostrava", "PERSON"),
-    ("Kalomyr Ostrava", "PERSON"),
-    ("Ostrava Kalomir", None),
-    ("Kalomir Belluno Trading", "ORG"),
-    ("Kalomir Bellunno", "ORG"),
-    ("Zendaro Casradi", "ORG"),
-    ("K. Dunmore", "PERSON"),
-    ("Pirasko Eskalon Trading Ltd", None),
-    ("Veltorin Mordevan", "PERSON"),
-]
-
-
-def entities(prefix: str = "") -> list[WatchEntity]:
-    out = []
-    firsts = ["Kalomir", "Veltorin", "Zendaro", "Pirasko", "Mordevan"]
-    lasts = ["Ostrava", "Belluno", "Casradi", "Dunmore", "Eskalon"]
-    for i, (f, s) in enumerate((f, s) for f in firsts for s in lasts):
-        out.append(WatchEntity(id=f"{prefix}p{i}", name=f"{s.upper()}, {f} Ivanovich", type="person", list_name="t"))
-        out.append(WatchEntity(id=f"{prefix}c{i}", name=f"{f} {s} Trading Ltd", type="company", list_name="t"))
-    return out
+entities = look_alike_entities
 
 
 def found(wl: Watchlist) -> list[list[tuple[str, float]]]:
