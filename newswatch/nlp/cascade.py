@@ -18,7 +18,8 @@ of automaton the gazetteer uses); :func:`select` then picks, in the cheap senten
   three sentences back in the tie rules; the list named nearby, two either side) and ``FORWARD``
   after (continued acts: "They are ...", "It also added ...", two sentences on), extended while
   the text goes on with an enumeration (bullets, fragments, the items after a lead-in ending in
-  ":") or with sentences that may continue the act ("Among the companies were ...");
+  ":", over up to ``MAX_QUIET_LINES`` headings and notes without a verb between them) or with
+  sentences that may continue the act ("Among the companies were ...");
 * **anchors**, single sentences that the annotator and the tie rules read from anywhere in the
   page: where a name of a core sentence first appears (a lone "Lei" is the "Lei Jun" named
   earlier; an abbreviation's definition; "the Company" defined in a filing) and where it appears
