@@ -276,13 +276,14 @@ class Pipeline:
             if (m.start, m.end, m.label) not in seen_mentions:
                 m.sentence_index = -1  # the English pass numbers its own sentences
                 mentions.append(m)
-        seen = {
-            (f.entity_id or f.entity.casefold(), f.entity_type, f.tie, f.reason.casefold(), f.source) for f in findings
-        }
+
+        def key(f: Finding) -> tuple[str, str, str, str, str]:
+            return (f.entity_id or f.entity.casefold(), f.entity_type, f.tie, f.reason.casefold(), f.source)
+
+        seen = {key(f) for f in findings}
         for f in en_findings:
-            key = (f.entity_id or f.entity.casefold(), f.entity_type, f.tie, f.reason.casefold(), f.source)
-            if key not in seen:
-                seen.add(key)
+            if key(f) not in seen:
+                seen.add(key(f))
                 f.sentence_index = -1
                 findings.append(f)
         return mentions, findings

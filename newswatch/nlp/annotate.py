@@ -151,11 +151,8 @@ def sentence_hints(doc: Doc) -> Doc:
             _cut_dateline(doc, i)
         para_start = "\n" in tok.whitespace_
         if _item_marker_at(doc, i):  # "...(Iran); (vii) Delmora FZE": a list item goes on the sentence
-            tok.is_sent_start = False
-            doc[i + 1].is_sent_start = False
-            doc[i + 2].is_sent_start = False
-            if i + 3 < len(doc):
-                doc[i + 3].is_sent_start = False
+            for part in doc[i : i + 4]:  # "(", "vii", ")" and the item's first word
+                part.is_sent_start = False
         if tok.lower_.rstrip(".") in ("a.k.a", "f.k.a", "n.k.a"):
             for nxt in doc[i + 1 : i + 3]:  # "Acme JSC, a.k.a. Acme Avia": the alias goes on the sentence
                 nxt.is_sent_start = False

@@ -49,6 +49,8 @@ OTHER_HEADS = {
     "products", "brands", "models", "devices", "apps", "websites", "domains", "sectors", "technologies",
     "items", "programs", "programmes", "laws", "orders", "sections", "rules", "languages", "markets",
 }  # fmt: skip
+# what introduces an entity's other names (the lists here, and an enumeration item's aliases in ties)
+ALIAS_MARKERS = ("a.k.a", "aka", "f.k.a", "fka", "n.k.a", "also known as", "formerly known", "alias")
 # an address or an identity record (SDN entries: "DOB 1 Jan 1960; POB Tehran; nationality Iran")
 RECORD_WORDS = {
     "road", "rd", "rd.", "street", "st", "st.", "avenue", "ave", "ave.", "boulevard", "lane", "district",
@@ -149,7 +151,7 @@ def _item_in(toks: list[Token], first: bool, last: bool) -> Item | None:
             j = opening
         end = j
         start = end
-        while start > k and _name_token(toks[start - 1]) and toks[start - 1].text != ":":
+        while start > k and _name_token(toks[start - 1]):
             start -= 1
         while start < end and (toks[start].lower_ in CONNECTORS or toks[start].text in NAME_PUNCT):
             start += 1
@@ -159,7 +161,7 @@ def _item_in(toks: list[Token], first: bool, last: bool) -> Item | None:
     d = k
     while d < len(toks) and d - k < MAX_DESCRIPTOR and toks[d].is_lower and toks[d].is_alpha:
         d += 1
-    if d > k and toks[d - 1].lower_ in PREPOSITIONS | {"and", "or", "the", "a", "an"} - {"the"}:
+    if d > k and toks[d - 1].lower_ in PREPOSITIONS | {"and", "or", "a", "an"}:
         return None  # "employee of X": an affiliation, not an item
     if d < len(toks) and toks[d].is_lower:
         return None
@@ -232,30 +234,22 @@ def _label_of(doc: Doc, item: Item) -> Span | None:
     return None
 
 
-def _head_token(doc: Doc, sent: Span, first: Item) -> int:
-    """Index of the head noun :func:`_head_cue` found for the list starting at ``first``."""
-    lo = max(sent.start, first.start - 10)
-    for t in reversed(doc[lo : first.start]):
-        if t.lower_ in ORG_HEADS or t.lower_ in PERSON_HEADS:
-            return t.i
-    return first.start
-
-
-def _head_cue(doc: Doc, sent: Span, first: Item) -> str | None:
+def _head_cue(doc: Doc, sent: Span, first: Item) -> tuple[str | None, int]:
     """ORG or PERSON when a head noun introduces the list within a few words before it; OTHER
-    when it is a list of something else (vessels, places, aliases)."""
+    when it is a list of something else (vessels, places, aliases); with the head noun's index
+    (``first.start`` when there is none)."""
     lo = max(sent.start, first.start - 10)
-    words = [t.lower_ for t in doc[lo : first.start] if t.is_alpha]
+    words = [t for t in doc[lo : first.start] if t.is_alpha]
     for n in range(len(words) - 1, -1, -1):
-        w = words[n]
+        w = words[n].lower_
         if w in OTHER_HEADS:
-            return "OTHER"
+            return "OTHER", words[n].i
         if w in ORG_HEADS or w in PERSON_HEADS:
             other = PERSON_HEADS if w in ORG_HEADS else ORG_HEADS
-            if any(x in other for x in words[max(0, n - 3) : n]):
-                return None  # "entities and persons": a list of both
-            return "ORG" if w in ORG_HEADS else "PERSON"
-    return None
+            if any(x.lower_ in other for x in words[max(0, n - 3) : n]):
+                return None, words[n].i  # "entities and persons": a list of both
+            return ("ORG" if w in ORG_HEADS else "PERSON"), words[n].i
+    return None, first.start
 
 
 def _by_majority(doc: Doc, region: list[Item], labels: list[Span | None]) -> list[Span]:
@@ -289,7 +283,7 @@ def _aliases(doc: Doc, region: list[Item]) -> bool:
     """Is the list an entity's other names ("a.k.a.", "also known as", "formerly")?"""
     lo = max(0, region[0].start - 8)
     window = " ".join(t.lower_ for t in doc[lo : region[0].start])
-    return any(w in window for w in ("a.k.a", "aka", "f.k.a", "also known as", "formerly known", "alias"))
+    return any(w in window for w in ALIAS_MARKERS)
 
 
 def _regions(sent: Span, legal: frozenset[str]) -> list[list[Item]]:
@@ -338,7 +332,7 @@ def enumeration_items(doc: Doc, legal: frozenset[str] = frozenset()) -> Doc:
             placey = sum(1 for e in labels if e is not None and e.label_ in PLACE_LABELS)
             if placey * 2 >= len(region):
                 continue  # countries, dates: no list of parties
-            cue = _head_cue(doc, sent, region[0])
+            cue, head = _head_cue(doc, sent, region[0])
             if cue == "OTHER" or _aliases(doc, region):
                 continue
             if cue is None:  # the model's spans stand; its odd labels give way to the list's own
@@ -347,7 +341,6 @@ def enumeration_items(doc: Doc, legal: frozenset[str] = frozenset()) -> Doc:
                     drop.update(range(sp.start, sp.end))
                 continue
             label = cue
-            head = _head_token(doc, sent, region[0])
             group = str(len(heads))
             heads.append(Span(doc, head, head + 1, label=group))
             items += [Span(doc, it.start, it.end, label=group) for it in region]

@@ -27,7 +27,7 @@ from spacy.tokens import Doc, Span, Token
 
 from ..models import EntityType, Finding, Tie
 from .abbreviations import short_forms as abbreviation_short_forms
-from .enumerations import LIST_HEADS, LIST_ITEMS
+from .enumerations import ALIAS_MARKERS, LIST_HEADS, LIST_ITEMS
 from .lexicon import AWARD_NOUNS, Lexicon
 from .names import is_title_case
 
@@ -810,7 +810,6 @@ def hedge(trigger: Token, lex: Lexicon) -> str | None:
             via_conj = tok.dep_ == "conj"
             tok = tok.head
             continue
-
         if tok.dep_ == "pobj" and tok.head.dep_ == "prep":  # "... for the company being blacklisted"
             via_conj = False
             tok = tok.head.head
@@ -1642,7 +1641,6 @@ def _is_item(sent: Span, last: Act, n_names: int = 0) -> bool:
     return last.lead_in or listing or toks[0].text in ("(", ";", ",") or toks[0].is_lower
 
 
-ALIAS_MARKERS = ("a.k.a", "aka", "f.k.a", "fka", "n.k.a", "also known as", "formerly known as", "alias")
 ADDRESS_WORDS = {
     "road", "rd", "rd.", "street", "st.", "avenue", "ave", "ave.", "boulevard", "blvd", "lane", "district",
     "building", "bldg", "bldg.", "floor", "fl.", "room", "rm.", "suite", "tower", "block", "zone", "province",

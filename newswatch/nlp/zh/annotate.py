@@ -308,7 +308,8 @@ def left_of(p: int, word: str) -> int:
     return p - len(word)
 
 
-LEGAL_AFTER_COMMA = re.compile(r",\s*(?:Co\b|Ltd\b|Inc\b|LLC\b|L\.L\.C\b|Limited\b|Corp\b|S\.A\b|GmbH\b|AG\b|JSC\b)")
+# the comma inside a Latin company name ("Co., Ltd.", "Acme, Inc."): a legal form follows it
+LATIN_LEGAL_COMMA = re.compile(r",\s*(?=(?:Ltd|Inc|LLC|L\.L\.C|Limited|Corp|Co|S\.A|GmbH|AG|PLC|JSC)\b)")
 
 
 def latin_name_end(t: str, m: re.Match[str]) -> int:
@@ -319,7 +320,7 @@ def latin_name_end(t: str, m: re.Match[str]) -> int:
         comma = t.find(",", i, m.end())
         if comma < 0:
             return m.end()
-        if not LEGAL_AFTER_COMMA.match(t, comma):
+        if not LATIN_LEGAL_COMMA.match(t, comma):
             return comma
         i = comma + 1
 

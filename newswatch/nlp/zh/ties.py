@@ -26,7 +26,8 @@ import dataclasses
 import re
 
 from ...models import Finding, Tie
-from .annotate import ANAPHORS, ChineseNlp, ZhAnnotated, ZhEnt, at_boundary, is_word
+from ..ties import MAX_QUIET_LINES
+from .annotate import ANAPHORS, LATIN_LEGAL_COMMA, ChineseNlp, ZhAnnotated, ZhEnt, at_boundary, is_word
 
 CONTINUATIONS = ("其中包含", "其中包括", "其中有", "其中", "包括", "包含", "分别是", "分别为", "涉及", "即")
 BA = ("将", "把")
@@ -113,7 +114,6 @@ ANAPHORIC_SUBJECT = re.compile(
     r"(?:上述|以上|这些|前述|该批)[0-9一二三四五六七八九十几多两]*[家个名所位]?"
     r"(?:企业|公司|实体|机构|单位|个人|人员|同志|集体)(?:均|都|也|已|已经|同时|此前|曾|还|亦)*\s*$"
 )
-LATIN_LEGAL_COMMA = re.compile(r",\s*(?=(?:Ltd|Inc|LLC|Limited|Corp|Co|S\.A|GmbH|AG|PLC|JSC)\b)")
 ANNULLING = ("撤销", "推翻", "取消", "撤除")  # a court or an agency annulling a listing
 LISTING_VERBS = ("列入", "列为", "认定为", "指定为", "纳入", "定性为")
 COUNT_AFTER = re.compile(r"[0-9一二三四五六七八九十两几]+[家个名所间位]")
@@ -945,7 +945,6 @@ class ChineseTies:
 
 # an entry's field after a lead-in ("许可要求: ...", "地址: ...", "审查政策: ..."), no name
 FIELD_LABEL = re.compile(r"\s*[\u4e00-\u9fff]{2,6}\s*[:：]")
-MAX_QUIET_LINES = 8
 
 
 def detect_ties_zh(ann: ZhAnnotated, nlp: ChineseNlp) -> list[Finding]:
