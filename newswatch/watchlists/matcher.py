@@ -362,11 +362,12 @@ class NameIndex:
         read from the store nor aligned."""
         exact = self.aliases_for_key(key)
         kinds = [LABEL_TYPE[label]] if label in LABEL_TYPE else ["company", "person"]
+        analysed = [analyse_query(key, k) for k in kinds] if floor > 0 else []  # the query, once per type
 
         def may_reach(akey: str) -> bool:
             if floor <= 0 or akey == key:
                 return True
-            return any(score_bound(analyse_query(key, k), akey, floor - 1e-9) >= floor - 1e-9 for k in kinds)
+            return any(score_bound(q, akey, floor - 1e-9) >= floor - 1e-9 for q in analysed)
 
         weight: dict[int, float] = {}
         qkeys = query_keys(key)
