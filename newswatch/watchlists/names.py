@@ -435,7 +435,8 @@ def _has_partner(q: Part, toks: list[str], tokset: frozenset[str]) -> bool:
 def score_bound(query: tuple[Part, ...], alias_key: str, floor: float = 0.0) -> float:
     """An upper bound of ``align(query, parts).score`` for every alias whose normalized key is
     ``alias_key``, whatever its tags: what the alignment would score if every query token with a
-    possible partner in the alias (:func:`_has_partner`) paired at 1.0 with the family-name
+    possible partner in the alias (:func:`_has_partner`, or a word normalization may have left out
+    of the key, :func:`_key_may_drop`) paired at 1.0 with the family-name
     weight, and the alias had nothing left over. The rest of the query (tokens no alias token can
     explain) costs its full weight, as in :func:`align`. Much cheaper than the alignment (no
     pairing, no explanation), so a candidate that cannot reach the threshold is dropped before it
@@ -455,7 +456,7 @@ def score_bound(query: tuple[Part, ...], alias_key: str, floor: float = 0.0) -> 
     total = sum(weights)
     rest = 0.0
     for qi in order:  # the heaviest first
-        if hit[qi] or _has_partner(query[qi], toks, tokset):
+        if hit[qi] or _has_partner(query[qi], toks, tokset) or _key_may_drop(texts[qi]):
             continue
         rest += weights[qi]
         best = FAMILY_WEIGHT * (total - rest)  # every token not yet found unmatched paired at 1.0
@@ -463,6 +464,14 @@ def score_bound(query: tuple[Part, ...], alias_key: str, floor: float = 0.0) -> 
             return best / (best + rest)
     matched = FAMILY_WEIGHT * (total - rest)
     return matched / (matched + rest) if matched + rest > 0 else 0.0
+
+
+@lru_cache(maxsize=4096)
+def _key_may_drop(token: str) -> bool:
+    """Can normalization leave ``token`` out of an alias's key while the alias's parts keep it (an
+    org type or a trailing generic word: "JONG, Group" has the key "jong" and the part "group")?
+    Such a query token may have a partner the key does not show."""
+    return normalize_name(f"acme {token}") == "acme"
 
 
 @lru_cache(maxsize=4096)

@@ -75,6 +75,9 @@ def pair(draw: st.DrawFn) -> tuple[list[str], list[str]]:
 @example(
     names=(["y", "volkovsky"], ["volkovsky", "yevgeny"]), comma=1, caps=False, kind="person", qkind="person", floor=0.85
 )
+@example(
+    names=(["group", "jong"], ["jong", "group"]), comma=1, caps=False, kind="person", qkind="person", floor=0.5
+)  # "JONG, Group": the key is "jong", the parts keep "group"
 def test_the_bound_is_never_below_the_alignment_score(
     names: tuple[list[str], list[str]], comma: int, caps: bool, kind: str, qkind: str, floor: float
 ) -> None:
